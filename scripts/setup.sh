@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# One-time machine setup for the tests and the local sandbox: system packages (PostgreSQL, MariaDB,
+# JDK, Maven) when missing, then the npm dependencies. Safe to run again; it only installs what is absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+need_pkgs=()
+command -v java >/dev/null 2>&1 || need_pkgs+=(openjdk-17-jdk-headless)
+command -v mvn >/dev/null 2>&1 || need_pkgs+=(maven)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkgs+=(postgresql postgresql-contrib)
+{ command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; } || need_pkgs+=(mariadb-server mariadb-client)
+
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    log "missing system packages: ${need_pkgs[*]}"
+    log "install them as root: apt-get install -y ${need_pkgs[*]}"
+    exit 1
+  fi
+  log "installing system packages: ${need_pkgs[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}"
+  # The Debian packages start system services; the tests and the sandbox run their own throwaway
+  # instances on free ports, so the system ones are stopped to leave CPU and ports alone.
+  $SUDO service postgresql stop >/dev/null 2>&1 || true
+  $SUDO service mariadb stop >/dev/null 2>&1 || true
+fi
+
+log "installing npm dependencies"
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+
+log "done"
