@@ -1,0 +1,290 @@
+/**
+ * Throwaway database servers for tests, benchmarks and the local CDC sandbox.
+ *
+ *   const pg = await startPostgres({ settings: postgresLogicalReplication() });
+ *   const maria = await startMariaDb({ settings: mariaDbBinlog(1) });
+ *   ... pg.url / maria.url ...
+ *   await Promise.all([pg.stop(), maria.stop()]);
+ *
+ * Each server gets a fresh data directory under the OS temp dir and a free TCP port on 127.0.0.1.
+ * `start*` resolves only once a real client connection succeeds, and rejects with the server's log
+ * tail when the server exits or does not answer before `startTimeoutMs`. `stop()` is idempotent and
+ * deletes the data directory unless `keepDataDir` is set.
+ *
+ * PostgreSQL refuses to run as root, so when this process is root the server runs as the `postgres`
+ * OS user (Debian's packages create it). MariaDB runs as the current user (`--user=root` when root).
+ */
+import { ChildProcess, execFile, spawn } from "child_process";
+import { existsSync, promises as fs, readdirSync } from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+import { Client } from "pg";
+import * as mysql from "mysql2/promise";
+
+const run = promisify(execFile);
+
+export type ServerSettings = Record<string, string | number | boolean>;
+
+export interface StartOptions {
+  /** TCP port; a free one is picked when omitted. */
+  port?: number;
+  /** Server settings: PostgreSQL `-c key=value`, MariaDB `--key=value` (`true` → bare `--key`). */
+  settings?: ServerSettings;
+  /** Database created after start and used in the returned URL. */
+  database?: string;
+  startTimeoutMs?: number;
+  /** Keep the data directory after stop (for post-mortems). */
+  keepDataDir?: boolean;
+}
+
+export interface RunningDatabase {
+  engine: "postgres" | "mariadb";
+  /** Connection URL: `postgres://postgres@127.0.0.1:PORT/DB` or `mysql://sandbox:sandbox@127.0.0.1:PORT/DB`. */
+  url: string;
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** Settings a Debezium PostgreSQL connector needs on its source server. */
+export function postgresLogicalReplication(): ServerSettings {
+  return { wal_level: "logical", max_wal_senders: 4, max_replication_slots: 4 };
+}
+
+/** Settings a Debezium MySQL/MariaDB connector needs on its source server. */
+export function mariaDbBinlog(serverId: number): ServerSettings {
+  return { log_bin: "mariadb-bin", binlog_format: "ROW", binlog_row_image: "FULL", server_id: serverId };
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+const isRoot = () => typeof process.getuid === "function" && process.getuid() === 0;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export function postgresBinDir(): string {
+  const fromEnv = process.env.PG_BIN_DIR;
+  if (fromEnv) return fromEnv;
+  const root = "/usr/lib/postgresql";
+  const versions = existsSync(root)
+    ? readdirSync(root).filter((v) => existsSync(path.join(root, v, "bin", "initdb"))).sort((a, b) => Number(b) - Number(a))
+    : [];
+  if (versions.length === 0) {
+    throw new Error("PostgreSQL server binaries not found under /usr/lib/postgresql (run scripts/setup.sh, or set PG_BIN_DIR)");
+  }
+  return path.join(root, versions[0], "bin");
+}
+
+function mariaDbBinary(name: "mariadbd" | "mariadb-install-db"): string {
+  for (const dir of ["/usr/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/sbin"]) {
+    const p = path.join(dir, name);
+    if (existsSync(p)) return p;
+  }
+  throw new Error(`${name} not found (run scripts/setup.sh to install mariadb-server)`);
+}
+
+async function tail(file: string, lines = 30): Promise<string> {
+  try {
+    return (await fs.readFile(file, "utf8")).split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+async function pollUntil(what: string, timeoutMs: number, probe: () => Promise<void>, dead: () => string | null): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    const died = dead();
+    if (died) throw new Error(`${what} exited during start-up: ${died}`);
+    try {
+      await probe();
+      return;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`${what} did not accept connections within ${timeoutMs} ms: ${String(last)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Runs a command as the `postgres` OS user when we are root, otherwise as ourselves. */
+function asPostgres(cmd: string, args: string[]): [string, string[]] {
+  return isRoot() ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] : [cmd, args];
+}
+
+export async function startPostgres(opts: StartOptions = {}): Promise<RunningDatabase> {
+  const bin = postgresBinDir();
+  const port = opts.port ?? (await freePort());
+  const base = await fs.mkdtemp(path.join(os.tmpdir(), "cdc-pg-"));
+  const dataDir = path.join(base, "data");
+  const logFile = path.join(base, "server.log");
+  if (isRoot()) {
+    const { stdout } = await run("id", ["-u", "postgres"]).catch(() => {
+      throw new Error("running as root but there is no `postgres` OS user to run PostgreSQL as");
+    });
+    const { stdout: gid } = await run("id", ["-g", "postgres"]);
+    await fs.chown(base, Number(stdout.trim()), Number(gid.trim()));
+  }
+  const exec = async (cmd: string, args: string[], step: string) => {
+    const [c, a] = asPostgres(cmd, args);
+    try {
+      await run(c, a, { maxBuffer: 16 * 1024 * 1024 });
+    } catch (e) {
+      const err = e as { stderr?: string; message: string };
+      throw new Error(`PostgreSQL ${step} failed: ${err.stderr?.trim() || err.message}\nserver log:\n${await tail(logFile)}`);
+    }
+  };
+  await exec(path.join(bin, "initdb"), ["-D", dataDir, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"], "initdb");
+  const settings: ServerSettings = {
+    listen_addresses: "127.0.0.1",
+    port,
+    unix_socket_directories: base,
+    fsync: "off",
+    ...opts.settings,
+  };
+  const serverOpts = Object.entries(settings)
+    .map(([k, v]) => `-c ${k}=${typeof v === "boolean" ? (v ? "on" : "off") : v}`)
+    .join(" ");
+  const timeoutMs = opts.startTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  await exec(
+    path.join(bin, "pg_ctl"),
+    ["-D", dataDir, "-l", logFile, "-o", serverOpts, "-w", "-t", String(Math.ceil(timeoutMs / 1000)), "start"],
+    "start",
+  );
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await exec(path.join(bin, "pg_ctl"), ["-D", dataDir, "-m", "fast", "-w", "stop"], "stop").catch(() => undefined);
+    if (!opts.keepDataDir) await fs.rm(base, { recursive: true, force: true });
+  };
+  const baseUrl = `postgres://postgres@127.0.0.1:${port}`;
+  try {
+    await pollUntil("PostgreSQL", timeoutMs, async () => {
+      const c = new Client({ connectionString: `${baseUrl}/postgres`, connectionTimeoutMillis: 2000 });
+      await c.connect();
+      try {
+        if (opts.database && opts.database !== "postgres") {
+          await c.query(`CREATE DATABASE "${opts.database.replace(/"/g, '""')}"`);
+        }
+      } finally {
+        await c.end();
+      }
+    }, () => null);
+  } catch (e) {
+    const log = await tail(logFile);
+    await stop();
+    throw new Error(`${(e as Error).message}\nserver log:\n${log}`);
+  }
+  const database = opts.database ?? "postgres";
+  return { engine: "postgres", url: `${baseUrl}/${database}`, host: "127.0.0.1", port, user: "postgres", password: "", database, dataDir, stop };
+}
+
+export async function startMariaDb(opts: StartOptions = {}): Promise<RunningDatabase> {
+  const port = opts.port ?? (await freePort());
+  const base = await fs.mkdtemp(path.join(os.tmpdir(), "cdc-mariadb-"));
+  const dataDir = path.join(base, "data");
+  const logFile = path.join(base, "server.log");
+  const socket = path.join(base, "mariadb.sock");
+  const user = "sandbox";
+  const password = "sandbox";
+  const database = opts.database ?? "app";
+  const userArg = isRoot() ? ["--user=root"] : [];
+  try {
+    await run(mariaDbBinary("mariadb-install-db"), ["--no-defaults", `--datadir=${dataDir}`, "--skip-test-db", "--auth-root-authentication-method=normal", ...userArg], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    await fs.rm(base, { recursive: true, force: true });
+    throw new Error(`MariaDB mariadb-install-db failed: ${err.stderr?.trim() || err.message}`);
+  }
+  // The init file runs on every start: it creates the sandbox user with TCP access and the database.
+  const initFile = path.join(base, "init.sql");
+  await fs.writeFile(
+    initFile,
+    [
+      `CREATE USER IF NOT EXISTS '${user}'@'%' IDENTIFIED BY '${password}';`,
+      `GRANT ALL PRIVILEGES ON *.* TO '${user}'@'%' WITH GRANT OPTION;`,
+      `CREATE DATABASE IF NOT EXISTS \`${database.replace(/`/g, "``")}\`;`,
+      "",
+    ].join("\n"),
+  );
+  const settings: ServerSettings = {
+    datadir: dataDir,
+    socket,
+    port,
+    "bind-address": "127.0.0.1",
+    "log-error": logFile,
+    "pid-file": path.join(base, "mariadb.pid"),
+    "init-file": initFile,
+    "innodb-flush-log-at-trx-commit": 2,
+    "skip-name-resolve": true,
+    ...opts.settings,
+  };
+  const args = [
+    "--no-defaults",
+    ...userArg,
+    ...Object.entries(settings).flatMap(([k, v]) => (v === true ? [`--${k}`] : v === false ? [] : [`--${k}=${v}`])),
+  ];
+  const child: ChildProcess = spawn(mariaDbBinary("mariadbd"), args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr?.on("data", (d) => (stderr = (stderr + String(d)).slice(-4000)));
+  let exit: string | null = null;
+  const exited = new Promise<void>((resolve) => {
+    child.on("exit", (code, signal) => {
+      exit = `code ${code} signal ${signal} ${stderr.trim()}`;
+      resolve();
+    });
+  });
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    if (exit === null) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (!opts.keepDataDir) await fs.rm(base, { recursive: true, force: true });
+  };
+  const timeoutMs = opts.startTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  try {
+    await pollUntil("MariaDB", timeoutMs, async () => {
+      const c = await mysql.createConnection({ host: "127.0.0.1", port, user, password, database, connectTimeout: 2000 });
+      await c.end();
+    }, () => exit);
+  } catch (e) {
+    const log = await tail(logFile);
+    await stop();
+    throw new Error(`${(e as Error).message}\nserver log:\n${log}`);
+  }
+  return {
+    engine: "mariadb",
+    url: `mysql://${user}:${password}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
+    host: "127.0.0.1",
+    port,
+    user,
+    password,
+    database,
+    dataDir,
+    stop,
+  };
+}
