@@ -150,7 +150,6 @@ export async function startPostgres(opts: StartOptions = {}): Promise<RunningDat
       throw new Error(`PostgreSQL ${step} failed: ${err.stderr?.trim() || err.message}\nserver log:\n${await tail(logFile)}`);
     }
   };
-  await exec(path.join(bin, "initdb"), ["-D", dataDir, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"], "initdb");
   const settings: ServerSettings = {
     listen_addresses: "127.0.0.1",
     port,
@@ -162,11 +161,17 @@ export async function startPostgres(opts: StartOptions = {}): Promise<RunningDat
     .map(([k, v]) => `-c ${k}=${typeof v === "boolean" ? (v ? "on" : "off") : v}`)
     .join(" ");
   const timeoutMs = opts.startTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-  await exec(
-    path.join(bin, "pg_ctl"),
-    ["-D", dataDir, "-l", logFile, "-o", serverOpts, "-w", "-t", String(Math.ceil(timeoutMs / 1000)), "start"],
-    "start",
-  );
+  try {
+    await exec(path.join(bin, "initdb"), ["-D", dataDir, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"], "initdb");
+    await exec(
+      path.join(bin, "pg_ctl"),
+      ["-D", dataDir, "-l", logFile, "-o", serverOpts, "-w", "-t", String(Math.ceil(timeoutMs / 1000)), "start"],
+      "start",
+    );
+  } catch (e) {
+    await fs.rm(base, { recursive: true, force: true });
+    throw e;
+  }
   let stopped = false;
   const stop = async () => {
     if (stopped) return;

@@ -35,11 +35,12 @@ describe("sandbox/databases", function () {
   });
 
   it("fails with the server's own message when a setting is invalid", async () => {
-    let error: Error | undefined;
-    await startPostgres({ settings: { wal_level: "bogus" }, startTimeoutMs: 20_000 }).catch((e) => (error = e));
-    expect(error?.message).to.match(/PostgreSQL start failed/).and.match(/wal_level/);
-    error = undefined;
-    await startMariaDb({ settings: { "binlog-format": "BOGUS" }, startTimeoutMs: 20_000 }).catch((e) => (error = e));
-    expect(error?.message).to.match(/MariaDB exited during start-up/).and.match(/binlog/i);
+    const failure = (p: Promise<unknown>) => p.then(() => "started", (e: Error) => e.message);
+    expect(await failure(startPostgres({ settings: { wal_level: "bogus" }, startTimeoutMs: 20_000 })))
+      .to.match(/PostgreSQL start failed/)
+      .and.match(/wal_level/);
+    expect(await failure(startMariaDb({ settings: { "binlog-format": "BOGUS" }, startTimeoutMs: 20_000 })))
+      .to.match(/MariaDB exited during start-up/)
+      .and.match(/binlog/i);
   });
 });
