@@ -30,4 +30,7 @@ fi
 log "installing npm dependencies"
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 
+log "resolving Kafka and the connector plugins from Maven Central into .cache/ (instant when cached)"
+npx --no-install ts-node --transpile-only sandbox/prefetch.ts
+
 log "done"

@@ -1,0 +1,104 @@
+import * as path from "path";
+import { CONNECTOR_PLUGINS, ConnectorPlugin, MavenArtifact, PluginId } from "../connectors/catalog";
+import { renderPom, resolveDependencies } from "./maven";
+import { CACHE_DIR } from "./paths";
+
+/** Connect's `plugin.path`: one sub-folder per connector, each holding the connector and its dependencies. */
+export const PLUGIN_PATH = path.join(CACHE_DIR, "plugins");
+const POM_DIR = path.join(CACHE_DIR, "maven", "plugins");
+
+/**
+ * The Connect worker provides the Kafka API jars and loads `org.apache.kafka` classes from its own
+ * class path; Debezium declares them `provided`, and excluding the group keeps a stray transitive copy
+ * out of a plugin folder too.
+ */
+const PROVIDED_BY_CONNECT = ["org.apache.kafka"];
+
+/**
+ * Catalog artifacts that Maven Central does not serve, each replaced by the newest release of the same
+ * artifact whose whole dependency tree resolves there. Checked with `mvn dependency:copy-dependencies`:
+ * `io.debezium:debezium-connector-jdbc` stops at 3.6.0.Final on Central, and 3.6.0.Final needs
+ * `io.debezium:debezium-sink:3.6.0.Final`, which Central lacks too; 3.5.0.Final resolves completely.
+ */
+export const MAVEN_CENTRAL_SUBSTITUTES: Readonly<Partial<Record<PluginId, { version: string; why: string }>>> = {
+    "debezium-jdbc-sink": {
+        version: "3.5.0.Final",
+        why: "debezium-connector-jdbc 3.6.1.Final is not on Maven Central, nor is 3.6.0.Final's debezium-sink",
+    },
+};
+
+/** The catalog entry with the sandbox's Maven Central substitute applied, if it has one. */
+export function sandboxArtifacts(plugin: ConnectorPlugin): MavenArtifact[] {
+    const substitute = MAVEN_CENTRAL_SUBSTITUTES[plugin.id];
+    return substitute ? plugin.artifacts.map((a) => ({ ...a, version: substitute.version })) : plugin.artifacts;
+}
+
+export interface ResolvedPlugin {
+    id: PluginId;
+    connectorClass: string;
+    dir: string;
+    jars: string[];
+    /** Differs from the catalog only where a Maven Central substitute applies. */
+    version: string;
+}
+
+export interface SkippedPlugin {
+    id: PluginId;
+    reason: string;
+}
+
+/** Plugins whose artifacts all live on Maven Central: the only repository this sandbox can reach. */
+export function partitionByReachability(plugins: readonly ConnectorPlugin[]): {
+    reachable: ConnectorPlugin[];
+    skipped: SkippedPlugin[];
+} {
+    const reachable: ConnectorPlugin[] = [];
+    const skipped: SkippedPlugin[] = [];
+    for (const plugin of plugins) {
+        const external = plugin.artifacts.find((a) => a.repository !== undefined);
+        if (external) {
+            skipped.push({
+                id: plugin.id,
+                reason: `${external.groupId}:${external.artifactId} is served only from ${external.repository}, not Maven Central`,
+            });
+        } else {
+            reachable.push(plugin);
+        }
+    }
+    return { reachable, skipped };
+}
+
+export function pluginPom(plugin: ConnectorPlugin): string {
+    return renderPom({ groupId: "cdc-pipeline.sandbox", artifactId: plugin.id, version: "0" }, sandboxArtifacts(plugin));
+}
+
+export async function resolvePlugins(
+    log: (line: string) => void = () => undefined,
+    plugins: readonly ConnectorPlugin[] = Object.values(CONNECTOR_PLUGINS),
+): Promise<{ resolved: ResolvedPlugin[]; skipped: SkippedPlugin[] }> {
+    const { reachable, skipped } = partitionByReachability(plugins);
+    const resolved: ResolvedPlugin[] = [];
+    for (const plugin of reachable) {
+        const substitute = MAVEN_CENTRAL_SUBSTITUTES[plugin.id];
+        if (substitute) log(`${plugin.id}: using ${substitute.version} instead of the catalog's version: ${substitute.why}`);
+        const started = Date.now();
+        const result = await resolveDependencies({
+            workDir: path.join(POM_DIR, plugin.id),
+            outputDir: path.join(PLUGIN_PATH, plugin.id),
+            pom: pluginPom(plugin),
+            excludeGroupIds: PROVIDED_BY_CONNECT,
+            log: (line) => log(`${plugin.id}: ${line}`),
+        });
+        log(
+            `${plugin.id}: ${result.jars.length} jars ${result.cached ? "(cached)" : `resolved in ${((Date.now() - started) / 1000).toFixed(1)}s`}`,
+        );
+        resolved.push({
+            id: plugin.id,
+            connectorClass: plugin.connectorClass,
+            dir: result.outputDir,
+            jars: result.jars,
+            version: sandboxArtifacts(plugin)[0].version,
+        });
+    }
+    return { resolved, skipped };
+}
