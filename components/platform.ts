@@ -1,0 +1,45 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { StackSpec } from "../config/spec";
+import { renderConnectors } from "../connectors/render";
+import { clusterConnectorContext } from "../plan/connect-cluster";
+import { planTopics } from "../plan/topics";
+import { CdcPipeline } from "./pipeline";
+import { ConnectCluster } from "./connect-cluster";
+import { CdcTopics } from "./topics";
+
+export interface PlatformOutputs {
+    connectClusterName: pulumi.Output<string>;
+    connectRestUrl: pulumi.Output<string>;
+    topics: pulumi.Output<string[]>;
+    connectors: pulumi.Output<string[]>;
+}
+
+/** Builds the whole platform from a validated spec; tests call it with specs of their own. */
+export function buildPlatform(spec: StackSpec): PlatformOutputs {
+    const allTopics = planTopics(spec);
+    const connectors = renderConnectors(spec, clusterConnectorContext(spec));
+
+    const internalTopics = new CdcTopics("connect-internal", {
+        topics: allTopics.filter((t) => t.pipeline === undefined),
+        protect: spec.profile.protectStatefulResources,
+    });
+    const connect = new ConnectCluster("connect", { spec }, { dependsOn: [internalTopics] });
+
+    const pipelines = spec.pipelines.map(
+        (pipeline) =>
+            new CdcPipeline(pipeline.name, {
+                spec,
+                pipeline,
+                topics: allTopics.filter((t) => t.pipeline === pipeline.name),
+                connectors: connectors.filter((c) => c.pipeline === pipeline.name),
+                connectClusterName: connect.clusterName,
+            }),
+    );
+
+    return {
+        connectClusterName: connect.clusterName,
+        connectRestUrl: connect.restUrl,
+        topics: pulumi.all([internalTopics.names, ...pipelines.map((p) => p.topicNames)]).apply((lists) => lists.flat()),
+        connectors: pulumi.all(pipelines.map((p) => p.connectorNames)).apply((lists) => lists.flat()),
+    };
+}

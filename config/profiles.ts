@@ -1,0 +1,50 @@
+/**
+ * Environment profiles: the only place where per-environment numbers are decided. The config layer
+ * fills pipeline defaults from here, the topic plan reads the resolved values, and the policy pack's
+ * shipped thresholds are generated from the same table, so code and guardrails cannot drift apart.
+ */
+
+export const ENVIRONMENTS = ["dev", "prod"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+export interface EnvironmentProfile {
+    /** Replication factor of every topic this stack creates, Connect's internal topics included. */
+    replicationFactor: number;
+    /** Must stay below the replication factor, or a single broker loss stops every acks=all write. */
+    minInsyncReplicas: number;
+    /** The smallest replication factor a pipeline override may ask for. */
+    minimumReplicationFactor: number;
+    /** Kafka Connect worker pods; more than one gives failover without waiting for a reschedule. */
+    connectReplicas: number;
+    /** Prod topics and connectors survive `pulumi destroy` and accidental deletes. */
+    protectStatefulResources: boolean;
+    /** Logging record contents to Connect's log leaks row data (PII) into log pipelines. */
+    logErrorRecordContents: boolean;
+    /** TLS to the source database; dev servers commonly run with self-signed certificates. */
+    requireDatabaseEncryption: boolean;
+}
+
+export const PROFILES: Readonly<Record<Environment, EnvironmentProfile>> = {
+    dev: {
+        replicationFactor: 1,
+        minInsyncReplicas: 1,
+        minimumReplicationFactor: 1,
+        connectReplicas: 1,
+        protectStatefulResources: false,
+        logErrorRecordContents: true,
+        requireDatabaseEncryption: false,
+    },
+    prod: {
+        replicationFactor: 3,
+        minInsyncReplicas: 2,
+        minimumReplicationFactor: 3,
+        connectReplicas: 2,
+        protectStatefulResources: true,
+        logErrorRecordContents: false,
+        requireDatabaseEncryption: true,
+    },
+};
+
+export function profileFor(environment: Environment): EnvironmentProfile {
+    return PROFILES[environment];
+}

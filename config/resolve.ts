@@ -1,0 +1,237 @@
+/**
+ * Raw stack config → validated StackSpec: structural parse, environment defaults, then the cross-field
+ * rules. Every problem found is reported together in one ConfigError.
+ */
+import { z } from "zod";
+import { ConfigError, ConfigIssue, closest } from "./errors";
+import { profileFor } from "./profiles";
+import { checkRules } from "./rules";
+import { ParsedPipeline, ParsedSource, ParsedStackConfig, ParsedTable, stackConfigSchema } from "./schema";
+import type { PipelineSpec, SourceSpec, StackSpec, TableSpec } from "./spec";
+import {
+    defaultPublicationName,
+    defaultServerId,
+    defaultSinkConnectorName,
+    defaultSlotName,
+    defaultSourceConnectorName,
+    defaultTopicPrefix,
+} from "../plan/naming";
+
+export interface ParseResult {
+    spec: StackSpec;
+    /** Legal but questionable settings; the program logs them as Pulumi warnings. */
+    warnings: string[];
+}
+
+const DEFAULT_PORTS = { sqlserver: 1433, postgres: 5432, mysql: 3306 } as const;
+
+export function parseStackSpec(raw: unknown): ParseResult {
+    const parsed = stackConfigSchema.safeParse(raw, { reportInput: true });
+    if (!parsed.success) {
+        throw new ConfigError(parsed.error.issues.map(describeZodIssue));
+    }
+    const issues: ConfigIssue[] = [];
+    const spec = resolve(parsed.data, issues);
+    const warnings: string[] = [];
+    checkRules(spec, issues, warnings);
+    if (issues.length > 0) throw new ConfigError(issues);
+    return { spec, warnings };
+}
+
+function resolve(config: ParsedStackConfig, issues: ConfigIssue[]): StackSpec {
+    const profile = profileFor(config.environment);
+    return {
+        environment: config.environment,
+        profile,
+        namespace: config.namespace,
+        kafka: {
+            clusterName: config.kafka.clusterName,
+            bootstrapServers: config.kafka.bootstrapServers,
+            tlsCaSecret: config.kafka.tlsCaSecret,
+            scramUser: config.kafka.scramUser,
+        },
+        connect: {
+            name: config.connect.name,
+            replicas: config.connect.replicas ?? profile.connectReplicas,
+            kafkaVersion: config.connect.kafkaVersion,
+            outputImage: config.connect.outputImage,
+            pushSecret: config.connect.pushSecret,
+            resources: config.connect.resources,
+        },
+        pipelines: config.pipelines.map((p, i) => resolvePipeline(p, ["pipelines", i], config, issues)),
+    };
+}
+
+function resolvePipeline(
+    p: ParsedPipeline,
+    path: (string | number)[],
+    config: ParsedStackConfig,
+    issues: ConfigIssue[],
+): PipelineSpec {
+    const profile = profileFor(config.environment);
+    const source = resolveSource(p.name, p.source, [...path, "source"], profile.requireDatabaseEncryption, issues);
+    return {
+        name: p.name,
+        source,
+        sink: {
+            ...p.sink,
+            connectorName: p.sink.connectorName ?? defaultSinkConnectorName(p.name),
+        },
+        topics: {
+            partitions: p.topics.partitions,
+            replicationFactor: p.topics.replicationFactor ?? profile.replicationFactor,
+            minInsyncReplicas: p.topics.minInsyncReplicas ?? profile.minInsyncReplicas,
+            retentionMs: p.topics.retentionMs,
+        },
+    };
+}
+
+function resolveSource(
+    pipeline: string,
+    s: ParsedSource,
+    path: (string | number)[],
+    encryptByDefault: boolean,
+    issues: ConfigIssue[],
+): SourceSpec {
+    const connectorName = s.connectorName ?? defaultSourceConnectorName(pipeline, s.kind);
+    const common = {
+        connectorName,
+        topicPrefix: s.topicPrefix ?? defaultTopicPrefix(pipeline),
+        host: s.host,
+        port: s.port ?? DEFAULT_PORTS[s.kind],
+        snapshotMode: s.snapshotMode,
+        decimalHandlingMode: s.decimalHandlingMode,
+        timePrecisionMode: s.timePrecisionMode,
+        tombstonesOnDelete: s.tombstonesOnDelete,
+        maxBatchSize: s.maxBatchSize,
+        maxQueueSize: s.maxQueueSize,
+        pollIntervalMs: s.pollIntervalMs,
+        heartbeatIntervalMs: s.heartbeatIntervalMs,
+        heartbeatActionQuery: s.heartbeatActionQuery,
+        signalTable: s.signalTable,
+        state: s.state,
+    };
+    switch (s.kind) {
+        case "sqlserver": {
+            const tables = s.tables.map((t, i) =>
+                resolveTable(t, [...path, "tables", i], s.databases.length === 1 ? s.databases[0] : undefined, "dbo.customers", issues),
+            );
+            return {
+                ...common,
+                kind: "sqlserver",
+                tables,
+                databases: s.databases,
+                // Debezium assigns SQL Server tasks per database; more tasks than databases sit idle.
+                tasksMax: s.tasksMax ?? s.databases.length,
+                snapshotIsolationMode: s.snapshotIsolationMode,
+                encrypt: s.encrypt ?? encryptByDefault,
+                trustServerCertificate: s.trustServerCertificate,
+                readOnlyIntent: s.readOnlyIntent,
+            };
+        }
+        case "postgres":
+            return {
+                ...common,
+                kind: "postgres",
+                tables: s.tables.map((t, i) => resolveTable(t, [...path, "tables", i], s.database, "public.customers", issues)),
+                database: s.database,
+                tasksMax: s.tasksMax ?? 1,
+                slotName: s.slotName ?? defaultSlotName(connectorName),
+                publicationName: s.publicationName ?? defaultPublicationName(connectorName),
+                sslMode: s.sslMode ?? (encryptByDefault ? "verify-full" : "prefer"),
+            };
+        case "mysql":
+            return {
+                ...common,
+                kind: "mysql",
+                // MySQL has no schemas: the first part of `database.table` is the database.
+                tables: s.tables
+                    .map((t, i) => resolveTable(t, [...path, "tables", i], s.database, `${s.database}.products`, issues))
+                    .map((t) => ({ ...t, database: t.schema || t.database })),
+                database: s.database,
+                tasksMax: s.tasksMax ?? 1,
+                serverId: s.serverId ?? defaultServerId(connectorName),
+                sslMode: s.sslMode ?? (encryptByDefault ? "verify_identity" : "preferred"),
+            };
+    }
+}
+
+function resolveTable(
+    t: ParsedTable,
+    path: (string | number)[],
+    defaultDatabase: string | undefined,
+    example: string,
+    issues: ConfigIssue[],
+): TableSpec {
+    const parts = t.name.split(".");
+    const valid = parts.length === 2 && parts.every((part) => /^[A-Za-z_][A-Za-z0-9_$]*$/.test(part));
+    if (!valid) {
+        issues.push({
+            path: [...path, "name"],
+            message: `"${t.name}" must be schema.table (e.g. ${example}); Debezium's table.include.list matches that form`,
+        });
+    }
+    const [schema, table] = valid ? parts : ["", t.name];
+    const database = t.database ?? defaultDatabase;
+    if (database === undefined) {
+        issues.push({
+            path: [...path, "database"],
+            message: "this source captures several databases; name the one holding this table (database: <one of source.databases>)",
+        });
+    }
+    return { database: database ?? "", schema, table, primaryKey: t.primaryKey, columns: t.columns };
+}
+
+const KNOWN_KEYS = collectKeys(stackConfigSchema);
+
+function describeZodIssue(issue: z.core.$ZodIssue): ConfigIssue {
+    const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+    switch (issue.code) {
+        case "unrecognized_keys": {
+            const hints = issue.keys.map((key) => {
+                const suggestion = closest(key, KNOWN_KEYS);
+                return suggestion ? `"${key}" (did you mean "${suggestion}"?)` : `"${key}"`;
+            });
+            return { path, message: `unknown key ${hints.join(", ")}; remove it or fix its spelling` };
+        }
+        case "invalid_value":
+            // Schema-authored messages already say what to write; zod's generic ones start with "Invalid".
+            if (!issue.message.startsWith("Invalid")) return { path, message: issue.message };
+            return { path, message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}` };
+        case "invalid_type":
+            if (issue.input === undefined) return { path, message: `is required (${issue.expected})` };
+            return { path, message: `must be ${article(issue.expected)} (got ${describeValue(issue.input)})` };
+        default:
+            return { path, message: issue.message };
+    }
+}
+
+const article = (type: string): string => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);
+
+function describeValue(value: unknown): string {
+    if (Array.isArray(value)) return "a list";
+    if (value === null) return "null";
+    if (typeof value === "object") return "an object";
+    return JSON.stringify(value);
+}
+
+function collectKeys(schema: z.ZodType): string[] {
+    const keys = new Set<string>();
+    const seen = new Set<unknown>();
+    const visit = (node: unknown): void => {
+        if (node === null || typeof node !== "object" || seen.has(node)) return;
+        seen.add(node);
+        const def = (node as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
+        if (!def) return;
+        if (def.type === "object") {
+            for (const [key, child] of Object.entries(def.shape as Record<string, unknown>)) {
+                keys.add(key);
+                visit(child);
+            }
+        }
+        for (const field of ["innerType", "element", "in", "out"]) visit(def[field]);
+        if (Array.isArray(def.options)) def.options.forEach(visit);
+    };
+    visit(schema);
+    return [...keys];
+}

@@ -1,0 +1,199 @@
+/**
+ * The shape of the stack configuration as written in Pulumi.<stack>.yaml (project namespace
+ * `cdc-pipeline`). Structural checks only; rules that span fields live in rules.ts, and defaults that
+ * depend on the environment are filled by resolve.ts.
+ */
+import { z } from "zod";
+import { ENVIRONMENTS } from "./profiles";
+import {
+    CONNECTOR_STATES,
+    DECIMAL_HANDLING_MODES,
+    ERRORS_TOLERANCE,
+    INSERT_MODES,
+    PRIMARY_KEY_MODES,
+    SINK_IMPLEMENTATIONS,
+    SQLSERVER_SNAPSHOT_ISOLATION_MODES,
+    TIME_PRECISION_MODES,
+} from "../connectors/options";
+
+/** Kubernetes object names double as Kafka Connect connector names and Kafka topic name parts. */
+const dnsName = z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, {
+        error: "must be lower-case letters, digits and '-' (a Kubernetes object name), e.g. sales-sqlserver-source",
+    })
+    .max(63, { error: "must be at most 63 characters (a Kubernetes object name)" });
+
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, {
+    error: "must be a plain SQL identifier (letters, digits, '_')",
+});
+
+const positiveInt = z.number().int().positive();
+
+const columnSchema = z.strictObject({
+    name: identifier,
+    type: z.string().min(1, { error: "must be a PostgreSQL column type, e.g. bigint or varchar(255)" }),
+    nullable: z.boolean().default(true),
+});
+
+const tableSchema = z.strictObject({
+    /** `schema.table` (SQL Server, PostgreSQL) or `database.table` (MySQL). */
+    name: z.string(),
+    /** SQL Server only, and only needed when the source captures more than one database. */
+    database: z.string().optional(),
+    primaryKey: z.array(identifier).min(1, {
+        error: "every captured table must declare its primary key columns (e.g. primaryKey: [id]); tables without one cannot be upserted or deleted in the target",
+    }),
+    /** Target column definitions, used to pre-create target tables when the sink may not create them. */
+    columns: z.array(columnSchema).optional(),
+});
+
+const sourceCommon = {
+    connectorName: dnsName.optional(),
+    topicPrefix: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+$/, { error: "must be letters, digits, '_' or '-' (it prefixes every topic name)" })
+        .optional(),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).optional(),
+    tables: z.array(tableSchema).min(1, { error: "list at least one table to capture" }),
+    snapshotMode: z.string().default("initial"),
+    decimalHandlingMode: z.enum(DECIMAL_HANDLING_MODES).default("precise"),
+    timePrecisionMode: z.enum(TIME_PRECISION_MODES).default("adaptive"),
+    tombstonesOnDelete: z.boolean().default(true),
+    maxBatchSize: positiveInt.default(2048),
+    maxQueueSize: positiveInt.default(8192),
+    pollIntervalMs: positiveInt.default(500),
+    heartbeatIntervalMs: z.number().int().min(0).default(10000),
+    heartbeatActionQuery: z.string().optional(),
+    /** A CDC-enabled table used for Debezium signals (incremental snapshots of added tables). */
+    signalTable: z.string().optional(),
+    tasksMax: positiveInt.optional(),
+    state: z.enum(CONNECTOR_STATES).default("running"),
+};
+
+const sqlServerSource = z.strictObject({
+    kind: z.literal("sqlserver"),
+    ...sourceCommon,
+    databases: z.array(z.string().min(1)).min(1, { error: "list the CDC-enabled databases to capture" }),
+    snapshotIsolationMode: z.enum(SQLSERVER_SNAPSHOT_ISOLATION_MODES).default("snapshot"),
+    encrypt: z.boolean().optional(),
+    trustServerCertificate: z.boolean().default(false),
+    /** Always On secondaries: read from a readable replica. */
+    readOnlyIntent: z.boolean().default(false),
+});
+
+const postgresSource = z.strictObject({
+    kind: z.literal("postgres"),
+    ...sourceCommon,
+    database: z.string().min(1),
+    slotName: identifier.optional(),
+    publicationName: identifier.optional(),
+    sslMode: z.enum(["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]).optional(),
+});
+
+const mysqlSource = z.strictObject({
+    kind: z.literal("mysql"),
+    ...sourceCommon,
+    database: z.string().min(1),
+    /** Must be unique among every client of the MySQL/MariaDB server's replication stream. */
+    serverId: z.number().int().min(1).max(4294967295).optional(),
+    sslMode: z.enum(["disabled", "preferred", "required", "verify_ca", "verify_identity"]).optional(),
+});
+
+const sourceSchema = z.discriminatedUnion("kind", [sqlServerSource, postgresSource, mysqlSource], {
+    error: 'source.kind must be one of "sqlserver", "postgres", "mysql"',
+});
+
+const sinkSchema = z.strictObject({
+    implementation: z.enum(SINK_IMPLEMENTATIONS).default("debezium"),
+    connectorName: dnsName.optional(),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(5432),
+    database: z.string().min(1),
+    schema: identifier.default("public"),
+    insertMode: z.enum(INSERT_MODES).default("upsert"),
+    primaryKeyMode: z.enum(PRIMARY_KEY_MODES).default("record_key"),
+    primaryKeyFields: z.array(identifier).default([]),
+    /** Target table name; `${source.table}` keeps the source table's name. */
+    tableNameFormat: z.string().default("${source.table}"),
+    deleteEnabled: z.boolean().default(true),
+    truncateEnabled: z.boolean().default(false),
+    autoCreate: z.boolean().default(false),
+    autoEvolve: z.boolean().default(false),
+    batchSize: positiveInt.default(3000),
+    connectionPool: z
+        .strictObject({
+            minSize: positiveInt.default(1),
+            maxSize: positiveInt.default(10),
+            timeoutSeconds: positiveInt.default(1800),
+        })
+        .prefault({}),
+    errorsTolerance: z.enum(ERRORS_TOLERANCE).default("all"),
+    /** Route records the sink cannot write to `dlq-<sink connector name>` instead of dropping them. */
+    deadLetterQueue: z.boolean().default(true),
+    tasksMax: positiveInt.default(1),
+    state: z.enum(CONNECTOR_STATES).default("running"),
+});
+
+const topicOverrides = z
+    .strictObject({
+        partitions: positiveInt.default(3),
+        replicationFactor: positiveInt.optional(),
+        minInsyncReplicas: positiveInt.optional(),
+        retentionMs: z.number().int().min(-1).default(7 * 24 * 3600 * 1000),
+    })
+    .prefault({});
+
+const pipelineSchema = z.strictObject({
+    name: dnsName,
+    source: sourceSchema,
+    sink: sinkSchema,
+    topics: topicOverrides,
+});
+
+const resourcesSchema = z.strictObject({
+    requests: z.strictObject({ cpu: z.string(), memory: z.string() }),
+    limits: z.strictObject({ cpu: z.string().optional(), memory: z.string() }),
+});
+
+const kafkaSchema = z.strictObject({
+    /** Name of the Strimzi `Kafka` cluster the Connect cluster and topics belong to. */
+    clusterName: dnsName,
+    /** Bootstrap address as seen from inside the Kubernetes cluster (Connect, Debezium). */
+    bootstrapServers: z.string().min(1),
+    /** Secret holding the cluster CA certificate (Strimzi: `<cluster>-cluster-ca-cert`); enables TLS. */
+    tlsCaSecret: z.string().optional(),
+    /** SCRAM-SHA-512 user (a Strimzi KafkaUser) whose password Secret is `<user>` key `password`. */
+    scramUser: z.string().optional(),
+});
+
+const connectSchema = z
+    .strictObject({
+        name: dnsName.default("cdc-connect"),
+        replicas: positiveInt.optional(),
+        /** Unset means the operator's default Kafka version; pin it to control upgrades. */
+        kafkaVersion: z.string().regex(/^4\.\d+\.\d+$/, { error: "must be a Kafka 4.x version your Strimzi operator supports, e.g. 4.1.1" }).optional(),
+        /** Where Strimzi pushes the image it builds with the connector plugins. */
+        outputImage: z.string().min(1),
+        pushSecret: z.string().optional(),
+        resources: resourcesSchema.default({
+            requests: { cpu: "500m", memory: "2Gi" },
+            limits: { memory: "2Gi" },
+        }),
+    });
+
+export const stackConfigSchema = z.strictObject({
+    environment: z.enum(ENVIRONMENTS, { error: 'must be "dev" or "prod"' }),
+    namespace: dnsName.default("cdc"),
+    kafka: kafkaSchema,
+    connect: connectSchema,
+    pipelines: z.array(pipelineSchema).min(1, { error: "declare at least one pipeline" }),
+});
+
+export type RawStackConfig = z.input<typeof stackConfigSchema>;
+export type ParsedStackConfig = z.output<typeof stackConfigSchema>;
+export type ParsedPipeline = ParsedStackConfig["pipelines"][number];
+export type ParsedSource = ParsedPipeline["source"];
+export type ParsedSink = ParsedPipeline["sink"];
+export type ParsedTable = ParsedSource["tables"][number];

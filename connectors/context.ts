@@ -1,0 +1,23 @@
+/**
+ * What a connector config needs from where it runs. The cluster and the local sandbox differ only
+ * here: how a credential reference is spelled and which Kafka the connector's own clients reach.
+ */
+
+export interface ConnectorContext {
+    /** Bootstrap servers for Debezium's schema history clients (they are not the worker's clients). */
+    bootstrapServers: string;
+    /** A config-provider reference to one key of one secret; never the value itself. */
+    secretRef(secretName: string, key: string): string;
+    /** Security settings for Debezium's own Kafka clients, without the prefix. */
+    kafkaClientSecurity: Record<string, string>;
+}
+
+/** Strimzi's KubernetesSecretConfigProvider, registered on the worker as `secrets`. */
+export const STRIMZI_SECRETS_PROVIDER = "secrets";
+
+export function strimziSecretRef(namespace: string): ConnectorContext["secretRef"] {
+    return (secretName, key) => `\${${STRIMZI_SECRETS_PROVIDER}:${namespace}/${secretName}:${key}}`;
+}
+
+/** A value is a reference when it is exactly one `${provider:path:key}` placeholder. */
+export const CONFIG_PROVIDER_REFERENCE = /^\$\{[a-z][a-z0-9_-]*:[^}]*:[^}]+\}$/;

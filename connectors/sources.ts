@@ -1,0 +1,100 @@
+/**
+ * Debezium source connector configs (SQL Server, PostgreSQL, MySQL/MariaDB), in Debezium 3.6 key
+ * spelling. Settings that matter in production are pinned explicitly even where they equal today's
+ * default, because Debezium upgrades have changed defaults before (e.g. data.query.mode in 3.4).
+ */
+import type { PipelineSpec, SourceSpec, SqlServerSourceSpec, PostgresSourceSpec, MySqlSourceSpec } from "../config/spec";
+import type { ConnectorContext } from "./context";
+import { CREDENTIAL_KEYS, schemaHistoryTopicName, sourceCredentialsSecretName, tableIncludeEntry } from "../plan/naming";
+
+export type ConnectorConfig = Record<string, string>;
+
+/** Bounded so a persistently failing database turns into a FAILED task that alerts and auto-restarts. */
+const SOURCE_ERRORS_MAX_RETRIES = 10;
+
+export function sourceConnectorConfig(pipeline: PipelineSpec, ctx: ConnectorContext): ConnectorConfig {
+    const source = pipeline.source;
+    const secret = sourceCredentialsSecretName(pipeline);
+    const common: ConnectorConfig = {
+        "topic.prefix": source.topicPrefix,
+        "database.hostname": source.host,
+        "database.port": String(source.port),
+        "database.user": ctx.secretRef(secret, CREDENTIAL_KEYS.username),
+        "database.password": ctx.secretRef(secret, CREDENTIAL_KEYS.password),
+        "table.include.list": source.tables.map((t) => tableIncludeEntry(source, t)).join(","),
+        "snapshot.mode": source.snapshotMode,
+        "decimal.handling.mode": source.decimalHandlingMode,
+        "time.precision.mode": source.timePrecisionMode,
+        "tombstones.on.delete": String(source.tombstonesOnDelete),
+        "max.batch.size": String(source.maxBatchSize),
+        "max.queue.size": String(source.maxQueueSize),
+        "poll.interval.ms": String(source.pollIntervalMs),
+        "heartbeat.interval.ms": String(source.heartbeatIntervalMs),
+        // Lets the Debezium JDBC sink create target columns with the source's exact types and lengths.
+        "column.propagate.source.type": ".*",
+        "event.processing.failure.handling.mode": "fail",
+        "errors.max.retries": String(SOURCE_ERRORS_MAX_RETRIES),
+        ...(source.heartbeatActionQuery ? { "heartbeat.action.query": source.heartbeatActionQuery } : {}),
+        ...(source.signalTable ? { "signal.data.collection": signalCollection(source) } : {}),
+    };
+    switch (source.kind) {
+        case "sqlserver":
+            return { ...common, ...schemaHistory(source, ctx), ...sqlServer(source) };
+        case "postgres":
+            return { ...common, ...postgres(source) };
+        case "mysql":
+            return { ...common, ...schemaHistory(source, ctx), ...mysql(source) };
+    }
+}
+
+function sqlServer(source: SqlServerSourceSpec): ConnectorConfig {
+    return {
+        "database.names": source.databases.join(","),
+        "snapshot.isolation.mode": source.snapshotIsolationMode,
+        "data.query.mode": "direct",
+        "database.encrypt": String(source.encrypt),
+        "database.trustServerCertificate": String(source.trustServerCertificate),
+        ...(source.readOnlyIntent ? { "database.applicationIntent": "ReadOnly" } : {}),
+    };
+}
+
+function postgres(source: PostgresSourceSpec): ConnectorConfig {
+    return {
+        "database.dbname": source.database,
+        "plugin.name": "pgoutput",
+        "slot.name": source.slotName,
+        "publication.name": source.publicationName,
+        // The connector keeps the publication limited to the captured tables as the include list changes.
+        "publication.autocreate.mode": "filtered",
+        "database.sslmode": source.sslMode,
+    };
+}
+
+function mysql(source: MySqlSourceSpec): ConnectorConfig {
+    return {
+        "database.include.list": source.database,
+        "database.server.id": String(source.serverId),
+        "database.ssl.mode": source.sslMode,
+        "snapshot.locking.mode": "minimal",
+    };
+}
+
+function schemaHistory(source: SourceSpec, ctx: ConnectorContext): ConnectorConfig {
+    const security: ConnectorConfig = {};
+    for (const [key, value] of Object.entries(ctx.kafkaClientSecurity)) {
+        security[`schema.history.internal.producer.${key}`] = value;
+        security[`schema.history.internal.consumer.${key}`] = value;
+    }
+    return {
+        "schema.history.internal.kafka.topic": schemaHistoryTopicName(source),
+        "schema.history.internal.kafka.bootstrap.servers": ctx.bootstrapServers,
+        "schema.history.internal.store.only.captured.tables.ddl": "true",
+        "include.schema.changes": "true",
+        ...security,
+    };
+}
+
+function signalCollection(source: SourceSpec): string {
+    const table = source.signalTable!;
+    return source.kind === "sqlserver" ? `${source.databases[0]}.${table}` : table;
+}

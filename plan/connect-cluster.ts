@@ -1,0 +1,168 @@
+/**
+ * Strimzi Kafka Connect cluster bodies: the KafkaConnect custom resource, its worker config, the
+ * Role that lets Strimzi's config provider read exactly the connector Secrets, and the JMX exporter
+ * rules. Plain objects; components/ turns them into resources.
+ */
+import type { StackSpec } from "../config/spec";
+import { CONNECTOR_PLUGINS } from "../connectors/catalog";
+import { ConnectorContext, STRIMZI_SECRETS_PROVIDER, strimziSecretRef } from "../connectors/context";
+import { pluginsInUse } from "../connectors/render";
+import {
+    connectInternalTopics,
+    connectMetricsConfigMapName,
+    connectServiceAccountName,
+    sinkCredentialsSecretName,
+    sourceCredentialsSecretName,
+} from "./naming";
+
+export const STRIMZI_API_VERSION = "kafka.strimzi.io/v1";
+export const METRICS_CONFIG_KEY = "metrics-config.yml";
+/** Strimzi mounts `spec.tls.trustedCertificates` Secrets here in Connect pods. */
+const CONNECT_CERTS_DIR = "/opt/kafka/connect-certs";
+const CA_CERT_KEY = "ca.crt";
+
+export interface ObjectMeta {
+    name: string;
+    namespace: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+}
+
+export interface KafkaConnectBody {
+    apiVersion: typeof STRIMZI_API_VERSION;
+    kind: "KafkaConnect";
+    metadata: ObjectMeta;
+    spec: Record<string, unknown>;
+}
+
+export const MANAGED_BY_LABELS = { "app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "cdc-pipeline" };
+
+/** The connector context inside the cluster: Strimzi's Secret provider and the cluster's Kafka security. */
+export function clusterConnectorContext(spec: StackSpec): ConnectorContext {
+    return {
+        bootstrapServers: spec.kafka.bootstrapServers,
+        secretRef: strimziSecretRef(spec.namespace),
+        kafkaClientSecurity: kafkaClientSecurity(spec),
+    };
+}
+
+function kafkaClientSecurity(spec: StackSpec): Record<string, string> {
+    const { tlsCaSecret, scramUser } = spec.kafka;
+    const tls: Record<string, string> = tlsCaSecret
+        ? { "ssl.truststore.type": "PEM", "ssl.truststore.location": `${CONNECT_CERTS_DIR}/${tlsCaSecret}/${CA_CERT_KEY}` }
+        : {};
+    if (!scramUser) return tlsCaSecret ? { "security.protocol": "SSL", ...tls } : {};
+    const password = strimziSecretRef(spec.namespace)(scramUser, "password");
+    return {
+        "security.protocol": tlsCaSecret ? "SASL_SSL" : "SASL_PLAINTEXT",
+        "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.jaas.config": `org.apache.kafka.common.security.scram.ScramLoginModule required username="${scramUser}" password="${password}";`,
+        ...tls,
+    };
+}
+
+/**
+ * Worker settings shared by the cluster and the local sandbox. Converters carry schemas because the
+ * JDBC sink needs them; connectors may not override client settings, and sink batches are not capped
+ * below their batch.size by the consumer's poll size.
+ */
+export function workerConfig(spec: StackSpec): Record<string, string> {
+    const maxSinkBatch = Math.max(...spec.pipelines.map((p) => p.sink.batchSize));
+    return {
+        "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "key.converter.schemas.enable": "true",
+        "value.converter.schemas.enable": "true",
+        "connector.client.config.override.policy": "None",
+        "consumer.max.poll.records": String(maxSinkBatch),
+        "topic.creation.enable": "false",
+    };
+}
+
+export function kafkaConnectBody(spec: StackSpec): KafkaConnectBody {
+    const { connect, kafka, profile } = spec;
+    const rf = String(profile.replicationFactor);
+    return {
+        apiVersion: STRIMZI_API_VERSION,
+        kind: "KafkaConnect",
+        metadata: {
+            name: connect.name,
+            namespace: spec.namespace,
+            labels: { ...MANAGED_BY_LABELS },
+            annotations: {
+                // Without it Strimzi ignores every KafkaConnector of this cluster.
+                "strimzi.io/use-connector-resources": "true",
+                "pulumi.com/waitFor": "condition=Ready",
+            },
+        },
+        spec: {
+            ...(connect.kafkaVersion ? { version: connect.kafkaVersion } : {}),
+            replicas: connect.replicas,
+            bootstrapServers: kafka.bootstrapServers,
+            ...connectInternalTopics(connect.name),
+            ...(kafka.tlsCaSecret ? { tls: { trustedCertificates: [{ secretName: kafka.tlsCaSecret, pattern: "*.crt" }] } } : {}),
+            ...(kafka.scramUser
+                ? {
+                      authentication: {
+                          type: "scram-sha-512",
+                          username: kafka.scramUser,
+                          passwordSecret: { secretName: kafka.scramUser, password: "password" },
+                      },
+                  }
+                : {}),
+            config: {
+                ...workerConfig(spec),
+                "config.storage.replication.factor": rf,
+                "offset.storage.replication.factor": rf,
+                "status.storage.replication.factor": rf,
+                "config.providers": STRIMZI_SECRETS_PROVIDER,
+                [`config.providers.${STRIMZI_SECRETS_PROVIDER}.class`]: "io.strimzi.kafka.KubernetesSecretConfigProvider",
+            },
+            resources: connect.resources,
+            metricsConfig: {
+                type: "jmxPrometheusExporter",
+                valueFrom: { configMapKeyRef: { name: connectMetricsConfigMapName(connect.name), key: METRICS_CONFIG_KEY } },
+            },
+            build: {
+                output: {
+                    type: "docker",
+                    image: connect.outputImage,
+                    ...(connect.pushSecret ? { pushSecret: connect.pushSecret } : {}),
+                },
+                plugins: pluginsInUse(spec).map((id) => ({
+                    name: id,
+                    artifacts: CONNECTOR_PLUGINS[id].artifacts.map((a) => ({
+                        type: "maven",
+                        group: a.groupId,
+                        artifact: a.artifactId,
+                        version: a.version,
+                        ...(a.repository ? { repository: a.repository } : {}),
+                    })),
+                })),
+            },
+        },
+    };
+}
+
+/** Secrets the config provider may read: the connectors' credentials and the Kafka user's password. */
+export function connectorSecretNames(spec: StackSpec): string[] {
+    const names = spec.pipelines.flatMap((p) => [sourceCredentialsSecretName(p), sinkCredentialsSecretName(p)]);
+    if (spec.kafka.scramUser) names.push(spec.kafka.scramUser);
+    return [...new Set(names)].sort();
+}
+
+export function secretReaderRole(spec: StackSpec) {
+    const name = `${spec.connect.name}-connector-secrets`;
+    return {
+        role: {
+            metadata: { name, namespace: spec.namespace, labels: { ...MANAGED_BY_LABELS } },
+            // resourceNames pins the Role to these Secrets; a namespace-wide `get` was CVE-2025-66623.
+            rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: connectorSecretNames(spec) }],
+        },
+        binding: {
+            metadata: { name, namespace: spec.namespace, labels: { ...MANAGED_BY_LABELS } },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+            subjects: [{ kind: "ServiceAccount", name: connectServiceAccountName(spec.connect.name), namespace: spec.namespace }],
+        },
+    };
+}

@@ -1,0 +1,52 @@
+/**
+ * Strimzi KafkaConnector bodies. `tasksMax` and the connector state are spec fields (putting
+ * `tasks.max` in config made older Strimzi restart connectors on every reconcile), and failed
+ * connectors restart on their own with Strimzi's back-off.
+ */
+import type { RenderedConnector } from "../connectors/render";
+import { MANAGED_BY_LABELS, ObjectMeta, STRIMZI_API_VERSION } from "./connect-cluster";
+
+export const STRIMZI_CLUSTER_LABEL = "strimzi.io/cluster";
+
+/** `N` is the cluster name's type: a string here, a Pulumi Output in components/. */
+export interface KafkaConnectorBody<N = string> {
+    apiVersion: typeof STRIMZI_API_VERSION;
+    kind: "KafkaConnector";
+    metadata: Omit<ObjectMeta, "labels"> & { labels: Record<string, string | N> };
+    spec: {
+        class: string;
+        tasksMax: number;
+        state: string;
+        autoRestart: { enabled: boolean };
+        config: Record<string, string>;
+    };
+}
+
+/** `connectName` must be the KafkaConnect's own metadata.name; components pass its Output. */
+export function kafkaConnectorBody<N = string>(connector: RenderedConnector, namespace: string, connectName: N): KafkaConnectorBody<N> {
+    return {
+        apiVersion: STRIMZI_API_VERSION,
+        kind: "KafkaConnector",
+        metadata: {
+            name: connector.name,
+            namespace,
+            labels: {
+                ...MANAGED_BY_LABELS,
+                [STRIMZI_CLUSTER_LABEL]: connectName,
+                "cdc.pipeline/name": connector.pipeline,
+                "cdc.pipeline/role": connector.role,
+            },
+            annotations: {
+                // Readiness is awaited only for connectors meant to run; a paused or stopped one is not Ready.
+                ...(connector.state === "running" ? { "pulumi.com/waitFor": "condition=Ready" } : { "pulumi.com/skipAwait": "true" }),
+            },
+        },
+        spec: {
+            class: connector.connectorClass,
+            tasksMax: connector.tasksMax,
+            state: connector.state,
+            autoRestart: { enabled: true },
+            config: connector.config,
+        },
+    };
+}

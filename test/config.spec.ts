@@ -1,0 +1,240 @@
+import { expect } from "chai";
+import { ConfigError } from "../config/errors";
+import { parseStackSpec } from "../config/resolve";
+import { rawProjectConfig } from "./helpers/stack-files";
+
+type Raw = Record<string, any>;
+
+const dev = (): Raw => structuredClone(rawProjectConfig("dev"));
+const prod = (): Raw => structuredClone(rawProjectConfig("prod"));
+
+function problemsOf(raw: Raw): string[] {
+    try {
+        parseStackSpec(raw);
+    } catch (e) {
+        if (e instanceof ConfigError) return e.message.split("\n").slice(1).map((l) => l.replace(/^ {2}- /, ""));
+        throw e;
+    }
+    return [];
+}
+
+describe("stack config", () => {
+    it("accepts both shipped stack files", () => {
+        expect(problemsOf(dev())).to.deep.equal([]);
+        expect(problemsOf(prod())).to.deep.equal([]);
+    });
+
+    it("fills replication from the environment profile", () => {
+        expect(parseStackSpec(dev()).spec.pipelines[0].topics).to.include({ replicationFactor: 1, minInsyncReplicas: 1 });
+        expect(parseStackSpec(prod()).spec.pipelines[0].topics).to.include({ replicationFactor: 3, minInsyncReplicas: 2 });
+    });
+
+    it("reports every problem at once, each with its config path", () => {
+        const raw = dev();
+        raw.pipelines[0].source.tables[1].name = "orders";
+        raw.pipelines[0].source.maxQueueSize = 1000;
+        raw.pipelines[0].sink.connectorName = raw.pipelines[0].source.connectorName;
+        const problems = problemsOf(raw);
+        expect(problems).to.have.length(3);
+        expect(problems).to.include(
+            'pipelines[0].source.tables[1].name: "orders" must be schema.table (e.g. dbo.customers); Debezium\'s table.include.list matches that form',
+        );
+        expect(problems).to.include(
+            "pipelines[0].source.maxQueueSize: must be greater than maxBatchSize (2048) or Debezium refuses to start; use 8192 (4 × maxBatchSize)",
+        );
+        expect(problems).to.include(
+            'pipelines[0].sink.connectorName: connector name "sqlserver-cdc-source" is already used by pipelines[0].source.connectorName; connector names must be unique across all connectors (set connectorName)',
+        );
+    });
+
+    it("names the whole stack file in the error header", () => {
+        const raw = dev();
+        delete raw.environment;
+        expect(() => parseStackSpec(raw)).to.throw(ConfigError, /Invalid stack configuration \(1 problem; paths are under the "cdc-pipeline:" keys/);
+    });
+
+    it("requires the environment and names the allowed values", () => {
+        const raw = dev();
+        raw.environment = "staging";
+        expect(problemsOf(raw)).to.deep.equal(['environment: must be "dev" or "prod"']);
+    });
+
+    it("suggests the intended key for a misspelt one", () => {
+        const raw = dev();
+        raw.pipelines[0].sink.taskMax = 2;
+        expect(problemsOf(raw)).to.deep.equal(['pipelines[0].sink: unknown key "taskMax" (did you mean "tasksMax"?); remove it or fix its spelling']);
+    });
+
+    it("requires a primary key on every captured table", () => {
+        const raw = dev();
+        raw.pipelines[0].source.tables[0].primaryKey = [];
+        expect(problemsOf(raw)).to.deep.equal([
+            "pipelines[0].source.tables[0].primaryKey: every captured table must declare its primary key columns (e.g. primaryKey: [id]); tables without one cannot be upserted or deleted in the target",
+        ]);
+    });
+
+    it("warns, without failing, when the queue is not 4 × the batch", () => {
+        const raw = dev();
+        raw.pipelines[0].source.maxQueueSize = 5000;
+        expect(parseStackSpec(raw).warnings).to.deep.equal([
+            "sales: source.maxQueueSize 5000 is not 4 × maxBatchSize (8192), the recommended ratio",
+        ]);
+    });
+
+    it("explains renamed snapshot modes", () => {
+        const raw = dev();
+        raw.pipelines[0].source.snapshotMode = "schema_only";
+        expect(problemsOf(raw)).to.deep.equal([
+            'pipelines[0].source.snapshotMode: "schema_only" is not a Debezium 3.6 sqlserver snapshot mode (renamed to "no_data" in Debezium 2.6 and removed in 3.3); use one of initial, initial_only, no_data, recovery, when_needed, configuration_based, custom, always, when_needed_no_data',
+        ]);
+    });
+
+    it("requires a key-based primary key mode for upserts", () => {
+        const raw = dev();
+        raw.pipelines[0].sink.primaryKeyMode = "none";
+        raw.pipelines[0].sink.deleteEnabled = false;
+        expect(problemsOf(raw)).to.deep.equal([
+            "pipelines[0].sink.primaryKeyMode: insertMode upsert needs the row's key; set primaryKeyMode: record_key (was none)",
+        ]);
+    });
+
+    it("accepts record_value upserts only with primary key fields", () => {
+        const raw = dev();
+        raw.pipelines[0].sink.primaryKeyMode = "record_value";
+        raw.pipelines[0].sink.deleteEnabled = false;
+        expect(problemsOf(raw)).to.deep.equal([
+            "pipelines[0].sink.primaryKeyMode: insertMode upsert with primaryKeyMode record_value needs primaryKeyFields (e.g. [id]); or use record_key",
+        ]);
+        raw.pipelines[0].sink.primaryKeyFields = ["id"];
+        expect(problemsOf(raw)).to.deep.equal([]);
+    });
+
+    it("refuses deletes without record keys", () => {
+        const raw = dev();
+        raw.pipelines[0].sink.insertMode = "insert";
+        raw.pipelines[0].sink.primaryKeyMode = "none";
+        expect(problemsOf(raw)).to.deep.equal([
+            "pipelines[0].sink.deleteEnabled: deletes can only be applied with primaryKeyMode: record_key (a delete event has no row value); set it, or deleteEnabled: false",
+        ]);
+    });
+
+    it("refuses errors.tolerance=all without a dead letter queue", () => {
+        const raw = dev();
+        raw.pipelines[0].sink.deadLetterQueue = false;
+        expect(problemsOf(raw)).to.deep.equal([
+            "pipelines[0].sink.deadLetterQueue: errorsTolerance all without a dead letter queue drops failed records silently; set deadLetterQueue: true or errorsTolerance: none",
+        ]);
+        raw.pipelines[0].sink.errorsTolerance = "none";
+        expect(problemsOf(raw)).to.deep.equal([]);
+    });
+
+    it("keeps min.insync.replicas below the replication factor", () => {
+        const raw = prod();
+        raw.pipelines[0].topics.minInsyncReplicas = 3;
+        expect(problemsOf(raw)).to.deep.equal([
+            "pipelines[0].topics.minInsyncReplicas: must be below replicationFactor (3) or losing one broker stops all writes; use 2",
+        ]);
+    });
+
+    it("refuses a replication factor below 3 in prod", () => {
+        const raw = prod();
+        raw.pipelines[0].topics.replicationFactor = 2;
+        raw.pipelines[0].topics.minInsyncReplicas = 1;
+        expect(problemsOf(raw)).to.deep.equal([
+            "pipelines[0].topics.replicationFactor: prod requires a replication factor of at least 3 (was 2); remove the override to use 3",
+        ]);
+    });
+
+    it("allows a replication factor of 1 in dev", () => {
+        const raw = dev();
+        raw.pipelines[0].topics.replicationFactor = 1;
+        expect(problemsOf(raw)).to.deep.equal([]);
+    });
+
+    it("limits SQL Server tasks to the number of databases", () => {
+        const raw = dev();
+        raw.pipelines[0].source.tasksMax = 2;
+        expect(problemsOf(raw)).to.deep.equal([
+            "pipelines[0].source.tasksMax: Debezium runs one SQL Server task per database; use at most 1 (the number of source.databases)",
+        ]);
+    });
+
+    it("requires the database of each table when several are captured", () => {
+        const raw = dev();
+        raw.pipelines[0].source.databases = ["SalesDB", "BillingDB"];
+        raw.pipelines[0].source.tables[1].database = "SalesDB";
+        raw.pipelines[0].source.tables[2].database = "Billing";
+        expect(problemsOf(raw)).to.deep.equal([
+            "pipelines[0].source.tables[0].database: this source captures several databases; name the one holding this table (database: <one of source.databases>)",
+            'pipelines[0].source.tables[2].database: "Billing" is not in source.databases (SalesDB, BillingDB); add it there or fix the name',
+        ]);
+    });
+
+    it("requires encrypted, verified database connections in prod", () => {
+        const raw = prod();
+        raw.pipelines[0].source.encrypt = false;
+        raw.pipelines[0].source.trustServerCertificate = true;
+        expect(problemsOf(raw)).to.deep.equal([
+            "pipelines[0].source.encrypt: prod requires an encrypted connection to SQL Server; set encrypt: true",
+            "pipelines[0].source.trustServerCertificate: prod must verify the SQL Server certificate; set trustServerCertificate: false and provide a truststore",
+        ]);
+    });
+
+    it("requires TLS to Kafka in prod", () => {
+        const raw = prod();
+        delete raw.kafka.tlsCaSecret;
+        expect(problemsOf(raw)).to.deep.equal([
+            "kafka.tlsCaSecret: prod requires TLS to Kafka (change events carry row data); set it to the cluster CA Secret, e.g. <cluster>-cluster-ca-cert",
+        ]);
+    });
+
+    it("says when the Debezium sink cannot express autoCreate without autoEvolve", () => {
+        const raw = dev();
+        raw.pipelines[0].sink.autoEvolve = false;
+        expect(problemsOf(raw)).to.deep.equal([
+            "pipelines[0].sink.autoEvolve: the Debezium JDBC sink has one switch (schema.evolution=basic) that both creates tables and adds columns; set autoCreate and autoEvolve to the same value, or implementation: confluent",
+        ]);
+        raw.pipelines[0].sink.implementation = "confluent";
+        expect(problemsOf(raw)).to.deep.equal([]);
+    });
+
+    it("refuses two tables landing in one target table", () => {
+        const raw = dev();
+        raw.pipelines[0].source.tables.push({ name: "archive.customers", primaryKey: ["id"] });
+        expect(problemsOf(raw)).to.deep.equal([
+            'pipelines[0].source.tables[3].name: lands in the same target table as tables[0] ("customers"); split the pipeline or change sink.tableNameFormat',
+        ]);
+    });
+
+    it("keeps topic prefixes, slots and server ids unique across pipelines", () => {
+        const raw = dev();
+        const pg = {
+            name: "crm",
+            source: { kind: "postgres", host: "pg", database: "crm", topicPrefix: "sqlserver", slotName: "s1", tables: [{ name: "public.a", primaryKey: ["id"] }] },
+            sink: { host: "pg", database: "w" },
+        };
+        raw.pipelines.push(pg, { ...structuredClone(pg), name: "crm2", source: { ...pg.source, topicPrefix: "crm2" } });
+        expect(problemsOf(raw)).to.deep.equal([
+            'pipelines[1].source.topicPrefix: topic prefix "sqlserver" is already used by pipelines[0].source.topicPrefix; two sources writing one topic namespace would mix their events (set topicPrefix)',
+            'pipelines[2].source.slotName: replication slot "s1" is already used by pipelines[1].source.slotName; two connectors on one slot steal each other\'s changes (set slotName)',
+        ]);
+    });
+
+    it("names the wrong type and the value it got", () => {
+        const raw = dev();
+        raw.pipelines[0].source.maxBatchSize = "2048";
+        expect(problemsOf(raw)).to.deep.equal(['pipelines[0].source.maxBatchSize: must be a number (got "2048")']);
+    });
+
+    it("validates MySQL tables against the source database", () => {
+        const raw = dev();
+        raw.pipelines[0] = {
+            name: "inventory",
+            source: { kind: "mysql", host: "maria", database: "inventory", tables: [{ name: "shop.products", primaryKey: ["product_id"] }] },
+            sink: { host: "pg", database: "w" },
+        };
+        expect(problemsOf(raw)).to.deep.equal([
+            'pipelines[0].source.tables[0].name: MySQL tables are named database.table; "shop.products" is outside source.database "inventory"',
+        ]);
+    });
+});

@@ -1,0 +1,62 @@
+import * as pulumi from "@pulumi/pulumi";
+
+export interface Registration {
+    type: string;
+    name: string;
+    inputs: Record<string, any>;
+}
+
+/**
+ * Records every resource the program registers. Invokes are not part of this program, so any call
+ * fails loudly instead of returning something plausible.
+ */
+export class RecordingMocks implements pulumi.runtime.Mocks {
+    readonly registrations: Registration[] = [];
+
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
+        this.registrations.push({ type: args.type, name: args.name, inputs: args.inputs });
+        const state = { ...args.inputs };
+        if (args.type.startsWith("kubernetes:") && state.metadata && state.metadata.name === undefined) {
+            state.metadata = { ...state.metadata, name: `${args.name}-generated` };
+        }
+        return { id: `${args.name}-id`, state };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        throw new Error(`unexpected invoke ${args.token}; mock it deliberately if the program needs it`);
+    }
+
+    ofType(type: string): Registration[] {
+        return this.registrations.filter((r) => r.type === type);
+    }
+
+    one(type: string, name: string): Registration {
+        const found = this.registrations.filter((r) => r.type === type && r.name === name);
+        if (found.length !== 1) {
+            const known = this.ofType(type).map((r) => r.name);
+            throw new Error(`expected one ${type} named ${name}, found ${found.length} (known: ${known.join(", ")})`);
+        }
+        return found[0];
+    }
+
+    /** Resolves once no new registration has arrived for `quietMs`. */
+    async settled(quietMs = 200, timeoutMs = 20000): Promise<void> {
+        const start = Date.now();
+        let count = -1;
+        while (count !== this.registrations.length) {
+            if (Date.now() - start > timeoutMs) throw new Error("registrations did not settle");
+            count = this.registrations.length;
+            await new Promise((r) => setTimeout(r, quietMs));
+        }
+    }
+}
+
+export function promiseOf<T>(output: pulumi.Output<T>, timeoutMs = 10000): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`output did not resolve within ${timeoutMs} ms`)), timeoutMs);
+        output.apply((value) => {
+            clearTimeout(timer);
+            resolve(value);
+        });
+    });
+}

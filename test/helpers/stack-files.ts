@@ -1,0 +1,32 @@
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { PROJECT } from "../../config/load";
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+export const SHIPPED_STACKS = ["dev", "prod"] as const;
+export type ShippedStack = (typeof SHIPPED_STACKS)[number];
+
+/** Every config value of a shipped stack file, keyed as Pulumi stores them (`namespace:key`). */
+export function stackConfig(stack: ShippedStack): Record<string, unknown> {
+    const file = path.join(REPO_ROOT, `Pulumi.${stack}.yaml`);
+    return (parse(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> }).config;
+}
+
+/** The project's own keys of a shipped stack, as the raw object `parseStackSpec` takes. */
+export function rawProjectConfig(stack: ShippedStack): Record<string, unknown> {
+    const raw: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(stackConfig(stack))) {
+        if (key.startsWith(`${PROJECT}:`)) raw[key.slice(PROJECT.length + 1)] = value;
+    }
+    return raw;
+}
+
+/** `setAllConfig` wants strings: structured values as JSON, like the Pulumi CLI passes them. */
+export function configForRuntime(stack: ShippedStack): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [key, value] of Object.entries(stackConfig(stack))) {
+        out[key] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    return out;
+}
