@@ -1,0 +1,135 @@
+import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_PROVIDER_REFERENCE } from "../connectors/context";
+import { promiseOf, Registration } from "./helpers/mocks";
+import { runProgram } from "./helpers/program";
+import { REPO_ROOT, SHIPPED_STACKS, ShippedStack } from "./helpers/stack-files";
+
+const CONNECTOR = "kubernetes:kafka.strimzi.io/v1:KafkaConnector";
+const CONNECT = "kubernetes:kafka.strimzi.io/v1:KafkaConnect";
+const TOPIC = "kafka:index/topic:Topic";
+const CREDENTIAL_KEY = /(password|secret|token|user(name)?)$/i;
+
+const EXPECTED = {
+    dev: { rf: 1, minIsr: "1", partitions: 1 },
+    prod: { rf: 3, minIsr: "2", partitions: 3 },
+} as const;
+
+function topicsByName(registrations: Registration[]): Map<string, Record<string, any>> {
+    return new Map(registrations.filter((r) => r.type === TOPIC).map((r) => [r.inputs.name as string, r.inputs]));
+}
+
+/** Every string anywhere in a registration's inputs, with its path. */
+function strings(value: unknown, at = ""): Array<[string, string]> {
+    if (typeof value === "string") return [[at, value]];
+    if (Array.isArray(value)) return value.flatMap((v, i) => strings(v, `${at}[${i}]`));
+    if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => strings(v, at ? `${at}.${k}` : k));
+    return [];
+}
+
+for (const stack of SHIPPED_STACKS) {
+    for (const preview of [false, true]) {
+        describe(`program on the shipped ${stack} stack (preview: ${preview})`, function () {
+            this.timeout(60000);
+            const expected = EXPECTED[stack as ShippedStack];
+
+            it("creates one CDC topic per captured table with the seed's naming and the environment's replication", async () => {
+                const { mocks } = await runProgram(stack, preview);
+                const topics = topicsByName(mocks.registrations);
+                for (const table of ["dbo.customers", "dbo.orders", "dbo.order_items"]) {
+                    const topic = topics.get(`sqlserver.SalesDB.${table}`);
+                    expect(topic, table).to.not.equal(undefined);
+                    expect(topic!.replicationFactor).to.equal(expected.rf);
+                    expect(topic!.partitions).to.equal(expected.partitions);
+                    expect(topic!.config).to.deep.equal({
+                        "min.insync.replicas": expected.minIsr,
+                        "cleanup.policy": "delete",
+                        "retention.ms": String(7 * 24 * 3600 * 1000),
+                        "compression.type": "lz4",
+                    });
+                }
+            });
+
+            it("creates the DLQ with 30 days retention and an infinite, single-partition schema history topic", async () => {
+                const { mocks } = await runProgram(stack, preview);
+                const topics = topicsByName(mocks.registrations);
+                const dlq = topics.get("dlq-postgresql-jdbc-sink")!;
+                expect(dlq.config["retention.ms"]).to.equal(String(30 * 24 * 3600 * 1000));
+                expect(dlq.replicationFactor).to.equal(expected.rf);
+                const history = topics.get("sqlserver.schema-history")!;
+                expect(history.partitions).to.equal(1);
+                expect(history.config).to.include({ "retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete" });
+            });
+
+            it("pre-creates Connect's internal topics compacted, with the environment's replication", async () => {
+                const { mocks } = await runProgram(stack, preview);
+                const topics = topicsByName(mocks.registrations);
+                for (const suffix of ["configs", "offsets", "status"]) {
+                    const topic = topics.get(`cdc-connect-${suffix}`)!;
+                    expect(topic.config["cleanup.policy"]).to.equal("compact");
+                    expect(topic.replicationFactor).to.equal(expected.rf);
+                }
+                expect(topics.get("cdc-connect-configs")!.partitions).to.equal(1);
+            });
+
+            it("renders a KafkaConnect that accepts KafkaConnectors and reads Secrets through Strimzi's provider", async () => {
+                const { mocks } = await runProgram(stack, preview);
+                const [connect] = mocks.ofType(CONNECT);
+                expect(connect.inputs.metadata.annotations["strimzi.io/use-connector-resources"]).to.equal("true");
+                expect(connect.inputs.spec.config["config.providers.secrets.class"]).to.equal("io.strimzi.kafka.KubernetesSecretConfigProvider");
+                expect(connect.inputs.spec.config["config.storage.replication.factor"]).to.equal(String(expected.rf));
+                const plugins = connect.inputs.spec.build.plugins.map((p: any) => p.artifacts[0].artifact);
+                expect(plugins).to.deep.equal(["debezium-connector-sqlserver", "debezium-connector-jdbc"]);
+            });
+
+            it("labels every KafkaConnector with the KafkaConnect's own name", async () => {
+                const { mocks } = await runProgram(stack, preview);
+                const [connect] = mocks.ofType(CONNECT);
+                const connectors = mocks.ofType(CONNECTOR);
+                expect(connectors.map((c) => c.inputs.metadata.name).sort()).to.deep.equal(["postgresql-jdbc-sink", "sqlserver-cdc-source"]);
+                for (const c of connectors) expect(c.inputs.metadata.labels["strimzi.io/cluster"]).to.equal(connect.inputs.metadata.name);
+            });
+
+            it("lets the Connect service account read exactly the connector Secrets", async () => {
+                const { mocks } = await runProgram(stack, preview);
+                const [role] = mocks.ofType("kubernetes:rbac.authorization.k8s.io/v1:Role");
+                const expectedSecrets = ["sales-source-db", "sales-target-db", ...(stack === "prod" ? ["cdc-connect"] : [])].sort();
+                expect(role.inputs.rules).to.deep.equal([{ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: expectedSecrets }]);
+                const [binding] = mocks.ofType("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding");
+                expect(binding.inputs.subjects).to.deep.equal([{ kind: "ServiceAccount", name: "cdc-connect-connect", namespace: stack === "prod" ? "cdc" : "cdc-dev" }]);
+            });
+
+            it("puts no credential value in any registered input", async () => {
+                const { mocks } = await runProgram(stack, preview);
+                for (const c of mocks.ofType(CONNECTOR)) {
+                    for (const [key, value] of Object.entries(c.inputs.spec.config as Record<string, string>)) {
+                        if (CREDENTIAL_KEY.test(key)) expect(value, `${c.name} ${key}`).to.match(CONFIG_PROVIDER_REFERENCE);
+                    }
+                }
+                for (const r of mocks.registrations) {
+                    for (const [at, value] of strings(r.inputs)) {
+                        expect(/password\s*[=:]\s*["']?(?!\$\{)[^"'\s;]+/i.test(value), `${r.type} ${r.name} ${at}`).to.equal(false);
+                    }
+                }
+            });
+
+            it("matches the reviewed resource list (type::name), so renames and token changes are deliberate", async () => {
+                const { mocks } = await runProgram(stack, preview);
+                const actual = [...new Set(mocks.registrations.map((r) => `${r.type}::${r.name}`))].sort().join("\n") + "\n";
+                const file = path.join(REPO_ROOT, "test", "snapshots", `resources.${stack}.txt`);
+                if (process.env.UPDATE_SNAPSHOTS === "1") fs.writeFileSync(file, actual);
+                expect(actual, "run UPDATE_SNAPSHOTS=1 npm run test:unit after reviewing the change").to.equal(fs.readFileSync(file, "utf8"));
+            });
+
+            if (!preview) {
+                it("exports the connector and topic names", async () => {
+                    const { exports } = await runProgram(stack, preview);
+                    expect(await promiseOf(exports.connectors as pulumi.Output<string[]>)).to.have.members(["sqlserver-cdc-source", "postgresql-jdbc-sink"]);
+                    expect(await promiseOf(exports.topics as pulumi.Output<string[]>)).to.include("sqlserver.SalesDB.dbo.customers");
+                });
+            }
+        });
+    }
+}
