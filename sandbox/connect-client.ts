@@ -1,0 +1,119 @@
+import axios, { AxiosError, AxiosInstance } from "axios";
+
+export type State = "RUNNING" | "PAUSED" | "STOPPED" | "FAILED" | "UNASSIGNED" | "RESTARTING";
+
+export interface ConnectorStatus {
+    name: string;
+    connector: { state: State; worker_id: string; trace?: string };
+    tasks: { id: number; state: State; worker_id: string; trace?: string }[];
+    type: "source" | "sink";
+}
+
+export interface ValidationResult {
+    name: string;
+    error_count: number;
+    configs: { definition?: { name: string }; value: { name: string; value: string | null; errors: string[] } }[];
+}
+
+/** Field-level errors of a validation, keyed by config name (only names with errors). */
+export function validationErrors(result: ValidationResult): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const c of result.configs) if (c.value.errors.length > 0) out[c.value.name] = c.value.errors;
+    return out;
+}
+
+/** Kafka Connect's REST API, with its error bodies turned into readable errors. */
+export class ConnectClient {
+    private readonly http: AxiosInstance;
+
+    constructor(readonly baseUrl: string, timeoutMs = 60_000) {
+        this.http = axios.create({ baseURL: baseUrl, timeout: timeoutMs, headers: { "Content-Type": "application/json" } });
+    }
+
+    listConnectors(): Promise<string[]> {
+        return this.call("GET", "/connectors");
+    }
+
+    /** Creates the connector or replaces its whole config. */
+    putConfig(name: string, config: Record<string, string>): Promise<unknown> {
+        return this.call("PUT", `/connectors/${encodeURIComponent(name)}/config`, config);
+    }
+
+    getConfig(name: string): Promise<Record<string, string>> {
+        return this.call("GET", `/connectors/${encodeURIComponent(name)}/config`);
+    }
+
+    status(name: string): Promise<ConnectorStatus> {
+        return this.call("GET", `/connectors/${encodeURIComponent(name)}/status`);
+    }
+
+    pause(name: string): Promise<void> {
+        return this.call("PUT", `/connectors/${encodeURIComponent(name)}/pause`);
+    }
+
+    resume(name: string): Promise<void> {
+        return this.call("PUT", `/connectors/${encodeURIComponent(name)}/resume`);
+    }
+
+    restart(name: string): Promise<void> {
+        return this.call("POST", `/connectors/${encodeURIComponent(name)}/restart?includeTasks=true&onlyFailed=true`);
+    }
+
+    deleteConnector(name: string): Promise<void> {
+        return this.call("DELETE", `/connectors/${encodeURIComponent(name)}`);
+    }
+
+    validate(connectorClass: string, config: Record<string, string>): Promise<ValidationResult> {
+        return this.call("PUT", `/connector-plugins/${encodeURIComponent(connectorClass)}/config/validate`, {
+            "connector.class": connectorClass,
+            ...config,
+        });
+    }
+
+    /**
+     * Waits until the connector and all its tasks run. A FAILED connector or task ends the wait at
+     * once with its stack trace, which is where the real reason is.
+     */
+    async waitForRunning(name: string, timeoutMs = 120_000): Promise<ConnectorStatus> {
+        const deadline = Date.now() + timeoutMs;
+        let last: ConnectorStatus | string = "no status yet";
+        while (Date.now() < deadline) {
+            try {
+                const s = await this.status(name);
+                last = s;
+                const failed = [s.connector, ...s.tasks].find((x) => x.state === "FAILED");
+                if (failed) throw new ConnectorFailedError(name, failed.trace ?? "(no trace)");
+                if (s.connector.state === "RUNNING" && s.tasks.length > 0 && s.tasks.every((t) => t.state === "RUNNING")) return s;
+            } catch (err) {
+                if (err instanceof ConnectorFailedError) throw err;
+                last = (err as Error).message;
+            }
+            await new Promise((r) => setTimeout(r, 500));
+        }
+        throw new Error(`connector ${name} not RUNNING within ${timeoutMs / 1000}s; last status: ${JSON.stringify(last)}`);
+    }
+
+    private async call<T>(method: string, url: string, data?: unknown): Promise<T> {
+        // 409: the worker group is rebalancing (e.g. right after a connector change); it settles in seconds.
+        for (let attempt = 1; ; attempt++) {
+            try {
+                const res = await this.http.request<T>({ method, url, data });
+                return res.data;
+            } catch (err) {
+                const e = err as AxiosError<{ message?: string }>;
+                if (e.response?.status === 409 && attempt < 30) {
+                    await new Promise((r) => setTimeout(r, 1000));
+                    continue;
+                }
+                const detail = e.response ? `${e.response.status} ${e.response.data?.message ?? JSON.stringify(e.response.data)}` : e.message;
+                throw new Error(`Kafka Connect ${method} ${url}: ${detail}`);
+            }
+        }
+    }
+}
+
+export class ConnectorFailedError extends Error {
+    constructor(readonly connector: string, readonly trace: string) {
+        super(`connector ${connector} FAILED:\n${trace.split("\n").slice(0, 12).join("\n")}`);
+    }
+}

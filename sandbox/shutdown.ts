@@ -1,0 +1,57 @@
+/**
+ * One place that knows what the sandbox started, so Ctrl-C, SIGTERM, an uncaught error or a plain
+ * `process.exit` never leaves a JVM or database behind.
+ */
+
+interface Resource {
+    name: string;
+    /** Orderly stop (async, may take seconds). */
+    stop: () => Promise<void>;
+    /** Last resort when the process is exiting and cannot wait: must be synchronous. */
+    killNow: () => void;
+}
+
+const resources: Resource[] = [];
+let handlersInstalled = false;
+let shuttingDown: Promise<void> | undefined;
+
+/** Registers a started resource; the returned function forgets it once it was stopped another way. */
+export function track(resource: Resource): () => void {
+    installHandlers();
+    resources.push(resource);
+    return () => {
+        const i = resources.indexOf(resource);
+        if (i >= 0) resources.splice(i, 1);
+    };
+}
+
+/** Stops everything still tracked, newest first (Connect before Kafka before the databases). */
+export function stopAll(log: (line: string) => void = () => undefined): Promise<void> {
+    shuttingDown ??= (async () => {
+        while (resources.length > 0) {
+            const r = resources.pop()!;
+            log(`stopping ${r.name}`);
+            await r.stop().catch((err: Error) => log(`stopping ${r.name} failed: ${err.message}`));
+        }
+    })().finally(() => {
+        shuttingDown = undefined;
+    });
+    return shuttingDown;
+}
+
+function installHandlers(): void {
+    if (handlersInstalled) return;
+    handlersInstalled = true;
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+        process.once(signal, () => {
+            process.stderr.write(`\n[sandbox] ${signal}: shutting down (again to force)\n`);
+            process.once(signal, () => process.exit(130));
+            void stopAll((line) => process.stderr.write(`[sandbox] ${line}\n`)).finally(() =>
+                process.exit(signal === "SIGINT" ? 130 : 143),
+            );
+        });
+    }
+    process.on("exit", () => {
+        for (const r of resources.splice(0)) r.killNow();
+    });
+}
