@@ -52,9 +52,10 @@ function sqlServer(source: SqlServerSourceSpec): ConnectorConfig {
         "database.names": source.databases.join(","),
         "snapshot.isolation.mode": source.snapshotIsolationMode,
         "data.query.mode": "direct",
-        "database.encrypt": String(source.encrypt),
-        "database.trustServerCertificate": String(source.trustServerCertificate),
-        ...(source.readOnlyIntent ? { "database.applicationIntent": "ReadOnly" } : {}),
+        // Debezium 3.x passes `driver.*` to the Microsoft JDBC driver, which encrypts by default since 10.2.
+        "driver.encrypt": String(source.encrypt),
+        "driver.trustServerCertificate": String(source.trustServerCertificate),
+        ...(source.readOnlyIntent ? { "driver.applicationIntent": "ReadOnly" } : {}),
     };
 }
 

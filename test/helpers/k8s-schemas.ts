@@ -89,8 +89,15 @@ function deref(schema: Schema, root: Schema): Schema {
     return current;
 }
 
+/** CRD schemas leave `metadata` to the API server's ObjectMeta; these are the fields we may set. */
+const OBJECT_META_FIELDS = new Set(["name", "generateName", "namespace", "labels", "annotations", "finalizers", "ownerReferences"]);
+
 function undeclaredKeys(value: unknown, schema: Schema, root: Schema, at: string, out: string[]): void {
     const s = deref(schema, root);
+    if (at.split(".").length === 2 && at.endsWith(".metadata") && s && !s.properties && value && typeof value === "object") {
+        for (const key of Object.keys(value)) if (!OBJECT_META_FIELDS.has(key)) out.push(`${at}.${key} is not an ObjectMeta field`);
+        return;
+    }
     if (!s || value === null || typeof value !== "object") return;
     if (Array.isArray(value)) {
         if (s.items) value.forEach((item, i) => undeclaredKeys(item, s.items, root, `${at}[${i}]`, out));

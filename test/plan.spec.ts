@@ -1,0 +1,211 @@
+import { expect } from "chai";
+import { parseStackSpec } from "../config/resolve";
+import type { StackSpec } from "../config/spec";
+import { CONNECTOR_PLUGINS } from "../connectors/catalog";
+import { ConnectorContext, CONFIG_PROVIDER_REFERENCE } from "../connectors/context";
+import { pluginsInUse, renderConnectors, restConfig } from "../connectors/render";
+import { clusterConnectorContext, kafkaConnectBody, workerConfig } from "../plan/connect-cluster";
+import { kafkaConnectorBody } from "../plan/kafka-connector";
+import { jmxExporterConfig } from "../plan/metrics";
+import { planTopics } from "../plan/topics";
+import { parse } from "yaml";
+import { rawProjectConfig } from "./helpers/stack-files";
+
+const spec = (stack: "dev" | "prod", edit?: (raw: Record<string, any>) => void): StackSpec => {
+    const raw = structuredClone(rawProjectConfig(stack)) as Record<string, any>;
+    edit?.(raw);
+    return parseStackSpec(raw).spec;
+};
+
+const localContext: ConnectorContext = {
+    bootstrapServers: "localhost:9092",
+    secretRef: (name, key) => `\${file:/tmp/secrets/${name}.properties:${key}}`,
+    kafkaClientSecurity: {},
+};
+
+const byName = (s: StackSpec, ctx = clusterConnectorContext(s)) => new Map(renderConnectors(s, ctx).map((c) => [c.name, c]));
+
+describe("connector plan", () => {
+    it("renders every field of the seed's SQL Server source configuration plus what Debezium 3.x requires", () => {
+        const source = byName(spec("dev")).get("sqlserver-cdc-source")!;
+        expect(source.connectorClass).to.equal("io.debezium.connector.sqlserver.SqlServerConnector");
+        expect(source.config).to.include({
+            "database.hostname": "sqlserver.sales-dev.svc",
+            "database.port": "1433",
+            "database.user": "${secrets:cdc-dev/sales-source-db:username}",
+            "database.password": "${secrets:cdc-dev/sales-source-db:password}",
+            "database.names": "SalesDB",
+            "table.include.list": "dbo.customers,dbo.orders,dbo.order_items",
+            "snapshot.mode": "initial",
+            "snapshot.isolation.mode": "snapshot",
+            "decimal.handling.mode": "precise",
+            "time.precision.mode": "adaptive",
+            "tombstones.on.delete": "true",
+            "max.batch.size": "2048",
+            "max.queue.size": "8192",
+            "poll.interval.ms": "500",
+            "topic.prefix": "sqlserver",
+            "schema.history.internal.kafka.topic": "sqlserver.schema-history",
+            "schema.history.internal.kafka.bootstrap.servers": "cdc-kafka-kafka-bootstrap.kafka.svc:9092",
+            "driver.encrypt": "false",
+            "driver.trustServerCertificate": "true",
+            "heartbeat.interval.ms": "10000",
+        });
+    });
+
+    it("encrypts and verifies the SQL Server connection in prod and gives schema history clients the Kafka credentials", () => {
+        const source = byName(spec("prod")).get("sqlserver-cdc-source")!;
+        expect(source.config).to.include({ "driver.encrypt": "true", "driver.trustServerCertificate": "false" });
+        expect(source.config["schema.history.internal.producer.security.protocol"]).to.equal("SASL_SSL");
+        expect(source.config["schema.history.internal.consumer.sasl.jaas.config"]).to.equal(
+            'org.apache.kafka.common.security.scram.ScramLoginModule required username="cdc-connect" password="${secrets:cdc/cdc-connect:password}";',
+        );
+        expect(source.config["schema.history.internal.consumer.ssl.truststore.location"]).to.equal("/opt/kafka/connect-certs/cdc-kafka-cluster-ca-cert/ca.crt");
+    });
+
+    it("renders the Debezium JDBC sink in its own key spelling, with the DLQ and context headers", () => {
+        const sink = byName(spec("prod")).get("postgresql-jdbc-sink")!;
+        expect(sink.config).to.include({
+            topics: "sqlserver.SalesDB.dbo.customers,sqlserver.SalesDB.dbo.orders,sqlserver.SalesDB.dbo.order_items",
+            "connection.url": "jdbc:postgresql://warehouse.postgres.svc:5432/warehouse",
+            "connection.username": "${secrets:cdc/sales-target-db:username}",
+            "insert.mode": "upsert",
+            "primary.key.mode": "record_key",
+            "delete.enabled": "true",
+            "schema.evolution": "none",
+            "collection.name.format": "sales.${source.table}",
+            "batch.size": "3000",
+            "connection.pool.max_size": "10",
+            "errors.tolerance": "all",
+            "errors.deadletterqueue.topic.name": "dlq-postgresql-jdbc-sink",
+            "errors.deadletterqueue.topic.replication.factor": "3",
+            "errors.deadletterqueue.context.headers.enable": "true",
+            "errors.log.include.messages": "false",
+        });
+        for (const confluentKey of ["pk.mode", "pk.fields", "auto.create", "auto.evolve", "connection.user", "table.name.format"]) {
+            expect(sink.config).to.not.have.property(confluentKey);
+        }
+    });
+
+    it("lets the sink create and evolve tables only when the pipeline allows it", () => {
+        expect(byName(spec("dev")).get("postgresql-jdbc-sink")!.config["schema.evolution"]).to.equal("basic");
+    });
+
+    it("renders the Confluent sink in Confluent's spelling with the unwrap transform", () => {
+        const s = spec("dev", (raw) => (raw.pipelines[0].sink.implementation = "confluent"));
+        const sink = byName(s).get("postgresql-jdbc-sink")!;
+        expect(sink.connectorClass).to.equal("io.confluent.connect.jdbc.JdbcSinkConnector");
+        expect(sink.config).to.include({ "pk.mode": "record_key", "auto.create": "true", "auto.evolve": "true", "connection.user": "${secrets:cdc-dev/sales-target-db:username}" });
+        expect(sink.config["transforms.unwrap.type"]).to.equal("io.debezium.transforms.ExtractNewRecordState");
+        expect(pluginsInUse(s)).to.deep.equal(["debezium-sqlserver", "confluent-jdbc-sink"]);
+    });
+
+    it("references every credential through the context's config provider", () => {
+        const connectors = renderConnectors(spec("dev"), localContext);
+        const credentials = connectors.flatMap((c) => Object.entries(c.config).filter(([k]) => /user(name)?$|password$/.test(k)));
+        expect(credentials).to.have.length(4);
+        for (const [key, value] of credentials) {
+            expect(value, key).to.match(CONFIG_PROVIDER_REFERENCE);
+            expect(value).to.match(/^\$\{file:\/tmp\/secrets\/sales-(source|target)-db\.properties:(username|password)\}$/);
+        }
+    });
+
+    it("renders PostgreSQL and MySQL sources with their own slot, publication and server id settings", () => {
+        const s = spec("dev", (raw) => {
+            raw.pipelines.push(
+                { name: "crm", source: { kind: "postgres", host: "pg", database: "crm", tables: [{ name: "public.customers", primaryKey: ["customer_id"] }] }, sink: { host: "w", database: "w" } },
+                { name: "shop", source: { kind: "mysql", host: "maria", database: "shop", tables: [{ name: "shop.products", primaryKey: ["product_id"] }] }, sink: { host: "w", database: "w" } },
+            );
+        });
+        const connectors = byName(s);
+        expect(connectors.get("crm-postgres-source")!.config).to.include({
+            "database.dbname": "crm",
+            "plugin.name": "pgoutput",
+            "slot.name": "crm_postgres_source",
+            "publication.name": "crm_postgres_source_pub",
+            "publication.autocreate.mode": "filtered",
+            "table.include.list": "public.customers",
+        });
+        expect(connectors.get("crm-postgres-source")!.config).to.not.have.property("schema.history.internal.kafka.topic");
+        const mysql = connectors.get("shop-mysql-source")!;
+        expect(mysql.config).to.include({ "database.include.list": "shop", "table.include.list": "shop.products", "topic.prefix": "shop" });
+        expect(Number(mysql.config["database.server.id"])).to.be.within(5400, 5400 + 1e9);
+        const topics = planTopics(s).map((t) => t.name);
+        expect(topics).to.include.members(["crm.public.customers", "shop.shop.products", "shop.schema-history"]);
+        expect(topics).to.not.include("crm.schema-history");
+    });
+
+    it("takes connector state and tasks from config into the KafkaConnector spec", () => {
+        const s = spec("dev", (raw) => {
+            raw.pipelines[0].sink.state = "paused";
+            raw.pipelines[0].sink.tasksMax = 3;
+        });
+        const sink = byName(s).get("postgresql-jdbc-sink")!;
+        const body = kafkaConnectorBody(sink, s.namespace, "cdc-connect");
+        expect(body.spec).to.include({ state: "paused", tasksMax: 3, class: "io.debezium.connector.jdbc.JdbcSinkConnector" });
+        expect(body.spec.config).to.not.have.property("tasks.max");
+        expect(body.metadata.annotations).to.deep.equal({ "pulumi.com/skipAwait": "true" });
+        expect(restConfig(sink)).to.include({ "tasks.max": "3", "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector" });
+    });
+
+    it("defaults SQL Server tasks to one per captured database", () => {
+        const s = spec("dev", (raw) => {
+            raw.pipelines[0].source.databases = ["SalesDB", "BillingDB"];
+            for (const t of raw.pipelines[0].source.tables) t.database = "SalesDB";
+        });
+        expect(byName(s).get("sqlserver-cdc-source")!.tasksMax).to.equal(2);
+    });
+});
+
+describe("Connect cluster plan", () => {
+    it("builds exactly the plugins in use from the catalog's Maven coordinates", () => {
+        const body = kafkaConnectBody(spec("dev"));
+        const build = body.spec.build as { plugins: Array<{ name: string; artifacts: Array<Record<string, string>> }> };
+        expect(build.plugins).to.deep.equal([
+            { name: "debezium-sqlserver", artifacts: [{ type: "maven", group: "io.debezium", artifact: "debezium-connector-sqlserver", version: CONNECTOR_PLUGINS["debezium-sqlserver"].artifacts[0].version }] },
+            { name: "debezium-jdbc-sink", artifacts: [{ type: "maven", group: "io.debezium", artifact: "debezium-connector-jdbc", version: CONNECTOR_PLUGINS["debezium-jdbc-sink"].artifacts[0].version }] },
+        ]);
+    });
+
+    it("sizes the sink consumer's poll to the largest sink batch so batches are not capped", () => {
+        const s = spec("dev", (raw) => (raw.pipelines[0].sink.batchSize = 5000));
+        expect(workerConfig(s)["consumer.max.poll.records"]).to.equal("5000");
+        expect(workerConfig(s)["connector.client.config.override.policy"]).to.equal("None");
+    });
+
+    it("ships JMX exporter rules for Connect and Debezium metrics", () => {
+        const rules = parse(jmxExporterConfig()).rules as Array<{ pattern: string; name: string }>;
+        expect(rules.map((r) => r.name)).to.include.members(["kafka_connect_connector_status", "debezium_metrics_$6"]);
+        const debezium = new RegExp(rules.find((r) => r.name === "debezium_metrics_$6")!.pattern);
+        const match = debezium.exec("debezium.sql_server<type=connector-metrics, context=streaming, server=sqlserver, task=0, database=SalesDB><>MilliSecondsBehindSource");
+        expect(match?.slice(1)).to.deep.equal(["sql_server", "streaming", "sqlserver", "0", "SalesDB", "MilliSecondsBehindSource"]);
+    });
+});
+
+describe("topic plan", () => {
+    it("gives heartbeat, schema-change and DLQ topics their own retention and one partition", () => {
+        const topics = new Map(planTopics(spec("prod")).map((t) => [t.name, t]));
+        expect(topics.get("__debezium-heartbeat.sqlserver")).to.include({ partitions: 1, role: "heartbeat", replicationFactor: 3 });
+        expect(topics.get("sqlserver")).to.include({ partitions: 1, role: "schema-changes" });
+        expect(topics.get("dlq-postgresql-jdbc-sink")!.config["min.insync.replicas"]).to.equal("2");
+    });
+
+    it("applies per-pipeline replication overrides to that pipeline's topics only", () => {
+        const s = spec("prod", (raw) => {
+            raw.pipelines[0].topics.replicationFactor = 5;
+            raw.pipelines[0].topics.minInsyncReplicas = 3;
+        });
+        for (const t of planTopics(s)) {
+            expect(t.replicationFactor, t.name).to.equal(t.pipeline ? 5 : 3);
+        }
+    });
+
+    it("drops the DLQ topic only when the pipeline has none", () => {
+        const s = spec("dev", (raw) => {
+            raw.pipelines[0].sink.deadLetterQueue = false;
+            raw.pipelines[0].sink.errorsTolerance = "none";
+        });
+        expect(planTopics(s).map((t) => t.role)).to.not.include("dlq");
+        expect(byName(s).get("postgresql-jdbc-sink")!.config).to.not.have.property("errors.deadletterqueue.topic.name");
+    });
+});
