@@ -1,0 +1,133 @@
+/** One reconciliation run: connect, reconcile every table, write the report, push metrics, pick the exit code. */
+import { randomUUID } from "crypto";
+import { ReconcilerConfig, resolveEndpoint, settingsOf, tablePair, thresholdsOf } from "./config";
+import { connect, Db, parseDatabaseUrl } from "./db";
+import { parseTableName } from "./introspect";
+import { pushMetrics } from "./metrics";
+import { Logger } from "./progress";
+import { reconcileTable, TableSpec } from "./reconcile";
+import { buildReport, Report, TableOutcome, tableReport, writeReport } from "./report";
+
+export const EXIT_OK = 0;
+export const EXIT_DISCREPANCIES = 1;
+export const EXIT_ERROR = 2;
+
+export interface RunResult {
+  report: Report;
+  reportFile: string | null;
+  exitCode: number;
+}
+
+function failedOutcome(source: string, target: string, step: string, e: Error): TableOutcome {
+  return {
+    sourceTable: source,
+    targetTable: target,
+    keyColumns: [],
+    valueColumns: [],
+    sourceRows: 0,
+    targetRows: 0,
+    sourceSum: 0n,
+    targetSum: 0n,
+    confirmed: [],
+    overflow: false,
+    resolved: 0,
+    unstable: 0,
+    artifacts: 0,
+    warnings: [],
+    excludedColumns: [],
+    keyMode: null,
+    buckets: { total: 0, mismatched: 0 },
+    suspects: 0,
+    drillRowsRead: 0,
+    timings: { plan: 0, scan: 0, drill: 0, confirm: 0, total: 0 },
+    error: { step, message: e.message, stack: e.stack },
+  };
+}
+
+/** Exit code from the report: 2 if any table has no verdict, 1 if any is not ok, else 0. Pure. */
+export function exitCodeOf(report: Report): number {
+  if (report.tables.some((t) => t.error)) return EXIT_ERROR;
+  return report.tables.every((t) => t.status === "ok") ? EXIT_OK : EXIT_DISCREPANCIES;
+}
+
+export async function runReconciliation(config: ReconcilerConfig, log: Logger, verbose = false): Promise<RunResult> {
+  const startedAt = new Date();
+  const settings = settingsOf(config);
+  const thresholds = thresholdsOf(config);
+  const pairs = config.tables.map(tablePair);
+  const urls = { source: resolveEndpoint(config.source), target: resolveEndpoint(config.target) };
+  const parsed = { source: parseDatabaseUrl(urls.source), target: parseDatabaseUrl(urls.target) };
+  const outcomes: TableOutcome[] = [];
+  const dbs: Partial<Record<"source" | "target", Db>> = {};
+  let connectError: { step: string; error: Error } | null = null;
+  for (const side of ["source", "target"] as const) {
+    try {
+      dbs[side] = await connect(urls[side]);
+    } catch (e) {
+      connectError = { step: `connecting to the ${side} database ${parsed[side].label}`, error: e as Error };
+      break;
+    }
+  }
+  try {
+    for (const p of pairs) {
+      if (connectError || !dbs.source || !dbs.target) {
+        outcomes.push(failedOutcome(p.source, p.target, connectError!.step, connectError!.error));
+        continue;
+      }
+      let spec: TableSpec;
+      try {
+        spec = {
+          source: parseTableName(p.source, dbs.source.engine, parsed.source.database),
+          target: parseTableName(p.target, dbs.target.engine, parsed.target.database),
+          options: { excludeColumns: p.excludeColumns, deletedColumn: p.deletedColumn },
+        };
+      } catch (e) {
+        outcomes.push(failedOutcome(p.source, p.target, "parsing the table name", e as Error));
+        continue;
+      }
+      const o = await reconcileTable(dbs.source, dbs.target, spec, settings, (e) => log.progress(e));
+      outcomes.push(o);
+      const t = tableReport(o, thresholds);
+      if (o.error) {
+        log.error(`table ${o.sourceTable}: failed while ${o.error.step}: ${o.error.message}`, verbose ? { stack: o.error.stack } : {});
+      } else {
+        log.info(`table ${t.source_table} → ${t.target_table}: ${t.status}`, {
+          table: t.source_table,
+          status: t.status,
+          discrepancies: t.discrepancy_totals.total,
+          inFlight: t.in_flight,
+          durationMs: t.timings_ms.total,
+        });
+      }
+    }
+  } finally {
+    await Promise.all(Object.values(dbs).map((d) => d!.close().catch(() => undefined)));
+  }
+  if (connectError) log.error(`${connectError.step}: ${connectError.error.message}`, verbose ? { stack: connectError.error.stack } : {});
+  const report = buildReport({
+    reportId: randomUUID(),
+    startedAt,
+    generatedAt: new Date(),
+    sourceDatabase: parsed.source.label,
+    targetDatabase: parsed.target.label,
+    tables: outcomes,
+    thresholds,
+  });
+  let exitCode = exitCodeOf(report);
+  let reportFile: string | null = null;
+  try {
+    reportFile = await writeReport(config.reportDir, report);
+  } catch (e) {
+    log.error(`writing the report to ${config.reportDir}: ${(e as Error).message}`);
+    exitCode = EXIT_ERROR;
+  }
+  if (config.pushgateway) {
+    try {
+      await pushMetrics(config.pushgateway.url, config.pushgateway.job, config.pushgateway.labels, report, new Date());
+    } catch (e) {
+      // Metrics are best effort: the report is the record, so a Pushgateway outage does not fail the run.
+      log.error(`pushing metrics to ${config.pushgateway.url}: ${(e as Error).message}`);
+    }
+  }
+  return { report, reportFile, exitCode };
+}
