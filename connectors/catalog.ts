@@ -18,6 +18,7 @@ export type PluginId =
     | "debezium-sqlserver"
     | "debezium-postgres"
     | "debezium-mysql"
+    | "debezium-mariadb"
     | "debezium-jdbc-sink"
     | "confluent-jdbc-sink";
 
@@ -57,6 +58,14 @@ export const CONNECTOR_PLUGINS: Readonly<Record<PluginId, ConnectorPlugin>> = {
         kind: "source",
         license: "Apache-2.0",
         artifacts: [debezium("debezium-connector-mysql")],
+    },
+    // Debezium 3.x's MySQL connector refuses MariaDB servers (it sends MySQL 8.4 statements to them).
+    "debezium-mariadb": {
+        id: "debezium-mariadb",
+        connectorClass: "io.debezium.connector.mariadb.MariaDbConnector",
+        kind: "source",
+        license: "Apache-2.0",
+        artifacts: [debezium("debezium-connector-mariadb")],
     },
     "debezium-jdbc-sink": {
         id: "debezium-jdbc-sink",

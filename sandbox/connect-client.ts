@@ -12,13 +12,14 @@ export interface ConnectorStatus {
 export interface ValidationResult {
     name: string;
     error_count: number;
-    configs: { definition?: { name: string }; value: { name: string; value: string | null; errors: string[] } }[];
+    /** Debezium's validators leave `value` null for keys they define but do not check. */
+    configs: { definition?: { name: string }; value: { name: string; value: string | null; errors: string[] } | null }[];
 }
 
 /** Field-level errors of a validation, keyed by config name (only names with errors). */
 export function validationErrors(result: ValidationResult): Record<string, string[]> {
     const out: Record<string, string[]> = {};
-    for (const c of result.configs) if (c.value.errors.length > 0) out[c.value.name] = c.value.errors;
+    for (const c of result.configs) if (c.value && c.value.errors.length > 0) out[c.value.name] = c.value.errors;
     return out;
 }
 
@@ -55,6 +56,11 @@ export class ConnectClient {
         return this.call("PUT", `/connectors/${encodeURIComponent(name)}/resume`);
     }
 
+    /** Stops the connector's tasks but keeps its config and offsets (Kafka 3.5+). */
+    stopConnector(name: string): Promise<void> {
+        return this.call("PUT", `/connectors/${encodeURIComponent(name)}/stop`);
+    }
+
     restart(name: string): Promise<void> {
         return this.call("POST", `/connectors/${encodeURIComponent(name)}/restart?includeTasks=true&onlyFailed=true`);
     }
@@ -63,11 +69,10 @@ export class ConnectClient {
         return this.call("DELETE", `/connectors/${encodeURIComponent(name)}`);
     }
 
-    validate(connectorClass: string, config: Record<string, string>): Promise<ValidationResult> {
-        return this.call("PUT", `/connector-plugins/${encodeURIComponent(connectorClass)}/config/validate`, {
-            "connector.class": connectorClass,
-            ...config,
-        });
+    /** Checks a config without applying it; `config` is the PUT body (connector.class included). */
+    validate(name: string, config: Record<string, string>): Promise<ValidationResult> {
+        const connectorClass = config["connector.class"];
+        return this.call("PUT", `/connector-plugins/${encodeURIComponent(connectorClass)}/config/validate`, { name, ...config });
     }
 
     /**

@@ -98,10 +98,21 @@ function reapOrphan(pidFile: string, marker: string): void {
     fs.rmSync(pidFile, { force: true });
 }
 
+/** Kills what a dead earlier sandbox left running in `runDir`; call before wiping the folder. */
+export function reapOrphans(runDir: string): void {
+    if (!fs.existsSync(runDir)) return;
+    for (const file of fs.readdirSync(runDir).filter((f) => f.endsWith(".pid"))) {
+        const name = file.slice(0, -".pid".length);
+        reapOrphan(path.join(runDir, file), markerFor(runDir, name));
+    }
+}
+
+const markerFor = (runDir: string, name: string) => `-D${INSTANCE_PROPERTY}=${path.join(runDir, name)}`;
+
 export function startJvm(opts: JvmOptions): JvmProcess {
     fs.mkdirSync(logDir(opts.runDir), { recursive: true });
     const pidFile = path.join(opts.runDir, `${opts.name}.pid`);
-    const marker = `-D${INSTANCE_PROPERTY}=${path.join(opts.runDir, opts.name)}`;
+    const marker = markerFor(opts.runDir, opts.name);
     reapOrphan(pidFile, marker);
 
     const logFile = path.join(logDir(opts.runDir), `${opts.name}.log`);

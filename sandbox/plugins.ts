@@ -8,22 +8,29 @@ export const PLUGIN_PATH = path.join(CACHE_DIR, "plugins");
 const POM_DIR = path.join(CACHE_DIR, "maven", "plugins");
 
 /**
- * The Connect worker provides the Kafka API jars and loads `org.apache.kafka` classes from its own
- * class path; Debezium declares them `provided`, and excluding the group keeps a stray transitive copy
- * out of a plugin folder too.
+ * Left out of every plugin folder because the Connect worker provides them, as Debezium's own plugin
+ * archives do. Kafka's API jars are `provided` anyway (excluding the group also drops stray transitive
+ * copies). Jackson must come from the worker: with a second copy in the plugin folder, ServiceLoader
+ * finds the worker's `Jdk8Module` for the plugin's `Module` type, and the JDBC sink's Hibernate fails
+ * with "Jdk8Module not a subtype".
  */
-const PROVIDED_BY_CONNECT = ["org.apache.kafka"];
+const PROVIDED_BY_CONNECT = ["org.apache.kafka", "com.fasterxml.jackson.core", "com.fasterxml.jackson.datatype"];
 
 /**
  * Catalog artifacts that Maven Central does not serve, each replaced by the newest release of the same
  * artifact whose whole dependency tree resolves there. Checked with `mvn dependency:copy-dependencies`:
  * `io.debezium:debezium-connector-jdbc` stops at 3.6.0.Final on Central, and 3.6.0.Final needs
  * `io.debezium:debezium-sink:3.6.0.Final`, which Central lacks too; 3.5.0.Final resolves completely.
+ * `io.debezium:debezium-connector-mariadb` stops at 3.5.0.Final there.
  */
 export const MAVEN_CENTRAL_SUBSTITUTES: Readonly<Partial<Record<PluginId, { version: string; why: string }>>> = {
     "debezium-jdbc-sink": {
         version: "3.5.0.Final",
         why: "debezium-connector-jdbc 3.6.1.Final is not on Maven Central, nor is 3.6.0.Final's debezium-sink",
+    },
+    "debezium-mariadb": {
+        version: "3.5.0.Final",
+        why: "debezium-connector-mariadb 3.6.x is not on Maven Central",
     },
 };
 

@@ -1,0 +1,169 @@
+/**
+ * The whole local pipeline platform: source PostgreSQL and MariaDB with the seed-004 tables, a target
+ * PostgreSQL, a KRaft Kafka with the stack's planned topics, and a Connect worker with the catalog's
+ * plugins and the stack's worker settings. Connectors are applied separately (`applyConnectors`), so
+ * callers choose whether data is loaded before the initial snapshot or streamed after it.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { Client } from "pg";
+import * as mysql from "mysql2/promise";
+import type { StackSpec } from "../config/spec";
+import type { ConnectorContext } from "../connectors/context";
+import { workerConfig } from "../plan/connect-cluster";
+import { connectInternalTopics } from "../plan/naming";
+import { createPlannedTopics } from "./apply";
+import { RunningConnect, startConnect } from "./connect";
+import { ConnectClient } from "./connect-client";
+import { mariaDbBinlog, postgresLogicalReplication, RunningDatabase, startMariaDb, startPostgres } from "./databases";
+import { logDir, reapOrphans } from "./jvm";
+import { RunningKafka, startKafka } from "./kafka";
+import { resolveKafkaClasspath } from "./kafka-jars";
+import { PLUGIN_PATH, resolvePlugins } from "./plugins";
+import { RUN_DIR } from "./paths";
+import { stopAll, track } from "./shutdown";
+import { MARIADB_SOURCE_DDL, POSTGRES_SOURCE_DDL } from "./source-schema";
+import { PIPELINES, sandboxConnectorContext, sandboxStackSpec, TARGET_DATABASE, writePipelineSecrets } from "./stack";
+
+export interface SandboxOptions {
+    /** Instance name: state goes to `.sandbox/<name>`, so the demo, tests and benchmark never collide. */
+    name: string;
+    log?: (line: string) => void;
+}
+
+export interface Sandbox {
+    runDir: string;
+    logDir: string;
+    secretsDir: string;
+    classpath: string;
+    postgresSource: RunningDatabase;
+    mariaDbSource: RunningDatabase;
+    target: RunningDatabase;
+    kafka: RunningKafka;
+    connect: RunningConnect;
+    client: ConnectClient;
+    spec: StackSpec;
+    ctx: ConnectorContext;
+    stop(): Promise<void>;
+}
+
+/**
+ * The throwaway servers stop through `stop()`; if Node is exiting without waiting, their pid files let
+ * the exit hook end them so none outlives the sandbox.
+ */
+function trackDatabase(db: RunningDatabase, pidFile: string, signal: NodeJS.Signals): RunningDatabase {
+    const untrack = track({
+        name: `${db.engine} on port ${db.port}`,
+        stop: () => db.stop(),
+        killNow: () => {
+            try {
+                process.kill(Number(fs.readFileSync(pidFile, "utf8").split("\n")[0]), signal);
+            } catch {
+                // already gone
+            }
+        },
+    });
+    return { ...db, stop: async () => (untrack(), db.stop()) };
+}
+
+async function startDatabases(log: (line: string) => void) {
+    const [postgresSource, mariaDbSource, target] = await Promise.all([
+        startPostgres({ settings: postgresLogicalReplication(), database: PIPELINES.postgres }),
+        startMariaDb({ settings: mariaDbBinlog(1), database: PIPELINES.mysql }),
+        startPostgres({ database: TARGET_DATABASE }),
+    ]);
+    const pg = (db: RunningDatabase) => trackDatabase(db, path.join(db.dataDir, "postmaster.pid"), "SIGQUIT");
+    const dbs = {
+        postgresSource: pg(postgresSource),
+        mariaDbSource: trackDatabase(mariaDbSource, path.join(path.dirname(mariaDbSource.dataDir), "mariadb.pid"), "SIGKILL"),
+        target: pg(target),
+    };
+    for (const [role, db] of Object.entries(dbs)) log(`${role}: ${db.engine} at ${db.host}:${db.port}/${db.database}`);
+    return dbs;
+}
+
+async function createSourceTables(postgresUrl: string, mariaDbUrl: string): Promise<void> {
+    const pg = new Client({ connectionString: postgresUrl });
+    await pg.connect();
+    await pg.query(POSTGRES_SOURCE_DDL).finally(() => pg.end());
+    const maria = await mysql.createConnection({ uri: mariaDbUrl });
+    try {
+        for (const ddl of MARIADB_SOURCE_DDL) await maria.query(ddl);
+    } finally {
+        await maria.end();
+    }
+}
+
+/** The JDBC sink creates tables, not schemas: one schema per pipeline, made up front. */
+async function createTargetSchemas(spec: StackSpec, targetUrl: string): Promise<void> {
+    const pg = new Client({ connectionString: targetUrl });
+    await pg.connect();
+    try {
+        for (const p of spec.pipelines) await pg.query(`CREATE SCHEMA IF NOT EXISTS ${p.sink.schema}`);
+    } finally {
+        await pg.end();
+    }
+}
+
+export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
+    const log = opts.log ?? (() => undefined);
+    const runDir = path.join(RUN_DIR, opts.name);
+    reapOrphans(runDir);
+    fs.rmSync(runDir, { recursive: true, force: true });
+    const secretsDir = path.join(runDir, "secrets");
+    fs.mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
+    log(`state and logs: ${runDir}`);
+
+    try {
+        const classpath = await resolveKafkaClasspath(log);
+        const { resolved, skipped } = await resolvePlugins(log);
+        for (const s of skipped) log(`plugin ${s.id} not available locally: ${s.reason}`);
+
+        const dbs = await startDatabases(log);
+        await createSourceTables(dbs.postgresSource.url, dbs.mariaDbSource.url);
+
+        const kafka = await startKafka({ runDir, classpath });
+        log(`kafka: ${kafka.bootstrapServers} (log ${kafka.jvm.logFile})`);
+
+        const spec = sandboxStackSpec({ bootstrapServers: kafka.bootstrapServers, ...dbs });
+        const ctx = sandboxConnectorContext(kafka.bootstrapServers, secretsDir);
+        writePipelineSecrets(secretsDir, spec.pipelines, (pipeline, role) => {
+            const db = role === "source" ? (pipeline.source.kind === "postgres" ? dbs.postgresSource : dbs.mariaDbSource) : dbs.target;
+            return { username: db.user, password: db.password };
+        });
+        await createTargetSchemas(spec, dbs.target.url);
+        const created = await createPlannedTopics(spec, classpath, kafka.bootstrapServers);
+        log(`topics created from the stack's topic plan: ${created.length}`);
+
+        const internal = connectInternalTopics(spec.connect.name);
+        const connect = await startConnect({
+            runDir,
+            classpath,
+            bootstrapServers: kafka.bootstrapServers,
+            pluginPath: PLUGIN_PATH,
+            secretsDir,
+            workerConfig: workerConfig(spec),
+            internalTopics: internal,
+            groupId: internal.groupId,
+            expectedConnectorClasses: resolved.map((p) => p.connectorClass),
+        });
+        log(`connect: ${connect.url} (log ${connect.jvm.logFile})`);
+
+        return {
+            runDir,
+            logDir: logDir(runDir),
+            secretsDir,
+            classpath,
+            ...dbs,
+            kafka,
+            connect,
+            client: new ConnectClient(connect.url),
+            spec,
+            ctx,
+            stop: () => stopAll(log),
+        };
+    } catch (err) {
+        await stopAll(log);
+        throw err;
+    }
+}

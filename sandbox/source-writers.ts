@@ -1,0 +1,84 @@
+/**
+ * Writes mock rows and change-stream changes into the source databases: customers and orders go to
+ * PostgreSQL, products and inventory transactions to MariaDB, as in seed 004.
+ */
+import { Client } from "pg";
+import * as mysql from "mysql2/promise";
+import type { Change, Dataset, Row, TableName } from "./mock-data/change-stream";
+
+export const POSTGRES_TABLES: readonly TableName[] = ["customers", "orders"];
+export const MARIADB_TABLES: readonly TableName[] = ["products", "inventory_transactions"];
+
+/** UTC wall-clock text: both engines store it as given into their zone-less timestamp types. */
+const utc = (d: Date) => d.toISOString().replace("T", " ").replace("Z", "");
+
+function pgValue(v: unknown): unknown {
+    if (v instanceof Date) return utc(v);
+    if (v !== null && typeof v === "object") return JSON.stringify(v);
+    return v;
+}
+
+function mariaValue(v: unknown): unknown {
+    if (v instanceof Date) return utc(v);
+    if (typeof v === "boolean") return v ? 1 : 0;
+    return v;
+}
+
+const BATCH = 500;
+
+export class SourceWriters {
+    private constructor(readonly pg: Client, readonly maria: mysql.Connection) {}
+
+    static async connect(postgresUrl: string, mariaDbUrl: string): Promise<SourceWriters> {
+        const pg = new Client({ connectionString: postgresUrl });
+        await pg.connect();
+        const maria = await mysql.createConnection({ uri: mariaDbUrl, timezone: "Z" });
+        return new SourceWriters(pg, maria);
+    }
+
+    async load(dataset: Dataset): Promise<void> {
+        for (const table of ["customers", "orders", "products", "inventory_transactions"] as const) {
+            const rows = dataset[table] as unknown as Row[];
+            for (let i = 0; i < rows.length; i += BATCH) await this.insert(table, rows.slice(i, i + BATCH));
+        }
+    }
+
+    async insert(table: TableName, rows: readonly Row[]): Promise<void> {
+        if (rows.length === 0) return;
+        const columns = Object.keys(rows[0]);
+        if (POSTGRES_TABLES.includes(table)) {
+            const params: unknown[] = [];
+            const tuples = rows.map((r) => `(${columns.map((c) => `$${params.push(pgValue(r[c]))}`).join(",")})`);
+            await this.pg.query(`INSERT INTO ${table} (${columns.join(",")}) VALUES ${tuples.join(",")}`, params);
+        } else {
+            const tuples = rows.map(() => `(${columns.map(() => "?").join(",")})`);
+            const params = rows.flatMap((r) => columns.map((c) => mariaValue(r[c])));
+            await this.maria.query(`INSERT INTO ${table} (${columns.join(",")}) VALUES ${tuples.join(",")}`, params);
+        }
+    }
+
+    /** One change, one autocommitted statement: each is its own source transaction, as in an OLTP app. */
+    async apply(change: Change): Promise<void> {
+        if (change.op === "insert") return this.insert(change.table, [change.row]);
+        const pg = POSTGRES_TABLES.includes(change.table);
+        const [keyCol, keyVal] = Object.entries(change.key)[0];
+        if (change.op === "delete") {
+            if (pg) await this.pg.query(`DELETE FROM ${change.table} WHERE ${keyCol} = $1`, [keyVal]);
+            else await this.maria.query(`DELETE FROM ${change.table} WHERE ${keyCol} = ?`, [keyVal]);
+            return;
+        }
+        const cols = Object.keys(change.set);
+        if (pg) {
+            const params = cols.map((c) => pgValue(change.set[c]));
+            const sets = cols.map((c, i) => `${c} = $${i + 1}`).join(", ");
+            await this.pg.query(`UPDATE ${change.table} SET ${sets} WHERE ${keyCol} = $${cols.length + 1}`, [...params, keyVal]);
+        } else {
+            const params = cols.map((c) => mariaValue(change.set[c]));
+            await this.maria.query(`UPDATE ${change.table} SET ${cols.map((c) => `${c} = ?`).join(", ")} WHERE ${keyCol} = ?`, [...params, keyVal]);
+        }
+    }
+
+    async close(): Promise<void> {
+        await Promise.allSettled([this.pg.end(), this.maria.end()]);
+    }
+}
