@@ -1,11 +1,16 @@
 import { buildPlatform } from "./components/platform";
-import { loadStackSpec } from "./config/load";
+import { loadStackSecrets, loadStackSpec } from "./config/load";
 
 const { spec } = loadStackSpec();
-const platform = buildPlatform(spec);
+const platform = buildPlatform(spec, loadStackSecrets(spec));
 
 export const environment = spec.environment;
 export const connectClusterName = platform.connectClusterName;
 export const connectRestUrl = platform.connectRestUrl;
 export const topics = platform.topics;
 export const connectors = platform.connectors;
+export const vaultPolicies = platform.vaultPolicies;
+export const vaultAuthRoles = platform.vaultAuthRoles;
+export const vaultSecretPaths = platform.vaultSecretPaths;
+export const syncedSecrets = platform.syncedSecrets;
+export const reconcilerCronJobs = platform.reconcilerCronJobs;

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { StackSecrets } from "../config/load";
 import type { StackSpec } from "../config/spec";
 import { renderConnectors } from "../connectors/render";
 import { clusterConnectorContext } from "../plan/connect-cluster";
@@ -6,16 +7,22 @@ import { planTopics } from "../plan/topics";
 import { CdcPipeline } from "./pipeline";
 import { ConnectCluster } from "./connect-cluster";
 import { CdcTopics } from "./topics";
+import { buildAccess, NO_SECRETS } from "./access";
 
 export interface PlatformOutputs {
     connectClusterName: pulumi.Output<string>;
     connectRestUrl: pulumi.Output<string>;
     topics: pulumi.Output<string[]>;
     connectors: pulumi.Output<string[]>;
+    vaultPolicies: pulumi.Output<string[]>;
+    vaultAuthRoles: pulumi.Output<string[]>;
+    vaultSecretPaths: pulumi.Output<string[]>;
+    syncedSecrets: pulumi.Output<string[]>;
+    reconcilerCronJobs: pulumi.Output<string[]>;
 }
 
 /** Builds the whole platform from a validated spec; tests call it with specs of their own. */
-export function buildPlatform(spec: StackSpec): PlatformOutputs {
+export function buildPlatform(spec: StackSpec, secrets: StackSecrets = NO_SECRETS): PlatformOutputs {
     const allTopics = planTopics(spec);
     const connectors = renderConnectors(spec, clusterConnectorContext(spec));
 
@@ -24,6 +31,7 @@ export function buildPlatform(spec: StackSpec): PlatformOutputs {
         protect: spec.profile.protectStatefulResources,
     });
     const connect = new ConnectCluster("connect", { spec }, { dependsOn: [internalTopics] });
+    const access = buildAccess(spec, secrets, connect);
 
     const pipelines = spec.pipelines.map(
         (pipeline) =>
@@ -33,7 +41,7 @@ export function buildPlatform(spec: StackSpec): PlatformOutputs {
                 topics: allTopics.filter((t) => t.pipeline === pipeline.name),
                 connectors: connectors.filter((c) => c.pipeline === pipeline.name),
                 connectClusterName: connect.clusterName,
-            }),
+            }, { dependsOn: access.readyForConnectors }),
     );
 
     return {
@@ -41,5 +49,10 @@ export function buildPlatform(spec: StackSpec): PlatformOutputs {
         connectRestUrl: connect.restUrl,
         topics: pulumi.all([internalTopics.names, ...pipelines.map((p) => p.topicNames)]).apply((lists) => lists.flat()),
         connectors: pulumi.all(pipelines.map((p) => p.connectorNames)).apply((lists) => lists.flat()),
+        vaultPolicies: access.vaultPolicies,
+        vaultAuthRoles: access.vaultAuthRoles,
+        vaultSecretPaths: access.vaultSecretPaths,
+        syncedSecrets: access.syncedSecrets,
+        reconcilerCronJobs: access.reconcilerCronJobs,
     };
 }

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { ConfigError, ConfigIssue, closest } from "./errors";
 import { profileFor } from "./profiles";
 import { checkRules } from "./rules";
+import { checkAccessRules } from "./access-rules";
 import { ParsedPipeline, ParsedSource, ParsedStackConfig, ParsedTable, stackConfigSchema } from "./schema";
 import type { PipelineSpec, SourceSpec, StackSpec, TableSpec } from "./spec";
 import {
@@ -34,6 +35,7 @@ export function parseStackSpec(raw: unknown): ParseResult {
     const spec = resolve(parsed.data, issues);
     const warnings: string[] = [];
     checkRules(spec, issues, warnings);
+    checkAccessRules(spec, issues, warnings);
     if (issues.length > 0) throw new ConfigError(issues);
     return { spec, warnings };
 }
@@ -59,6 +61,10 @@ function resolve(config: ParsedStackConfig, issues: ConfigIssue[]): StackSpec {
             resources: config.connect.resources,
         },
         pipelines: config.pipelines.map((p, i) => resolvePipeline(p, ["pipelines", i], config, issues)),
+        vault: { ...config.vault, namePrefix: config.vault.namePrefix ?? `cdc-${config.environment}` },
+        sqlserver: config.sqlserver,
+        postgres: config.postgres,
+        ...(config.reconciler ? { reconciler: config.reconciler } : {}),
     };
 }
 
@@ -110,6 +116,7 @@ function resolveSource(
         heartbeatActionQuery: s.heartbeatActionQuery,
         signalTable: s.signalTable,
         state: s.state,
+        username: s.username,
     };
     switch (s.kind) {
         case "sqlserver": {

@@ -70,6 +70,8 @@ const sourceCommon = {
     signalTable: z.string().optional(),
     tasksMax: positiveInt.optional(),
     state: z.enum(CONNECTOR_STATES).default("running"),
+    /** The source login the connector (and the reconciler) use; SQL Server: created by the stack. */
+    username: identifier.default("cdc_reader"),
 };
 
 const sqlServerSource = z.strictObject({
@@ -134,6 +136,10 @@ const sinkSchema = z.strictObject({
     deadLetterQueue: z.boolean().default(true),
     tasksMax: positiveInt.default(1),
     state: z.enum(CONNECTOR_STATES).default("running"),
+    /** Login role the sink writes with (created by the stack; not superuser, no CREATEDB/CREATEROLE). */
+    username: identifier.default("cdc_writer"),
+    /** Read-only login role the reconciliation job reads the target with (created by the stack). */
+    readOnlyUsername: identifier.default("cdc_reconciler"),
 });
 
 const topicOverrides = z
@@ -183,12 +189,96 @@ const connectSchema = z
         }),
     });
 
+const vaultSchema = z
+    .strictObject({
+        /** Vault as the Vault Secrets Operator reaches it from inside the cluster. */
+        address: z
+            .string()
+            .regex(/^https?:\/\/[^\s/]+(:\d+)?\/?$/, { error: "must be a Vault URL such as https://vault.vault.svc:8200" })
+            .default("http://vault.vault.svc:8200"),
+        /** Path of the KV version 2 secrets engine holding the credentials. */
+        kvMount: z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9_-]*$/, { error: "must be a mount path of letters, digits, '_' or '-' (no slashes), e.g. secret" })
+            .default("secret"),
+        /** Create the KV v2 mount; false when it already exists (a dev-mode Vault mounts secret/). */
+        createMount: z.boolean().default(true),
+        /** Path of the Kubernetes auth method the Vault Secrets Operator logs in through. */
+        kubernetesAuthMount: z.string().regex(/^[a-z0-9][a-z0-9_/-]*$/, { error: "must be an auth mount path, e.g. kubernetes" }).default("kubernetes"),
+        /** Prefix of the Vault policy and auth role names; defaults to cdc-<environment>. */
+        namePrefix: dnsName.optional(),
+        /** Secret (key ca.crt) in the namespace holding the CA that signed Vault's certificate. */
+        caCertSecret: dnsName.optional(),
+        /** How often the operator re-reads the secrets from Vault, e.g. 1h, 30m. */
+        refreshAfter: z.string().regex(/^\d+(s|m|h)$/, { error: "must be a duration such as 30s, 15m or 1h" }).default("1h"),
+        /** TTL of the Vault tokens issued to the operator for each consumer. */
+        tokenTtlSeconds: z.number().int().min(60).max(86400).default(3600),
+    })
+    .prefault({});
+
+const adminHost = z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, { error: "must be host or host:port, e.g. warehouse.example.com:5432" });
+
+const sqlServerSetupSchema = z
+    .strictObject({
+        /** Database role gating access to the change tables (sp_cdc_enable_table @role_name). */
+        gatingRole: identifier.default("cdc_gate"),
+        /** CDC cleanup retention: how long a connector outage can last before changes are purged. */
+        cdcRetentionMinutes: z.number().int().min(60).max(52494800).default(4320),
+        /** Filegroup for the change tables (sp_cdc_enable_table @filegroup_name); default: the database's default. */
+        changeTableFilegroup: identifier.optional(),
+        /** Where Pulumi reaches a source server when not at source.host (e.g. from CI): { <source.host>: <host[:port]> }. */
+        adminHosts: z.record(z.string(), adminHost).default({}),
+    })
+    .prefault({});
+
+const postgresSetupSchema = z
+    .strictObject({
+        /** Create the target databases; false when a DBA owns them (the schemas, roles and grants are still created). */
+        createDatabases: z.boolean().default(true),
+        /** Where Pulumi reaches a target server when not at sink.host (e.g. from CI): { <sink.host>: <host[:port]> }. */
+        adminHosts: z.record(z.string(), adminHost).default({}),
+    })
+    .prefault({});
+
+const cronSchedule = z.string().regex(/^\s*(\S+\s+){4}\S+\s*$/, { error: 'must be a five-field cron expression, e.g. "30 2 * * *"' });
+
+const reconcilerSchema = z.strictObject({
+    /** Name of the CronJob, its ServiceAccount and ConfigMap. */
+    name: dnsName.default("cdc-reconciler"),
+    image: z.string().min(1, { error: "must name the reconciler image, e.g. registry.example.com/cdc/reconciler:0.1.0" }),
+    schedule: cronSchedule.default("30 2 * * *"),
+    /** IANA time zone of the schedule (CronJob spec.timeZone); default: the controller's (UTC on most clusters). */
+    timeZone: z.string().optional(),
+    // Tolerances passed to the reconciler; unset ones take the reconciler's own defaults (reconciler/config.ts).
+    /** Rows changed within this window before a run count as in flight, not as discrepancies. */
+    lagWindowSeconds: z.number().int().min(0).optional(),
+    /** Differing primary keys listed per table in the report (the totals count all of them). */
+    maxDiscrepanciesPerTable: positiveInt.optional(),
+    /** Share of differing rows above which a table is reported critical. */
+    criticalRatio: z.number().min(0).max(1).optional(),
+    /** Prometheus Pushgateway the job pushes its per-table results to. */
+    pushgatewayUrl: z.string().regex(/^https?:\/\/\S+$/, { error: "must be an http(s) URL, e.g. http://pushgateway.monitoring.svc:9091" }).optional(),
+    backoffLimit: z.number().int().min(0).max(10).default(1),
+    activeDeadlineSeconds: positiveInt.default(3600),
+    /** An existing PersistentVolumeClaim for /var/reports; without one, reports live only as long as the pod. */
+    reportClaimName: dnsName.optional(),
+    resources: resourcesSchema.default({
+        requests: { cpu: "250m", memory: "256Mi" },
+        limits: { cpu: "1", memory: "512Mi" },
+    }),
+});
+
 export const stackConfigSchema = z.strictObject({
     environment: z.enum(ENVIRONMENTS, { error: 'must be "dev" or "prod"' }),
     namespace: dnsName.default("cdc"),
     kafka: kafkaSchema,
     connect: connectSchema,
     pipelines: z.array(pipelineSchema).min(1, { error: "declare at least one pipeline" }),
+    vault: vaultSchema,
+    sqlserver: sqlServerSetupSchema,
+    postgres: postgresSetupSchema,
+    /** The reconciliation CronJob; leave the section out to deploy none. */
+    reconciler: reconcilerSchema.optional(),
 });
 
 export type RawStackConfig = z.input<typeof stackConfigSchema>;

@@ -40,6 +40,8 @@ interface SourceCommon {
     signalTable?: string;
     tasksMax: number;
     state: ConnectorState;
+    /** Source login of the connector and the reconciler. */
+    username: string;
 }
 
 export interface SqlServerSourceSpec extends SourceCommon {
@@ -89,6 +91,10 @@ export interface SinkSpec {
     deadLetterQueue: boolean;
     tasksMax: number;
     state: ConnectorState;
+    /** Login role the sink writes with. */
+    username: string;
+    /** Read-only login role of the reconciliation job. */
+    readOnlyUsername: string;
 }
 
 export interface TopicSettings {
@@ -121,6 +127,47 @@ export interface ConnectSpec {
     resources: { requests: { cpu: string; memory: string }; limits: { cpu?: string; memory: string } };
 }
 
+export interface VaultSpec {
+    address: string;
+    kvMount: string;
+    createMount: boolean;
+    kubernetesAuthMount: string;
+    /** Prefix of policy and auth role names (cdc-<environment> unless set). */
+    namePrefix: string;
+    caCertSecret?: string;
+    refreshAfter: string;
+    tokenTtlSeconds: number;
+}
+
+export interface SqlServerSetupSpec {
+    gatingRole: string;
+    cdcRetentionMinutes: number;
+    changeTableFilegroup?: string;
+    /** source.host → host[:port] Pulumi connects to instead. */
+    adminHosts: Record<string, string>;
+}
+
+export interface PostgresSetupSpec {
+    createDatabases: boolean;
+    /** sink.host → host[:port] Pulumi connects to instead. */
+    adminHosts: Record<string, string>;
+}
+
+export interface ReconcilerSpec {
+    name: string;
+    image: string;
+    schedule: string;
+    timeZone?: string;
+    lagWindowSeconds?: number;
+    maxDiscrepanciesPerTable?: number;
+    criticalRatio?: number;
+    pushgatewayUrl?: string;
+    backoffLimit: number;
+    activeDeadlineSeconds: number;
+    reportClaimName?: string;
+    resources: { requests: { cpu: string; memory: string }; limits: { cpu?: string; memory: string } };
+}
+
 export interface StackSpec {
     environment: Environment;
     profile: EnvironmentProfile;
@@ -128,4 +175,9 @@ export interface StackSpec {
     kafka: KafkaSpec;
     connect: ConnectSpec;
     pipelines: PipelineSpec[];
+    vault: VaultSpec;
+    sqlserver: SqlServerSetupSpec;
+    postgres: PostgresSetupSpec;
+    /** Absent when the stack deploys no reconciliation job. */
+    reconciler?: ReconcilerSpec;
 }

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_PROVIDER_REFERENCE } from "../connectors/context";
-import { promiseOf, Registration } from "./helpers/mocks";
+import { MOCK_GENERATED_PASSWORD, promiseOf, Registration } from "./helpers/mocks";
 import { runProgram } from "./helpers/program";
 import { REPO_ROOT, SHIPPED_STACKS, ShippedStack } from "./helpers/stack-files";
 
@@ -21,11 +21,20 @@ function topicsByName(registrations: Registration[]): Map<string, Record<string,
     return new Map(registrations.filter((r) => r.type === TOPIC).map((r) => [r.inputs.name as string, r.inputs]));
 }
 
-/** Every string anywhere in a registration's inputs, with its path. */
-function strings(value: unknown, at = ""): Array<[string, string]> {
-    if (typeof value === "string") return [[at, value]];
-    if (Array.isArray(value)) return value.flatMap((v, i) => strings(v, `${at}[${i}]`));
-    if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => strings(v, at ? `${at}.${k}` : k));
+/**
+ * Every string anywhere in a registration's inputs, with its path and whether it sits inside a Pulumi
+ * secret (encrypted in state). A dynamic resource's `__provider` is its serialized code, not data.
+ */
+function strings(value: unknown, at = "", secret = false): Array<[string, string, boolean]> {
+    if (typeof value === "string") return [[at, value, secret]];
+    if (Array.isArray(value)) return value.flatMap((v, i) => strings(v, `${at}[${i}]`, secret));
+    if (value && typeof value === "object") {
+        const record = value as Record<string, unknown>;
+        if (record[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) return strings(record.value, `${at}<secret>`, true);
+        return Object.entries(record)
+            .filter(([k]) => k !== "__provider")
+            .flatMap(([k, v]) => strings(v, at ? `${at}.${k}` : k, secret));
+    }
     return [];
 }
 
@@ -108,11 +117,19 @@ for (const stack of SHIPPED_STACKS) {
                         if (CREDENTIAL_KEY.test(key)) expect(value, `${c.name} ${key}`).to.match(CONFIG_PROVIDER_REFERENCE);
                     }
                 }
+                let generatedInSecrets = 0;
                 for (const r of mocks.registrations) {
-                    for (const [at, value] of strings(r.inputs)) {
+                    for (const [at, value, secret] of strings(r.inputs)) {
                         expect(/password\s*[=:]\s*["']?(?!\$\{)[^"'\s;]+/i.test(value), `${r.type} ${r.name} ${at}`).to.equal(false);
+                        // Generated passwords (RandomPassword results under the mocks) travel only inside secrets.
+                        if (value.includes(MOCK_GENERATED_PASSWORD)) {
+                            expect(secret, `${r.type} ${r.name} ${at} holds a generated password outside a secret`).to.equal(true);
+                            generatedInSecrets++;
+                        }
                     }
                 }
+                // In preview the generated values are unknown; otherwise the check above must have had work to do.
+                if (!preview) expect(generatedInSecrets, "generated passwords reaching Vault, the roles and the login").to.be.at.least(4);
             });
 
             it("matches the reviewed resource list (type::name), so renames and token changes are deliberate", async () => {

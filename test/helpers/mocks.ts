@@ -6,9 +6,18 @@ export interface Registration {
     inputs: Record<string, any>;
 }
 
+/** Every password a RandomPassword "generates" under these mocks starts with this, so tests can hunt for leaks. */
+export const MOCK_GENERATED_PASSWORD = "Mock-Generated-Pa55word";
+
+/** The invokes the program makes on purpose, with fixed answers. */
+const MOCKED_INVOKES: Record<string, (inputs: Record<string, any>) => Record<string, any>> = {
+    // SQL Server databases are looked up, never created; the id is SQL Server's DB_ID.
+    "mssql:index/getDatabase:getDatabase": (inputs) => ({ id: String(5 + [...String(inputs.name)].length), name: inputs.name }),
+};
+
 /**
- * Records every resource the program registers. Invokes are not part of this program, so any call
- * fails loudly instead of returning something plausible.
+ * Records every resource the program registers. Invokes other than MOCKED_INVOKES fail loudly instead
+ * of returning something plausible.
  */
 export class RecordingMocks implements pulumi.runtime.Mocks {
     readonly registrations: Registration[] = [];
@@ -19,10 +28,13 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         if (args.type.startsWith("kubernetes:") && state.metadata && state.metadata.name === undefined) {
             state.metadata = { ...state.metadata, name: `${args.name}-generated` };
         }
+        if (args.type === "random:index/randomPassword:RandomPassword") state.result = `${MOCK_GENERATED_PASSWORD}-${args.name}`;
         return { id: `${args.name}-id`, state };
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        const mocked = MOCKED_INVOKES[args.token];
+        if (mocked) return mocked(args.inputs);
         throw new Error(`unexpected invoke ${args.token}; mock it deliberately if the program needs it`);
     }
 

@@ -1,0 +1,245 @@
+/**
+ * The reconciliation job as plain Kubernetes objects: one CronJob per reconciliation run (a pipeline's
+ * source database against its target), the ConfigMap holding each run's reconciler configuration in
+ * the format reconciler/config.ts parses, and the ServiceAccount the Vault Secrets Operator logs in as.
+ *
+ * The reconciler compares one source with one target per run (`--config <file>`), so a pipeline that
+ * captures several SQL Server databases gets one run per database. Credentials never appear here: the
+ * run's config names files (`urlFile`) that the operator renders from Vault into the reconciler's own
+ * Secrets (templates below), mounted read-only into the pod.
+ */
+import type { PipelineSpec, ReconcilerSpec, StackSpec } from "../config/spec";
+import { MANAGED_BY_LABELS } from "./connect-cluster";
+import { reconcilerConfigMapName, reconcilerServiceAccountName, reconcilerSourceSecretName, reconcilerTargetSecretName } from "./access-naming";
+import { targetTableName } from "./postgres-target";
+
+/** The seed's report location (000 §5: /var/reports/reconciliation-{report_id}.json). */
+export const REPORT_DIR = "/var/reports";
+export const CONFIG_DIR = "/etc/cdc-reconciler";
+export const CONFIG_FILE = "reconciler.json";
+export const SOURCE_URL_DIR = "/var/run/secrets/cdc/source";
+export const TARGET_URL_DIR = "/var/run/secrets/cdc/target";
+export const URL_FILE = "url";
+/** A non-root uid/gid that exists in distroless and most slim images. */
+export const RUN_AS = 65532;
+/** CronJob names are at most 52 characters: the controller appends an 11-character suffix to Job names. */
+export const CRONJOB_NAME_MAX = 52;
+
+/** The subset of reconciler/config.ts's file format the stack writes (the reconciler fills the rest). */
+export interface ReconcilerFileConfig {
+    source: { urlFile: string };
+    target: { urlFile: string };
+    tables: { source: string; target: string }[];
+    reportDir: string;
+    lagWindowSeconds?: number;
+    maxDiscrepanciesPerTable?: number;
+    criticalRatio?: number;
+    pushgateway?: { url: string; job: string; labels: Record<string, string> };
+}
+
+export interface ReconcileRunPlan {
+    /** `<pipeline>` or `<pipeline>-<database>` when the pipeline captures several databases. */
+    key: string;
+    pipeline: string;
+    sourceDatabase: string;
+    cronJobName: string;
+    /** Key of this run's file in the shared ConfigMap. */
+    configKey: string;
+    config: ReconcilerFileConfig;
+    sourceSecret: { name: string; key: string };
+    targetSecret: { name: string; key: string };
+}
+
+const dnsPart = (s: string): string => s.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "");
+
+export function sourceDatabasesOf(pipeline: PipelineSpec): string[] {
+    const source = pipeline.source;
+    if (source.kind === "sqlserver") return [...new Set(source.tables.map((t) => t.database))];
+    return [source.database];
+}
+
+export const sourceUrlKey = (database: string): string => `url-${dnsPart(database) || "db"}`;
+export const TARGET_URL_KEY = "url";
+
+export function planReconcileRuns(spec: StackSpec): ReconcileRunPlan[] {
+    const reconciler = spec.reconciler;
+    if (!reconciler) return [];
+    return spec.pipelines.flatMap((pipeline) => {
+        const databases = sourceDatabasesOf(pipeline);
+        return databases.map((database): ReconcileRunPlan => {
+            const key = databases.length === 1 ? pipeline.name : `${pipeline.name}-${dnsPart(database)}`;
+            const tables = pipeline.source.tables
+                .filter((t) => pipeline.source.kind !== "sqlserver" || t.database === database)
+                .map((t) => ({ source: `${t.schema}.${t.table}`, target: `${pipeline.sink.schema.toLowerCase()}.${targetTableName(pipeline, t)}` }));
+            return {
+                key,
+                pipeline: pipeline.name,
+                sourceDatabase: database,
+                cronJobName: `${reconciler.name}-${key}`,
+                configKey: `${key}.json`,
+                config: fileConfig(reconciler, pipeline, key, tables),
+                sourceSecret: { name: reconcilerSourceSecretName(reconciler, pipeline), key: sourceUrlKey(database) },
+                targetSecret: { name: reconcilerTargetSecretName(reconciler, pipeline), key: TARGET_URL_KEY },
+            };
+        });
+    });
+}
+
+function fileConfig(reconciler: ReconcilerSpec, pipeline: PipelineSpec, key: string, tables: ReconcilerFileConfig["tables"]): ReconcilerFileConfig {
+    return {
+        source: { urlFile: `${SOURCE_URL_DIR}/${URL_FILE}` },
+        target: { urlFile: `${TARGET_URL_DIR}/${URL_FILE}` },
+        tables,
+        reportDir: REPORT_DIR,
+        ...(reconciler.lagWindowSeconds !== undefined ? { lagWindowSeconds: reconciler.lagWindowSeconds } : {}),
+        ...(reconciler.maxDiscrepanciesPerTable !== undefined ? { maxDiscrepanciesPerTable: reconciler.maxDiscrepanciesPerTable } : {}),
+        ...(reconciler.criticalRatio !== undefined ? { criticalRatio: reconciler.criticalRatio } : {}),
+        ...(reconciler.pushgatewayUrl
+            ? { pushgateway: { url: reconciler.pushgatewayUrl, job: reconciler.name, labels: { pipeline: pipeline.name, run: key } } }
+            : {}),
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Database URLs, rendered by the Vault Secrets Operator from the secret's host/port/username/password.
+// Go's urlquery escapes everything outside [A-Za-z0-9-_.~]; the reconciler percent-decodes user and
+// password. (A space would come out as '+': the generated passwords contain none.)
+
+const userinfo = "{{ .Secrets.username | urlquery }}:{{ .Secrets.password | urlquery }}@{{ .Secrets.host }}:{{ .Secrets.port }}";
+const VERIFYING_PG_SSL_MODES = ["require", "verify-ca", "verify-full"];
+
+/** Templates for the reconciler's copy of a pipeline's source credential: one URL per source database. */
+export function sourceUrlTemplates(pipeline: PipelineSpec): Record<string, string> {
+    const source = pipeline.source;
+    const templates: Record<string, string> = {};
+    for (const database of sourceDatabasesOf(pipeline)) {
+        const db = encodeURIComponent(database);
+        let url: string;
+        switch (source.kind) {
+            case "sqlserver":
+                url = `mssql://${userinfo}/${db}?encrypt=${source.encrypt}&trustServerCertificate=${source.trustServerCertificate}`;
+                break;
+            case "postgres":
+                url = `postgres://${userinfo}/${db}${VERIFYING_PG_SSL_MODES.includes(source.sslMode) ? `?sslmode=${source.sslMode}` : ""}`;
+                break;
+            case "mysql":
+                url = `mysql://${userinfo}/${db}`;
+                break;
+        }
+        templates[sourceUrlKey(database)] = url;
+    }
+    return templates;
+}
+
+export function targetUrlTemplates(pipeline: PipelineSpec): Record<string, string> {
+    return { [TARGET_URL_KEY]: `postgres://${userinfo}/${encodeURIComponent(pipeline.sink.database)}` };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kubernetes objects
+
+const labels = (reconciler: ReconcilerSpec, extra: Record<string, string> = {}) => ({
+    ...MANAGED_BY_LABELS,
+    "app.kubernetes.io/name": "cdc-reconciler",
+    "app.kubernetes.io/instance": reconciler.name,
+    ...extra,
+});
+
+export function reconcilerServiceAccountBody(spec: StackSpec, reconciler: ReconcilerSpec) {
+    return {
+        apiVersion: "v1" as const,
+        kind: "ServiceAccount" as const,
+        metadata: { name: reconcilerServiceAccountName(reconciler), namespace: spec.namespace, labels: labels(reconciler) },
+        // The job reads files only; its identity is used by the Vault Secrets Operator, not by the pod.
+        automountServiceAccountToken: false,
+    };
+}
+
+export function reconcilerConfigMapBody(spec: StackSpec, reconciler: ReconcilerSpec, runs: ReconcileRunPlan[]) {
+    return {
+        apiVersion: "v1" as const,
+        kind: "ConfigMap" as const,
+        metadata: { name: reconcilerConfigMapName(reconciler), namespace: spec.namespace, labels: labels(reconciler) },
+        data: Object.fromEntries(runs.map((run) => [run.configKey, JSON.stringify(run.config, null, 2) + "\n"])),
+    };
+}
+
+export function reconcilerCronJobBody(spec: StackSpec, reconciler: ReconcilerSpec, run: ReconcileRunPlan) {
+    const podLabels = labels(reconciler, { "cdc.pipeline/name": run.pipeline, "cdc.pipeline/reconcile-run": run.key });
+    const readOnly = 0o440;
+    return {
+        apiVersion: "batch/v1" as const,
+        kind: "CronJob" as const,
+        metadata: { name: run.cronJobName, namespace: spec.namespace, labels: podLabels },
+        spec: {
+            schedule: reconciler.schedule,
+            ...(reconciler.timeZone ? { timeZone: reconciler.timeZone } : {}),
+            // A run still going when the next is due is left alone; two runs would double the load and race on reports.
+            concurrencyPolicy: "Forbid",
+            startingDeadlineSeconds: 3600,
+            successfulJobsHistoryLimit: 3,
+            failedJobsHistoryLimit: 5,
+            jobTemplate: {
+                metadata: { labels: podLabels },
+                spec: {
+                    backoffLimit: reconciler.backoffLimit,
+                    activeDeadlineSeconds: reconciler.activeDeadlineSeconds,
+                    ttlSecondsAfterFinished: 7 * 24 * 3600,
+                    template: {
+                        metadata: { labels: podLabels },
+                        spec: {
+                            serviceAccountName: reconcilerServiceAccountName(reconciler),
+                            automountServiceAccountToken: false,
+                            restartPolicy: "Never",
+                            securityContext: {
+                                runAsNonRoot: true,
+                                runAsUser: RUN_AS,
+                                runAsGroup: RUN_AS,
+                                fsGroup: RUN_AS,
+                                seccompProfile: { type: "RuntimeDefault" },
+                            },
+                            containers: [
+                                {
+                                    name: "reconciler",
+                                    image: reconciler.image,
+                                    imagePullPolicy: "IfNotPresent",
+                                    args: ["--config", `${CONFIG_DIR}/${CONFIG_FILE}`],
+                                    resources: reconciler.resources,
+                                    securityContext: {
+                                        allowPrivilegeEscalation: false,
+                                        readOnlyRootFilesystem: true,
+                                        runAsNonRoot: true,
+                                        capabilities: { drop: ["ALL"] },
+                                    },
+                                    volumeMounts: [
+                                        { name: "config", mountPath: CONFIG_DIR, readOnly: true },
+                                        { name: "source-url", mountPath: SOURCE_URL_DIR, readOnly: true },
+                                        { name: "target-url", mountPath: TARGET_URL_DIR, readOnly: true },
+                                        { name: "reports", mountPath: REPORT_DIR },
+                                        // Node and the drivers may write temporary files; the root filesystem is read-only.
+                                        { name: "tmp", mountPath: "/tmp" },
+                                    ],
+                                },
+                            ],
+                            volumes: [
+                                { name: "config", configMap: { name: reconcilerConfigMapName(reconciler), items: [{ key: run.configKey, path: CONFIG_FILE }] } },
+                                {
+                                    name: "source-url",
+                                    secret: { secretName: run.sourceSecret.name, items: [{ key: run.sourceSecret.key, path: URL_FILE }], defaultMode: readOnly },
+                                },
+                                {
+                                    name: "target-url",
+                                    secret: { secretName: run.targetSecret.name, items: [{ key: run.targetSecret.key, path: URL_FILE }], defaultMode: readOnly },
+                                },
+                                reconciler.reportClaimName
+                                    ? { name: "reports", persistentVolumeClaim: { claimName: reconciler.reportClaimName } }
+                                    : { name: "reports", emptyDir: { sizeLimit: "1Gi" } },
+                                { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+                            ],
+                        },
+                    },
+                },
+            },
+        },
+    };
+}

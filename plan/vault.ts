@@ -1,0 +1,337 @@
+/**
+ * Vault side of the credentials: which KV v2 secrets exist, who reads which, the policies rendered
+ * from a typed description, the Kubernetes auth roles, and the Vault Secrets Operator objects that
+ * copy each secret into the Kubernetes Secret a workload reads. Plain objects; components/ creates them.
+ *
+ * Layout: one KV v2 secret per pipeline and purpose (`db/<pipeline>/source`, `db/<pipeline>/target`,
+ * `db/<pipeline>/target-readonly`) and one for the Connect cluster's Kafka user (`kafka/<connect>`),
+ * each holding the keys a consumer needs (host, port, username, password). The seed's one-value-per-path
+ * layout (`secret/db/sqlserver_password`) cannot be synced: the operator maps one Vault secret to one
+ * Kubernetes Secret, and the connectors read one Secret per credential with `username` and `password`.
+ */
+import type { StackSpec } from "../config/spec";
+import { MANAGED_BY_LABELS } from "./connect-cluster";
+import { CREDENTIAL_KEYS, connectServiceAccountName, sinkCredentialsSecretName, sourceCredentialsSecretName } from "./naming";
+import {
+    CredentialPurpose,
+    dbSecretPath,
+    kafkaSecretPath,
+    kafkaUserPasswordSecretName,
+    reconcilerServiceAccountName,
+    reconcilerSourceSecretName,
+    reconcilerTargetSecretName,
+    VaultConsumer,
+    vaultAuthName,
+    vaultAuthRoleName,
+    vaultConnectionName,
+    vaultPolicyName,
+} from "./access-naming";
+import { sourceUrlTemplates, targetUrlTemplates } from "./reconciler-job";
+
+export const VSO_API_VERSION = "secrets.hashicorp.com/v1beta1";
+/** Audience of the service account tokens the operator presents; the auth roles accept only this one. */
+export const VAULT_TOKEN_AUDIENCE = "vault";
+/** Keys of every database secret; the connectors read `username`/`password` (plan/naming.ts CREDENTIAL_KEYS). */
+export const DB_SECRET_KEYS = ["host", "port", CREDENTIAL_KEYS.username, CREDENTIAL_KEYS.password] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Secrets
+
+/** Where a secret's password comes from. Generated passwords belong to the login the stack creates. */
+export type PasswordSource =
+    | { kind: "sqlserver-login"; login: string }
+    | { kind: "postgres-role"; role: string }
+    /** A source whose login the stack does not create: `cdc-pipeline:sourcePasswords.<pipeline>` (secret config). */
+    | { kind: "config"; pipeline: string }
+    /** The Connect cluster's SCRAM password, generated here for a KafkaUser to adopt. */
+    | { kind: "kafka-scram"; user: string };
+
+export interface VaultSecretPlan {
+    /** Path inside the mount, without the KV v2 `data/` segment. */
+    path: string;
+    pipeline?: string;
+    purpose: CredentialPurpose | "kafka";
+    /** Non-secret fields written next to the password. */
+    fields: Record<string, string>;
+    password: PasswordSource;
+}
+
+export function planVaultSecrets(spec: StackSpec): VaultSecretPlan[] {
+    const secrets: VaultSecretPlan[] = [];
+    for (const pipeline of spec.pipelines) {
+        const { source, sink } = pipeline;
+        secrets.push({
+            path: dbSecretPath(pipeline, "source"),
+            pipeline: pipeline.name,
+            purpose: "source",
+            fields: { host: source.host, port: String(source.port), username: source.username },
+            password: source.kind === "sqlserver" ? { kind: "sqlserver-login", login: source.username } : { kind: "config", pipeline: pipeline.name },
+        });
+        secrets.push({
+            path: dbSecretPath(pipeline, "target"),
+            pipeline: pipeline.name,
+            purpose: "target",
+            fields: { host: sink.host, port: String(sink.port), username: sink.username },
+            password: { kind: "postgres-role", role: sink.username },
+        });
+        if (spec.reconciler) {
+            secrets.push({
+                path: dbSecretPath(pipeline, "target-readonly"),
+                pipeline: pipeline.name,
+                purpose: "target-readonly",
+                fields: { host: sink.host, port: String(sink.port), username: sink.readOnlyUsername },
+                password: { kind: "postgres-role", role: sink.readOnlyUsername },
+            });
+        }
+    }
+    if (spec.kafka.scramUser) {
+        secrets.push({
+            path: kafkaSecretPath(spec.connect.name),
+            purpose: "kafka",
+            fields: { username: spec.kafka.scramUser },
+            password: { kind: "kafka-scram", user: spec.kafka.scramUser },
+        });
+    }
+    return secrets;
+}
+
+/** Which Kubernetes Secret each consumer gets from which Vault secret. Policies are derived from this. */
+export interface SecretSyncPlan {
+    consumer: VaultConsumer;
+    /** Destination Kubernetes Secret. */
+    secretName: string;
+    /** Vault path inside the mount. */
+    path: string;
+    pipeline?: string;
+    /** Keys rendered from the secret's fields (Go templates); when set, only these keys reach the Secret. */
+    templates?: Record<string, string>;
+}
+
+export function planSecretSyncs(spec: StackSpec): SecretSyncPlan[] {
+    const syncs: SecretSyncPlan[] = [];
+    for (const pipeline of spec.pipelines) {
+        syncs.push(
+            { consumer: "connect", secretName: sourceCredentialsSecretName(pipeline), path: dbSecretPath(pipeline, "source"), pipeline: pipeline.name },
+            { consumer: "connect", secretName: sinkCredentialsSecretName(pipeline), path: dbSecretPath(pipeline, "target"), pipeline: pipeline.name },
+        );
+    }
+    if (spec.kafka.scramUser) {
+        syncs.push({ consumer: "connect", secretName: kafkaUserPasswordSecretName(spec.kafka.scramUser), path: kafkaSecretPath(spec.connect.name) });
+    }
+    if (spec.reconciler) {
+        const reconciler = spec.reconciler;
+        for (const pipeline of spec.pipelines) {
+            syncs.push(
+                {
+                    consumer: "reconciler",
+                    secretName: reconcilerSourceSecretName(reconciler, pipeline),
+                    path: dbSecretPath(pipeline, "source"),
+                    pipeline: pipeline.name,
+                    templates: sourceUrlTemplates(pipeline),
+                },
+                {
+                    consumer: "reconciler",
+                    secretName: reconcilerTargetSecretName(reconciler, pipeline),
+                    path: dbSecretPath(pipeline, "target-readonly"),
+                    pipeline: pipeline.name,
+                    templates: targetUrlTemplates(pipeline),
+                },
+            );
+        }
+    }
+    return syncs;
+}
+
+export function consumersOf(spec: StackSpec): VaultConsumer[] {
+    return spec.reconciler ? ["connect", "reconciler"] : ["connect"];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policies
+
+export const CAPABILITIES = ["create", "read", "update", "patch", "delete", "list", "sudo", "deny", "subscribe"] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+const WRITE_CAPABILITIES: readonly Capability[] = ["create", "update", "patch", "delete"];
+
+export interface PolicyRule {
+    /** Full API path including the mount and, for KV v2, the `data/` or `metadata/` segment. */
+    path: string;
+    capabilities: Capability[];
+    /** Rendered as a comment above the block. */
+    description?: string;
+}
+
+export interface VaultPolicyPlan {
+    name: string;
+    consumer: VaultConsumer;
+    rules: PolicyRule[];
+}
+
+/**
+ * Read on exactly the secrets the consumer's Kubernetes Secrets are synced from, on the KV v2 API paths
+ * (`<mount>/data/<path>`; the seed's `secret/db/*` grants nothing on a v2 mount). No `metadata/` list:
+ * no consumer lists secrets.
+ */
+export function planVaultPolicies(spec: StackSpec): VaultPolicyPlan[] {
+    const syncs = planSecretSyncs(spec);
+    return consumersOf(spec).map((consumer) => {
+        const byPath = new Map<string, string[]>();
+        for (const s of syncs.filter((x) => x.consumer === consumer)) {
+            byPath.set(s.path, [...(byPath.get(s.path) ?? []), s.secretName]);
+        }
+        const rules = [...byPath.entries()]
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([path, secrets]): PolicyRule => ({
+                path: `${spec.vault.kvMount}/data/${path}`,
+                capabilities: ["read"],
+                description: `synced to Secret ${secrets.join(", ")}`,
+            }));
+        return { name: vaultPolicyName(spec, consumer), consumer, rules };
+    });
+}
+
+const hclString = (value: string): string => JSON.stringify(value);
+
+export function renderPolicyHcl(policy: VaultPolicyPlan): string {
+    const header = `# ${policy.name}: read-only access for the ${policy.consumer} workload (managed by Pulumi, cdc-pipeline)\n`;
+    const blocks = policy.rules.map((rule) => {
+        const comment = rule.description ? `# ${rule.description}\n` : "";
+        return `${comment}path ${hclString(rule.path)} {\n  capabilities = [${rule.capabilities.map(hclString).join(", ")}]\n}\n`;
+    });
+    return header + "\n" + blocks.join("\n");
+}
+
+/**
+ * Least-privilege guard applied before a policy is created: no `sudo`, no write capability on a glob
+ * path, nothing outside the KV mount's data paths, and (for these consumers) nothing but read.
+ */
+export function policyProblems(policy: VaultPolicyPlan, kvMount: string): string[] {
+    const problems: string[] = [];
+    for (const rule of policy.rules) {
+        const glob = /[*+]/.test(rule.path);
+        if (rule.capabilities.includes("sudo")) problems.push(`${policy.name}: ${rule.path} grants sudo`);
+        const writes = rule.capabilities.filter((c) => WRITE_CAPABILITIES.includes(c));
+        if (glob && writes.length > 0) problems.push(`${policy.name}: ${rule.path} grants ${writes.join(", ")} on a wildcard path`);
+        if (writes.length > 0) problems.push(`${policy.name}: ${rule.path} grants ${writes.join(", ")}; consumers only read`);
+        if (!rule.path.startsWith(`${kvMount}/data/`)) problems.push(`${policy.name}: ${rule.path} is not a KV v2 data path under ${kvMount}/`);
+        if (rule.path === `${kvMount}/data/*` || rule.path === `${kvMount}/*`) problems.push(`${policy.name}: ${rule.path} opens the whole mount`);
+    }
+    return problems;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kubernetes auth roles
+
+export interface KubernetesAuthRolePlan {
+    consumer: VaultConsumer;
+    roleName: string;
+    serviceAccount: string;
+    namespace: string;
+    policies: string[];
+    audience: string;
+    tokenTtlSeconds: number;
+}
+
+export function serviceAccountOf(spec: StackSpec, consumer: VaultConsumer): string {
+    if (consumer === "connect") return connectServiceAccountName(spec.connect.name);
+    if (!spec.reconciler) throw new Error("no reconciler configured");
+    return reconcilerServiceAccountName(spec.reconciler);
+}
+
+export function planKubernetesAuthRoles(spec: StackSpec): KubernetesAuthRolePlan[] {
+    return consumersOf(spec).map((consumer) => ({
+        consumer,
+        roleName: vaultAuthRoleName(spec, consumer),
+        serviceAccount: serviceAccountOf(spec, consumer),
+        namespace: spec.namespace,
+        policies: [vaultPolicyName(spec, consumer)],
+        audience: VAULT_TOKEN_AUDIENCE,
+        tokenTtlSeconds: spec.vault.tokenTtlSeconds,
+    }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vault Secrets Operator objects
+
+interface Meta {
+    name: string;
+    namespace: string;
+    labels: Record<string, string>;
+}
+
+export interface VsoObject<K extends string> {
+    apiVersion: typeof VSO_API_VERSION;
+    kind: K;
+    metadata: Meta;
+    spec: Record<string, unknown>;
+}
+
+const meta = (spec: StackSpec, name: string, extra: Record<string, string> = {}): Meta => ({
+    name,
+    namespace: spec.namespace,
+    labels: { ...MANAGED_BY_LABELS, ...extra },
+});
+
+export function vaultConnectionBody(spec: StackSpec): VsoObject<"VaultConnection"> {
+    return {
+        apiVersion: VSO_API_VERSION,
+        kind: "VaultConnection",
+        metadata: meta(spec, vaultConnectionName(spec)),
+        spec: {
+            address: spec.vault.address,
+            skipTLSVerify: false,
+            ...(spec.vault.caCertSecret ? { caCertSecretRef: spec.vault.caCertSecret } : {}),
+        },
+    };
+}
+
+export function vaultAuthBody(spec: StackSpec, consumer: VaultConsumer): VsoObject<"VaultAuth"> {
+    return {
+        apiVersion: VSO_API_VERSION,
+        kind: "VaultAuth",
+        metadata: meta(spec, vaultAuthName(spec, consumer), { "cdc.pipeline/consumer": consumer }),
+        spec: {
+            vaultConnectionRef: vaultConnectionName(spec),
+            method: "kubernetes",
+            mount: spec.vault.kubernetesAuthMount,
+            kubernetes: {
+                role: vaultAuthRoleName(spec, consumer),
+                serviceAccount: serviceAccountOf(spec, consumer),
+                audiences: [VAULT_TOKEN_AUDIENCE],
+                tokenExpirationSeconds: 600,
+            },
+        },
+    };
+}
+
+export function vaultStaticSecretBody(spec: StackSpec, sync: SecretSyncPlan): VsoObject<"VaultStaticSecret"> {
+    const labels = { "cdc.pipeline/consumer": sync.consumer, ...(sync.pipeline ? { "cdc.pipeline/name": sync.pipeline } : {}) };
+    return {
+        apiVersion: VSO_API_VERSION,
+        kind: "VaultStaticSecret",
+        metadata: meta(spec, sync.secretName, labels),
+        spec: {
+            vaultAuthRef: vaultAuthName(spec, sync.consumer),
+            mount: spec.vault.kvMount,
+            type: "kv-v2",
+            path: sync.path,
+            refreshAfter: spec.vault.refreshAfter,
+            hmacSecretData: true,
+            destination: {
+                name: sync.secretName,
+                create: true,
+                // Never take over a Secret someone else created under this name.
+                overwrite: false,
+                labels: { ...MANAGED_BY_LABELS, ...labels },
+                ...(sync.templates
+                    ? {
+                          transformation: {
+                              excludeRaw: true,
+                              templates: Object.fromEntries(Object.entries(sync.templates).map(([key, text]) => [key, { text }])),
+                          },
+                      }
+                    : {}),
+            },
+        },
+    };
+}
