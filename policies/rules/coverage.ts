@@ -36,7 +36,8 @@ const display = (t: TableRef): string => [t.database, t.schema, t.table].filter(
 
 /** Tables `sys.sp_cdc_enable_table` enables in the SQL Server setup scripts. */
 function cdcEnabledTables(script: ResourceLike): TableRef[] {
-    const text = String(script.props.createScript ?? "");
+    // The stack's scripts enable CDC idempotently in updateScript; createScript may do it too.
+    const text = [script.props.createScript, script.props.updateScript].filter((t) => typeof t === "string").join("\n");
     const tables: TableRef[] = [];
     for (const call of text.split(/sp_cdc_enable_table/i).slice(1)) {
         const args = call.split(/;|\bGO\b|\bEXEC\b/i)[0];
@@ -84,16 +85,19 @@ function reconciledTables(resources: readonly ResourceLike[]): { tables: TableRe
                 else if (word.startsWith("--table=")) add(word.slice("--table=".length));
             });
         }
-        for (const volume of asArray(pod.volumes).map(asRecord)) {
-            const names = [asRecord(volume.configMap).name, ...asArray(asRecord(volume.projected).sources).map((s) => asRecord(asRecord(s).configMap).name)];
-            for (const name of names) {
-                const configMap = typeof name === "string" ? configMaps.get(name) : undefined;
-                for (const text of Object.values(asRecord(configMap?.props.data))) {
-                    try {
-                        scan(JSON.parse(String(text)));
-                    } catch {
-                        // Not JSON: not a table list this policy can read.
-                    }
+        const sources = asArray(pod.volumes)
+            .map(asRecord)
+            .flatMap((volume) => [asRecord(volume.configMap), ...asArray(asRecord(volume.projected).sources).map((s) => asRecord(asRecord(s).configMap))]);
+        for (const source of sources) {
+            const configMap = typeof source.name === "string" ? configMaps.get(source.name) : undefined;
+            const data = asRecord(configMap?.props.data);
+            // A volume with `items` mounts only those keys.
+            const keys = source.items !== undefined ? asArray(source.items).map((item) => String(asRecord(item).key)) : Object.keys(data);
+            for (const key of keys) {
+                try {
+                    scan(JSON.parse(String(data[key])));
+                } catch {
+                    // Not JSON: not a table list this policy can read.
                 }
             }
         }

@@ -1,0 +1,37 @@
+/**
+ * The whole pack, in-process, against what the real program registers for the shipped dev and prod
+ * stacks (preview on and off), with the shipped per-environment configuration: nothing may fire.
+ */
+import "./helpers/capture";
+import { expect } from "chai";
+import { POLICIES } from "../../policies/pack";
+import { runProgram } from "../helpers/program";
+import { SHIPPED_STACKS } from "../helpers/stack-files";
+import { analyze, AnalysisResult } from "./helpers/analyzer";
+import { resourcesOf, shippedPackConfig } from "./helpers/stack";
+
+const describeDiagnostics = (result: AnalysisResult): string =>
+    result.diagnostics.map((d) => `  [${d.level}] ${d.policy}: ${d.message}`).join("\n");
+
+for (const stack of SHIPPED_STACKS) {
+    for (const preview of [false, true]) {
+        describe(`policy pack on the shipped ${stack} stack (preview: ${preview})`, function () {
+            this.timeout(60000);
+
+            it(`reports no violation with policies/${stack}.json`, async () => {
+                const resources = await resourcesOf(await runProgram(stack, preview), stack);
+                const result = await analyze(POLICIES, resources, { config: shippedPackConfig(stack), stackTags: { environment: stack } });
+                expect(result.diagnostics, describeDiagnostics(result)).to.deep.equal([]);
+            });
+
+            it("applies every policy to what the program registers, except those the environment switches off", async () => {
+                const resources = await resourcesOf(await runProgram(stack, preview), stack);
+                const result = await analyze(POLICIES, resources, { config: shippedPackConfig(stack), stackTags: { environment: stack } });
+                const idle = POLICIES.map((p) => p.name).filter((name) => !result.applied.has(name));
+                // One pipeline has one source, so uniqueness across sources has nothing to compare.
+                const expected = stack === "dev" ? ["kafka-topic-protected", "connector-error-log-redacted", "source-database-encryption", "source-identity-unique"] : ["source-identity-unique"];
+                expect(idle.sort()).to.deep.equal(expected.sort());
+            });
+        });
+    }
+}
