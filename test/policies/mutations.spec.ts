@@ -11,6 +11,7 @@ import { runProgram } from "../helpers/program";
 import { ShippedStack } from "../helpers/stack-files";
 import { analyze, AnalyzedResource } from "./helpers/analyzer";
 import { ExpectedViolation, expectExactly } from "./helpers/expect";
+import { runEditedProgram } from "./helpers/edited-program";
 import { cloneResources, resourcesOf, shippedPackConfig } from "./helpers/stack";
 
 const TOPIC = "kafka:index/topic:Topic";
@@ -448,4 +449,29 @@ describe("policy pack against one-field mutations of the real program", function
         const caught = new Set(CASES.flatMap((c) => c.expect.map((e) => e.policy)));
         expect(POLICIES.map((p) => p.name).filter((name) => !caught.has(name))).to.deep.equal([]);
     });
+});
+
+/** Broken stack configurations the config layer accepts (at most with a warning): the whole program runs. */
+const CONFIG_CASES: { title: string; edit: (pipeline: Record<string, any>) => void; expect: ExpectedViolation[] }[] = [
+    {
+        title: "prod stack config with heartbeatIntervalMs: 0",
+        edit: (pipeline) => (pipeline.source.heartbeatIntervalMs = 0),
+        expect: [{ policy: "source-heartbeat", level: "advisory", includes: [`${SOURCE} has no heartbeat (heartbeat.interval.ms=0)`, "Fix: set heartbeat.interval.ms"] }],
+    },
+    {
+        title: "prod stack config with errorsTolerance: none and a dead letter queue",
+        edit: (pipeline) => (pipeline.sink.errorsTolerance = "none"),
+        expect: [{ policy: "sink-dead-letter-queue", includes: [`${SINK} names a dead letter queue ("${DLQ}") but errors.tolerance is none`] }],
+    },
+];
+
+describe("policy pack against broken prod stack configurations, through the whole program", function () {
+    this.timeout(60000);
+    for (const c of CONFIG_CASES) {
+        it(c.title, async () => {
+            const run = await runEditedProgram("prod", true, (config) => c.edit(config["cdc-pipeline:pipelines"][0]));
+            const result = await analyze(POLICIES, await resourcesOf(run, "prod"), { config: shippedPackConfig("prod"), stackTags: { environment: "prod" } });
+            expectExactly(result, c.expect);
+        });
+    }
 });
