@@ -1,0 +1,200 @@
+/**
+ * The pack's readers on their own (credential keys, config-provider references, Vault HCL, topic
+ * coverage), and how the pack behaves on values that are unknown during preview.
+ */
+import "./helpers/capture";
+import { expect } from "chai";
+import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
+import { connectorView, embeddedLiteralSecrets, isConfigProviderReference, isCredentialKey, sinkConsumes, sourceCovers } from "../../policies/lib/connectors";
+import { grantedCapabilities, literalSegments, parseVaultPolicy, reachesPrefix } from "../../policies/lib/vault-hcl";
+import { POLICIES } from "../../policies/pack";
+import { runProgram } from "../helpers/program";
+import { analyze } from "./helpers/analyzer";
+import { expectExactly } from "./helpers/expect";
+import { cloneResources, resourcesOf, shippedPackConfig } from "./helpers/stack";
+
+describe("credential-looking config keys", () => {
+    it("treats passwords, secrets, tokens, keys and users as credentials", () => {
+        for (const key of [
+            "database.password",
+            "connection.password",
+            "database.user",
+            "connection.user",
+            "connection.username",
+            "ssl.key.password",
+            "ssl.truststore.password",
+            "api.key",
+            "aws.secret.access.key",
+            "sasl.oauthbearer.client.secret",
+            "access.token",
+            "basic.auth.user.info",
+            "schema.registry.basic.auth.user.info",
+        ]) {
+            expect(isCredentialKey(key), key).to.equal(true);
+        }
+    });
+
+    it("does not mistake converters, key settings or JAAS/URL containers for credentials", () => {
+        for (const key of [
+            "key.converter",
+            "key.converter.schemas.enable",
+            "value.converter",
+            "primary.key.mode",
+            "primary.key.fields",
+            "pk.fields",
+            "message.key.columns",
+            "key.ignore",
+            "tombstones.on.delete",
+            "sasl.jaas.config",
+            "sasl.oauthbearer.token.endpoint.url",
+            "connection.url",
+            "topic.prefix",
+            "user.timezone",
+        ]) {
+            expect(isCredentialKey(key), key).to.equal(false);
+        }
+    });
+
+    it("accepts only whole config-provider references as credential values", () => {
+        for (const value of ["${secrets:cdc/sales-source-db:password}", "${env:DB_PASSWORD}", "${file:/opt/kafka/creds.properties:password}", "${dir:/mnt/creds:user}"]) {
+            expect(isConfigProviderReference(value), value).to.equal(true);
+        }
+        for (const value of ["hunter2", "", "${secrets}", "prefix-${secrets:cdc/a:b}", "${secrets:cdc/a:b}-suffix", "$secrets:cdc/a:b"]) {
+            expect(isConfigProviderReference(value), value).to.equal(false);
+        }
+    });
+
+    it("finds literal secrets embedded in JAAS configs and JDBC URLs, and accepts embedded references", () => {
+        expect(embeddedLiteralSecrets('ScramLoginModule required username="cdc" password="${secrets:cdc/cdc-connect:password}";')).to.deep.equal([]);
+        expect(embeddedLiteralSecrets('ScramLoginModule required username="cdc" password="p@ss";')).to.deep.equal(["p@ss"]);
+        expect(embeddedLiteralSecrets("jdbc:postgresql://db:5432/warehouse?user=cdc&password=p4ss")).to.deep.equal(["p4ss"]);
+        expect(embeddedLiteralSecrets("jdbc:postgresql://db:5432/warehouse?sslmode=verify-full")).to.deep.equal([]);
+    });
+
+    it("lets key.converter and other non-credential literals through the policy itself", async () => {
+        const connector = {
+            type: "kubernetes:kafka.strimzi.io/v1:KafkaConnector",
+            name: "hand-built",
+            urn: "urn:pulumi:test::p::kubernetes:kafka.strimzi.io/v1:KafkaConnector::hand-built",
+            props: {
+                metadata: { name: "c", namespace: "ns", labels: {} },
+                spec: { class: "io.debezium.connector.jdbc.JdbcSinkConnector", config: { "key.converter": "org.apache.kafka.connect.json.JsonConverter", "primary.key.mode": "record_key", "connection.username": "${secrets:ns/s:username}" } },
+            },
+            opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+            dependencies: [],
+            propertyDependencies: {},
+        };
+        const credentials = POLICIES.filter((p) => p.name === "connector-credentials-by-reference");
+        expect((await analyze(credentials, [connector])).diagnostics).to.deep.equal([]);
+    });
+});
+
+describe("table and topic coverage", () => {
+    const source = connectorView(
+        {
+            metadata: { name: "s" },
+            spec: { class: "io.debezium.connector.sqlserver.SqlServerConnector", config: { "table.include.list": "dbo\\.customers,sales\\.order.*", "database.names": "SalesDB", "topic.prefix": "p" } },
+        },
+        "s",
+    );
+
+    it("matches include-list entries as anchored, case-insensitive patterns", () => {
+        expect(sourceCovers(source, { schema: "dbo", table: "Customers" })).to.equal(true);
+        expect(sourceCovers(source, { schema: "sales", table: "order_items" })).to.equal(true);
+        expect(sourceCovers(source, { schema: "dbo", table: "customers_archive" })).to.equal(false);
+        expect(sourceCovers(source, { database: "OtherDB", schema: "dbo", table: "customers" })).to.equal(false);
+    });
+
+    it("reads topics and topics.regex of sinks", () => {
+        const sink = connectorView({ spec: { class: "io.debezium.connector.jdbc.JdbcSinkConnector", config: { "topics.regex": "p\\.SalesDB\\..*" } } }, "k");
+        expect(sinkConsumes(sink, "p.SalesDB.dbo.customers")).to.equal(true);
+        expect(sinkConsumes(sink, "p.schema-history")).to.equal(false);
+    });
+});
+
+describe("Vault policy documents", () => {
+    it("parses HCL with comments, legacy policies and nested parameter blocks", () => {
+        const parsed = parseVaultPolicy(`
+            # connect: read-only
+            path "secret/data/db/sales/source" {
+              capabilities = ["read", "list"] // trailing comment
+            }
+            /* legacy */
+            path "secret/db/*" { policy = "write" }
+            path "secret/data/kafka/x" {
+              capabilities = ["create"]
+              allowed_parameters = {
+                "password" = []
+              }
+            }
+        `);
+        expect(parsed.ok).to.equal(true);
+        if (!parsed.ok) return;
+        expect(parsed.rules.map((r) => r.path)).to.deep.equal(["secret/data/db/sales/source", "secret/db/*", "secret/data/kafka/x"]);
+        expect(parsed.rules[0].capabilities).to.deep.equal(["read", "list"]);
+        expect(grantedCapabilities(parsed.rules[1])).to.include.members(["create", "update", "delete", "write"]);
+    });
+
+    it("parses the JSON form and reports broken documents instead of passing them", () => {
+        const json = parseVaultPolicy('{"path": {"secret/data/db/*": {"capabilities": ["read"]}}}');
+        expect(json.ok && json.rules).to.deep.equal([{ path: "secret/data/db/*", capabilities: ["read"] }]);
+        expect(parseVaultPolicy('path "secret/x" { capabilities = ["read"').ok).to.equal(false);
+        expect(parseVaultPolicy('path { capabilities = ["read"] }').ok).to.equal(false);
+    });
+
+    it("knows which path patterns reach the credential prefixes", () => {
+        expect(reachesPrefix("secret/data/db/sales/source", "secret/data/db/")).to.equal(true);
+        expect(reachesPrefix("secret/*", "secret/data/db/")).to.equal(true);
+        expect(reachesPrefix("secret/+/db/*", "secret/data/db/")).to.equal(true);
+        expect(reachesPrefix("*", "secret/db/")).to.equal(true);
+        expect(reachesPrefix("secret/data/dbx/*", "secret/data/db/")).to.equal(false);
+        expect(reachesPrefix("secret/data/kafka/connect", "secret/data/db/")).to.equal(false);
+    });
+
+    it("counts the literal segments before a wildcard, ignoring the KV v2 API segment", () => {
+        expect(literalSegments("secret/data/db/*")).to.deep.equal(["secret", "db"]);
+        expect(literalSegments("secret/db/sql*")).to.deep.equal(["secret", "db"]);
+        expect(literalSegments("secret/data/*")).to.deep.equal(["secret"]);
+        expect(literalSegments("*")).to.deep.equal([]);
+        expect(literalSegments("+/data/db/*")).to.deep.equal([]);
+    });
+});
+
+describe("unknown values during preview", function () {
+    this.timeout(60000);
+
+    it("still checks a KafkaConnector whose strimzi.io/cluster label is not known yet (an Output by design)", async () => {
+        const resources = cloneResources(await resourcesOf(await runProgram("prod", true), "prod"));
+        const sink = resources.find((r) => r.type === "kubernetes:kafka.strimzi.io/v1:KafkaConnector" && r.props.metadata.labels["cdc.pipeline/role"] === "sink")!;
+        sink.props.metadata.labels["strimzi.io/cluster"] = unknownValue;
+        const result = await analyze(POLICIES, resources, { config: shippedPackConfig("prod"), stackTags: { environment: "prod" } });
+        expect(result.diagnostics).to.deep.equal([]);
+        expect(result.applied.has("kafka-connector-cluster-label")).to.equal(true);
+
+        delete sink.props.metadata.labels["strimzi.io/cluster"];
+        const missing = await analyze(POLICIES, resources, { config: shippedPackConfig("prod"), stackTags: { environment: "prod" } });
+        expect(missing.diagnostics.map((d) => d.policy)).to.deep.equal(["kafka-connector-cluster-label"]);
+    });
+
+    it("downgrades only the policies that read an unknown value to advisory, like the policy server", async () => {
+        const resources = cloneResources(await resourcesOf(await runProgram("prod", true), "prod"));
+        const orders = resources.find((r) => r.type === "kafka:index/topic:Topic" && r.props.name === "sqlserver.SalesDB.dbo.orders")!;
+        orders.props.replicationFactor = unknownValue;
+        const result = await analyze(POLICIES, resources, { config: shippedPackConfig("prod"), stackTags: { environment: "prod" } });
+        expect(result.diagnostics.map((d) => [d.policy, d.level, d.unknown])).to.deep.equal([
+            ["kafka-topic-replication-factor", "advisory", true],
+            ["kafka-topic-min-insync-replicas", "advisory", true],
+        ]);
+        expect(result.diagnostics[0].message).to.include("can't be known during preview");
+    });
+
+    it("reports the same violation in preview and in an update when the value is known", async () => {
+        for (const preview of [true, false]) {
+            const resources = cloneResources(await resourcesOf(await runProgram("prod", preview), "prod"));
+            resources.find((r) => r.type === "kafka:index/topic:Topic" && r.props.name === "sqlserver.schema-history")!.props.partitions = 2;
+            expectExactly(await analyze(POLICIES, resources, { config: shippedPackConfig("prod"), stackTags: { environment: "prod" } }), [
+                { policy: "schema-history-topic", includes: ['Kafka topic "sqlserver.schema-history"', "partitions is 2"] },
+            ]);
+        }
+    });
+});
