@@ -1,0 +1,222 @@
+/**
+ * Vault: the KV v2 secret layout, the per-consumer policies (parsed back from HCL), the Kubernetes auth
+ * roles, and the Vault Secrets Operator objects that deliver the secrets — as plans and as the
+ * resources the program registers for the shipped stacks.
+ */
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import { parseStackSpec } from "../config/resolve";
+import type { StackSpec } from "../config/spec";
+import { connectorSecretNames } from "../plan/connect-cluster";
+import { CREDENTIAL_KEYS } from "../plan/naming";
+import {
+    planKubernetesAuthRoles,
+    planSecretSyncs,
+    planVaultPolicies,
+    planVaultSecrets,
+    policyProblems,
+    renderPolicyHcl,
+    vaultAuthBody,
+    vaultConnectionBody,
+    vaultStaticSecretBody,
+    VaultPolicyPlan,
+} from "../plan/vault";
+import { parseHcl } from "./helpers/hcl";
+import { sharedAvailable, validateManifest } from "./helpers/k8s-schemas";
+import { runProgram } from "./helpers/program";
+import { rawProjectConfig, SHIPPED_STACKS } from "./helpers/stack-files";
+
+const specOf = (stack: "dev" | "prod"): StackSpec => parseStackSpec(rawProjectConfig(stack)).spec;
+const policyOf = (spec: StackSpec, consumer: string): VaultPolicyPlan => planVaultPolicies(spec).find((p) => p.consumer === consumer)!;
+const readPaths = (hcl: string): Record<string, unknown> =>
+    Object.fromEntries(parseHcl(hcl).map((b) => [`${b.type} ${b.labels.join(" ")}`, b.attributes]));
+
+describe("Vault plan", () => {
+    it("writes one KV v2 secret per pipeline and purpose, with the connection fields next to the password", () => {
+        const dev = planVaultSecrets(specOf("dev"));
+        expect(dev.map((s) => [s.path, s.fields, s.password])).to.deep.equal([
+            ["db/sales/source", { host: "sqlserver.sales-dev.svc", port: "1433", username: "cdc_reader" }, { kind: "sqlserver-login", login: "cdc_reader" }],
+            ["db/sales/target", { host: "warehouse-dev.postgres.svc", port: "5432", username: "cdc_writer" }, { kind: "postgres-role", role: "cdc_writer" }],
+            ["db/sales/target-readonly", { host: "warehouse-dev.postgres.svc", port: "5432", username: "cdc_reconciler" }, { kind: "postgres-role", role: "cdc_reconciler" }],
+        ]);
+        // prod's Connect authenticates to Kafka with SCRAM: its password is generated and kept in Vault too.
+        const kafka = planVaultSecrets(specOf("prod")).find((s) => s.purpose === "kafka")!;
+        expect(kafka).to.deep.include({ path: "kafka/cdc-connect", fields: { username: "cdc-connect" }, password: { kind: "kafka-scram", user: "cdc-connect" } });
+    });
+
+    it("takes passwords of sources it does not create from secret config", () => {
+        const raw = structuredClone(rawProjectConfig("dev")) as Record<string, any>;
+        raw.pipelines[0].source = { kind: "postgres", host: "crm-db", database: "crm", tables: [{ name: "public.customers", primaryKey: ["id"] }] };
+        delete raw.sqlserver;
+        const [source] = planVaultSecrets(parseStackSpec(raw).spec);
+        expect(source.password).to.deep.equal({ kind: "config", pipeline: "sales" });
+    });
+
+    for (const stack of SHIPPED_STACKS) {
+        describe(`policies (${stack})`, () => {
+            const spec = specOf(stack);
+
+            it("gives Connect read on exactly its credentials' KV v2 data paths, and nothing else", () => {
+                const connect = policyOf(spec, "connect");
+                expect(connect.name).to.equal(`cdc-${stack}-connect`);
+                const expected: Record<string, unknown> = {
+                    'path secret/data/db/sales/source': { capabilities: ["read"] },
+                    'path secret/data/db/sales/target': { capabilities: ["read"] },
+                };
+                if (stack === "prod") expected["path secret/data/kafka/cdc-connect"] = { capabilities: ["read"] };
+                expect(readPaths(renderPolicyHcl(connect))).to.deep.equal(expected);
+            });
+
+            it("gives the reconciler read on the source and the read-only target credentials only", () => {
+                const reconciler = policyOf(spec, "reconciler");
+                expect(readPaths(renderPolicyHcl(reconciler))).to.deep.equal({
+                    'path secret/data/db/sales/source': { capabilities: ["read"] },
+                    'path secret/data/db/sales/target-readonly': { capabilities: ["read"] },
+                });
+            });
+
+            it("never renders the seed's KV v1 style paths (secret/db/*), which grant nothing on a v2 mount", () => {
+                for (const policy of planVaultPolicies(spec)) {
+                    for (const block of parseHcl(renderPolicyHcl(policy))) {
+                        expect(block.labels[0], policy.name).to.match(/^secret\/data\//);
+                        expect(block.labels[0]).to.not.match(/[*+]/);
+                    }
+                    expect(policyProblems(policy, spec.vault.kvMount)).to.deep.equal([]);
+                }
+            });
+
+            it("binds each consumer's service account in the stack's namespace to its own policy", () => {
+                const namespace = stack === "prod" ? "cdc" : "cdc-dev";
+                expect(planKubernetesAuthRoles(spec)).to.deep.equal([
+                    { consumer: "connect", roleName: `cdc-${stack}-connect`, serviceAccount: "cdc-connect-connect", namespace, policies: [`cdc-${stack}-connect`], audience: "vault", tokenTtlSeconds: 3600 },
+                    { consumer: "reconciler", roleName: `cdc-${stack}-reconciler`, serviceAccount: "cdc-reconciler", namespace, policies: [`cdc-${stack}-reconciler`], audience: "vault", tokenTtlSeconds: 3600 },
+                ]);
+            });
+        });
+    }
+
+    it("rejects sudo, writes on wildcards, writes at all and paths outside the mount's data", () => {
+        const policy: VaultPolicyPlan = {
+            name: "bad",
+            consumer: "connect",
+            rules: [
+                { path: "secret/data/db/*", capabilities: ["read", "update"] },
+                { path: "sys/mounts", capabilities: ["sudo", "read"] },
+                { path: "secret/data/*", capabilities: ["read"] },
+            ],
+        };
+        expect(policyProblems(policy, "secret")).to.deep.equal([
+            "bad: secret/data/db/* grants update on a wildcard path",
+            "bad: secret/data/db/* grants update; consumers only read",
+            "bad: sys/mounts grants sudo",
+            "bad: sys/mounts is not a KV v2 data path under secret/",
+            "bad: secret/data/* opens the whole mount",
+        ]);
+    });
+});
+
+describe("Vault Secrets Operator objects", () => {
+    for (const stack of SHIPPED_STACKS) {
+        const spec = specOf(stack);
+
+        it(`syncs exactly the Secrets the connectors reference (${stack})`, () => {
+            const connect = planSecretSyncs(spec).filter((s) => s.consumer === "connect").map((s) => s.secretName);
+            // Connect's Role may read the connector Secrets and the Strimzi-managed SCRAM Secret; the operator
+            // writes the connector Secrets and, for a KafkaUser to adopt, the SCRAM password.
+            const strimziManaged = spec.kafka.scramUser ? [spec.kafka.scramUser] : [];
+            const kafkaPassword = spec.kafka.scramUser ? [`${spec.kafka.scramUser}-scram-password`] : [];
+            expect([...connect].sort()).to.deep.equal(
+                [...connectorSecretNames(spec).filter((n) => !strimziManaged.includes(n)), ...kafkaPassword].sort(),
+            );
+            for (const secret of planVaultSecrets(spec).filter((s) => s.purpose !== "kafka")) {
+                expect([...Object.keys(secret.fields), "password"]).to.include.members(Object.values(CREDENTIAL_KEYS));
+            }
+        });
+
+        it(`chains each VaultStaticSecret to its consumer's VaultAuth, auth role and service account (${stack})`, () => {
+            const roles = new Map(planKubernetesAuthRoles(spec).map((r) => [r.consumer, r]));
+            for (const sync of planSecretSyncs(spec)) {
+                const body = vaultStaticSecretBody(spec, sync);
+                const auth = vaultAuthBody(spec, sync.consumer);
+                expect(body.spec.vaultAuthRef).to.equal(auth.metadata.name);
+                expect(body.spec).to.include({ mount: "secret", type: "kv-v2", path: sync.path });
+                expect((body.spec.destination as any).name).to.equal(sync.secretName);
+                const k8sAuth = auth.spec.kubernetes as Record<string, unknown>;
+                expect(k8sAuth.role).to.equal(roles.get(sync.consumer)!.roleName);
+                expect(k8sAuth.serviceAccount).to.equal(roles.get(sync.consumer)!.serviceAccount);
+                expect(k8sAuth.audiences).to.deep.equal([roles.get(sync.consumer)!.audience]);
+                expect(auth.spec.vaultConnectionRef).to.equal(vaultConnectionBody(spec).metadata.name);
+            }
+        });
+
+        it(`renders objects the Vault Secrets Operator 1.4 CRDs accept, with no undeclared keys (${stack})`, function () {
+            if (!sharedAvailable()) this.skip();
+            const bodies = [vaultConnectionBody(spec), vaultAuthBody(spec, "connect"), vaultAuthBody(spec, "reconciler"), ...planSecretSyncs(spec).map((s) => vaultStaticSecretBody(spec, s))];
+            for (const body of bodies) expect(validateManifest(body as any), `${body.kind} ${body.metadata.name}`).to.deep.equal([]);
+        });
+    }
+
+    it("verifies Vault's certificate in prod and names its CA Secret", () => {
+        expect(vaultConnectionBody(specOf("prod")).spec).to.deep.equal({ address: "https://vault.vault.svc:8200", skipTLSVerify: false, caCertSecretRef: "vault-ca" });
+    });
+});
+
+for (const stack of SHIPPED_STACKS) {
+    describe(`Vault resources of the shipped ${stack} stack`, function () {
+        this.timeout(60000);
+        const spec = specOf(stack);
+
+        it("registers one policy per consumer whose HCL is the rendered plan", async () => {
+            const { mocks } = await runProgram(stack, false);
+            const policies = mocks.ofType("vault:index/policy:Policy");
+            expect(policies.map((p) => p.inputs.name)).to.deep.equal([`cdc-${stack}-connect`, `cdc-${stack}-reconciler`]);
+            for (const p of policies) {
+                const plan = planVaultPolicies(spec).find((x) => x.name === p.inputs.name)!;
+                expect(parseHcl(p.inputs.policy)).to.deep.equal(parseHcl(renderPolicyHcl(plan)));
+            }
+        });
+
+        it("registers Kubernetes auth roles bound to one service account, namespace and audience each", async () => {
+            const { mocks } = await runProgram(stack, false);
+            const roles = mocks.ofType("vault:kubernetes/authBackendRole:AuthBackendRole");
+            expect(roles.map((r) => r.inputs)).to.deep.equal(
+                planKubernetesAuthRoles(spec).map((r) => ({
+                    backend: "kubernetes",
+                    roleName: r.roleName,
+                    boundServiceAccountNames: [r.serviceAccount],
+                    boundServiceAccountNamespaces: [r.namespace],
+                    audience: "vault",
+                    tokenPolicies: r.policies,
+                    tokenTtl: 3600,
+                    tokenMaxTtl: 7200,
+                    tokenNoDefaultPolicy: false,
+                })),
+            );
+        });
+
+        it("writes every secret as a Pulumi secret on the KV v2 mount", async () => {
+            const { mocks } = await runProgram(stack, false);
+            const secrets = mocks.ofType("vault:kv/secretV2:SecretV2");
+            expect(secrets.map((s) => s.inputs.name)).to.deep.equal(planVaultSecrets(spec).map((s) => s.path));
+            for (const s of secrets) {
+                expect(s.inputs.mount).to.equal("secret");
+                expect(s.inputs.dataJson[pulumi.runtime.specialSigKey], s.name).to.equal(pulumi.runtime.specialSecretSig);
+                const data = JSON.parse(s.inputs.dataJson.value);
+                expect(Object.keys(data).sort()).to.deep.equal(s.inputs.name.startsWith("kafka/") ? ["password", "username"] : ["host", "password", "port", "username"]);
+            }
+            // dev's Vault server comes with secret/ mounted; prod creates the KV v2 mount.
+            const mounts = mocks.ofType("vault:index/mount:Mount").map((m) => m.inputs);
+            expect(mounts).to.deep.equal(stack === "prod" ? [{ path: "secret", type: "kv", options: { version: "2" }, description: "cdc-pipeline credentials (KV version 2)" }] : []);
+        });
+
+        it("registers operator objects that validate against the published CRDs", async function () {
+            if (!sharedAvailable()) this.skip();
+            const { mocks } = await runProgram(stack, false);
+            const objects = mocks.registrations.filter((r) => r.type.startsWith("kubernetes:secrets.hashicorp.com/"));
+            expect(objects.map((o) => o.inputs.kind).sort()).to.deep.equal(
+                ["VaultAuth", "VaultAuth", "VaultConnection", ...planSecretSyncs(spec).map(() => "VaultStaticSecret")].sort(),
+            );
+            for (const o of objects) expect(validateManifest(o.inputs as any), o.name).to.deep.equal([]);
+        });
+    });
+}
