@@ -53,14 +53,21 @@ export class VaultAccess extends pulumi.ComponentResource {
             return new vault.kv.SecretV2(`${name}-secret-${plan.path}`, { mount: mountPath, name: plan.path, dataJson }, { parent: this });
         });
 
-        const policies = planVaultPolicies(spec).map((plan) => {
-            const problems = policyProblems(plan, spec.vault.kvMount);
-            if (problems.length > 0) throw new pulumi.InputPropertiesError({ message: `Vault policy ${plan.name} is not least-privilege`, errors: problems.map((reason) => ({ propertyPath: "policy", reason })) });
-            return new vault.Policy(`${name}-policy-${plan.consumer}`, { name: plan.name, policy: renderPolicyHcl(plan) }, { parent: this });
-        });
+        const policies = new Map(
+            planVaultPolicies(spec).map((plan) => {
+                const problems = policyProblems(plan, spec.vault.kvMount);
+                if (problems.length > 0) {
+                    throw new pulumi.InputPropertiesError({
+                        message: `Vault policy ${plan.name} is not least-privilege`,
+                        errors: problems.map((reason) => ({ propertyPath: "policy", reason })),
+                    });
+                }
+                return [plan.consumer, new vault.Policy(`${name}-policy-${plan.consumer}`, { name: plan.name, policy: renderPolicyHcl(plan) }, { parent: this })];
+            }),
+        );
 
         const roles = planKubernetesAuthRoles(spec).map(
-            (role, i) =>
+            (role) =>
                 new vault.kubernetes.AuthBackendRole(
                     `${name}-role-${role.consumer}`,
                     {
@@ -69,16 +76,16 @@ export class VaultAccess extends pulumi.ComponentResource {
                         boundServiceAccountNames: [role.serviceAccount],
                         boundServiceAccountNamespaces: [role.namespace],
                         audience: role.audience,
-                        tokenPolicies: policies[i] ? [policies[i].name] : role.policies,
+                        tokenPolicies: [policies.get(role.consumer)!.name],
                         tokenTtl: role.tokenTtlSeconds,
                         tokenMaxTtl: role.tokenTtlSeconds * 2,
                         tokenNoDefaultPolicy: false,
                     },
-                    { parent: this, dependsOn: [policies[i]] },
+                    { parent: this, dependsOn: [policies.get(role.consumer)!] },
                 ),
         );
 
-        this.policyNames = pulumi.all(policies.map((p) => p.name));
+        this.policyNames = pulumi.all([...policies.values()].map((p) => p.name));
         this.authRoleNames = pulumi.all(roles.map((r) => r.roleName));
         this.secretPaths = pulumi.all(secrets.map((s) => pulumi.interpolate`${s.mount}/${s.name}`));
         this.registerOutputs({ policyNames: this.policyNames, authRoleNames: this.authRoleNames, secretPaths: this.secretPaths });
