@@ -200,6 +200,16 @@ describe("reconciliation job resources", function () {
         });
     }
 
+    for (const stack of SHIPPED_STACKS) {
+        it(`every Kubernetes object the program registers validates against the published schemas (${stack})`, async function () {
+            if (!sharedAvailable()) this.skip();
+            const { mocks } = await runProgram(stack, false);
+            const objects = mocks.registrations.filter((r) => r.type.startsWith("kubernetes:"));
+            expect(objects.length).to.be.greaterThan(10);
+            for (const o of objects) expect(validateManifest(o.inputs as any), `${o.type} ${o.name}`).to.deep.equal([]);
+        });
+    }
+
     it("exports the CronJob, Vault policy and synced Secret names, none of them secret", async () => {
         const { exports } = await runProgram("prod", false);
         const { promiseOf } = await import("./helpers/mocks");
