@@ -19,6 +19,7 @@ import { policyConfigMatchesStack } from "./rules/environment";
 import { postgresqlGrantTargetSchema, postgresqlRoleLeastPrivilege } from "./rules/postgresql";
 import { sinkDeadLetterQueue, sinkDeadLetterTopicExists, sinkDeleteRequiresRecordKey, sinkTopicsExcludeInternal, sinkUpsertPrimaryKey } from "./rules/sinks";
 import { sourceDatabaseEncryption, sourceHeartbeat, sourceIdentityUnique, sourceNoSkippedEvents, sourceTombstonesForCompactedTopics } from "./rules/sources";
+import { sqlServerLeastPrivilege } from "./rules/sqlserver";
 import { connectInternalTopicsCompacted, kafkaTopicMinInsyncReplicas, kafkaTopicProtected, kafkaTopicReplicationFactor, schemaHistoryTopic } from "./rules/topics";
 import { vaultPolicyCdcReadOnly, vaultPolicyNoWildcardPath } from "./rules/vault";
 
@@ -67,6 +68,8 @@ export const POLICIES: readonly CdcPolicy[] = [
     // PostgreSQL target
     tagged(postgresqlRoleLeastPrivilege, "leak"),
     tagged(postgresqlGrantTargetSchema, "leak"),
+    // SQL Server source
+    tagged(sqlServerLeastPrivilege, "leak"),
     // Reconciliation CronJob and workloads
     tagged(cronJobConcurrencyForbid, "data-loss"),
     tagged(cronJobResourceLimits, "data-loss"),

@@ -39,6 +39,7 @@ const vaultPolicy = (rs: Resources, name: string) => one(rs.filter((r) => r.type
 const pgRole = (rs: Resources, name: string) => one(rs.filter((r) => r.type === PG_ROLE && r.props.name === name), `role ${name}`);
 const pgGrant = (rs: Resources, role: string, objectType: string) =>
     one(rs.filter((r) => r.type === PG_GRANT && r.props.role === role && r.props.objectType === objectType), `${objectType} grant to ${role}`);
+const mssql = (rs: Resources, type: string, suffix: string) => one(rs.filter((r) => r.type === type && r.name.includes(suffix)), `${type} *${suffix}*`);
 const cronJob = (rs: Resources) => rs.filter((r) => r.type === CRONJOB)[0];
 const reconcilerContainer = (rs: Resources) => cronJob(rs).props.spec.jobTemplate.spec.template.spec.containers[0];
 const remove = (rs: Resources, r: AnalyzedResource): void => {
@@ -348,6 +349,30 @@ const CASES: Case[] = [
         title: "a grant to PUBLIC",
         mutate: (rs) => (pgGrant(rs, "cdc_reconciler", "schema").props.role = "public"),
         expect: [{ policy: "postgresql-grant-target-schema", includes: ["it grants to PUBLIC"] }],
+    },
+    // SQL Server source login
+    {
+        title: "CONTROL on the source database for the CDC reader",
+        mutate: (rs) => (mssql(rs, "mssql:index/databasePermission:DatabasePermission", "view-database-state").props.permission = "CONTROL"),
+        expect: [{ policy: "sqlserver-least-privilege", includes: ["view-database-state-cdc_reader", "grants CONTROL, which a CDC reader does not need", "Fix: grant only SELECT"] }],
+    },
+    {
+        title: "a SQL Server permission with grant option",
+        mutate: (rs) => (mssql(rs, "mssql:index/databasePermission:DatabasePermission", "view-database-state").props.withGrantOption = true),
+        expect: [{ policy: "sqlserver-least-privilege", includes: ["grants VIEW DATABASE STATE WITH GRANT OPTION"] }],
+    },
+    {
+        title: "a grant script that also allows writes",
+        mutate: (rs) => {
+            const script = mssql(rs, "mssql:index/script:Script", "grant-select-cdc_reader-dbo.orders").props;
+            script.updateScript = script.updateScript.replace("GRANT SELECT ON", "GRANT SELECT, INSERT, UPDATE ON");
+        },
+        expect: [{ policy: "sqlserver-least-privilege", includes: ["grant-select-cdc_reader-dbo.orders", "grants INSERT, UPDATE, which a CDC reader does not need"] }],
+    },
+    {
+        title: "a script making the CDC reader db_owner",
+        mutate: (rs) => (mssql(rs, "mssql:index/script:Script", "grant-cdc-schema-cdc_reader").props.updateScript += "\nALTER ROLE [db_owner] ADD MEMBER [cdc_reader];"),
+        expect: [{ policy: "sqlserver-least-privilege", includes: ["adds a member to db_owner", "Fix: use a gating role"] }],
     },
     // Reconciliation CronJob
     {
