@@ -22,6 +22,7 @@ import { sourceDatabaseEncryption, sourceHeartbeat, sourceIdentityUnique, source
 import { sqlServerLeastPrivilege } from "./rules/sqlserver";
 import { connectInternalTopicsCompacted, kafkaTopicMinInsyncReplicas, kafkaTopicProtected, kafkaTopicReplicationFactor, schemaHistoryTopic } from "./rules/topics";
 import { vaultPolicyCdcReadOnly, vaultPolicyNoWildcardPath } from "./rules/vault";
+import { vaultAuthRoleScoped } from "./rules/vault-auth";
 
 export const PACK_NAME = "cdc-pipeline-guardrails";
 export const PACK_DESCRIPTION =
@@ -65,6 +66,7 @@ export const POLICIES: readonly CdcPolicy[] = [
     // Vault
     tagged(vaultPolicyCdcReadOnly, "leak"),
     tagged(vaultPolicyNoWildcardPath, "leak"),
+    tagged(vaultAuthRoleScoped, "leak"),
     // PostgreSQL target
     tagged(postgresqlRoleLeastPrivilege, "leak"),
     tagged(postgresqlGrantTargetSchema, "leak"),

@@ -40,6 +40,8 @@ const pgRole = (rs: Resources, name: string) => one(rs.filter((r) => r.type === 
 const pgGrant = (rs: Resources, role: string, objectType: string) =>
     one(rs.filter((r) => r.type === PG_GRANT && r.props.role === role && r.props.objectType === objectType), `${objectType} grant to ${role}`);
 const mssql = (rs: Resources, type: string, suffix: string) => one(rs.filter((r) => r.type === type && r.name.includes(suffix)), `${type} *${suffix}*`);
+const authRole = (rs: Resources, consumer: string) =>
+    one(rs.filter((r) => r.type === "vault:kubernetes/authBackendRole:AuthBackendRole" && String(r.props.roleName).includes(consumer)), `auth role for ${consumer}`);
 const cronJob = (rs: Resources) => rs.filter((r) => r.type === CRONJOB)[0];
 const reconcilerContainer = (rs: Resources) => cronJob(rs).props.spec.jobTemplate.spec.template.spec.containers[0];
 const remove = (rs: Resources, r: AnalyzedResource): void => {
@@ -323,6 +325,21 @@ const CASES: Case[] = [
         title: "a Vault policy that does not parse",
         mutate: (rs) => (vaultPolicy(rs, "cdc-prod-connect").props.policy += '\npath "secret/data/db/x" {\n  capabilities = ["read"\n'),
         expect: [{ policy: "vault-policy-cdc-read-only", includes: ['Vault policy "cdc-prod-connect" cannot be parsed', "Fix: correct the HCL"] }],
+    },
+    {
+        title: "a Vault auth role any ServiceAccount name can use",
+        mutate: (rs) => (authRole(rs, "connect").props.boundServiceAccountNames = ["*"]),
+        expect: [{ policy: "vault-auth-role-scoped", includes: ['binds ServiceAccount names ["*"]', "Fix: bind the consumer's own ServiceAccount"] }],
+    },
+    {
+        title: "a Vault auth role bound in every namespace",
+        mutate: (rs) => (authRole(rs, "reconciler").props.boundServiceAccountNamespaces = ["*"]),
+        expect: [{ policy: "vault-auth-role-scoped", includes: ['binds namespaces ["*"]'] }],
+    },
+    {
+        title: "a Vault auth role handing out root",
+        mutate: (rs) => authRole(rs, "connect").props.tokenPolicies.push("root"),
+        expect: [{ policy: "vault-auth-role-scoped", includes: ["issues tokens with root", "Fix: give it only its own read-only policy"] }],
     },
     // PostgreSQL
     {
