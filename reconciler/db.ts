@@ -18,10 +18,14 @@ export interface Db {
   dialect: Dialect;
   /** `engine://host:port/database`, without credentials. */
   label: string;
+  /** Scan chunks follow storage order (PostgreSQL ≥ 14 TID range scans) instead of key order. */
+  physicalChunks: boolean;
   query(q: Query): Promise<Cell[][]>;
   /** Streams a large result in batches; the next batch is fetched after `onRows` resolves. */
   stream(q: Query, batchSize: number, onRows: (rows: Cell[][]) => void | Promise<void>): Promise<void>;
   close(): Promise<void>;
+  /** Opens another connection to the same database (parallel scan streams). */
+  fork(): Promise<Db>;
 }
 
 export interface ParsedUrl {
@@ -73,7 +77,9 @@ export function redact(url: string): string {
   return url.replace(/(\/\/[^:/@]*:)[^@]*@/, "$1***@");
 }
 
-async function connectPostgres(p: ParsedUrl, url: string): Promise<Db> {
+type Unforked = Omit<Db, "fork">;
+
+async function connectPostgres(p: ParsedUrl, url: string): Promise<Unforked> {
   const client = new Client({
     connectionString: url,
     application_name: "cdc-reconciler",
@@ -86,11 +92,13 @@ async function connectPostgres(p: ParsedUrl, url: string): Promise<Db> {
     throw new Error(`${p.label}: server_encoding is ${enc.rows[0][0]}; the reconciler hashes UTF-8 text and needs a UTF8 database`);
   }
   for (const s of postgres.session) await client.query(s);
+  const version = Number((await client.query({ text: "SHOW server_version_num", rowMode: "array" })).rows[0][0]);
   const query = async (q: Query) => (await client.query({ text: q.sql, values: q.params, rowMode: "array" })).rows as Cell[][];
   return {
     engine: "postgres",
     dialect: postgres,
     label: p.label,
+    physicalChunks: version >= 140000,
     query,
     async stream(q, batchSize, onRows) {
       // A cursor inside a short read-only transaction: memory stays bounded whatever the result size.
@@ -112,7 +120,7 @@ async function connectPostgres(p: ParsedUrl, url: string): Promise<Db> {
   };
 }
 
-async function connectMysql(p: ParsedUrl): Promise<Db> {
+async function connectMysql(p: ParsedUrl): Promise<Unforked> {
   const raw = mysql.createConnection({
     host: p.host,
     port: p.port,
@@ -135,6 +143,8 @@ async function connectMysql(p: ParsedUrl): Promise<Db> {
     engine: "mysql",
     dialect,
     label: p.label,
+    // InnoDB stores rows in primary-key order: key order is storage order.
+    physicalChunks: false,
     async query(q) {
       const [r] = await conn.query({ sql: q.sql, rowsAsArray: true }, q.params);
       return r as Cell[][];
@@ -166,7 +176,7 @@ async function connectMysql(p: ParsedUrl): Promise<Db> {
   };
 }
 
-async function connectMssql(p: ParsedUrl): Promise<Db> {
+async function connectMssql(p: ParsedUrl): Promise<Unforked> {
   const pool = new mssqlDriver.ConnectionPool({
     server: p.host,
     port: p.port,
@@ -192,6 +202,7 @@ async function connectMssql(p: ParsedUrl): Promise<Db> {
     engine: "mssql",
     dialect: mssql,
     label: p.label,
+    physicalChunks: false,
     async query(q) {
       const res = await request(q).query(prefix + q.sql);
       const sets = res.recordsets as unknown as unknown[][][];
@@ -225,7 +236,6 @@ async function connectMssql(p: ParsedUrl): Promise<Db> {
 
 export async function connect(url: string): Promise<Db> {
   const p = parseDatabaseUrl(url);
-  if (p.engine === "postgres") return connectPostgres(p, url);
-  if (p.engine === "mysql") return connectMysql(p);
-  return connectMssql(p);
+  const db = p.engine === "postgres" ? await connectPostgres(p, url) : p.engine === "mysql" ? await connectMysql(p) : await connectMssql(p);
+  return { ...db, fork: () => connect(url) };
 }

@@ -53,6 +53,11 @@ export function boundaryQuery(d: Dialect, s: SideSql, after: string[] | null, of
   return d.finish({ sql: d.limitOffset(`SELECT ${cols} FROM ${s.table} WHERE ${cond.sql}`, s.keyCols.join(", "), 1, offset), params: cond.params });
 }
 
+/** PostgreSQL heap size in blocks, for TID-range chunking. */
+export function blocksQuery(s: SideSql): Query {
+  return { sql: "SELECT pg_relation_size($1::regclass) / current_setting('block_size')::int", params: [s.table] };
+}
+
 export function countQuery(d: Dialect, s: SideSql): Query {
   return d.finish({ sql: `SELECT COUNT(*) FROM ${s.table} WHERE ${and(s.filter)}`, params: [] });
 }

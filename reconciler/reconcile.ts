@@ -19,6 +19,7 @@ export const DEFAULT_SETTINGS: Settings = {
   bucketRows: 128,
   chunkSeconds: 2,
   initialChunkRows: 50_000,
+  streams: 2,
   leafRows: 4096,
   drillBatchRows: 200_000,
   maxSuspectRows: 100_000,
