@@ -56,6 +56,15 @@ export class ConnectClient {
         return this.call("PUT", `/connectors/${encodeURIComponent(name)}/resume`);
     }
 
+    /** Offsets the worker has committed for the connector (KIP-875); empty until the first commit. */
+    async offsets(name: string): Promise<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }[]> {
+        const body = await this.call<{ offsets: { partition: Record<string, unknown>; offset: Record<string, unknown> | null }[] }>(
+            "GET",
+            `/connectors/${encodeURIComponent(name)}/offsets`,
+        );
+        return body.offsets;
+    }
+
     /** Stops the connector's tasks but keeps its config and offsets (Kafka 3.5+). */
     stopConnector(name: string): Promise<void> {
         return this.call("PUT", `/connectors/${encodeURIComponent(name)}/stop`);

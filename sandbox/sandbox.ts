@@ -107,6 +107,8 @@ async function createTargetSchemas(spec: StackSpec, targetUrl: string): Promise<
 
 export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const log = opts.log ?? (() => undefined);
+    // Every database here stores zone-less UTC timestamps, and node-pg reads those in the process zone.
+    process.env.TZ = "UTC";
     const runDir = path.join(RUN_DIR, opts.name);
     reapOrphans(runDir);
     fs.rmSync(runDir, { recursive: true, force: true });

@@ -1,0 +1,58 @@
+/**
+ * One sandbox for every end-to-end spec: Kafka, Connect and the databases start once per mocha run
+ * (about 30 s) and stop in a root `after` hook. Specs leave source and target in sync when they end.
+ */
+import { applyConnectors } from "../../sandbox/apply";
+import { Endpoints, waitForSync, describeDiff } from "../../sandbox/compare";
+import { ChangeStream, DatasetSize, initialDataset } from "../../sandbox/mock-data/change-stream";
+import { Sandbox, startSandbox } from "../../sandbox/sandbox";
+import { SourceWriters } from "../../sandbox/source-writers";
+import { TablePair, tablePairs } from "../../sandbox/table-pairs";
+
+export const SEED = 2025;
+const SIZE: DatasetSize = { customers: 300, ordersPerCustomer: 1.5, products: 150, transactionsPerProduct: 2 };
+export const START_TIMEOUT_MS = 10 * 60_000;
+
+export interface E2E {
+    sb: Sandbox;
+    writers: SourceWriters;
+    stream: ChangeStream;
+    pairs: TablePair[];
+    endpoints: Endpoints;
+}
+
+let started: Promise<E2E> | undefined;
+
+async function start(): Promise<E2E> {
+    const t0 = Date.now();
+    const log = (line: string) => process.stderr.write(`      [sandbox ${((Date.now() - t0) / 1000).toFixed(0)}s] ${line}\n`);
+    const sb = await startSandbox({ name: "e2e", log });
+    const writers = await SourceWriters.connect(sb.postgresSource.url, sb.mariaDbSource.url);
+    const dataset = initialDataset(SEED, SIZE, new Date());
+    await writers.load(dataset);
+    await applyConnectors(sb.spec, sb.ctx, sb.client, log);
+    const endpoints = { postgresSourceUrl: sb.postgresSource.url, mariaDbSourceUrl: sb.mariaDbSource.url, targetUrl: sb.target.url };
+    const pairs = tablePairs(sb.spec).filter((p) => p.table !== "cdc_schema_evolution_test");
+    const snapshot = await waitForSync(endpoints, pairs, 120_000);
+    if (!snapshot.synced) throw new Error(`initial snapshot did not reach the target:\n${snapshot.diffs.map((d) => describeDiff(d)).join("\n")}`);
+    log(`initial snapshot in sync; logs in ${sb.logDir}`);
+    return { sb, writers, stream: new ChangeStream(SEED, dataset), pairs, endpoints };
+}
+
+export function e2e(): Promise<E2E> {
+    started ??= start();
+    return started;
+}
+
+after(async function () {
+    this.timeout(120_000);
+    if (!started) return;
+    const env = await started.catch(() => undefined);
+    await env?.writers.close();
+    await env?.sb.stop();
+});
+
+export async function expectInSync(env: E2E, pairs: readonly TablePair[] = env.pairs, timeoutMs = 120_000): Promise<void> {
+    const { synced, diffs } = await waitForSync(env.endpoints, pairs, timeoutMs);
+    if (!synced) throw new Error(`target differs from source after ${timeoutMs / 1000}s:\n${diffs.map((d) => describeDiff(d)).join("\n")}`);
+}
