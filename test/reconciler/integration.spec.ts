@@ -6,7 +6,12 @@ import { expect } from "chai";
 import { Client } from "pg";
 import * as mysql from "mysql2/promise";
 import { RunningDatabase, startMariaDb, startPostgres } from "../../sandbox/databases";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import * as os from "os";
+import * as path from "path";
+import { main } from "../../reconciler/cli";
 import { connect } from "../../reconciler/db";
+import { validateReport } from "../../reconciler/report";
 import { DEFAULT_SETTINGS, reconcileTable, Settings } from "../../reconciler/reconcile";
 import { tableReport, TableReport } from "../../reconciler/report";
 import * as f from "./fixtures";
@@ -278,5 +283,74 @@ describe("reconciler against real PostgreSQL and MariaDB", function () {
       await new Promise((r) => setTimeout(r, 300));
       await Promise.all([s.end(), t.end()]);
     }
+  });
+
+  describe("command line", () => {
+    let dir: string;
+    const capture = () => {
+      const lines: string[] = [];
+      const stream = { isTTY: false, write: (x: string) => lines.push(x) } as unknown as NodeJS.WriteStream;
+      return { stream, lines, json: () => lines.join("").split("\n").filter(Boolean).map((l) => JSON.parse(l)) };
+    };
+    before(async () => {
+      dir = mkdtempSync(path.join(os.tmpdir(), "reconcile-cli-"));
+      const [s, t] = await Promise.all([pgDb("src"), pgDb("tgt")]);
+      for (const c of [s, t]) {
+        await c.query("CREATE TABLE cli (id integer PRIMARY KEY, v text)");
+        await c.query("INSERT INTO cli SELECT i, 'v' || i FROM generate_series(1, 100) i");
+      }
+      await Promise.all([s.end(), t.end()]);
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("exits 0 when in sync and writes a schema-valid reconciliation-{report_id}.json", async () => {
+      const out = capture();
+      const code = await main(["--source", `${base}/src`, "--target", `${base}/tgt`, "--table", "public.cli", "--report-dir", dir, "--lag-window", "0"], out.stream, out.stream);
+      expect(code).to.equal(0);
+      const last = out.json().pop();
+      expect(last.exitCode).to.equal(0);
+      const report = JSON.parse(readFileSync(last.reportFile, "utf8"));
+      expect(path.basename(last.reportFile)).to.equal(`reconciliation-${report.report_id}.json`);
+      expect(validateReport(report)).to.deep.equal([]);
+      expect(report.source_database).to.equal(`postgres://127.0.0.1:${pg.port}/src`);
+    });
+
+    it("exits 1 on a confirmed discrepancy, reading the URLs from a config file and the environment", async () => {
+      const t = await pgDb("tgt");
+      await t.query("UPDATE cli SET v = 'changed' WHERE id = 50");
+      await t.end();
+      const config = path.join(dir, "config.yaml");
+      writeFileSync(config, `source: { urlEnv: TEST_RECONCILE_SOURCE }\ntarget: ${base}/tgt\ntables: [cli]\nreportDir: ${dir}\nlagWindowSeconds: 0\n`);
+      process.env.TEST_RECONCILE_SOURCE = `${base}/src`;
+      try {
+        const out = capture();
+        expect(await main(["--config", config], out.stream, out.stream)).to.equal(1);
+        const report = JSON.parse(readFileSync(out.json().pop().reportFile, "utf8"));
+        expect(report.tables[0].discrepancies[0]).to.deep.include({ primary_key: { id: "50" }, mismatch_type: "value_mismatch" });
+      } finally {
+        delete process.env.TEST_RECONCILE_SOURCE;
+      }
+    });
+
+    it("exits 2 naming the table and the failing step, with a stack trace only under --verbose", async () => {
+      const args = ["--source", `${base}/src`, "--target", `${base}/tgt`, "--table", "public.nope", "--report-dir", dir];
+      const out = capture();
+      expect(await main(args, out.stream, out.stream)).to.equal(2);
+      const error = out.json().find((l) => l.level === "error");
+      expect(error.msg).to.match(/table public\.nope: failed while reading the table definitions: .*public\.nope/);
+      expect(error.stack).to.equal(undefined);
+      const verbose = capture();
+      expect(await main([...args, "--verbose"], verbose.stream, verbose.stream)).to.equal(2);
+      expect(verbose.json().find((l) => l.level === "error").stack).to.match(/\n\s+at /);
+    });
+
+    it("exits 2 with the failing step when a database is unreachable, and still writes a report", async () => {
+      const out = capture();
+      const code = await main(["--source", "postgres://postgres@127.0.0.1:1/none", "--target", `${base}/tgt`, "--table", "public.cli", "--report-dir", dir], out.stream, out.stream);
+      expect(code).to.equal(2);
+      const lines = out.json();
+      expect(lines.find((l) => l.level === "error").msg).to.match(/connecting to the source database postgres:\/\/127\.0\.0\.1:1\/none/);
+      expect(existsSync(lines.pop().reportFile)).to.equal(true);
+    });
   });
 });
