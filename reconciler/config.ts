@@ -15,7 +15,9 @@ const endpointSchema = z.union([
     .object({ url: z.string().min(1).optional(), urlEnv: z.string().min(1).optional(), urlFile: z.string().min(1).optional() })
     .strict()
     .refine((e) => [e.url, e.urlEnv, e.urlFile].filter(Boolean).length === 1, { message: "give exactly one of url, urlEnv, urlFile" }),
-]);
+], {
+  error: (iss) => (iss.input === undefined ? "required: a database URL or { url | urlEnv | urlFile }" : undefined),
+});
 
 const tableSchema = z.union([
   z.string().regex(/^[^=\s]+(=[^=\s]+)?$/, "expected schema.table or schema.table=schema.table"),
