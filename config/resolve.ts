@@ -58,6 +58,7 @@ function resolve(config: ParsedStackConfig, issues: ConfigIssue[]): StackSpec {
             kafkaVersion: config.connect.kafkaVersion,
             outputImage: config.connect.outputImage,
             pushSecret: config.connect.pushSecret,
+            databaseCaSecret: config.connect.databaseCaSecret,
             resources: config.connect.resources,
         },
         pipelines: config.pipelines.map((p, i) => resolvePipeline(p, ["pipelines", i], config, issues)),
@@ -82,6 +83,7 @@ function resolvePipeline(
         sink: {
             ...p.sink,
             connectorName: p.sink.connectorName ?? defaultSinkConnectorName(p.name),
+            sslMode: p.sink.sslMode ?? (profile.requireDatabaseEncryption ? "verify-full" : "prefer"),
         },
         topics: {
             partitions: p.topics.partitions,

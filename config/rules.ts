@@ -14,7 +14,7 @@ export function checkRules(spec: StackSpec, issues: ConfigIssue[], warnings: str
     spec.pipelines.forEach((pipeline, i) => {
         const path: Path = ["pipelines", i];
         checkSource(spec, pipeline, [...path, "source"], issues, warnings);
-        checkSink(pipeline, [...path, "sink"], issues);
+        checkSink(spec, pipeline, [...path, "sink"], issues);
         checkReplication(spec, pipeline, [...path, "topics"], issues);
     });
     if (spec.environment === "prod" && !spec.kafka.tlsCaSecret) {
@@ -146,8 +146,20 @@ function checkSource(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues
     }
 }
 
-function checkSink(pipeline: PipelineSpec, path: Path, issues: ConfigIssue[]): void {
+const VERIFIED_PG_MODES = ["verify-ca", "verify-full"];
+
+function checkSink(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues: ConfigIssue[]): void {
     const sink = pipeline.sink;
+    if (spec.profile.requireDatabaseEncryption && !VERIFIED_PG_MODES.includes(sink.sslMode)) {
+        issues.push({ path: [...path, "sslMode"], message: `prod requires a verified TLS connection to the target; use ${VERIFIED_PG_MODES.join(" or ")}` });
+    }
+    const verifiesPostgres = VERIFIED_PG_MODES.includes(sink.sslMode) || (pipeline.source.kind === "postgres" && VERIFIED_PG_MODES.includes(pipeline.source.sslMode));
+    if (verifiesPostgres && !spec.connect.databaseCaSecret) {
+        issues.push({
+            path: ["connect", "databaseCaSecret"],
+            message: `pipeline ${pipeline.name} verifies PostgreSQL certificates, so Connect pods need the signing CA; set it to a Secret holding ca.crt`,
+        });
+    }
     if (sink.insertMode === "upsert") {
         const keyed = sink.primaryKeyMode === "record_key" || (sink.primaryKeyMode === "record_value" && sink.primaryKeyFields.length > 0);
         if (!keyed) {

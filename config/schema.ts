@@ -119,6 +119,8 @@ const sinkSchema = z.strictObject({
     primaryKeyFields: z.array(identifier).default([]),
     /** Target table name; `${source.table}` keeps the source table's name. */
     tableNameFormat: z.string().default("${source.table}"),
+    /** PostgreSQL JDBC `sslmode` of the sink's connection; defaults per environment. */
+    sslMode: z.enum(["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]).optional(),
     deleteEnabled: z.boolean().default(true),
     truncateEnabled: z.boolean().default(false),
     autoCreate: z.boolean().default(false),
@@ -183,6 +185,8 @@ const connectSchema = z
         /** Where Strimzi pushes the image it builds with the connector plugins. */
         outputImage: z.string().min(1),
         pushSecret: z.string().optional(),
+        /** Secret with `ca.crt`, the CA that signed the databases' certificates; mounted into Connect pods. */
+        databaseCaSecret: z.string().optional(),
         resources: resourcesSchema.default({
             requests: { cpu: "500m", memory: "2Gi" },
             limits: { memory: "2Gi" },

@@ -81,6 +81,7 @@ export interface SinkSpec {
     primaryKeyMode: "none" | "kafka" | "record_key" | "record_value";
     primaryKeyFields: string[];
     tableNameFormat: string;
+    sslMode: string;
     deleteEnabled: boolean;
     truncateEnabled: boolean;
     autoCreate: boolean;
@@ -124,6 +125,7 @@ export interface ConnectSpec {
     kafkaVersion?: string;
     outputImage: string;
     pushSecret?: string;
+    databaseCaSecret?: string;
     resources: { requests: { cpu: string; memory: string }; limits: { cpu?: string; memory: string } };
 }
 

@@ -10,6 +10,8 @@ export interface ConnectorContext {
     secretRef(secretName: string, key: string): string;
     /** Security settings for Debezium's own Kafka clients, without the prefix. */
     kafkaClientSecurity: Record<string, string>;
+    /** PEM file of the CA that signed the databases' certificates, where the worker can read it. */
+    databaseCaFile?: string;
 }
 
 /** Strimzi's KubernetesSecretConfigProvider, registered on the worker as `secrets`. */

@@ -25,7 +25,8 @@ export function sinkConnectorConfig(spec: StackSpec, pipeline: PipelineSpec, ctx
               }
             : {}),
     };
-    const url = `jdbc:postgresql://${sink.host}:${sink.port}/${sink.database}`;
+    const tls = `sslmode=${sink.sslMode}${ctx.databaseCaFile ? `&sslrootcert=${ctx.databaseCaFile}` : ""}`;
+    const url = `jdbc:postgresql://${sink.host}:${sink.port}/${sink.database}?${tls}`;
     const user = ctx.secretRef(secret, CREDENTIAL_KEYS.username);
     const password = ctx.secretRef(secret, CREDENTIAL_KEYS.password);
     const table = `${sink.schema}.${sink.tableNameFormat}`;

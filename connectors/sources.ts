@@ -41,7 +41,7 @@ export function sourceConnectorConfig(pipeline: PipelineSpec, ctx: ConnectorCont
         case "sqlserver":
             return { ...common, ...schemaHistory(source, ctx), ...sqlServer(source) };
         case "postgres":
-            return { ...common, ...postgres(source) };
+            return { ...common, ...postgres(source), ...(ctx.databaseCaFile ? { "database.sslrootcert": ctx.databaseCaFile } : {}) };
         case "mysql":
             return { ...common, ...schemaHistory(source, ctx), ...mysql(source) };
     }

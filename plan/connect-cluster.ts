@@ -20,6 +20,8 @@ export const METRICS_CONFIG_KEY = "metrics-config.yml";
 /** Strimzi mounts `spec.tls.trustedCertificates` Secrets here in Connect pods. */
 const CONNECT_CERTS_DIR = "/opt/kafka/connect-certs";
 const CA_CERT_KEY = "ca.crt";
+const DATABASE_CA_VOLUME = "database-ca";
+const DATABASE_CA_DIR = "/opt/kafka/database-ca";
 
 export interface ObjectMeta {
     name: string;
@@ -43,6 +45,7 @@ export function clusterConnectorContext(spec: StackSpec): ConnectorContext {
         bootstrapServers: spec.kafka.bootstrapServers,
         secretRef: strimziSecretRef(spec.namespace),
         kafkaClientSecurity: kafkaClientSecurity(spec),
+        ...(spec.connect.databaseCaSecret ? { databaseCaFile: `${DATABASE_CA_DIR}/${CA_CERT_KEY}` } : {}),
     };
 }
 
@@ -119,6 +122,14 @@ export function kafkaConnectBody(spec: StackSpec): KafkaConnectBody {
                 [`config.providers.${STRIMZI_SECRETS_PROVIDER}.class`]: "io.strimzi.kafka.KubernetesSecretConfigProvider",
             },
             resources: connect.resources,
+            ...(connect.databaseCaSecret
+                ? {
+                      template: {
+                          pod: { volumes: [{ name: DATABASE_CA_VOLUME, secret: { secretName: connect.databaseCaSecret } }] },
+                          connectContainer: { volumeMounts: [{ name: DATABASE_CA_VOLUME, mountPath: DATABASE_CA_DIR, readOnly: true }] },
+                      },
+                  }
+                : {}),
             metricsConfig: {
                 type: "jmxPrometheusExporter",
                 valueFrom: { configMapKeyRef: { name: connectMetricsConfigMapName(connect.name), key: METRICS_CONFIG_KEY } },

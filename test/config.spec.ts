@@ -180,6 +180,19 @@ describe("stack config", () => {
         ]);
     });
 
+    it("requires a verified TLS connection to the target in prod, and the CA to verify it with", () => {
+        const raw = prod();
+        raw.pipelines[0].sink.sslMode = "require";
+        expect(problemsOf(raw)).to.deep.equal([
+            "pipelines[0].sink.sslMode: prod requires a verified TLS connection to the target; use verify-ca or verify-full",
+        ]);
+        raw.pipelines[0].sink.sslMode = "verify-full";
+        delete raw.connect.databaseCaSecret;
+        expect(problemsOf(raw)).to.deep.equal([
+            "connect.databaseCaSecret: pipeline sales verifies PostgreSQL certificates, so Connect pods need the signing CA; set it to a Secret holding ca.crt",
+        ]);
+    });
+
     it("requires TLS to Kafka in prod", () => {
         const raw = prod();
         delete raw.kafka.tlsCaSecret;

@@ -67,7 +67,7 @@ describe("connector plan", () => {
         const sink = byName(spec("prod")).get("postgresql-jdbc-sink")!;
         expect(sink.config).to.include({
             topics: "sqlserver.SalesDB.dbo.customers,sqlserver.SalesDB.dbo.orders,sqlserver.SalesDB.dbo.order_items",
-            "connection.url": "jdbc:postgresql://warehouse.postgres.svc:5432/warehouse",
+            "connection.url": "jdbc:postgresql://warehouse.postgres.svc:5432/warehouse?sslmode=verify-full&sslrootcert=/opt/kafka/database-ca/ca.crt",
             "connection.username": "${secrets:cdc/sales-target-db:username}",
             "insert.mode": "upsert",
             "primary.key.mode": "record_key",
@@ -85,6 +85,17 @@ describe("connector plan", () => {
         for (const confluentKey of ["pk.mode", "pk.fields", "auto.create", "auto.evolve", "connection.user", "table.name.format"]) {
             expect(sink.config).to.not.have.property(confluentKey);
         }
+    });
+
+    it("mounts the database CA into Connect pods only when configured, and points the drivers at it", () => {
+        const prod = spec("prod");
+        const template = kafkaConnectBody(prod).spec.template as any;
+        expect(template.pod.volumes).to.deep.equal([{ name: "database-ca", secret: { secretName: "database-ca" } }]);
+        expect(template.connectContainer.volumeMounts[0].mountPath).to.equal("/opt/kafka/database-ca");
+        expect(kafkaConnectBody(spec("dev")).spec).to.not.have.property("template");
+        expect(byName(spec("dev")).get("postgresql-jdbc-sink")!.config["connection.url"]).to.equal(
+            "jdbc:postgresql://warehouse-dev.postgres.svc:5432/warehouse?sslmode=prefer",
+        );
     });
 
     it("lets the sink create and evolve tables only when the pipeline allows it", () => {
