@@ -49,7 +49,9 @@ export function keysetCond(d: Dialect, s: SideSql, after: string[] | null, upTo:
 /** The key `offset` rows after `after` in this side's own index order, as native text. */
 export function boundaryQuery(d: Dialect, s: SideSql, after: string[] | null, offset: number): Query {
   const cond = after ? d.keyCompare(s.keyCols, s.keyNative, ">", after) : { sql: "1=1", params: [] };
-  const cols = s.keyCols.map((c, i) => d.nativeKeyText(s.keyNative[i], c)).join(", ");
+  // Aliased: PostgreSQL and SQL Server resolve ORDER BY names against output columns first, and `"id"::text`
+  // keeps the name id, which would order integers as text.
+  const cols = s.keyCols.map((c, i) => `${d.nativeKeyText(s.keyNative[i], c)} AS __b${i}`).join(", ");
   return d.finish({ sql: d.limitOffset(`SELECT ${cols} FROM ${s.table} WHERE ${cond.sql}`, s.keyCols.join(", "), 1, offset), params: cond.params });
 }
 

@@ -70,26 +70,33 @@ function rangeChunks(col: string, lo: bigint, hi: bigint, width: bigint, rowsPer
 }
 
 /** Other keys: keyset pages in the side's own index order, bounded by a boundary query per chunk. */
-function keysetChunks(db: Db, sql: SideSql, s: ChunkSettings): ChunkSource {
-  let after: string[] | null = null;
-  let finished = false;
-  let chunkRows = s.initialChunkRows;
-  let lock: Promise<unknown> = Promise.resolve();
-  return {
-    next() {
-      const r = lock.then(async () => {
-        if (finished) return null;
-        const upTo = ((await db.query(boundaryQuery(db.dialect, sql, after, chunkRows - 1)))[0] as string[] | undefined) ?? null;
-        const cond = keysetCond(db.dialect, sql, after, upTo);
-        if (upTo === null) finished = true;
-        after = upTo;
-        return cond;
-      });
-      lock = r;
-      return r;
-    },
-    done: (ms) => (chunkRows = nextChunkSize(chunkRows, ms, s.chunkSeconds * 1000)),
-  };
+class KeysetChunks implements ChunkSource {
+  private after: string[] | null = null;
+  private finished = false;
+  private chunkRows: number;
+  private lock: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly db: Db, private readonly sql: SideSql, private readonly s: ChunkSettings) {
+    this.chunkRows = s.initialChunkRows;
+  }
+
+  next(): Promise<Fragment | null> {
+    const r = this.lock.then(async () => {
+      if (this.finished) return null;
+      const q = boundaryQuery(this.db.dialect, this.sql, this.after, this.chunkRows - 1);
+      const upTo = ((await this.db.query(q))[0] as string[] | undefined) ?? null;
+      const cond = keysetCond(this.db.dialect, this.sql, this.after, upTo);
+      if (upTo === null) this.finished = true;
+      this.after = upTo;
+      return cond;
+    });
+    this.lock = r;
+    return r;
+  }
+
+  done(ms: number): void {
+    this.chunkRows = nextChunkSize(this.chunkRows, ms, this.s.chunkSeconds * 1000);
+  }
 }
 
 export async function scanSide(
@@ -109,12 +116,15 @@ export async function scanSide(
   } else if (part.kind === "range") {
     source = rangeChunks(s.keyCols[0], part.lo, part.hi, part.width, Math.max(1, estimatedRows / part.buckets), settings);
   } else {
-    source = keysetChunks(db, s, settings);
+    source = new KeysetChunks(db, s, settings);
   }
-  const extra = await Promise.all(Array.from({ length: Math.max(0, settings.streams - 1) }, () => db.fork()));
+  // Keyset boundaries are read on `db` while the chunks run, so chunk queries then get connections of their own.
+  const ownConnections = source instanceof KeysetChunks ? settings.streams : settings.streams - 1;
+  const extra = await Promise.all(Array.from({ length: Math.max(0, ownConnections) }, () => db.fork()));
+  const workers = source instanceof KeysetChunks ? extra : [db, ...extra];
   try {
     await Promise.all(
-      [db, ...extra].map(async (conn) => {
+      workers.map(async (conn) => {
         for (let cond = await source.next(); cond; cond = await source.next()) {
           const t0 = Date.now();
           vec.addRows(await conn.query(scanQuery(conn.dialect, s, bucketExpr, cond)));

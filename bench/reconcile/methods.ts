@@ -76,7 +76,8 @@ export function naive(sourceUrl: string, targetUrl: string): Promise<MethodResul
       if (after !== null) conds.push(`${col} > ${p(params.push(after))}`);
       if (upTo !== null) conds.push(`${col} <= ${p(params.push(upTo))}`);
       const sql =
-        `SELECT ${side.keyCanon[0]}, ${side.values.join(", ")} FROM ${side.table}` +
+        // Aliased: PostgreSQL resolves ORDER BY "id" to an output column named id (here its ::text) first.
+        `SELECT ${side.keyCanon[0]} AS __key, ${side.values.map((v, i) => `${v} AS __v${i}`).join(", ")} FROM ${side.table}` +
         (conds.length ? ` WHERE ${conds.join(" AND ")}` : "") +
         ` ORDER BY ${col}` +
         (limit ? ` LIMIT ${limit}` : "");
