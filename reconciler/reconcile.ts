@@ -21,7 +21,7 @@ export const DEFAULT_SETTINGS: Settings = {
   initialChunkRows: 50_000,
   streams: 2,
   leafRows: 4096,
-  drillBatchRows: 200_000,
+  drillBatchRows: 50_000,
   maxSuspectRows: 100_000,
   lagWindowSeconds: 30,
   recheckAttempts: 3,
