@@ -14,3 +14,4 @@ export const vaultAuthRoles = platform.vaultAuthRoles;
 export const vaultSecretPaths = platform.vaultSecretPaths;
 export const syncedSecrets = platform.syncedSecrets;
 export const reconcilerCronJobs = platform.reconcilerCronJobs;
+export const alertRules = platform.alertRules;

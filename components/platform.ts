@@ -8,6 +8,7 @@ import { CdcPipeline } from "./pipeline";
 import { ConnectCluster } from "./connect-cluster";
 import { CdcTopics } from "./topics";
 import { buildAccess, NO_SECRETS } from "./access";
+import { Monitoring } from "./monitoring";
 
 export interface PlatformOutputs {
     connectClusterName: pulumi.Output<string>;
@@ -19,6 +20,7 @@ export interface PlatformOutputs {
     vaultSecretPaths: pulumi.Output<string[]>;
     syncedSecrets: pulumi.Output<string[]>;
     reconcilerCronJobs: pulumi.Output<string[]>;
+    alertRules: pulumi.Output<string[]>;
 }
 
 /** Builds the whole platform from a validated spec; tests call it with specs of their own. */
@@ -44,7 +46,10 @@ export function buildPlatform(spec: StackSpec, secrets: StackSecrets = NO_SECRET
             }, { dependsOn: access.readyForConnectors }),
     );
 
+    const monitoring = spec.monitoring.enabled ? new Monitoring("monitoring", { spec }, { dependsOn: [connect] }) : undefined;
+
     return {
+        alertRules: monitoring ? monitoring.alertRuleName.apply((n) => [n]) : pulumi.output([]),
         connectClusterName: connect.clusterName,
         connectRestUrl: connect.restUrl,
         topics: pulumi.all([internalTopics.names, ...pipelines.map((p) => p.topicNames)]).apply((lists) => lists.flat()),

@@ -9,7 +9,7 @@ import type { StackSpec } from "./spec";
 
 export const PROJECT = "cdc-pipeline";
 const SCALAR_KEYS = ["environment", "namespace"] as const;
-const STRUCTURED_KEYS = ["kafka", "connect", "pipelines", "vault", "sqlserver", "postgres", "reconciler"] as const;
+const STRUCTURED_KEYS = ["kafka", "connect", "pipelines", "vault", "sqlserver", "postgres", "reconciler", "monitoring"] as const;
 
 export function readRawConfig(config = new pulumi.Config(PROJECT)): Record<string, unknown> {
     const raw: Record<string, unknown> = {};

@@ -22,6 +22,8 @@ export interface EnvironmentProfile {
     logErrorRecordContents: boolean;
     /** TLS to the source database; dev servers commonly run with self-signed certificates. */
     requireDatabaseEncryption: boolean;
+    /** `severity` label of the stack's alerts: prod pages, dev only notifies. */
+    alertSeverity: "warning" | "critical";
 }
 
 export const PROFILES: Readonly<Record<Environment, EnvironmentProfile>> = {
@@ -33,6 +35,7 @@ export const PROFILES: Readonly<Record<Environment, EnvironmentProfile>> = {
         protectStatefulResources: false,
         logErrorRecordContents: true,
         requireDatabaseEncryption: false,
+        alertSeverity: "warning",
     },
     prod: {
         replicationFactor: 3,
@@ -42,6 +45,7 @@ export const PROFILES: Readonly<Record<Environment, EnvironmentProfile>> = {
         protectStatefulResources: true,
         logErrorRecordContents: false,
         requireDatabaseEncryption: true,
+        alertSeverity: "critical",
     },
 };
 

@@ -66,6 +66,7 @@ function resolve(config: ParsedStackConfig, issues: ConfigIssue[]): StackSpec {
         sqlserver: config.sqlserver,
         postgres: config.postgres,
         ...(config.reconciler ? { reconciler: config.reconciler } : {}),
+        monitoring: config.monitoring,
     };
 }
 

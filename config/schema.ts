@@ -272,6 +272,19 @@ const reconcilerSchema = z.strictObject({
     }),
 });
 
+const monitoringSchema = z
+    .strictObject({
+        /** PodMonitor for the Connect pods and PrometheusRule alerts (prometheus-operator CRDs). */
+        enabled: z.boolean().default(true),
+        /** Labels your Prometheus selects PodMonitors and PrometheusRules by, e.g. { release: kube-prometheus-stack }. */
+        labels: z.record(z.string(), z.string()).default({}),
+        /** Alert when a source connector is this far behind its database. */
+        sourceLagSeconds: positiveInt.default(300),
+        /** Alert when no reconciliation has found a table in sync for this long. */
+        reconciliationMaxAgeHours: positiveInt.default(26),
+    })
+    .prefault({});
+
 export const stackConfigSchema = z.strictObject({
     environment: z.enum(ENVIRONMENTS, { error: 'must be "dev" or "prod"' }),
     namespace: dnsName.default("cdc"),
@@ -283,6 +296,7 @@ export const stackConfigSchema = z.strictObject({
     postgres: postgresSetupSchema,
     /** The reconciliation CronJob; leave the section out to deploy none. */
     reconciler: reconcilerSchema.optional(),
+    monitoring: monitoringSchema,
 });
 
 export type RawStackConfig = z.input<typeof stackConfigSchema>;

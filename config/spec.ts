@@ -182,4 +182,12 @@ export interface StackSpec {
     postgres: PostgresSetupSpec;
     /** Absent when the stack deploys no reconciliation job. */
     reconciler?: ReconcilerSpec;
+    monitoring: MonitoringSpec;
+}
+
+export interface MonitoringSpec {
+    enabled: boolean;
+    labels: Record<string, string>;
+    sourceLagSeconds: number;
+    reconciliationMaxAgeHours: number;
 }

@@ -25,7 +25,13 @@ interface IndexEntry {
 
 type Schema = Record<string, any>;
 
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+/** Go's inline `(?i)` flag (prometheus-operator patterns) has no JavaScript spelling; turn it into the `i` flag. */
+function goRegExp(pattern: string, flags: string): RegExp {
+    return pattern.includes("(?i)") ? new RegExp(pattern.replace(/\(\?i\)/g, ""), `${flags}i`) : new RegExp(pattern, flags);
+}
+goRegExp.code = "goRegExp";
+
+const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: goRegExp as any } });
 const loaded = new Map<string, { schema: Schema; root: Schema; validate: (v: unknown) => boolean; errors: () => string[] }>();
 
 function entryFor(apiVersion: string, kind: string): IndexEntry {
