@@ -93,10 +93,16 @@ export function rangePartitioning(lo: bigint, hi: bigint, estimatedRows: number 
   return { kind: "range", lo, hi, width, buckets };
 }
 
-/** A power of two near rows/bucketRows, so each bucket is a fixed slice of the MD5 key space. */
+/**
+ * Every scan chunk of a hash-partitioned table touches every bucket, so each chunk returns up to `buckets` rows;
+ * past this many the scan's own result grows towards the table's size.
+ */
+export const MAX_HASH_BUCKETS = 8192;
+
+/** A power of two near rows/bucketRows (at most MAX_HASH_BUCKETS): each bucket is a fixed slice of MD5 space. */
 export function hashPartitioning(estimatedRows: number | null, bucketRows: number): Partitioning {
   const want = Math.max(1, Math.ceil((estimatedRows ?? 0) / bucketRows));
   let buckets = 256;
-  while (buckets < want && buckets < MAX_BUCKETS) buckets *= 2;
+  while (buckets < want && buckets < MAX_HASH_BUCKETS) buckets *= 2;
   return { kind: "hash", buckets };
 }

@@ -59,9 +59,10 @@ describe("reconciler algorithm (pure parts)", () => {
       expect(sparse.buckets).to.be.lessThan(20);
     });
 
-    it("uses a power of two of hash buckets near rows / bucketRows", () => {
+    it("uses a power of two of hash buckets near rows / bucketRows, capped so scan results stay small", () => {
       expect(hashPartitioning(1_000_000, 128)).to.deep.equal({ kind: "hash", buckets: 8192 });
       expect(hashPartitioning(null, 128)).to.deep.equal({ kind: "hash", buckets: 256 });
+      expect(hashPartitioning(10_000_000, 128)).to.deep.equal({ kind: "hash", buckets: 8192 });
     });
   });
 
