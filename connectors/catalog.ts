@@ -5,6 +5,13 @@
  */
 
 export const DEBEZIUM_VERSION = "3.6.1.Final";
+/**
+ * Maven Central stops at 3.5.0.Final for these two Debezium artifacts (3.6.x of the JDBC sink and of
+ * its `debezium-sink` dependency, and of the MariaDB connector, are not published there). Strimzi's
+ * `type: maven` build and the sandbox both resolve from Maven Central, so both pin the version that
+ * exists rather than one only the sandbox could work around.
+ */
+export const DEBEZIUM_CENTRAL_ONLY_VERSION = "3.5.0.Final";
 
 export interface MavenArtifact {
     groupId: string;
@@ -31,10 +38,10 @@ export interface ConnectorPlugin {
     artifacts: MavenArtifact[];
 }
 
-const debezium = (artifactId: string): MavenArtifact => ({
+const debezium = (artifactId: string, version = DEBEZIUM_VERSION): MavenArtifact => ({
     groupId: "io.debezium",
     artifactId,
-    version: DEBEZIUM_VERSION,
+    version,
 });
 
 export const CONNECTOR_PLUGINS: Readonly<Record<PluginId, ConnectorPlugin>> = {
@@ -65,14 +72,14 @@ export const CONNECTOR_PLUGINS: Readonly<Record<PluginId, ConnectorPlugin>> = {
         connectorClass: "io.debezium.connector.mariadb.MariaDbConnector",
         kind: "source",
         license: "Apache-2.0",
-        artifacts: [debezium("debezium-connector-mariadb")],
+        artifacts: [debezium("debezium-connector-mariadb", DEBEZIUM_CENTRAL_ONLY_VERSION)],
     },
     "debezium-jdbc-sink": {
         id: "debezium-jdbc-sink",
         connectorClass: "io.debezium.connector.jdbc.JdbcSinkConnector",
         kind: "sink",
         license: "Apache-2.0",
-        artifacts: [debezium("debezium-connector-jdbc")],
+        artifacts: [debezium("debezium-connector-jdbc", DEBEZIUM_CENTRAL_ONLY_VERSION)],
     },
     // Confluent Community License, served from Confluent's own repository, not Maven Central.
     "confluent-jdbc-sink": {

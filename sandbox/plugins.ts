@@ -1,5 +1,5 @@
 import * as path from "path";
-import { CONNECTOR_PLUGINS, ConnectorPlugin, MavenArtifact, PluginId } from "../connectors/catalog";
+import { CONNECTOR_PLUGINS, ConnectorPlugin, PluginId } from "../connectors/catalog";
 import { renderPom, resolveDependencies } from "./maven";
 import { CACHE_DIR } from "./paths";
 
@@ -16,36 +16,11 @@ const POM_DIR = path.join(CACHE_DIR, "maven", "plugins");
  */
 const PROVIDED_BY_CONNECT = ["org.apache.kafka", "com.fasterxml.jackson.core", "com.fasterxml.jackson.datatype"];
 
-/**
- * Catalog artifacts that Maven Central does not serve, each replaced by the newest release of the same
- * artifact whose whole dependency tree resolves there. Checked with `mvn dependency:copy-dependencies`:
- * `io.debezium:debezium-connector-jdbc` stops at 3.6.0.Final on Central, and 3.6.0.Final needs
- * `io.debezium:debezium-sink:3.6.0.Final`, which Central lacks too; 3.5.0.Final resolves completely.
- * `io.debezium:debezium-connector-mariadb` stops at 3.5.0.Final there.
- */
-export const MAVEN_CENTRAL_SUBSTITUTES: Readonly<Partial<Record<PluginId, { version: string; why: string }>>> = {
-    "debezium-jdbc-sink": {
-        version: "3.5.0.Final",
-        why: "debezium-connector-jdbc 3.6.1.Final is not on Maven Central, nor is 3.6.0.Final's debezium-sink",
-    },
-    "debezium-mariadb": {
-        version: "3.5.0.Final",
-        why: "debezium-connector-mariadb 3.6.x is not on Maven Central",
-    },
-};
-
-/** The catalog entry with the sandbox's Maven Central substitute applied, if it has one. */
-export function sandboxArtifacts(plugin: ConnectorPlugin): MavenArtifact[] {
-    const substitute = MAVEN_CENTRAL_SUBSTITUTES[plugin.id];
-    return substitute ? plugin.artifacts.map((a) => ({ ...a, version: substitute.version })) : plugin.artifacts;
-}
-
 export interface ResolvedPlugin {
     id: PluginId;
     connectorClass: string;
     dir: string;
     jars: string[];
-    /** Differs from the catalog only where a Maven Central substitute applies. */
     version: string;
 }
 
@@ -76,7 +51,7 @@ export function partitionByReachability(plugins: readonly ConnectorPlugin[]): {
 }
 
 export function pluginPom(plugin: ConnectorPlugin): string {
-    return renderPom({ groupId: "cdc-pipeline.sandbox", artifactId: plugin.id, version: "0" }, sandboxArtifacts(plugin));
+    return renderPom({ groupId: "cdc-pipeline.sandbox", artifactId: plugin.id, version: "0" }, plugin.artifacts);
 }
 
 export async function resolvePlugins(
@@ -86,8 +61,6 @@ export async function resolvePlugins(
     const { reachable, skipped } = partitionByReachability(plugins);
     const resolved: ResolvedPlugin[] = [];
     for (const plugin of reachable) {
-        const substitute = MAVEN_CENTRAL_SUBSTITUTES[plugin.id];
-        if (substitute) log(`${plugin.id}: using ${substitute.version} instead of the catalog's version: ${substitute.why}`);
         const started = Date.now();
         const result = await resolveDependencies({
             workDir: path.join(POM_DIR, plugin.id),
@@ -104,7 +77,7 @@ export async function resolvePlugins(
             connectorClass: plugin.connectorClass,
             dir: result.outputDir,
             jars: result.jars,
-            version: sandboxArtifacts(plugin)[0].version,
+            version: plugin.artifacts[0].version,
         });
     }
     return { resolved, skipped };
