@@ -3,25 +3,22 @@
  * connector through the REST API, in the state the spec asks for.
  */
 import type { StackSpec } from "../config/spec";
-import type { ConnectorContext } from "../connectors/context";
 import { RenderedConnector, restConfig } from "../connectors/render";
 import { planTopics } from "../plan/topics";
 import { ConnectClient, validationErrors } from "./connect-client";
 import { createTopics } from "./kafka-admin";
-import { sandboxConnectors } from "./stack";
 
 export async function createPlannedTopics(spec: StackSpec, classpath: string, bootstrapServers: string): Promise<string[]> {
     const { created } = await createTopics(classpath, bootstrapServers, planTopics(spec));
     return created;
 }
 
+/** Applies connectors as rendered by `sandboxConnectors` (the stack's plan for local endpoints). */
 export async function applyConnectors(
-    spec: StackSpec,
-    ctx: ConnectorContext,
+    connectors: readonly RenderedConnector[],
     client: ConnectClient,
     log: (line: string) => void = () => undefined,
-): Promise<RenderedConnector[]> {
-    const connectors = sandboxConnectors(spec, ctx);
+): Promise<void> {
     for (const c of connectors) {
         // Validating first turns a bad config into field-level messages; PUT answers a Debezium source
         // config error with a 500 (a NullPointerException over keys the validator leaves unchecked).
@@ -35,5 +32,4 @@ export async function applyConnectors(
         log(`connector ${c.name} (${c.role}, ${c.connectorClass.split(".").pop()}) applied, state ${c.state}`);
     }
     for (const c of connectors.filter((x) => x.state === "running")) await client.waitForRunning(c.name);
-    return connectors;
 }

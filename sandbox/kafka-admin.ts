@@ -60,6 +60,16 @@ export async function consume(classpath: string, bootstrap: string, topic: strin
         .map((l) => JSON.parse(l) as KafkaRecord);
 }
 
+/** Writes raw records (e.g. one no converter can read); returns their offsets. */
+export async function produce(
+    classpath: string,
+    bootstrap: string,
+    topic: string,
+    records: readonly { key: string | null; value: string | null }[],
+): Promise<number[]> {
+    return (JSON.parse(await runTool(classpath, ["produce", bootstrap, topic], JSON.stringify(records))) as { offsets: number[] }).offsets;
+}
+
 /**
  * One long-running JVM reporting end offsets every `intervalMs`: cheap enough for a live progress
  * line, where a JVM per sample would not be.

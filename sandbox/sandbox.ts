@@ -29,6 +29,8 @@ export interface SandboxOptions {
     /** Instance name: state goes to `.sandbox/<name>`, so the demo, tests and benchmark never collide. */
     name: string;
     log?: (line: string) => void;
+    /** Adjusts the stack's worker settings (the benchmark compares them with Kafka's defaults). */
+    workerConfig?: (stack: Record<string, string>) => Record<string, string>;
 }
 
 export interface Sandbox {
@@ -144,7 +146,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
             bootstrapServers: kafka.bootstrapServers,
             pluginPath: PLUGIN_PATH,
             secretsDir,
-            workerConfig: workerConfig(spec),
+            workerConfig: (opts.workerConfig ?? ((c) => c))(workerConfig(spec)),
             internalTopics: internal,
             groupId: internal.groupId,
             expectedConnectorClasses: resolved.map((p) => p.connectorClass),

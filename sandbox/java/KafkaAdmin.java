@@ -1,5 +1,5 @@
 // The few Kafka client operations the sandbox needs from Node (create topics, read end offsets,
-// read records with headers), run with the same kafka-clients jar as the broker through Java's
+// read records with headers, write raw records), run with the same kafka-clients jar as the broker through Java's
 // single-file source launcher: `java -cp <kafka classpath> KafkaAdmin.java <command> ...`.
 // Output is JSON on stdout, one document per line.
 
@@ -21,11 +21,15 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 public class KafkaAdmin {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -38,6 +42,7 @@ public class KafkaAdmin {
             case "end-offsets" -> endOffsets(bootstrap, List.of(args).subList(2, args.length), 0);
             case "watch-end-offsets" -> endOffsets(bootstrap, List.of(args).subList(3, args.length), Long.parseLong(args[2]));
             case "consume" -> consume(bootstrap, args[2], Integer.parseInt(args[3]), Long.parseLong(args[4]));
+            case "produce" -> produce(bootstrap, args[2]);
             default -> usage();
         }
     }
@@ -47,6 +52,7 @@ public class KafkaAdmin {
         System.err.println("       KafkaAdmin end-offsets <bootstrap> <topic>...");
         System.err.println("       KafkaAdmin watch-end-offsets <bootstrap> <intervalMs> <topic>...");
         System.err.println("       KafkaAdmin consume <bootstrap> <topic> <maxRecords> <timeoutMs>");
+        System.err.println("       KafkaAdmin produce <bootstrap> <topic> < records.json");
         System.exit(2);
     }
 
@@ -130,6 +136,25 @@ public class KafkaAdmin {
                 }
             }
         }
+    }
+
+    /** stdin: [{"key": string|null, "value": string|null}], written as UTF-8 bytes, acknowledged by all replicas. */
+    private static void produce(String bootstrap, String topic) throws Exception {
+        JsonNode records = JSON.readTree(System.in);
+        Properties p = clientProps(bootstrap);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        ObjectNode out = JSON.createObjectNode();
+        ArrayNode offsets = out.putArray("offsets");
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+            for (JsonNode r : records) {
+                byte[] key = r.path("key").isNull() || r.path("key").isMissingNode() ? null : r.get("key").asText().getBytes(StandardCharsets.UTF_8);
+                byte[] value = r.path("value").isNull() || r.path("value").isMissingNode() ? null : r.get("value").asText().getBytes(StandardCharsets.UTF_8);
+                offsets.add(producer.send(new ProducerRecord<>(topic, key, value)).get().offset());
+            }
+        }
+        System.out.println(JSON.writeValueAsString(out));
     }
 
     private static KafkaConsumer<byte[], byte[]> consumer(String bootstrap) {

@@ -1,0 +1,182 @@
+/**
+ * `npm run demo`: the whole CDC pipeline on this machine. Starts the sandbox, applies the stack's dev
+ * pipelines, loads seed-004 mock data, streams changes with a live progress line, waits for the target
+ * to catch up, runs the reconciler and prints its summary, then shuts everything down.
+ *
+ *   npm run demo -- [--changes N] [--rate N] [--seed N] [--keep]
+ *
+ * --keep leaves everything running (Connect REST URL and psql commands printed) until Ctrl-C.
+ */
+import * as path from "path";
+import { resolveEndpoint, validateReconcilerConfig } from "../reconciler/config";
+import { ttyLogger, jsonLogger } from "../reconciler/progress";
+import { runReconciliation } from "../reconciler/run";
+import { applyConnectors } from "./apply";
+import { applyStats, installApplyLog } from "./apply-log";
+import { describeDiff, waitForSync } from "./compare";
+import { watchEndOffsets } from "./kafka-admin";
+import { ChangeStream, initialDataset } from "./mock-data/change-stream";
+import { installHint, missingPackages } from "./prerequisites";
+import { Sandbox, startSandbox } from "./sandbox";
+import { stopAll } from "./shutdown";
+import { SourceWriters } from "./source-writers";
+import { sandboxConnectors } from "./stack";
+import { streamChanges } from "./stream";
+import { tablePairs } from "./table-pairs";
+import { dataTopicName } from "../plan/naming";
+
+interface DemoOptions {
+    changes: number;
+    rate: number;
+    seed: number;
+    keep: boolean;
+}
+
+export function parseDemoArgs(argv: readonly string[]): DemoOptions {
+    const opts: DemoOptions = { changes: 3000, rate: 100, seed: 4, keep: false };
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        const value = () => {
+            const v = Number(argv[++i]);
+            if (!Number.isInteger(v) || v < 0) throw new Error(`${arg} needs a whole number, got ${argv[i]}`);
+            return v;
+        };
+        if (arg === "--keep") opts.keep = true;
+        else if (arg === "--changes") opts.changes = value();
+        else if (arg === "--rate") opts.rate = value();
+        else if (arg === "--seed") opts.seed = value();
+        else throw new Error(`unknown option ${arg}; usage: npm run demo -- [--changes N] [--rate N] [--seed N] [--keep]`);
+    }
+    return opts;
+}
+
+const t0 = Date.now();
+const say = (line: string) => process.stdout.write(`[demo ${((Date.now() - t0) / 1000).toFixed(0).padStart(3)}s] ${line}\n`);
+const live = (line: string) => (process.stdout.isTTY ? process.stdout.write(`\r\x1b[K${line}`) : undefined);
+const fmtLag = (s: number | null) => (s === null ? "-" : `${(s * 1000).toFixed(0)} ms`);
+
+async function streamWithProgress(sb: Sandbox, writers: SourceWriters, stream: ChangeStream, opts: DemoOptions): Promise<void> {
+    const topics = sb.spec.pipelines.flatMap((p) => p.source.tables.map((t) => dataTopicName(p.source, t)));
+    let baseline: number | undefined;
+    let captured = 0;
+    const watcher = watchEndOffsets(sb.classpath, sb.kafka.bootstrapServers, topics, 1000, (offsets) => {
+        const total = Object.values(offsets).reduce((a, b) => a + b, 0);
+        baseline ??= total;
+        captured = total - baseline;
+    });
+    const streamStart = new Date();
+    let written = 0;
+    let deletes = 0;
+    let last = "";
+    const ticker = setInterval(() => {
+        void applyStats(sb.target.url, streamStart).then((s) => {
+            last =
+                `written ${written}/${opts.changes}  captured ${Math.max(0, captured - deletes)} events (+${deletes} tombstones)  ` +
+                `applied ${s.applied}  lag p50 ${fmtLag(s.p50)} p99 ${fmtLag(s.p99)}`;
+            if (process.stdout.isTTY) live(last);
+            else say(last);
+        });
+    }, 1000);
+    try {
+        await streamChanges(stream, writers, {
+            count: opts.changes,
+            ratePerSecond: opts.rate,
+            onProgress: (n, change) => {
+                written = n;
+                if (change.op === "delete") deletes++;
+            },
+        });
+        const pairs = tablePairs(sb.spec);
+        const sync = await waitForSync(
+            { postgresSourceUrl: sb.postgresSource.url, mariaDbSourceUrl: sb.mariaDbSource.url, targetUrl: sb.target.url },
+            pairs,
+            180_000,
+        );
+        clearInterval(ticker);
+        const s = await applyStats(sb.target.url, streamStart);
+        live("");
+        say(
+            `stream done: ${written} changes written, ${s.applied} applied, lag p50 ${fmtLag(s.p50)} p99 ${fmtLag(s.p99)} max ${fmtLag(s.max)}`,
+        );
+        say(sync.synced ? "target caught up with the sources" : `target still differs after 180 s:\n${sync.diffs.map((d) => describeDiff(d)).join("\n")}`);
+    } finally {
+        clearInterval(ticker);
+        await watcher.stop();
+    }
+}
+
+async function reconcile(sb: Sandbox): Promise<void> {
+    const log = process.stdout.isTTY ? ttyLogger(process.stdout) : jsonLogger(process.stdout);
+    const pairs = tablePairs(sb.spec);
+    for (const pipeline of sb.spec.pipelines) {
+        const source = pipeline.source.kind === "postgres" ? sb.postgresSource.url : sb.mariaDbSource.url;
+        const config = validateReconcilerConfig({
+            source,
+            target: sb.target.url,
+            tables: pairs.filter((p) => p.pipeline === pipeline.name).map((p) => `${p.source}=${p.target}`),
+            reportDir: path.join(sb.runDir, "reports"),
+        });
+        say(`reconciling pipeline ${pipeline.name}: ${resolveEndpoint(config.source).replace(/:[^:@/]+@/, ":***@")} → target`);
+        const result = await runReconciliation(config, log);
+        const s = result.report.summary;
+        say(
+            `${pipeline.name}: ${s.total_tables} tables, ${s.tables_ok} ok, ${s.tables_with_discrepancies} with discrepancies, ` +
+                `${s.tables_failed} failed, ${s.total_discrepancies} differing rows; report ${result.reportFile ?? "(not written)"}`,
+        );
+    }
+}
+
+function printKeepInstructions(sb: Sandbox): void {
+    say("left running (--keep); Ctrl-C stops everything");
+    say(`Connect REST: ${sb.connect.url}   e.g. curl -s ${sb.connect.url}/connectors?expand=status`);
+    say(`source PostgreSQL: psql '${sb.postgresSource.url}'`);
+    say(`source MariaDB:    mariadb -h 127.0.0.1 -P ${sb.mariaDbSource.port} -u ${sb.mariaDbSource.user} -p ${sb.mariaDbSource.database}  (password in ${sb.secretsDir})`);
+    say(`target PostgreSQL: psql '${sb.target.url}'   (schemas: ${sb.spec.pipelines.map((p) => p.sink.schema).join(", ")})`);
+    say(`Kafka: ${sb.kafka.bootstrapServers}; logs: ${sb.logDir}`);
+}
+
+async function main(): Promise<void> {
+    const opts = parseDemoArgs(process.argv.slice(2));
+    const missing = missingPackages();
+    if (missing.length > 0) throw new Error(installHint(missing));
+
+    say("starting PostgreSQL ×2, MariaDB, Kafka (KRaft) and Kafka Connect; first run resolves jars from Maven Central");
+    const sb = await startSandbox({ name: "demo", log: say });
+    const writers = await SourceWriters.connect(sb.postgresSource.url, sb.mariaDbSource.url);
+    try {
+        const dataset = initialDataset(opts.seed, { customers: 1000, ordersPerCustomer: 2, products: 300, transactionsPerProduct: 3 }, new Date());
+        await writers.load(dataset);
+        say(`loaded ${dataset.customers.length} customers, ${dataset.orders.length} orders, ${dataset.products.length} products, ${dataset.inventory_transactions.length} inventory transactions`);
+
+        await applyConnectors(sandboxConnectors(sb.spec, sb.ctx), sb.client, say);
+        const endpoints = { postgresSourceUrl: sb.postgresSource.url, mariaDbSourceUrl: sb.mariaDbSource.url, targetUrl: sb.target.url };
+        const pairs = tablePairs(sb.spec);
+        const snapshot = await waitForSync(endpoints, pairs.filter((p) => p.table !== "cdc_schema_evolution_test"), 180_000);
+        if (!snapshot.synced) throw new Error(`initial snapshot incomplete:\n${snapshot.diffs.map((d) => describeDiff(d)).join("\n")}`);
+        say("initial snapshot copied to the target");
+
+        await installApplyLog(sb.target.url, pairs);
+        say(`streaming ${opts.changes} changes at ${opts.rate || "max"}/s (inserts, updates, deletes over 4 tables)`);
+        await streamWithProgress(sb, writers, new ChangeStream(opts.seed, dataset), opts);
+
+        await reconcile(sb);
+        if (opts.keep) {
+            printKeepInstructions(sb);
+            await new Promise(() => setInterval(() => undefined, 60_000));
+        }
+    } finally {
+        await writers.close();
+        if (!opts.keep) await sb.stop();
+    }
+}
+
+if (require.main === module) {
+    main().then(
+        () => say("done"),
+        async (err: Error) => {
+            process.stderr.write(`\n[demo] ${err.message}\n`);
+            await stopAll((line) => process.stderr.write(`[demo] ${line}\n`));
+            process.exit(1);
+        },
+    );
+}

@@ -1,0 +1,31 @@
+import { expect } from "chai";
+import type { RenderedConnector } from "../../connectors/render";
+import { connectorsFor, workerConfigFor } from "../../bench/e2e/variants";
+
+const connector = (role: "source" | "sink", config: Record<string, string>): RenderedConnector => ({
+    name: `x-${role}`,
+    pipeline: "x",
+    role,
+    plugin: role === "source" ? "debezium-postgres" : "debezium-jdbc-sink",
+    connectorClass: "C",
+    tasksMax: 1,
+    state: "running",
+    config,
+});
+
+describe("e2e benchmark variants", () => {
+    const source = connector("source", { "max.batch.size": "4096", "max.queue.size": "16384", "poll.interval.ms": "100", "database.hostname": "h" });
+    const sink = connector("sink", { "batch.size": "3000", "connection.pool.max_size": "10", "connection.url": "jdbc:postgresql://h/db", "insert.mode": "upsert" });
+
+    it("runs the stack's rendered configs unchanged as 'tuned'", () => {
+        expect(connectorsFor("tuned", [source, sink])).to.deep.equal([source, sink]);
+        expect(workerConfigFor("tuned", { "consumer.max.poll.records": "3000" })).to.deep.equal({ "consumer.max.poll.records": "3000" });
+    });
+
+    it("drops only the throughput settings for 'defaults', keeping endpoints and semantics", () => {
+        const [s, k] = connectorsFor("defaults", [source, sink]);
+        expect(s.config).to.deep.equal({ "database.hostname": "h" });
+        expect(k.config).to.deep.equal({ "connection.url": "jdbc:postgresql://h/db", "insert.mode": "upsert" });
+        expect(workerConfigFor("defaults", { "consumer.max.poll.records": "3000", "key.converter": "J" })).to.deep.equal({ "key.converter": "J" });
+    });
+});
