@@ -31,6 +31,10 @@ export class ConnectClient {
         this.http = axios.create({ baseURL: baseUrl, timeout: timeoutMs, headers: { "Content-Type": "application/json" } });
     }
 
+    plugins(): Promise<{ class: string; type: string; version: string }[]> {
+        return this.call("GET", "/connector-plugins");
+    }
+
     listConnectors(): Promise<string[]> {
         return this.call("GET", "/connectors");
     }
