@@ -61,23 +61,23 @@ export interface ApplyStats {
 }
 
 /**
- * Counts applied changes and their lag. Updates and inserts carry a source time; deletes are counted
- * but have none. `since` limits the lag to changes committed after that moment.
+ * Counts the changes applied since the log was installed, and their lag. Inserts and updates carry a
+ * source time; deletes are counted but have none. `since` limits the lag to changes made after it.
  */
 export async function applyStats(targetUrl: string, since?: Date): Promise<ApplyStats> {
     const c = new Client({ connectionString: targetUrl });
     await c.connect();
     try {
         const params = since ? [since.toISOString().replace("T", " ").replace("Z", "")] : [];
-        const where = since ? `WHERE (source_ts IS NULL OR source_ts >= $1)` : "";
-        const timed = `tbl IN (${LAG_TABLES.map((t) => `'${t}'`).join(",")})`;
+        // Every logged change counts as applied; lag only over changes stamped at or after `since`.
+        const timed = `tbl IN (${LAG_TABLES.map((t) => `'${t}'`).join(",")})${since ? " AND source_ts >= $1" : ""}`;
         const { rows } = await c.query(
             `SELECT count(*)::int AS applied,
                     percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM applied_at - source_ts)) FILTER (WHERE ${timed}) AS p50,
                     percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM applied_at - source_ts)) FILTER (WHERE ${timed}) AS p99,
                     max(extract(epoch FROM applied_at - source_ts)) FILTER (WHERE ${timed}) AS max,
                     min(applied_at) AS first, max(applied_at) AS last
-               FROM ${LOG} ${where}`,
+               FROM ${LOG}`,
             params,
         );
         const r = rows[0];
