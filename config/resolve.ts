@@ -110,7 +110,7 @@ function resolveSource(
         port: s.port ?? DEFAULT_PORTS[s.kind],
         snapshotMode: s.snapshotMode,
         decimalHandlingMode: s.decimalHandlingMode,
-        timePrecisionMode: s.timePrecisionMode,
+        timePrecisionMode: s.timePrecisionMode ?? (s.kind === "mysql" ? "adaptive_time_microseconds" : "adaptive"),
         tombstonesOnDelete: s.tombstonesOnDelete,
         maxBatchSize: s.maxBatchSize,
         maxQueueSize: s.maxQueueSize,

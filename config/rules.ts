@@ -66,6 +66,12 @@ function checkSource(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues
                 `; use one of ${allowed.join(", ")}`,
         });
     }
+    if (source.kind === "mysql" && source.timePrecisionMode === "adaptive") {
+        issues.push({
+            path: [...path, "timePrecisionMode"],
+            message: 'Debezium 3.6\'s MySQL connector refuses "adaptive" ("no longer supported"); use adaptive_time_microseconds',
+        });
+    }
     if (source.maxQueueSize <= source.maxBatchSize) {
         issues.push({
             path: [...path, "maxQueueSize"],

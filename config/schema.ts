@@ -59,7 +59,8 @@ const sourceCommon = {
     tables: z.array(tableSchema).min(1, { error: "list at least one table to capture" }),
     snapshotMode: z.string().default("initial"),
     decimalHandlingMode: z.enum(DECIMAL_HANDLING_MODES).default("precise"),
-    timePrecisionMode: z.enum(TIME_PRECISION_MODES).default("adaptive"),
+    /** Default per kind: `adaptive`, except MySQL's `adaptive_time_microseconds` (Debezium 3.6 MySQL refuses `adaptive`). */
+    timePrecisionMode: z.enum(TIME_PRECISION_MODES).optional(),
     tombstonesOnDelete: z.boolean().default(true),
     maxBatchSize: positiveInt.default(2048),
     maxQueueSize: positiveInt.default(8192),

@@ -79,6 +79,9 @@ export function workerConfig(spec: StackSpec): Record<string, string> {
         "connector.client.config.override.policy": "None",
         "consumer.max.poll.records": String(maxSinkBatch),
         "topic.creation.enable": "false",
+        // Source offsets are committed this often; a worker lost before its first commit re-snapshots,
+        // and a snapshot cannot carry rows deleted meanwhile (found by the sandbox's SIGKILL test).
+        "offset.flush.interval.ms": "10000",
     };
 }
 

@@ -64,9 +64,6 @@ export function sandboxStackConfig(e: LocalEndpoints): Record<string, unknown> {
                 name: PIPELINES.mysql,
                 source: {
                     kind: "mysql",
-                    // The stack's default, "adaptive", is refused by Debezium 3.6's MySQL connector
-                    // ("no longer supported"); this is the MySQL connector's own default.
-                    timePrecisionMode: "adaptive_time_microseconds",
                     host: e.mariaDbSource.host,
                     port: e.mariaDbSource.port,
                     database: e.mariaDbSource.database,

@@ -239,6 +239,20 @@ describe("stack config", () => {
         expect(problemsOf(raw)).to.deep.equal(['pipelines[0].source.maxBatchSize: must be a number (got "2048")']);
     });
 
+    it("defaults MySQL time precision to what Debezium 3.6 accepts and refuses adaptive", () => {
+        const raw = dev();
+        raw.pipelines[0] = {
+            name: "inventory",
+            source: { kind: "mysql", host: "maria", database: "inventory", tables: [{ name: "inventory.products", primaryKey: ["product_id"] }] },
+            sink: { host: "pg", database: "w" },
+        };
+        expect(parseStackSpec(raw).spec.pipelines[0].source.timePrecisionMode).to.equal("adaptive_time_microseconds");
+        raw.pipelines[0].source.timePrecisionMode = "adaptive";
+        expect(problemsOf(raw)).to.deep.equal([
+            'pipelines[0].source.timePrecisionMode: Debezium 3.6\'s MySQL connector refuses "adaptive" ("no longer supported"); use adaptive_time_microseconds',
+        ]);
+    });
+
     it("validates MySQL tables against the source database", () => {
         const raw = dev();
         raw.pipelines[0] = {
