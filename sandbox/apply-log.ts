@@ -87,3 +87,17 @@ export async function applyStats(targetUrl: string, since?: Date): Promise<Apply
         await c.end();
     }
 }
+
+/** Changes applied at or after `from` (target clock), and when the last one was. */
+export async function appliedSince(targetUrl: string, from: Date): Promise<{ applied: number; lastAppliedAt: Date | null }> {
+    const c = new Client({ connectionString: targetUrl });
+    await c.connect();
+    try {
+        const { rows } = await c.query(`SELECT count(*)::int AS applied, max(applied_at) AS last FROM ${LOG} WHERE applied_at >= $1`, [
+            from.toISOString().replace("T", " ").replace("Z", ""),
+        ]);
+        return { applied: rows[0].applied, lastAppliedAt: rows[0].last };
+    } finally {
+        await c.end();
+    }
+}

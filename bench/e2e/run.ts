@@ -4,13 +4,17 @@
  *
  *   flock /tmp/cdc-heavy.lock npx ts-node --transpile-only bench/e2e/run.ts [--changes 100000] [--rate 0]
  *
- * Throughput: changes / (last target apply − first source commit). Lag: source commit → target row,
- * p50/p99 over customers and orders (microsecond source timestamps; see sandbox/apply-log.ts).
+ * Two phases per variant:
+ * - live: the change stream as fast as one writer per source database commits it; lag is source commit
+ *   → target row, p50/p99 over customers and orders (microsecond source timestamps, see
+ *   sandbox/apply-log.ts); throughput here is bounded by the writer.
+ * - backlog: the sinks are paused while another batch of changes is written and captured, then resumed;
+ *   drain throughput = changes / (last target apply − resume), what the sinks sustain flat out.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { applyConnectors } from "../../sandbox/apply";
-import { applyStats, installApplyLog } from "../../sandbox/apply-log";
+import { applyStats, appliedSince, installApplyLog } from "../../sandbox/apply-log";
 import { describeDiff, waitForSync } from "../../sandbox/compare";
 import { ChangeStream, initialDataset } from "../../sandbox/mock-data/change-stream";
 import { REPO_ROOT } from "../../sandbox/paths";
@@ -34,6 +38,8 @@ export interface VariantResult {
     lagP50Ms: number | null;
     lagP99Ms: number | null;
     lagMaxMs: number | null;
+    drainSeconds: number;
+    drainEventsPerSecond: number;
 }
 
 const log = (line: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -54,7 +60,8 @@ async function runVariant(variant: Variant, changes: number, rate: number): Prom
         log(`${variant}: streaming ${changes} changes (${rate || "max"}/s)`);
         const start = new Date();
         let lastReport = Date.now();
-        await streamChanges(new ChangeStream(SEED, dataset), writers, {
+        const stream = new ChangeStream(SEED, dataset);
+        await streamChanges(stream, writers, {
             count: changes,
             ratePerSecond: rate,
             onProgress: (n) => {
@@ -70,6 +77,19 @@ async function runVariant(variant: Variant, changes: number, rate: number): Prom
         if (!sync.synced) throw new Error(`${variant}: target never caught up: ${sync.diffs.map((d) => describeDiff(d)).join("; ")}`);
         const s = await applyStats(sb.target.url, start);
         const endToEndSeconds = (s.lastAppliedAt!.getTime() - start.getTime()) / 1000;
+
+        const sinks = sb.spec.pipelines.map((p) => p.sink.connectorName);
+        for (const sink of sinks) await sb.client.pause(sink);
+        log(`${variant}: sinks paused; writing a backlog of ${changes} changes`);
+        await streamChanges(stream, writers, { count: changes, ratePerSecond: 0 });
+        const resumedAt = new Date();
+        for (const sink of sinks) await sb.client.resume(sink);
+        const drained = await waitForSync(endpoints, pairs, 30 * 60_000, 2000);
+        if (!drained.synced) throw new Error(`${variant}: backlog never drained: ${drained.diffs.map((d) => describeDiff(d)).join("; ")}`);
+        const drain = await appliedSince(sb.target.url, resumedAt);
+        const drainSeconds = (drain.lastAppliedAt!.getTime() - resumedAt.getTime()) / 1000;
+        log(`${variant}: backlog drained in ${drainSeconds.toFixed(1)} s`);
+
         const ms = (x: number | null) => (x === null ? null : Math.round(x * 1000));
         return {
             variant,
@@ -81,6 +101,8 @@ async function runVariant(variant: Variant, changes: number, rate: number): Prom
             lagP50Ms: ms(s.p50),
             lagP99Ms: ms(s.p99),
             lagMaxMs: ms(s.max),
+            drainSeconds,
+            drainEventsPerSecond: Math.round(changes / drainSeconds),
         };
     } finally {
         await writers.close();
