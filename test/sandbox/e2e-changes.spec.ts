@@ -37,7 +37,7 @@ describe("sandbox e2e: changes reach the target", function () {
 
     /**
      * "Mid-stream" means after the sources have committed a streaming offset. Before the first commit
-     * (offset.flush.interval.ms, 60 s by default) a restarted Debezium source finds no offset and
+     * (the worker's offset.flush.interval.ms) a restarted Debezium source finds no offset and
      * snapshots again, and a snapshot cannot carry the deletes made meanwhile: see sandbox/README.md.
      */
     it("loses nothing when the Connect worker is killed with SIGKILL mid-stream and restarted", async () => {
