@@ -1,27 +1,7 @@
 import { expect } from "chai";
-import { Client } from "pg";
 import { dataTopicName, dlqTopicName } from "../../plan/naming";
 import { consume, KafkaRecord, produce } from "../../sandbox/kafka-admin";
-import { E2E, e2e, expectInSync, START_TIMEOUT_MS } from "./fixture";
-
-async function targetQuery(env: E2E, sql: string, params: unknown[] = []) {
-    const c = new Client({ connectionString: env.sb.target.url });
-    await c.connect();
-    try {
-        return (await c.query(sql, params)).rows;
-    } finally {
-        await c.end();
-    }
-}
-
-async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-        if (await probe()) return;
-        await new Promise((r) => setTimeout(r, 1000));
-    }
-    throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
-}
+import { E2E, e2e, expectInSync, START_TIMEOUT_MS, targetQuery, waitFor } from "./fixture";
 
 const orderIdOf = (r: KafkaRecord): unknown => {
     try {

@@ -1,26 +1,6 @@
 import { expect } from "chai";
-import { Client } from "pg";
 import { SCHEMA_EVOLUTION_STEPS } from "../../sandbox/source-schema";
-import { E2E, e2e, START_TIMEOUT_MS } from "./fixture";
-
-async function target<T = Record<string, unknown>>(env: E2E, sql: string): Promise<T[]> {
-    const c = new Client({ connectionString: env.sb.target.url });
-    await c.connect();
-    try {
-        return (await c.query(sql)).rows as T[];
-    } finally {
-        await c.end();
-    }
-}
-
-async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-        if (await probe()) return;
-        await new Promise((r) => setTimeout(r, 1000));
-    }
-    throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
-}
+import { E2E, e2e, START_TIMEOUT_MS, targetQuery as target, waitFor } from "./fixture";
 
 /**
  * Seed 004 §6 on cdc_schema_evolution_test. The Debezium JDBC sink's `schema.evolution=basic` only

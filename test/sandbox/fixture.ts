@@ -2,6 +2,7 @@
  * One sandbox for every end-to-end spec: Kafka, Connect and the databases start once per mocha run
  * (about 30 s) and stop in a root `after` hook. Specs leave source and target in sync when they end.
  */
+import { Client } from "pg";
 import { applyConnectors } from "../../sandbox/apply";
 import { Endpoints, waitForSync, describeDiff } from "../../sandbox/compare";
 import { ChangeStream, DatasetSize, initialDataset } from "../../sandbox/mock-data/change-stream";
@@ -56,4 +57,24 @@ after(async function () {
 export async function expectInSync(env: E2E, pairs: readonly TablePair[] = env.pairs, timeoutMs = 120_000): Promise<void> {
     const { synced, diffs } = await waitForSync(env.endpoints, pairs, timeoutMs);
     if (!synced) throw new Error(`target differs from source after ${timeoutMs / 1000}s:\n${diffs.map((d) => describeDiff(d)).join("\n")}`);
+}
+
+/** Runs one statement in the target database and returns its rows. */
+export async function targetQuery<T = Record<string, unknown>>(env: E2E, sql: string, params: unknown[] = []): Promise<T[]> {
+    const c = new Client({ connectionString: env.sb.target.url });
+    await c.connect();
+    try {
+        return (await c.query(sql, params)).rows as T[];
+    } finally {
+        await c.end();
+    }
+}
+
+export async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+        if (await probe()) return;
+        await new Promise((r) => setTimeout(r, 1000));
+    }
+    throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
 }
