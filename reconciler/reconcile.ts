@@ -7,7 +7,7 @@ import { introspect } from "./introspect";
 import { Partitioning, TableName } from "./model";
 import { hashPartitioning, planTable, rangePartitioning, TableOptions } from "./plan";
 import { buildSide, countQuery, minMaxQuery } from "./queries";
-import { TableOutcome } from "./report";
+import { emptyOutcome, TableOutcome } from "./report";
 import { ChunkSettings, scanSide } from "./scan";
 
 export interface Settings extends ChunkSettings, DrillSettings, ConfirmSettings {
@@ -74,28 +74,7 @@ export async function reconcileTable(
 ): Promise<TableOutcome> {
   const t0 = Date.now();
   const label = qualified(spec.source);
-  const outcome: TableOutcome = {
-    sourceTable: qualified(spec.source),
-    targetTable: qualified(spec.target),
-    keyColumns: [],
-    valueColumns: [],
-    sourceRows: 0,
-    targetRows: 0,
-    sourceSum: 0n,
-    targetSum: 0n,
-    confirmed: [],
-    overflow: false,
-    resolved: 0,
-    unstable: 0,
-    artifacts: 0,
-    warnings: [],
-    excludedColumns: [],
-    keyMode: null,
-    buckets: { total: 0, mismatched: 0 },
-    suspects: 0,
-    drillRowsRead: 0,
-    timings: { plan: 0, scan: 0, drill: 0, confirm: 0, total: 0 },
-  };
+  const outcome: TableOutcome = emptyOutcome(qualified(spec.source), qualified(spec.target));
   const progress = (phase: Phase, extra: Partial<ProgressEvent> = {}) => onProgress({ table: label, phase, elapsedMs: Date.now() - t0, ...extra });
   try {
     progress("plan");

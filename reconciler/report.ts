@@ -35,6 +35,32 @@ export interface TableOutcome {
   error?: { step: string; message: string; stack?: string };
 }
 
+/** A table's outcome before any step has run; the scan and failure paths fill it in. */
+export function emptyOutcome(sourceTable: string, targetTable: string): TableOutcome {
+  return {
+    sourceTable,
+    targetTable,
+    keyColumns: [],
+    valueColumns: [],
+    sourceRows: 0,
+    targetRows: 0,
+    sourceSum: 0n,
+    targetSum: 0n,
+    confirmed: [],
+    overflow: false,
+    resolved: 0,
+    unstable: 0,
+    artifacts: 0,
+    warnings: [],
+    excludedColumns: [],
+    keyMode: null,
+    buckets: { total: 0, mismatched: 0 },
+    suspects: 0,
+    drillRowsRead: 0,
+    timings: { plan: 0, scan: 0, drill: 0, confirm: 0, total: 0 },
+  };
+}
+
 export type Status = "ok" | "row_count_mismatch" | "checksum_mismatch" | "critical";
 export type ActionCode = "none" | "recheck_next_run" | "resync_rows" | "fix_pipeline_config" | "full_resnapshot" | "investigate_error";
 

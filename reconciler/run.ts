@@ -6,7 +6,7 @@ import { parseTableName } from "./introspect";
 import { pushMetrics } from "./metrics";
 import { Logger } from "./progress";
 import { reconcileTable, TableSpec } from "./reconcile";
-import { buildReport, Report, TableOutcome, tableReport, writeReport } from "./report";
+import { buildReport, emptyOutcome, Report, TableOutcome, tableReport, writeReport } from "./report";
 
 export const EXIT_OK = 0;
 export const EXIT_DISCREPANCIES = 1;
@@ -19,29 +19,7 @@ export interface RunResult {
 }
 
 function failedOutcome(source: string, target: string, step: string, e: Error): TableOutcome {
-  return {
-    sourceTable: source,
-    targetTable: target,
-    keyColumns: [],
-    valueColumns: [],
-    sourceRows: 0,
-    targetRows: 0,
-    sourceSum: 0n,
-    targetSum: 0n,
-    confirmed: [],
-    overflow: false,
-    resolved: 0,
-    unstable: 0,
-    artifacts: 0,
-    warnings: [],
-    excludedColumns: [],
-    keyMode: null,
-    buckets: { total: 0, mismatched: 0 },
-    suspects: 0,
-    drillRowsRead: 0,
-    timings: { plan: 0, scan: 0, drill: 0, confirm: 0, total: 0 },
-    error: { step, message: e.message, stack: e.stack },
-  };
+  return { ...emptyOutcome(source, target), error: { step, message: e.message, stack: e.stack } };
 }
 
 /** Exit code from the report: 2 if any table has no verdict, 1 if any is not ok, else 0. Pure. */

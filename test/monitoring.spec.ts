@@ -6,7 +6,7 @@ import { parseStackSpec } from "../config/resolve";
 import { jmxExporterConfig } from "../plan/metrics";
 import { alerts, podMonitorBody, prometheusRuleBody } from "../plan/monitoring";
 import { renderTableMetrics } from "../reconciler/metrics";
-import { tableReport } from "../reconciler/report";
+import { emptyOutcome, tableReport } from "../reconciler/report";
 import { sharedAvailable, validateManifest } from "./helpers/k8s-schemas";
 import { runProgram } from "./helpers/program";
 import { rawProjectConfig, REPO_ROOT } from "./helpers/stack-files";
@@ -39,31 +39,7 @@ const MBEANS = [
 ];
 
 function reconcilerMetricNames(): Set<string> {
-    const report = tableReport(
-        {
-            sourceTable: "dbo.orders",
-            targetTable: "sales.orders",
-            keyColumns: ["order_id"],
-            valueColumns: ["order_id"],
-            sourceRows: 1,
-            targetRows: 1,
-            sourceSum: 1n,
-            targetSum: 1n,
-            confirmed: [],
-            overflow: false,
-            resolved: 0,
-            unstable: 0,
-            artifacts: 0,
-            warnings: [],
-            excludedColumns: [],
-            keyMode: "range",
-            buckets: { total: 1, mismatched: 0 },
-            suspects: 0,
-            drillRowsRead: 0,
-            timings: { plan: 0, scan: 0, drill: 0, confirm: 0, total: 0 },
-        },
-        { maxDiscrepancies: 10, criticalRatio: 0.1 },
-    );
+    const report = tableReport(emptyOutcome("dbo.orders", "sales.orders"), { maxDiscrepancies: 10, criticalRatio: 0.1 });
     const text = renderTableMetrics(report, new Date());
     return new Set([...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]));
 }
