@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackSecrets } from "../config/load";
 import type { StackSpec } from "../config/spec";
-import { dbSecretPath } from "../plan/access-naming";
+import { dbSecretPath } from "../plan/naming";
 import { planPostgresTargets } from "../plan/postgres-target";
 import { planSqlServerSources } from "../plan/sqlserver-source";
 import { PostgresTarget } from "./postgres-target";

@@ -9,7 +9,7 @@
  * DML on its own tables; the reader gets USAGE and SELECT. Nothing is granted on any other schema.
  */
 import type { ColumnSpec, PipelineSpec, StackSpec, TableSpec } from "../config/spec";
-import { adminEndpoint, serverKey } from "./access-naming";
+import { adminEndpoint, serverKey } from "./naming";
 
 export interface PgRolePlan {
     name: string;

@@ -10,7 +10,7 @@
  */
 import type { PipelineSpec, ReconcilerSpec, StackSpec } from "../config/spec";
 import { MANAGED_BY_LABELS } from "./connect-cluster";
-import { reconcilerConfigMapName, reconcilerServiceAccountName, reconcilerSourceSecretName, reconcilerTargetSecretName } from "./access-naming";
+import { reconcilerConfigMapName, reconcilerServiceAccountName, reconcilerSourceSecretName, reconcilerTargetSecretName } from "./naming";
 import { targetTableName } from "./postgres-target";
 
 /** The seed's report location (000 §5: /var/reports/reconciliation-{report_id}.json). */

@@ -14,7 +14,7 @@
  * primary key against the declared one and refuse to enable capture when they differ.
  */
 import type { SqlServerSourceSpec, StackSpec, TableSpec } from "../config/spec";
-import { adminEndpoint, captureInstanceName, serverKey } from "./access-naming";
+import { adminEndpoint, captureInstanceName, serverKey } from "./naming";
 
 /** `[name]` with `]` doubled. */
 export const bracket = (identifier: string): string => `[${identifier.replace(/]/g, "]]")}]`;

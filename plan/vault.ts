@@ -25,7 +25,7 @@ import {
     vaultAuthRoleName,
     vaultConnectionName,
     vaultPolicyName,
-} from "./access-naming";
+} from "./naming";
 import { sourceUrlTemplates, targetUrlTemplates } from "./reconciler-job";
 
 export const VSO_API_VERSION = "secrets.hashicorp.com/v1beta1";
