@@ -239,3 +239,58 @@ export async function connect(url: string): Promise<Db> {
   const db = p.engine === "postgres" ? await connectPostgres(p, url) : p.engine === "mysql" ? await connectMysql(p) : await connectMssql(p);
   return { ...db, fork: () => connect(url) };
 }
+
+/** Raised into a stream whose reader stopped early, so the driver ends the query instead of reading on. */
+class ReaderStopped extends Error {}
+
+/**
+ * Pull-style reading of `db.stream`: one batch is handed over at a time and the driver waits until the reader asks
+ * for the next, so two streams can be merged with bounded memory. Stopping early ends the query.
+ */
+export async function* batches(db: Db, q: Query, size: number): AsyncGenerator<Cell[][]> {
+  type Slot = { rows: Cell[][]; taken: () => void; stop: (e: Error) => void };
+  let slot = null as Slot | null;
+  let finished = false;
+  let failure: unknown = null;
+  let wake: (() => void) | null = null;
+  const signal = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  const running = db
+    .stream(q, size, (rows) =>
+      new Promise<void>((taken, stop) => {
+        slot = { rows, taken, stop };
+        signal();
+      }),
+    )
+    .then(
+      () => void (finished = true),
+      (e) => void ((finished = true), (failure = e)),
+    )
+    .finally(signal);
+  let current = null as Slot | null;
+  try {
+    for (;;) {
+      if (slot) {
+        current = slot;
+        slot = null;
+        yield current.rows;
+        current.taken();
+        current = null;
+        continue;
+      }
+      if (finished) break;
+      await new Promise<void>((r) => (wake = r));
+    }
+    await running;
+    if (failure && !(failure instanceof ReaderStopped)) throw failure;
+  } finally {
+    if (!finished) {
+      const pending = current ?? slot;
+      pending?.stop(new ReaderStopped("reader stopped"));
+      await running;
+    }
+  }
+}

@@ -1,13 +1,13 @@
 /**
  * Drill-down: only mismatching buckets are read again, as (canonical key, row hash) pairs, and diffed to find the
  * suspect keys. Range buckets are index range reads; oversized range buckets are first split by a finer GROUP BY.
- * Hash buckets need one filtered pass per side (no index covers an MD5 of the key).
+ * Hash buckets need one filtered pass per side (no index covers a hash of the key).
  */
 import { BucketVector } from "./buckets";
-import { Cell, Db } from "./db";
+import { batches, Cell, Db } from "./db";
 import { Fragment, SideSql } from "./dialects/dialect";
 import { Partitioning } from "./model";
-import { rangeCond, rangesCond, rowsQuery, scanQuery } from "./queries";
+import { bucketRowsQuery, rangeCond, rangesCond, rowsQuery, scanQuery } from "./queries";
 
 export type MismatchType = "missing_in_target" | "missing_in_source" | "value_mismatch";
 
@@ -152,13 +152,70 @@ export async function drill(
     }
     return { suspects, overflow: false, rowsRead };
   }
-  for (const batch of batchByRows(mismatched, est, settings.drillBatchRows, 50_000)) {
-    const list = batch.join(", ");
-    const conds: [Fragment, Fragment] = [
-      { sql: `${bucketExprs.source} IN (${list})`, params: [] },
-      { sql: `${bucketExprs.target} IN (${list})`, params: [] },
-    ];
-    if (!(await run(conds))) return { suspects, overflow: true, rowsRead };
-  }
-  return { suspects, overflow: false, rowsRead };
+  return drillHashBuckets(src, tgt, bucketExprs, mismatched, settings);
 }
+
+/** One bucket's rows at a time from a bucket-ordered stream. */
+class BucketReader {
+  private rows: Cell[][] = [];
+  private i = 0;
+  private readonly it: AsyncGenerator<Cell[][]>;
+
+  constructor(side: DrillSide, bucket: string, buckets: number[]) {
+    this.it = batches(side.db, bucketRowsQuery(side.db.dialect, side.sql, bucket, buckets), 10_000);
+  }
+
+  /** The bucket of the next row, or null at the end. */
+  async peek(): Promise<number | null> {
+    while (this.i >= this.rows.length) {
+      const n = await this.it.next();
+      if (n.done) return null;
+      this.rows = n.value;
+      this.i = 0;
+    }
+    return Number(this.rows[this.i][0]);
+  }
+
+  /** Key → hash of every row of `bucket` (the next bucket, or one this side has no rows in). */
+  async take(bucket: number, keyCount: number): Promise<Map<string, string>> {
+    const map = new Map<string, string>();
+    while ((await this.peek()) === bucket) {
+      const r = this.rows[this.i++];
+      map.set(r.slice(1, 1 + keyCount).join(KEY_SEP), String(r[1 + keyCount]));
+    }
+    return map;
+  }
+
+  stop(): Promise<unknown> {
+    return this.it.return(undefined);
+  }
+}
+
+/**
+ * Hash buckets: no index covers the bucket, so each side is read once, filtered to the mismatching buckets and
+ * ordered by bucket, and the two streams are diffed bucket by bucket. Memory holds one bucket per side whatever
+ * the number of mismatching buckets; the sort is over the selected rows only.
+ */
+async function drillHashBuckets(src: DrillSide, tgt: DrillSide, exprs: { source: string; target: string }, mismatched: number[], settings: DrillSettings): Promise<DrillResult> {
+  const keyCount = src.sql.keyCols.length;
+  const readers = [new BucketReader(src, exprs.source, mismatched), new BucketReader(tgt, exprs.target, mismatched)];
+  const suspects: Suspect[] = [];
+  let rowsRead = 0;
+  try {
+    for (;;) {
+      const [a, b] = await Promise.all(readers.map((r) => r.peek()));
+      if (a === null && b === null) break;
+      const bucket = a === null ? b! : b === null ? a : Math.min(a, b);
+      const [s, t] = await Promise.all(readers.map((r) => r.take(bucket, keyCount)));
+      rowsRead += s.size + t.size;
+      for (const x of diffKeyHashes(s, t)) {
+        suspects.push(x);
+        if (suspects.length > settings.maxSuspectRows) return { suspects, overflow: true, rowsRead };
+      }
+    }
+    return { suspects, overflow: false, rowsRead };
+  } finally {
+    await Promise.all(readers.map((r) => r.stop()));
+  }
+}
+

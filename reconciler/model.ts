@@ -81,7 +81,12 @@ export interface ColumnPlan {
 export type Partitioning =
   /** Integer key: buckets are key ranges of `width`, so drill-down is an index range read. */
   | { kind: "range"; lo: bigint; hi: bigint; width: bigint; buckets: number }
-  /** Any other key: bucket = MD5 prefix of the canonical key modulo `buckets`; no collation agreement needed. */
-  | { kind: "hash"; buckets: number };
+  /**
+   * Any other key: bucket = a hash of the canonical key modulo `buckets`, so no collation has to agree. `md5`
+   * works across engines; `native` (the engine's own hash, same engine on both sides) is cheaper.
+   */
+  | { kind: "hash"; buckets: number; hash: BucketHash };
+
+export type BucketHash = "md5" | "native";
 
 export type Side = "source" | "target";

@@ -1,6 +1,6 @@
 /** Pairs a source table with its replica: which columns are compared, how, and how rows are bucketed. */
 import { familyOf, negotiate } from "./columns";
-import { ColumnPlan, NativeColumn, Partitioning, TableInfo } from "./model";
+import { BucketHash, ColumnPlan, NativeColumn, Partitioning, TableInfo } from "./model";
 
 export interface TableOptions {
   excludeColumns?: string[];
@@ -99,10 +99,10 @@ export function rangePartitioning(lo: bigint, hi: bigint, estimatedRows: number 
  */
 export const MAX_HASH_BUCKETS = 8192;
 
-/** A power of two near rows/bucketRows (at most MAX_HASH_BUCKETS): each bucket is a fixed slice of MD5 space. */
-export function hashPartitioning(estimatedRows: number | null, bucketRows: number): Partitioning {
+/** A power of two near rows/bucketRows (at most MAX_HASH_BUCKETS): each bucket is a fixed slice of hash space. */
+export function hashPartitioning(estimatedRows: number | null, bucketRows: number, hash: BucketHash = "md5"): Partitioning {
   const want = Math.max(1, Math.ceil((estimatedRows ?? 0) / bucketRows));
   let buckets = 256;
   while (buckets < want && buckets < MAX_HASH_BUCKETS) buckets *= 2;
-  return { kind: "hash", buckets };
+  return { kind: "hash", buckets, hash };
 }

@@ -75,6 +75,12 @@ export function rowsQuery(d: Dialect, s: SideSql, cond: Fragment, bucket?: strin
   return d.finish({ sql: `SELECT ${s.keyCanon.join(", ")}, ${s.rowHash}${extra} FROM ${s.table} WHERE ${and(cond.sql, s.filter)}`, params: cond.params });
 }
 
+/** Bucket, canonical key and hash of the rows in the given buckets, ordered by bucket (hash-bucket drill-down). */
+export function bucketRowsQuery(d: Dialect, s: SideSql, bucket: string, buckets: number[]): Query {
+  const where = and(`${bucket} IN (${buckets.join(", ")})`, s.filter);
+  return d.finish({ sql: `SELECT ${bucket} AS __b, ${s.keyCanon.join(", ")}, ${s.rowHash} FROM ${s.table} WHERE ${where} ORDER BY __b`, params: [] });
+}
+
 /** Canonical key, hash and every compared value of the rows with the given canonical keys. */
 export function lookupQuery(d: Dialect, s: SideSql, keys: string[][]): Query {
   const l = d.keyLookup(s, keys);

@@ -1,4 +1,5 @@
 /** Reconciles one table pair: plan → scan both sides → drill into mismatching buckets → confirm → outcome. */
+import { bucketExpr, chooseBucketHash } from "./bucket-hash";
 import { BucketVector, mismatchedBuckets } from "./buckets";
 import { confirm, ConfirmSettings } from "./confirm";
 import { Db } from "./db";
@@ -107,11 +108,13 @@ export async function reconcileTable(
       const hi = his.reduce((a, b) => (a > b ? a : b));
       part = rangePartitioning(lo, hi, estimated || null, settings.bucketRows);
     } else {
-      part = hashPartitioning(estimated || null, settings.bucketRows);
+      const hash = await step("choosing the bucket hash", () => chooseBucketHash(source, target));
+      part = hashPartitioning(estimated || null, settings.bucketRows, hash);
+      outcome.bucketHash = hash;
     }
-    const bucketExpr = (side: typeof src) =>
-      part.kind === "range" ? side.db.dialect.rangeBucket(side.sql.keyCols[0], part.lo, part.width) : side.db.dialect.hashBucket(side.sql.keyString, part.buckets);
-    const exprs = { source: bucketExpr(src), target: bucketExpr(tgt) };
+    const exprFor = (side: typeof src) =>
+      part.kind === "range" ? side.db.dialect.rangeBucket(side.sql.keyCols[0], part.lo, part.width) : bucketExpr(side.db, side.sql.keyString, part.buckets, part.hash);
+    const exprs = { source: exprFor(src), target: exprFor(tgt) };
     outcome.timings.plan = Date.now() - t0;
 
     const tScan = Date.now();

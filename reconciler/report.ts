@@ -5,6 +5,7 @@ import * as path from "path";
 import { checksumHex } from "./buckets";
 import { Confirmed } from "./confirm";
 import { MismatchType } from "./drill";
+import { BucketHash } from "./model";
 import schema from "./report.schema.json";
 
 export const CHECKSUM_DEFINITION = "sum of first 48 bits of MD5(canonical row, UTF-8) over all rows, 128-bit hex (reconciler/README.md)";
@@ -28,6 +29,8 @@ export interface TableOutcome {
   warnings: string[];
   excludedColumns: string[];
   keyMode: "range" | "hash" | null;
+  /** Hash buckets only: MD5, or the engine's own hash when both sides run the same engine. */
+  bucketHash: BucketHash | null;
   buckets: { total: number; mismatched: number };
   suspects: number;
   drillRowsRead: number;
@@ -54,6 +57,7 @@ export function emptyOutcome(sourceTable: string, targetTable: string): TableOut
     warnings: [],
     excludedColumns: [],
     keyMode: null,
+    bucketHash: null,
     buckets: { total: 0, mismatched: 0 },
     suspects: 0,
     drillRowsRead: 0,
@@ -92,6 +96,7 @@ export interface TableReport {
   normalization_warnings: string[];
   excluded_columns: string[];
   key_partitioning?: "range" | "hash";
+  bucket_hash?: BucketHash;
   buckets: { total: number; mismatched: number };
   suspect_rows: number;
   drill_rows_read: number;
@@ -236,6 +241,7 @@ export function tableReport(o: TableOutcome, th: Thresholds): TableReport {
     rows_per_second: o.timings.scan > 0 ? Math.round(((o.sourceRows + o.targetRows) / 2 / o.timings.scan) * 1000) : 0,
   };
   if (o.keyMode) r.key_partitioning = o.keyMode;
+  if (o.bucketHash) r.bucket_hash = o.bucketHash;
   if (o.error) r.error = { step: o.error.step, message: o.error.message };
   return r;
 }

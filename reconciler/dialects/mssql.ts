@@ -78,6 +78,8 @@ export const mssql: Dialect = {
   frame: (fields) => fields.map((f) => `ISNULL(N'.' + ${f}, N'')`).join(" + NCHAR(31) + "),
   hash48: (s) => `CONVERT(BIGINT, SUBSTRING(HASHBYTES('MD5', ${utf8Bytes(s)}), 1, 6))`,
   hashBucket: (s, buckets) => `(CONVERT(BIGINT, SUBSTRING(HASHBYTES('MD5', ${utf8Bytes(s)}), 1, 4)) % ${buckets})`,
+  // CHECKSUM and BINARY_CHECKSUM are collation- and type-dependent; MD5 stays the bucket hash.
+  nativeBucket: null,
   rangeBucket: (col, lo, width) => `((CONVERT(BIGINT, ${col}) - (${lo})) / ${width})`,
   nativeKeyText: (c, col) =>
     ["binary", "varbinary"].includes(c.type) ? `CONVERT(NVARCHAR(MAX), ${col}, 1)` : ["datetime", "datetime2", "datetimeoffset"].includes(c.type) ? `CONVERT(NVARCHAR(40), ${col}, 126)` : `CONVERT(NVARCHAR(4000), ${col})`,

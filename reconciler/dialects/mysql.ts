@@ -74,6 +74,8 @@ export function mysqlDialect(mariadb: boolean): Dialect {
     frame: (fields) => `CONCAT(${fields.map((f) => `COALESCE(CONCAT('.', ${f}), '')`).join(", CHAR(31 USING utf8mb4), ")})`,
     hash48: (s) => `CAST(CONV(LEFT(MD5(${s}), 12), 16, 10) AS UNSIGNED)`,
     hashBucket: (s, buckets) => `(CAST(CONV(LEFT(MD5(${s}), 8), 16, 10) AS UNSIGNED) % ${buckets})`,
+    // CRC32 over the utf8mb4 bytes (SET NAMES above), the same function in MySQL and MariaDB.
+    nativeBucket: (s, buckets) => `(CRC32(${s}) & ${buckets - 1})`,
     rangeBucket: (col, lo, width) => `((${col} - (${lo})) DIV ${width})`,
     nativeKeyText: (c, col) => (BINARY_TYPES.has(c.type) ? `HEX(${col})` : `CAST(${col} AS CHAR)`),
     nativeKeyParam: (c) => (BINARY_TYPES.has(c.type) ? `UNHEX(${P})` : P),

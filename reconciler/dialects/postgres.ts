@@ -75,6 +75,8 @@ export const postgres: Dialect = {
   // md5(text) hashes the server-encoding bytes; the connection refuses non-UTF8 servers (see db.ts).
   hash48: (s) => `('x' || left(md5(${s}), 12))::bit(48)::bigint`,
   hashBucket: (s, buckets) => `(('x' || left(md5(${s}), 8))::bit(32)::bigint % ${buckets})`,
+  // hashtextextended is the hash of hash partitioning, which PostgreSQL keeps stable across versions.
+  nativeBucket: (s, buckets) => `(hashtextextended(${s}, 0) & ${buckets - 1})`,
   rangeBucket: (col, lo, width) => `((${col} - (${lo})) / ${width})`,
   nativeKeyText: (_c, col) => `${col}::text`,
   nativeKeyParam: (c) => `${P}::${c.fullType}`,

@@ -7,6 +7,10 @@ import { batchByRows, diffKeyHashes, KEY_SEP } from "../../reconciler/drill";
 import { ColumnPlan, NativeColumn } from "../../reconciler/model";
 import { hashPartitioning, planTable, rangePartitioning } from "../../reconciler/plan";
 import { nextChunkSize } from "../../reconciler/scan";
+import { chooseBucketHash } from "../../reconciler/bucket-hash";
+import { Db } from "../../reconciler/db";
+import { postgres } from "../../reconciler/dialects/postgres";
+import { mysqlDialect } from "../../reconciler/dialects/mysql";
 import { TableInfo } from "../../reconciler/model";
 
 const h48 = (s: string) => BigInt("0x" + createHash("md5").update(s, "utf8").digest("hex").slice(0, 12));
@@ -60,9 +64,28 @@ describe("reconciler algorithm (pure parts)", () => {
     });
 
     it("uses a power of two of hash buckets near rows / bucketRows, capped so scan results stay small", () => {
-      expect(hashPartitioning(1_000_000, 128)).to.deep.equal({ kind: "hash", buckets: 8192 });
-      expect(hashPartitioning(null, 128)).to.deep.equal({ kind: "hash", buckets: 256 });
-      expect(hashPartitioning(10_000_000, 128)).to.deep.equal({ kind: "hash", buckets: 8192 });
+      expect(hashPartitioning(1_000_000, 128)).to.deep.equal({ kind: "hash", buckets: 8192, hash: "md5" });
+      expect(hashPartitioning(null, 128, "native")).to.deep.equal({ kind: "hash", buckets: 256, hash: "native" });
+      expect(hashPartitioning(10_000_000, 128)).to.deep.equal({ kind: "hash", buckets: 8192, hash: "md5" });
+    });
+  });
+
+  describe("bucket hash choice", () => {
+    const fake = (engine: "postgres" | "mysql", answer: string[], log: string[]): Db =>
+      ({
+        engine,
+        dialect: engine === "postgres" ? postgres : mysqlDialect(true),
+        query: async (q: { sql: string }) => (log.push(q.sql), [answer]),
+      }) as unknown as Db;
+
+    it("uses the engine's own hash only when both sides return the same probe values", async () => {
+      const log: string[] = [];
+      expect(await chooseBucketHash(fake("postgres", ["1", "2"], log), fake("postgres", ["1", "2"], log))).to.equal("native");
+      expect(log[0]).to.contain("hashtextextended('Zürich ✓ 😀', 0)");
+      expect(await chooseBucketHash(fake("postgres", ["1", "2"], log), fake("postgres", ["1", "3"], log))).to.equal("md5");
+      const before = log.length;
+      expect(await chooseBucketHash(fake("mysql", ["1"], log), fake("postgres", ["1"], log))).to.equal("md5");
+      expect(log.length).to.equal(before);
     });
   });
 

@@ -10,7 +10,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs
 import * as os from "os";
 import * as path from "path";
 import { main } from "../../reconciler/cli";
-import { connect } from "../../reconciler/db";
+import { chooseBucketHash, probeQuery } from "../../reconciler/bucket-hash";
+import { batches, connect } from "../../reconciler/db";
 import { introspect } from "../../reconciler/introspect";
 import { planTable } from "../../reconciler/plan";
 import { boundaryQuery, buildSide } from "../../reconciler/queries";
@@ -197,6 +198,7 @@ describe("reconciler against real PostgreSQL and MariaDB", function () {
       await t.end();
       const r = await reconcile(maria.url, `${base}/mtgt`, "app.tkeys", "public.tkeys");
       expect(r.key_partitioning).to.equal("hash");
+      expect(r.bucket_hash).to.equal("md5");
       expect(keysOf(r)).to.deep.equal([`missing_in_source:KEY-7#7`, `missing_in_target:${keys[123]}`, `value_mismatch:${keys[4]}`, `value_mismatch:${keys[7]}`].sort());
     });
 
@@ -262,6 +264,98 @@ describe("reconciler against real PostgreSQL and MariaDB", function () {
     const r = await reconcile(`${base}/src`, `${base}/tgt`, "public.skew", "public.skew", { ...FAST, leafRows: 64 });
     expect(keysOf(r)).to.deep.equal(["value_mismatch:1234"]);
     expect(r.drill_rows_read).to.be.below(2 * 64);
+  });
+
+  describe("hash-bucket drill-down", () => {
+    const key = (i: number) => `h-${(i * 2654435761) % 100003}-${i}`;
+    before(async () => {
+      const [s, t] = await Promise.all([pgDb("src"), pgDb("tgt")]);
+      for (const c of [s, t]) {
+        await c.query("CREATE TABLE hkeys (k text PRIMARY KEY, v integer)");
+        await c.query("INSERT INTO hkeys SELECT 'h-' || ((i * 2654435761) % 100003) || '-' || i, i FROM generate_series(1, 5000) i");
+      }
+      // 60 differences spread over the key space: 20 changed, 20 deleted, 20 extra.
+      for (let j = 0; j < 60; j++) {
+        const i = 1 + j * 83;
+        if (j % 3 === 0) await t.query("UPDATE hkeys SET v = -v WHERE k = $1", [key(i)]);
+        else if (j % 3 === 1) await t.query("DELETE FROM hkeys WHERE k = $1", [key(i)]);
+        else await t.query("INSERT INTO hkeys VALUES ($1, 0)", [`extra-${j}`]);
+      }
+      await Promise.all([s.end(), t.end()]);
+    });
+
+    it("finds every difference in one bucket-ordered pass per side, reading only the mismatching buckets", async () => {
+      const r = await reconcile(`${base}/src`, `${base}/tgt`, "public.hkeys", "public.hkeys", { ...FAST, bucketRows: 16 });
+      expect(r.key_partitioning).to.equal("hash");
+      expect(r.bucket_hash).to.equal("native");
+      expect(r.discrepancy_totals).to.deep.equal({ missing_in_target: 20, missing_in_source: 20, value_mismatch: 20, total: 60 });
+      expect(r.buckets.mismatched).to.be.within(30, 60);
+      // Only the rows of mismatching buckets come back: far fewer than both tables.
+      expect(r.drill_rows_read).to.be.greaterThan(0).and.lessThan(r.buckets.mismatched * 2 * 3 * (5000 / r.buckets.total));
+      expect(r.discrepancies.filter((d) => d.mismatch_type === "value_mismatch").map((d) => d.primary_key.k).sort()).to.deep.equal(
+        Array.from({ length: 20 }, (_, n) => key(1 + n * 3 * 83)).sort(),
+      );
+    });
+
+    it("stops reading at the suspect budget and reports the table as critical", async () => {
+      const r = await reconcile(`${base}/src`, `${base}/tgt`, "public.hkeys", "public.hkeys", { ...FAST, bucketRows: 16, maxSuspectRows: 5 });
+      expect(r.status).to.equal("critical");
+      expect(r.recommended_action_code).to.equal("full_resnapshot");
+      expect(r.drill_rows_read).to.be.lessThan(5000);
+    });
+
+    it("uses each engine's own bucket hash only when both sides agree on it", async () => {
+      const [p1, p2, m1, m2] = await Promise.all([connect(`${base}/src`), connect(`${base}/tgt`), connect(maria.url), connect(maria.url)]);
+      try {
+        expect(await chooseBucketHash(p1, p2)).to.equal("native");
+        expect(await chooseBucketHash(m1, m2)).to.equal("native");
+        expect(await chooseBucketHash(m1, p2)).to.equal("md5");
+        // MariaDB's CRC32 and PostgreSQL's hashtextextended of the same canonical key string agree within an engine.
+        const probe = (db: typeof p1) => db.query({ sql: probeQuery(db)!, params: [] });
+        expect((await probe(m1))[0]).to.deep.equal((await probe(m2))[0]);
+      } finally {
+        await Promise.all([p1, p2, m1, m2].map((c) => c.close()));
+      }
+    });
+  });
+
+  describe("pull-style streaming", () => {
+    for (const engine of ["postgres", "mariadb"] as const) {
+      const big = engine === "postgres" ? "SELECT i FROM generate_series(1, 200000) i" : "SELECT seq FROM seq_1_to_200000";
+      const url = () => (engine === "postgres" ? `${base}/src` : maria.url);
+
+      it(`${engine}: hands over one batch at a time and ends the query when the reader stops`, async () => {
+        const db = await connect(url());
+        try {
+          const it = batches(db, { sql: big, params: [] }, 1000);
+          const first = await it.next();
+          expect((first.value as string[][]).map((r) => Number(r[0]))).to.deep.equal(Array.from({ length: 1000 }, (_, i) => i + 1));
+          expect((await it.next()).value).to.have.length(1000);
+          await it.return(undefined);
+          // The connection is usable again: the rest of the result was not left pending.
+          expect((await db.query({ sql: "SELECT 41 + 1", params: [] }))[0].map(String)).to.deep.equal(["42"]);
+        } finally {
+          await db.close();
+        }
+      });
+    }
+
+    it("raises a query error met after the first batches", async () => {
+      const db = await connect(`${base}/src`);
+      try {
+        let seen = 0;
+        let error: Error | null = null;
+        try {
+          for await (const rows of batches(db, { sql: "SELECT 1 / (5001 - i) FROM generate_series(1, 10000) i", params: [] }, 1000)) seen += rows.length;
+        } catch (e) {
+          error = e as Error;
+        }
+        expect(error?.message).to.match(/division by zero/);
+        expect(seen).to.be.lessThan(5001);
+      } finally {
+        await db.close();
+      }
+    });
   });
 
   it("reports a table with more differences than the budget as critical, without enumerating them", async () => {

@@ -30,6 +30,7 @@ function outcome(over: Partial<TableOutcome> = {}): TableOutcome {
     warnings: [],
     excludedColumns: [],
     keyMode: "range",
+    bucketHash: null,
     buckets: { total: 10, mismatched: 0 },
     suspects: 0,
     drillRowsRead: 0,
