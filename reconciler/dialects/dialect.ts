@@ -49,7 +49,7 @@ export interface Dialect {
   frame(fields: string[]): string;
   /** First 48 bits of MD5(UTF-8 bytes of s), as an unsigned integer. */
   hash48(s: string): string;
-  /** First 32 bits of MD5(UTF-8 bytes of s), modulo `buckets`. */
+  /** First 16 bits of MD5(UTF-8 bytes of s), modulo `buckets` (a power of two up to 2^13). */
   hashBucket(s: string, buckets: number): string;
   /**
    * A cheap engine-native hash of s modulo `buckets` (a power of two), or null when the engine has none. Only

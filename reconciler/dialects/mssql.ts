@@ -77,7 +77,7 @@ export const mssql: Dialect = {
   },
   frame: (fields) => fields.map((f) => `ISNULL(N'.' + ${f}, N'')`).join(" + NCHAR(31) + "),
   hash48: (s) => `CONVERT(BIGINT, SUBSTRING(HASHBYTES('MD5', ${utf8Bytes(s)}), 1, 6))`,
-  hashBucket: (s, buckets) => `(CONVERT(BIGINT, SUBSTRING(HASHBYTES('MD5', ${utf8Bytes(s)}), 1, 4)) % ${buckets})`,
+  hashBucket: (s, buckets) => `(CONVERT(INT, SUBSTRING(HASHBYTES('MD5', ${utf8Bytes(s)}), 1, 2)) % ${buckets})`,
   // CHECKSUM and BINARY_CHECKSUM are collation- and type-dependent; MD5 stays the bucket hash.
   nativeBucket: null,
   rangeBucket: (col, lo, width) => `((CONVERT(BIGINT, ${col}) - (${lo})) / ${width})`,

