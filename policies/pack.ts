@@ -17,7 +17,7 @@ import { capturedTableCoverage } from "./rules/coverage";
 import { cronJobConcurrencyForbid, cronJobResourceLimits, cronJobRunAsNonRoot, workloadCredentialsFromSecrets } from "./rules/cronjob";
 import { policyConfigMatchesStack } from "./rules/environment";
 import { postgresqlGrantTargetSchema, postgresqlRoleLeastPrivilege } from "./rules/postgresql";
-import { sinkDeadLetterQueue, sinkDeadLetterTopicExists, sinkDeleteRequiresRecordKey, sinkTopicsExcludeInternal, sinkUpsertPrimaryKey } from "./rules/sinks";
+import { sinkDatabaseEncryption, sinkDeadLetterQueue, sinkDeadLetterTopicExists, sinkDeleteRequiresRecordKey, sinkTopicsExcludeInternal, sinkUpsertPrimaryKey } from "./rules/sinks";
 import { sourceDatabaseEncryption, sourceHeartbeat, sourceIdentityUnique, sourceNoSkippedEvents, sourceTombstonesForCompactedTopics } from "./rules/sources";
 import { sqlServerLeastPrivilege } from "./rules/sqlserver";
 import { connectInternalTopicsCompacted, kafkaTopicMinInsyncReplicas, kafkaTopicProtected, kafkaTopicReplicationFactor, schemaHistoryTopic } from "./rules/topics";
@@ -54,6 +54,7 @@ export const POLICIES: readonly CdcPolicy[] = [
     tagged(sinkUpsertPrimaryKey, "data-loss"),
     tagged(sinkDeleteRequiresRecordKey, "data-loss"),
     tagged(sinkTopicsExcludeInternal, "data-loss"),
+    tagged(sinkDatabaseEncryption, "leak"),
     // Sources
     tagged(sourceDatabaseEncryption, "leak"),
     tagged(sourceNoSkippedEvents, "data-loss"),

@@ -1,8 +1,10 @@
 /**
  * JDBC sinks: failed records go to a dead letter queue with their error context, upserts and deletes
- * have the primary key they need, and sinks read only data topics.
+ * have the primary key they need, sinks read only data topics, and where required they reach the target
+ * over verified TLS.
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { boolean, settings } from "../lib/config";
 import { ConnectorView, connectorView, primaryKeySettings, sinkConsumes, sourceAuxiliaryTopics, splitList, viewOf } from "../lib/connectors";
 import { forTypes } from "../lib/match";
 import { asRecord, isKafkaConnect, isKafkaConnector, KAFKA_CONNECTOR_TYPES, topicsByName } from "../lib/resources";
@@ -12,6 +14,40 @@ function sinkOnly(props: Record<string, any>, name: string, notApplicable: (reas
     if (view.role !== "sink") notApplicable("applies to sink connectors");
     return view;
 }
+
+const encryptionSettings = settings<{ requireEncryption: boolean }>({
+    requireEncryption: boolean(true, "Whether sink database connections must be encrypted and verified (the environment profile's requireDatabaseEncryption)."),
+});
+
+const VERIFYING_PG_SSL_MODES = ["verify-ca", "verify-full"];
+
+/** The `sslmode` of a `jdbc:postgresql://` URL, lower-cased; undefined when absent (the driver then uses prefer). */
+export function jdbcSslMode(url: string): string | undefined {
+    const query = url.split("?")[1] ?? "";
+    const param = query.split("&").find((p) => p.split("=")[0].trim().toLowerCase() === "sslmode");
+    return param?.split("=")[1]?.trim().toLowerCase();
+}
+
+export const sinkDatabaseEncryption: ResourceValidationPolicy = {
+    name: "sink-database-encryption",
+    description: "Where the environment requires it (prod), PostgreSQL sinks connect to the target with sslmode=verify-full or verify-ca.",
+    enforcementLevel: "mandatory",
+    configSchema: encryptionSettings.schema,
+    validateResource: forTypes(KAFKA_CONNECTOR_TYPES, (props, args, report) => {
+        const { requireEncryption } = encryptionSettings.read(args);
+        if (!requireEncryption) args.notApplicable("this environment does not require encrypted sink connections");
+        const view = sinkOnly(props, args.name, (reason) => args.notApplicable(reason));
+        const url = view.config["connection.url"]?.trim();
+        if (!url?.toLowerCase().startsWith("jdbc:postgresql:")) args.notApplicable("applies to PostgreSQL JDBC sinks");
+        const mode = jdbcSslMode(url!);
+        if (!mode || !VERIFYING_PG_SSL_MODES.includes(mode)) {
+            report(
+                `${view.label} connects to the target with sslmode=${mode ?? "unset (the driver's prefer)"}, which does not both encrypt and verify the server; every replicated row and the writer's password cross this connection. ` +
+                    `Fix: set the sink's sslMode to verify-full (or verify-ca) in the stack config and mount the target's CA (connect.databaseCaSecret).`,
+            );
+        }
+    }),
+};
 
 const tolerance = (view: ConnectorView): string => (view.config["errors.tolerance"] ?? "none").trim().toLowerCase();
 const DLQ_TOPIC = "errors.deadletterqueue.topic.name";

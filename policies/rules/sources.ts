@@ -22,7 +22,8 @@ const encryptionSettings = settings<{ requireEncryption: boolean }>({
 const VERIFYING_SSL_MODES: Record<string, { key: string; allowed: string[] }> = {
     postgres: { key: "database.sslmode", allowed: ["verify-ca", "verify-full"] },
     mysql: { key: "database.ssl.mode", allowed: ["verify_ca", "verify_identity"] },
-    mariadb: { key: "database.ssl.mode", allowed: ["verify_ca", "verify_identity"] },
+    // Debezium's MariaDB connector spells its modes like PostgreSQL's (disable, trust, verify-ca, verify-full).
+    mariadb: { key: "database.ssl.mode", allowed: ["verify-ca", "verify-full"] },
 };
 
 export const sourceDatabaseEncryption: ResourceValidationPolicy = {

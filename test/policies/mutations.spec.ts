@@ -239,6 +239,16 @@ const CASES: Case[] = [
         },
         expect: [{ policy: "sink-topics-exclude-internal", includes: [`${SINK} consumes "${HISTORY}"`, "matches it with topics.regex"] }],
     },
+    {
+        title: "a prod sink that does not verify the target's certificate",
+        mutate: (rs) => (config(rs, "sink")["connection.url"] = String(config(rs, "sink")["connection.url"]).replace(/sslmode=[a-z-]+/, "sslmode=require")),
+        expect: [{ policy: "sink-database-encryption", includes: [`${SINK} connects to the target with sslmode=require`, "Fix: set the sink's sslMode to verify-full"] }],
+    },
+    {
+        title: "a prod sink whose URL has no sslmode",
+        mutate: (rs) => (config(rs, "sink")["connection.url"] = String(config(rs, "sink")["connection.url"]).split("?")[0]),
+        expect: [{ policy: "sink-database-encryption", includes: ["sslmode=unset (the driver's prefer)"] }],
+    },
     // Sources
     {
         title: "an unencrypted prod SQL Server connection",

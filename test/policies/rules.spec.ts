@@ -8,6 +8,7 @@ import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { connectorView, embeddedLiteralSecrets, isConfigProviderReference, isCredentialKey, sinkConsumes, sourceCovers } from "../../policies/lib/connectors";
 import { grantedCapabilities, literalSegments, parseVaultPolicy, reachesPrefix } from "../../policies/lib/vault-hcl";
 import { POLICIES } from "../../policies/pack";
+import { jdbcSslMode } from "../../policies/rules/sinks";
 import { runProgram } from "../helpers/program";
 import { analyze } from "./helpers/analyzer";
 import { expectExactly } from "./helpers/expect";
@@ -86,6 +87,35 @@ describe("credential-looking config keys", () => {
         };
         const credentials = POLICIES.filter((p) => p.name === "connector-credentials-by-reference");
         expect((await analyze(credentials, [connector])).diagnostics).to.deep.equal([]);
+    });
+});
+
+describe("database TLS", () => {
+    const mariaDbSource = (sslMode: string) => ({
+        type: "kubernetes:kafka.strimzi.io/v1:KafkaConnector",
+        name: "shop",
+        urn: "urn:pulumi:test::p::kubernetes:kafka.strimzi.io/v1:KafkaConnector::shop",
+        props: {
+            metadata: { name: "shop-mariadb-source", namespace: "ns", labels: {} },
+            spec: { class: "io.debezium.connector.mariadb.MariaDbConnector", config: { "database.ssl.mode": sslMode, "database.include.list": "shop" } },
+        },
+        opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+        dependencies: [],
+        propertyDependencies: {},
+    });
+    const encryption = POLICIES.filter((p) => p.name === "source-database-encryption");
+
+    it("accepts MariaDB's own verifying modes and refuses MySQL's spelling, which the MariaDB connector does not know", async () => {
+        for (const mode of ["verify-full", "verify-ca"]) expect((await analyze(encryption, [mariaDbSource(mode)])).diagnostics, mode).to.deep.equal([]);
+        const wrong = await analyze(encryption, [mariaDbSource("verify_identity")]);
+        expect(wrong.diagnostics.map((d) => d.message)).to.have.length(1);
+        expect(wrong.diagnostics[0].message).to.include("database.ssl.mode=verify_identity").and.include("Fix: set database.ssl.mode to verify-ca or verify-full");
+    });
+
+    it("reads the sink's sslmode from its JDBC URL", () => {
+        expect(jdbcSslMode("jdbc:postgresql://db:5432/w?sslmode=verify-full&sslrootcert=/ca.crt")).to.equal("verify-full");
+        expect(jdbcSslMode("jdbc:postgresql://db:5432/w?sslrootcert=/ca.crt&SSLMODE=Require")).to.equal("require");
+        expect(jdbcSslMode("jdbc:postgresql://db:5432/w")).to.equal(undefined);
     });
 });
 
