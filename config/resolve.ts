@@ -3,6 +3,7 @@
  * rules. Every problem found is reported together in one ConfigError.
  */
 import { z } from "zod";
+import { isMySqlFamily, MySqlFamilyKind } from "../connectors/options";
 import { ConfigError, ConfigIssue, closest } from "./errors";
 import { profileFor } from "./profiles";
 import { checkRules } from "./rules";
@@ -24,7 +25,7 @@ export interface ParseResult {
     warnings: string[];
 }
 
-const DEFAULT_PORTS = { sqlserver: 1433, postgres: 5432, mysql: 3306 } as const;
+const DEFAULT_PORTS = { sqlserver: 1433, postgres: 5432, mysql: 3306, mariadb: 3306 } as const;
 
 export function parseStackSpec(raw: unknown): ParseResult {
     const parsed = stackConfigSchema.safeParse(raw, { reportInput: true });
@@ -110,7 +111,7 @@ function resolveSource(
         port: s.port ?? DEFAULT_PORTS[s.kind],
         snapshotMode: s.snapshotMode,
         decimalHandlingMode: s.decimalHandlingMode,
-        timePrecisionMode: s.timePrecisionMode ?? (s.kind === "mysql" ? "adaptive_time_microseconds" : "adaptive"),
+        timePrecisionMode: s.timePrecisionMode ?? (isMySqlFamily(s.kind) ? "adaptive_time_microseconds" : "adaptive"),
         tombstonesOnDelete: s.tombstonesOnDelete,
         maxBatchSize: s.maxBatchSize,
         maxQueueSize: s.maxQueueSize,
@@ -151,9 +152,10 @@ function resolveSource(
                 sslMode: s.sslMode ?? (encryptByDefault ? "verify-full" : "prefer"),
             };
         case "mysql":
+        case "mariadb":
             return {
                 ...common,
-                kind: "mysql",
+                kind: s.kind,
                 // MySQL has no schemas: the first part of `database.table` is the database.
                 tables: s.tables
                     .map((t, i) => resolveTable(t, [...path, "tables", i], s.database, `${s.database}.products`, issues))
@@ -161,9 +163,15 @@ function resolveSource(
                 database: s.database,
                 tasksMax: s.tasksMax ?? 1,
                 serverId: s.serverId ?? defaultServerId(connectorName),
-                sslMode: s.sslMode ?? (encryptByDefault ? "verify_identity" : "preferred"),
+                sslMode: s.sslMode ?? defaultMySqlFamilySslMode(s.kind, encryptByDefault),
             };
     }
+}
+
+/** Verified in prod; in dev MySQL's `preferred`, and for MariaDB (no fallback mode) `disable`. */
+function defaultMySqlFamilySslMode(kind: MySqlFamilyKind, encrypt: boolean): string {
+    if (encrypt) return kind === "mysql" ? "verify_identity" : "verify-full";
+    return kind === "mysql" ? "preferred" : "disable";
 }
 
 function resolveTable(

@@ -4,7 +4,7 @@
  */
 import type { ConfigIssue } from "./errors";
 import type { PipelineSpec, StackSpec } from "./spec";
-import { RENAMED_SNAPSHOT_MODES, SNAPSHOT_MODES } from "../connectors/options";
+import { isMySqlFamily, RENAMED_SNAPSHOT_MODES, SNAPSHOT_MODES, VERIFYING_SSL_MODES } from "../connectors/options";
 import { dataTopicName } from "../plan/naming";
 
 type Path = (string | number)[];
@@ -47,7 +47,7 @@ function checkUniqueness(spec: StackSpec, issues: ConfigIssue[]): void {
         if (p.source.kind === "postgres") {
             claim("replication slot", p.source.slotName, [...base, "source", "slotName"], "two connectors on one slot steal each other's changes (set slotName)");
         }
-        if (p.source.kind === "mysql") {
+        if (p.source.kind === "mysql" || p.source.kind === "mariadb") {
             claim("MySQL server id", String(p.source.serverId), [...base, "source", "serverId"], "replication clients need distinct ids (set serverId)");
         }
     });
@@ -66,10 +66,10 @@ function checkSource(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues
                 `; use one of ${allowed.join(", ")}`,
         });
     }
-    if (source.kind === "mysql" && source.timePrecisionMode === "adaptive") {
+    if (isMySqlFamily(source.kind) && source.timePrecisionMode === "adaptive") {
         issues.push({
             path: [...path, "timePrecisionMode"],
-            message: 'Debezium 3.6\'s MySQL connector refuses "adaptive" ("no longer supported"); use adaptive_time_microseconds',
+            message: `Debezium 3.6's ${source.kind === "mysql" ? "MySQL" : "MariaDB"} connector refuses "adaptive" ("no longer supported"); use adaptive_time_microseconds`,
         });
     }
     if (source.maxQueueSize <= source.maxBatchSize) {
@@ -113,7 +113,7 @@ function checkSource(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues
             });
         }
     }
-    if (source.kind === "mysql") {
+    if (source.kind === "mysql" || source.kind === "mariadb") {
         source.tables.forEach((table, i) => {
             if (table.database !== source.database) {
                 issues.push({
@@ -123,8 +123,8 @@ function checkSource(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues
             }
         });
     }
-    if (spec.profile.requireDatabaseEncryption && (source.kind === "postgres" || source.kind === "mysql")) {
-        const verified = source.kind === "postgres" ? ["verify-ca", "verify-full"] : ["verify_ca", "verify_identity"];
+    if (spec.profile.requireDatabaseEncryption && source.kind !== "sqlserver") {
+        const verified = VERIFYING_SSL_MODES[source.kind];
         if (!verified.includes(source.sslMode)) {
             issues.push({ path: [...path, "sslMode"], message: `prod requires a verified TLS connection; use ${verified.join(" or ")}` });
         }

@@ -104,8 +104,17 @@ const mysqlSource = z.strictObject({
     sslMode: z.enum(["disabled", "preferred", "required", "verify_ca", "verify_identity"]).optional(),
 });
 
-const sourceSchema = z.discriminatedUnion("kind", [sqlServerSource, postgresSource, mysqlSource], {
-    error: 'source.kind must be one of "sqlserver", "postgres", "mysql"',
+const mariaDbSource = z.strictObject({
+    kind: z.literal("mariadb"),
+    ...sourceCommon,
+    database: z.string().min(1),
+    /** Must be unique among every client of the MariaDB server's replication stream. */
+    serverId: z.number().int().min(1).max(4294967295).optional(),
+    sslMode: z.enum(["disable", "trust", "verify-ca", "verify-full"]).optional(),
+});
+
+const sourceSchema = z.discriminatedUnion("kind", [sqlServerSource, postgresSource, mysqlSource, mariaDbSource], {
+    error: 'source.kind must be one of "sqlserver", "postgres", "mysql", "mariadb"',
 });
 
 const sinkSchema = z.strictObject({

@@ -61,8 +61,9 @@ export interface PostgresSourceSpec extends SourceCommon {
     sslMode: string;
 }
 
+/** MySQL or MariaDB (`kind` picks Debezium's connector; the two spell their TLS modes differently). */
 export interface MySqlSourceSpec extends SourceCommon {
-    kind: "mysql";
+    kind: "mysql" | "mariadb";
     database: string;
     serverId: number;
     sslMode: string;

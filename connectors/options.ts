@@ -4,13 +4,26 @@
  * catalogs). Kept in code because the program runs where ../shared does not exist.
  */
 
-export const SOURCE_KINDS = ["sqlserver", "postgres", "mysql"] as const;
+export const SOURCE_KINDS = ["sqlserver", "postgres", "mysql", "mariadb"] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
+
+/** MySQL and MariaDB: the same binlog capture, database.table naming and server ids; separate Debezium connectors. */
+export type MySqlFamilyKind = "mysql" | "mariadb";
+export const isMySqlFamily = (kind: SourceKind): kind is MySqlFamilyKind => kind === "mysql" || kind === "mariadb";
+
+/** `database.ssl.mode` values that both encrypt and verify the server, per connector. */
+export const VERIFYING_SSL_MODES: Readonly<Record<Exclude<SourceKind, "sqlserver">, readonly string[]>> = {
+    postgres: ["verify-ca", "verify-full"],
+    mysql: ["verify_ca", "verify_identity"],
+    // Debezium's MariaDB connector spells its modes like PostgreSQL and has no fallback mode like "preferred".
+    mariadb: ["verify-ca", "verify-full"],
+};
 
 export const SNAPSHOT_MODES: Readonly<Record<SourceKind, readonly string[]>> = {
     sqlserver: ["initial", "initial_only", "no_data", "recovery", "when_needed", "configuration_based", "custom", "always", "when_needed_no_data"],
     postgres: ["initial", "initial_only", "no_data", "when_needed", "configuration_based", "custom", "always"],
     mysql: ["initial", "initial_only", "no_data", "recovery", "when_needed", "configuration_based", "custom", "always"],
+    mariadb: ["initial", "initial_only", "no_data", "recovery", "when_needed", "configuration_based", "custom", "always"],
 };
 
 /** Values the seeds or older Debezium releases used, with what to write instead. */

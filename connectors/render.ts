@@ -24,6 +24,7 @@ export const SOURCE_PLUGINS = {
     sqlserver: "debezium-sqlserver",
     postgres: "debezium-postgres",
     mysql: "debezium-mysql",
+    mariadb: "debezium-mariadb",
 } as const satisfies Record<string, PluginId>;
 
 export const SINK_PLUGINS = {

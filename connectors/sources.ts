@@ -43,6 +43,7 @@ export function sourceConnectorConfig(pipeline: PipelineSpec, ctx: ConnectorCont
         case "postgres":
             return { ...common, ...postgres(source), ...(ctx.databaseCaFile ? { "database.sslrootcert": ctx.databaseCaFile } : {}) };
         case "mysql":
+        case "mariadb":
             return { ...common, ...schemaHistory(source, ctx), ...mysql(source) };
     }
 }

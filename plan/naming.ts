@@ -3,7 +3,7 @@
  * place. Names are identity here: a connector's name keys its Debezium offsets and a topic's name is
  * the data, so a change to any function below re-snapshots or orphans data and must be deliberate.
  */
-import type { SourceKind } from "../connectors/options";
+import { isMySqlFamily, SourceKind } from "../connectors/options";
 import type { PipelineSpec, ReconcilerSpec, SourceSpec, StackSpec, TableSpec } from "../config/spec";
 
 export const defaultSourceConnectorName = (pipeline: string, kind: SourceKind): string => `${pipeline}-${kind}-source`;
@@ -34,6 +34,7 @@ export function dataTopicName(source: SourceSpec, table: TableSpec): string {
         case "postgres":
             return `${source.topicPrefix}.${table.schema}.${table.table}`;
         case "mysql":
+        case "mariadb":
             return `${source.topicPrefix}.${table.database}.${table.table}`;
     }
 }
@@ -45,7 +46,7 @@ export const dlqTopicName = (sinkConnectorName: string): string => `dlq-${sinkCo
 
 /** `schema.table` as Debezium's include lists spell it (`database.table` for MySQL). */
 export function tableIncludeEntry(source: SourceSpec, table: TableSpec): string {
-    return source.kind === "mysql" ? `${table.database}.${table.table}` : `${table.schema}.${table.table}`;
+    return isMySqlFamily(source.kind) ? `${table.database}.${table.table}` : `${table.schema}.${table.table}`;
 }
 
 /** Kubernetes Secrets the connectors read through Strimzi's config provider (synced from Vault). */

@@ -123,6 +123,7 @@ export function sourceUrlTemplates(pipeline: PipelineSpec): Record<string, strin
                 url = `postgres://${userinfo}/${db}${VERIFYING_PG_SSL_MODES.includes(source.sslMode) ? `?sslmode=${source.sslMode}` : ""}`;
                 break;
             case "mysql":
+            case "mariadb":
                 url = `mysql://${userinfo}/${db}`;
                 break;
         }

@@ -13,7 +13,7 @@ export async function createPlannedTopics(spec: StackSpec, classpath: string, bo
     return created;
 }
 
-/** Applies connectors as rendered by `sandboxConnectors` (the stack's plan for local endpoints). */
+/** Applies connectors as the stack renders them (`renderConnectors`) for local endpoints. */
 export async function applyConnectors(
     connectors: readonly RenderedConnector[],
     client: ConnectClient,

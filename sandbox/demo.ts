@@ -20,7 +20,7 @@ import { installHint, missingPackages } from "./prerequisites";
 import { Sandbox, startSandbox } from "./sandbox";
 import { stopAll } from "./shutdown";
 import { SourceWriters } from "./source-writers";
-import { sandboxConnectors } from "./stack";
+import { renderConnectors } from "../connectors/render";
 import { streamChanges } from "./stream";
 import { tablePairs } from "./table-pairs";
 import { dataTopicName } from "../plan/naming";
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
         );
         say(`loaded ${dataset.customers.length} customers, ${dataset.orders.length} orders, ${dataset.products.length} products, ${dataset.inventory_transactions.length} inventory transactions`);
 
-        await applyConnectors(sandboxConnectors(sb.spec, sb.ctx), sb.client, say);
+        await applyConnectors(renderConnectors(sb.spec, sb.ctx), sb.client, say);
         const endpoints = { postgresSourceUrl: sb.postgresSource.url, mariaDbSourceUrl: sb.mariaDbSource.url, targetUrl: sb.target.url };
         const pairs = tablePairs(sb.spec);
         const snapshot = await waitForSync(endpoints, pairs, 180_000);

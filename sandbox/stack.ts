@@ -8,10 +8,8 @@ import * as path from "path";
 import { parseStackSpec } from "../config/resolve";
 import type { PipelineSpec, StackSpec } from "../config/spec";
 import type { ConnectorContext } from "../connectors/context";
-import { RenderedConnector, renderConnectors } from "../connectors/render";
 import { CREDENTIAL_KEYS, sinkCredentialsSecretName, sourceCredentialsSecretName } from "../plan/naming";
 import type { RunningDatabase } from "./databases";
-import { onMariaDb } from "./mariadb-source";
 
 export interface LocalEndpoints {
     bootstrapServers: string;
@@ -63,7 +61,7 @@ export function sandboxStackConfig(e: LocalEndpoints): Record<string, unknown> {
             {
                 name: PIPELINES.mysql,
                 source: {
-                    kind: "mysql",
+                    kind: "mariadb",
                     host: e.mariaDbSource.host,
                     port: e.mariaDbSource.port,
                     database: e.mariaDbSource.database,
@@ -81,11 +79,6 @@ export function sandboxStackConfig(e: LocalEndpoints): Record<string, unknown> {
 
 export function sandboxStackSpec(e: LocalEndpoints): StackSpec {
     return parseStackSpec(sandboxStackConfig(e)).spec;
-}
-
-/** The stack's rendered connectors, with the MySQL source pointed at the MariaDB connector. */
-export function sandboxConnectors(spec: StackSpec, ctx: ConnectorContext): RenderedConnector[] {
-    return renderConnectors(spec, ctx).map(onMariaDb);
 }
 
 /**

@@ -1,5 +1,6 @@
 /** Which target table each captured source table lands in, as the stack's sink config names it. */
 import type { StackSpec } from "../config/spec";
+import { isMySqlFamily } from "../connectors/options";
 
 export interface TablePair {
     pipeline: string;
@@ -17,7 +18,7 @@ export function tablePairs(spec: StackSpec): TablePair[] {
         p.source.tables.map((t) => ({
             pipeline: p.name,
             engine: p.source.kind === "postgres" ? ("postgres" as const) : ("mariadb" as const),
-            source: `${p.source.kind === "mysql" ? t.database : t.schema}.${t.table}`,
+            source: `${isMySqlFamily(p.source.kind) ? t.database : t.schema}.${t.table}`,
             target: `${p.sink.schema}.${p.sink.tableNameFormat.replace("${source.table}", t.table)}`,
             table: t.table,
             primaryKey: t.primaryKey,

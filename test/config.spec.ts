@@ -2,6 +2,9 @@ import { expect } from "chai";
 import { ConfigError } from "../config/errors";
 import { parseStackSpec } from "../config/resolve";
 import { rawProjectConfig } from "./helpers/stack-files";
+import { clusterConnectorContext } from "../plan/connect-cluster";
+import { renderConnectors } from "../connectors/render";
+import { dataTopicName } from "../plan/naming";
 
 type Raw = Record<string, any>;
 
@@ -251,6 +254,40 @@ describe("stack config", () => {
         expect(problemsOf(raw)).to.deep.equal([
             'pipelines[0].source.timePrecisionMode: Debezium 3.6\'s MySQL connector refuses "adaptive" ("no longer supported"); use adaptive_time_microseconds',
         ]);
+    });
+
+    describe("MariaDB sources", () => {
+        const mariadb = (raw: Raw, source: Record<string, unknown> = {}) => {
+            raw.pipelines[0] = {
+                name: "shop",
+                source: { kind: "mariadb", host: "maria", database: "shop", tables: [{ name: "shop.products", primaryKey: ["product_id"] }], ...source },
+                sink: { host: "pg", database: "w" },
+            };
+            return raw;
+        };
+
+        it("renders Debezium's MariaDB connector with MySQL-family naming and MariaDB's TLS mode names", () => {
+            const spec = parseStackSpec(mariadb(dev())).spec;
+            const source = spec.pipelines[0].source;
+            expect(source).to.deep.include({ kind: "mariadb", port: 3306, sslMode: "disable", timePrecisionMode: "adaptive_time_microseconds" });
+            const [connector] = renderConnectors(spec, clusterConnectorContext(spec));
+            expect(connector.plugin).to.equal("debezium-mariadb");
+            expect(connector.connectorClass).to.equal("io.debezium.connector.mariadb.MariaDbConnector");
+            expect(connector.config).to.deep.include({ "database.include.list": "shop", "table.include.list": "shop.products", "database.ssl.mode": "disable" });
+            expect(dataTopicName(source, source.tables[0])).to.equal("shop.shop.products");
+            expect(parseStackSpec(mariadb(prod(), { sslMode: "verify-ca" })).spec.pipelines[0].source).to.deep.include({ sslMode: "verify-ca" });
+            expect(parseStackSpec(mariadb(prod())).spec.pipelines[0].source).to.deep.include({ sslMode: "verify-full" });
+        });
+
+        it("refuses MySQL's TLS mode spelling and, in prod, modes that do not verify the server", () => {
+            expect(problemsOf(mariadb(dev(), { sslMode: "verify_identity" }))[0]).to.match(/^pipelines\[0\]\.source\.sslMode: .*"verify-full"/);
+            expect(problemsOf(mariadb(prod(), { sslMode: "trust" }))).to.deep.equal([
+                "pipelines[0].source.sslMode: prod requires a verified TLS connection; use verify-ca or verify-full",
+            ]);
+            expect(problemsOf(mariadb(dev(), { timePrecisionMode: "adaptive" }))).to.deep.equal([
+                'pipelines[0].source.timePrecisionMode: Debezium 3.6\'s MariaDB connector refuses "adaptive" ("no longer supported"); use adaptive_time_microseconds',
+            ]);
+        });
     });
 
     it("validates MySQL tables against the source database", () => {

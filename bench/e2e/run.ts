@@ -20,7 +20,7 @@ import { ChangeStream, initialDataset } from "../../sandbox/mock-data/change-str
 import { REPO_ROOT } from "../../sandbox/paths";
 import { startSandbox } from "../../sandbox/sandbox";
 import { SourceWriters } from "../../sandbox/source-writers";
-import { sandboxConnectors } from "../../sandbox/stack";
+import { renderConnectors } from "../../connectors/render";
 import { streamChanges } from "../../sandbox/stream";
 import { tablePairs } from "../../sandbox/table-pairs";
 import { connectorsFor, Variant, workerConfigFor } from "./variants";
@@ -50,7 +50,7 @@ async function runVariant(variant: Variant, changes: number, rate: number): Prom
     try {
         const dataset = initialDataset(SEED, SIZE, new Date());
         await writers.load(dataset);
-        await applyConnectors(connectorsFor(variant, sandboxConnectors(sb.spec, sb.ctx)), sb.client, log);
+        await applyConnectors(connectorsFor(variant, renderConnectors(sb.spec, sb.ctx)), sb.client, log);
         const endpoints = { postgresSourceUrl: sb.postgresSource.url, mariaDbSourceUrl: sb.mariaDbSource.url, targetUrl: sb.target.url };
         const pairs = tablePairs(sb.spec).filter((p) => p.table !== "cdc_schema_evolution_test");
         const snapshot = await waitForSync(endpoints, pairs, 300_000, 2000);

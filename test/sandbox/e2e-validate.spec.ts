@@ -5,7 +5,8 @@ import type { StackSpec } from "../../config/spec";
 import { restConfig } from "../../connectors/render";
 import { validationErrors } from "../../sandbox/connect-client";
 import type { ConnectorContext } from "../../connectors/context";
-import { sandboxConnectorContext, sandboxConnectors, writePipelineSecrets } from "../../sandbox/stack";
+import { renderConnectors } from "../../connectors/render";
+import { sandboxConnectorContext, writePipelineSecrets } from "../../sandbox/stack";
 import { rawProjectConfig, SHIPPED_STACKS } from "../helpers/stack-files";
 import { E2E, e2e, START_TIMEOUT_MS } from "./fixture";
 
@@ -38,7 +39,7 @@ describe("sandbox e2e: every rendered connector config passes Kafka Connect vali
 
     for (const stack of stacks) {
         it(`${stack.name}: no validation error except an unreachable SQL Server`, async () => {
-            const connectors = sandboxConnectors(stack.spec(), stack.ctx());
+            const connectors = renderConnectors(stack.spec(), stack.ctx());
             expect(connectors).to.not.be.empty;
             const loaded = new Set((await env.sb.client.plugins()).map((p) => p.class));
             let sqlServerSources = 0;

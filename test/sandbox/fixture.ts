@@ -8,7 +8,7 @@ import { Endpoints, waitForSync, describeDiff } from "../../sandbox/compare";
 import { ChangeStream, DatasetSize, initialDataset } from "../../sandbox/mock-data/change-stream";
 import { Sandbox, startSandbox } from "../../sandbox/sandbox";
 import { SourceWriters } from "../../sandbox/source-writers";
-import { sandboxConnectors } from "../../sandbox/stack";
+import { renderConnectors } from "../../connectors/render";
 import { TablePair, tablePairs } from "../../sandbox/table-pairs";
 
 export const SEED = 2025;
@@ -32,7 +32,7 @@ async function start(): Promise<E2E> {
     const writers = await SourceWriters.connect(sb.postgresSource.url, sb.mariaDbSource.url);
     const dataset = initialDataset(SEED, SIZE, new Date());
     await writers.load(dataset);
-    await applyConnectors(sandboxConnectors(sb.spec, sb.ctx), sb.client, log);
+    await applyConnectors(renderConnectors(sb.spec, sb.ctx), sb.client, log);
     const endpoints = { postgresSourceUrl: sb.postgresSource.url, mariaDbSourceUrl: sb.mariaDbSource.url, targetUrl: sb.target.url };
     const pairs = tablePairs(sb.spec).filter((p) => p.table !== "cdc_schema_evolution_test");
     const snapshot = await waitForSync(endpoints, pairs, 120_000);
