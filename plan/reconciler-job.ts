@@ -61,6 +61,20 @@ export function sourceDatabasesOf(pipeline: PipelineSpec): string[] {
 export const sourceUrlKey = (database: string): string => `url-${dnsPart(database) || "db"}`;
 export const TARGET_URL_KEY = "url";
 
+const MEMORY_UNITS_MIB: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, K: 1000 / 1048576, M: 1e6 / 1048576, G: 1e9 / 1048576 };
+
+/**
+ * V8 defers garbage collection until its heap is large, so an uncapped reconciler's RSS tracks garbage rather than
+ * what it holds (reconciler/README.md "Memory"). Half the container's memory limit caps the heap and leaves the
+ * rest to the drivers' buffers; a limit in another notation is left to Node's own sizing.
+ */
+export function nodeHeapEnv(memoryLimit: string): { env?: { name: string; value: string }[] } {
+    const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)$/.exec(memoryLimit.trim());
+    if (!m) return {};
+    const heapMib = Math.floor((Number(m[1]) * MEMORY_UNITS_MIB[m[2]]) / 2);
+    return heapMib >= 64 ? { env: [{ name: "NODE_OPTIONS", value: `--max-old-space-size=${heapMib}` }] } : {};
+}
+
 export function planReconcileRuns(spec: StackSpec): ReconcileRunPlan[] {
     const reconciler = spec.reconciler;
     if (!reconciler) return [];
@@ -205,6 +219,7 @@ export function reconcilerCronJobBody(spec: StackSpec, reconciler: ReconcilerSpe
                                     image: reconciler.image,
                                     imagePullPolicy: "IfNotPresent",
                                     args: ["--config", `${CONFIG_DIR}/${CONFIG_FILE}`],
+                                    ...nodeHeapEnv(reconciler.resources.limits.memory),
                                     resources: reconciler.resources,
                                     securityContext: {
                                         allowPrivilegeEscalation: false,

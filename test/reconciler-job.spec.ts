@@ -11,6 +11,7 @@ import { parseDatabaseUrl } from "../reconciler/db";
 import { parseArgs, parseReconcilerConfig, resolveEndpoint } from "../reconciler/config";
 import {
     CRONJOB_NAME_MAX,
+    nodeHeapEnv,
     planReconcileRuns,
     reconcilerConfigMapBody,
     reconcilerCronJobBody,
@@ -41,6 +42,17 @@ function renderTemplate(text: string, secrets: Record<string, string>): string {
 }
 
 describe("reconciliation job plan", () => {
+    it("caps the Node heap at half the container's memory limit, in any Kubernetes unit", () => {
+        const heapOf = (limit: string) => nodeHeapEnv(limit).env?.[0].value;
+        expect(heapOf("512Mi")).to.equal("--max-old-space-size=256");
+        expect(heapOf("1Gi")).to.equal("--max-old-space-size=512");
+        expect(heapOf("0.5Gi")).to.equal("--max-old-space-size=256");
+        expect(heapOf("1G")).to.equal("--max-old-space-size=476");
+        // Too small to cap usefully, or a notation we do not parse: Node sizes its heap itself.
+        expect(heapOf("100Mi")).to.equal(undefined);
+        expect(heapOf("536870912")).to.equal(undefined);
+    });
+
     for (const stack of SHIPPED_STACKS) {
         const spec = specOf(raw(stack));
         const reconciler = spec.reconciler!;
@@ -88,6 +100,9 @@ describe("reconciliation job plan", () => {
             const [container] = job.spec.jobTemplate.spec.template.spec.containers;
             expect(container.resources.requests).to.have.keys("cpu", "memory");
             expect(container.resources.limits).to.have.keys("cpu", "memory");
+            // The heap is capped at half the memory limit (512Mi by default), so RSS follows what the run holds.
+            const heap = stack === "prod" ? 512 : 256; // prod limits memory to 1Gi, dev keeps the 512Mi default
+            expect(container.env).to.deep.equal([{ name: "NODE_OPTIONS", value: `--max-old-space-size=${heap}` }]);
             if (stack === "prod") expect((job.spec as any).timeZone).to.equal("Etc/UTC");
         });
 
