@@ -4,7 +4,7 @@
  * rules. Plain objects; components/ turns them into resources.
  */
 import type { StackSpec } from "../config/spec";
-import { CONNECTOR_PLUGINS } from "../connectors/catalog";
+import { CONNECTOR_PLUGINS, ConnectorPlugin } from "../connectors/catalog";
 import { ConnectorContext, STRIMZI_SECRETS_PROVIDER, strimziSecretRef } from "../connectors/context";
 import { pluginsInUse } from "../connectors/render";
 import {
@@ -40,6 +40,18 @@ export interface KafkaConnectBody {
 export const MANAGED_BY_LABELS = { "app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "cdc-pipeline" };
 
 /** The connector context inside the cluster: Strimzi's Secret provider and the cluster's Kafka security. */
+/** Debezium's plugin archive, checksum-verified by Strimzi, where there is one; otherwise a Maven dependency build. */
+export function buildArtifacts(plugin: ConnectorPlugin): Record<string, string>[] {
+    if (plugin.archive) return [{ type: "tgz", url: plugin.archive.url, sha512sum: plugin.archive.sha512 }];
+    return plugin.artifacts.map((a) => ({
+        type: "maven",
+        group: a.groupId,
+        artifact: a.artifactId,
+        version: a.version,
+        ...(a.repository ? { repository: a.repository } : {}),
+    }));
+}
+
 export function clusterConnectorContext(spec: StackSpec): ConnectorContext {
     return {
         bootstrapServers: spec.kafka.bootstrapServers,
@@ -143,16 +155,7 @@ export function kafkaConnectBody(spec: StackSpec): KafkaConnectBody {
                     image: connect.outputImage,
                     ...(connect.pushSecret ? { pushSecret: connect.pushSecret } : {}),
                 },
-                plugins: pluginsInUse(spec).map((id) => ({
-                    name: id,
-                    artifacts: CONNECTOR_PLUGINS[id].artifacts.map((a) => ({
-                        type: "maven",
-                        group: a.groupId,
-                        artifact: a.artifactId,
-                        version: a.version,
-                        ...(a.repository ? { repository: a.repository } : {}),
-                    })),
-                })),
+                plugins: pluginsInUse(spec).map((id) => ({ name: id, artifacts: buildArtifacts(CONNECTOR_PLUGINS[id]) })),
             },
         },
     };

@@ -45,8 +45,6 @@ export interface ResolveRequest {
     /** Folder that receives the jars; replaced as a whole so it never holds a half-resolved set. */
     outputDir: string;
     pom: string;
-    /** Group ids left out of the copy (e.g. the Kafka jars that the Connect runtime provides). */
-    excludeGroupIds?: readonly string[];
     log?: (line: string) => void;
 }
 
@@ -60,13 +58,10 @@ const STAMP = ".resolved";
 
 /**
  * Runs `mvn dependency:copy-dependencies` (runtime scope: `provided` and `test` dependencies stay out)
- * unless the output folder was already resolved from the very same pom and exclusions.
+ * unless the output folder was already resolved from the very same pom.
  */
 export async function resolveDependencies(req: ResolveRequest): Promise<ResolveResult> {
-    const fingerprint = createHash("sha256")
-        .update(req.pom)
-        .update(JSON.stringify(req.excludeGroupIds ?? []))
-        .digest("hex");
+    const fingerprint = createHash("sha256").update(req.pom).digest("hex");
     const stampFile = path.join(req.outputDir, STAMP);
     if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, "utf8") === fingerprint) {
         return { outputDir: req.outputDir, jars: listJars(req.outputDir), cached: true };
@@ -87,7 +82,6 @@ export async function resolveDependencies(req: ResolveRequest): Promise<ResolveR
         "-DincludeScope=runtime",
         `-DoutputDirectory=${staging}`,
     ];
-    if (req.excludeGroupIds?.length) args.push(`-DexcludeGroupIds=${req.excludeGroupIds.join(",")}`);
     req.log?.(`mvn ${args.slice(4).join(" ")}  (pom: ${pomFile})`);
     await runMaven(args, req.workDir);
 

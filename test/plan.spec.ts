@@ -4,7 +4,7 @@ import type { StackSpec } from "../config/spec";
 import { CONNECTOR_PLUGINS } from "../connectors/catalog";
 import { ConnectorContext, CONFIG_PROVIDER_REFERENCE } from "../connectors/context";
 import { pluginsInUse, renderConnectors, restConfig } from "../connectors/render";
-import { clusterConnectorContext, kafkaConnectBody, workerConfig } from "../plan/connect-cluster";
+import { buildArtifacts, clusterConnectorContext, kafkaConnectBody, workerConfig } from "../plan/connect-cluster";
 import { kafkaConnectorBody } from "../plan/kafka-connector";
 import { jmxExporterConfig } from "../plan/metrics";
 import { planTopics } from "../plan/topics";
@@ -169,12 +169,20 @@ describe("connector plan", () => {
 });
 
 describe("Connect cluster plan", () => {
-    it("builds exactly the plugins in use from the catalog's Maven coordinates", () => {
+    it("builds exactly the plugins in use from Debezium's checksum-pinned plugin archives on Maven Central", () => {
         const body = kafkaConnectBody(spec("dev"));
         const build = body.spec.build as { plugins: Array<{ name: string; artifacts: Array<Record<string, string>> }> };
-        expect(build.plugins).to.deep.equal([
-            { name: "debezium-sqlserver", artifacts: [{ type: "maven", group: "io.debezium", artifact: "debezium-connector-sqlserver", version: CONNECTOR_PLUGINS["debezium-sqlserver"].artifacts[0].version }] },
-            { name: "debezium-jdbc-sink", artifacts: [{ type: "maven", group: "io.debezium", artifact: "debezium-connector-jdbc", version: CONNECTOR_PLUGINS["debezium-jdbc-sink"].artifacts[0].version }] },
+        const central = "https://repo1.maven.org/maven2/io/debezium";
+        expect(build.plugins.map((p) => [p.name, p.artifacts.map((a) => [a.type, a.url])])).to.deep.equal([
+            ["debezium-sqlserver", [["tgz", `${central}/debezium-connector-sqlserver/3.6.1.Final/debezium-connector-sqlserver-3.6.1.Final-plugin.tar.gz`]]],
+            ["debezium-jdbc-sink", [["tgz", `${central}/debezium-connector-jdbc/3.5.0.Final/debezium-connector-jdbc-3.5.0.Final-plugin.tar.gz`]]],
+        ]);
+        for (const p of build.plugins) expect(p.artifacts[0].sha512sum).to.match(/^[0-9a-f]{128}$/);
+    });
+
+    it("falls back to a pinned Maven build for plugins without an archive (the Confluent sink)", () => {
+        expect(buildArtifacts(CONNECTOR_PLUGINS["confluent-jdbc-sink"])).to.deep.equal([
+            { type: "maven", group: "io.confluent", artifact: "kafka-connect-jdbc", version: "10.9.7", repository: "https://packages.confluent.io/maven/" },
         ]);
     });
 
