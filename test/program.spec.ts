@@ -89,8 +89,11 @@ for (const stack of SHIPPED_STACKS) {
                 expect(connect.inputs.metadata.annotations["strimzi.io/use-connector-resources"]).to.equal("true");
                 expect(connect.inputs.spec.config["config.providers.secrets.class"]).to.equal("io.strimzi.kafka.KubernetesSecretConfigProvider");
                 expect(connect.inputs.spec.config["config.storage.replication.factor"]).to.equal(String(expected.rf));
-                const plugins = connect.inputs.spec.build.plugins.map((p: any) => p.artifacts[0].artifact);
-                expect(plugins).to.deep.equal(["debezium-connector-sqlserver", "debezium-connector-jdbc"]);
+                const plugins = connect.inputs.spec.build.plugins.map((p: any) => [p.artifacts[0].type, p.artifacts[0].url.split("/").pop()]);
+                expect(plugins).to.deep.equal([
+                    ["tgz", "debezium-connector-sqlserver-3.6.1.Final-plugin.tar.gz"],
+                    ["tgz", "debezium-connector-jdbc-3.5.0.Final-plugin.tar.gz"],
+                ]);
             });
 
             it("labels every KafkaConnector with the KafkaConnect's own name", async () => {

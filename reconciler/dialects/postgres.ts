@@ -79,8 +79,9 @@ export const postgres: Dialect = {
   // md5(text) hashes the server-encoding bytes; the connection refuses non-UTF8 servers (see db.ts).
   hash48: (s) => `('x' || left(md5(${s}), 12))::bit(48)::bigint`,
   hashBucket: (s, buckets) => `(('x' || left(md5(${s}), 4))::bit(16)::int % ${buckets})`,
-  // hashtextextended is the hash of hash partitioning, which PostgreSQL keeps stable across versions.
-  nativeBucket: (s, buckets) => `(hashtextextended(${s}, 0) & ${buckets - 1})`,
+  // hashtextextended is the hash of hash partitioning, which PostgreSQL keeps stable across versions. Under
+  // "C" it hashes the bytes: a nondeterministic (ICU) column collation would otherwise hash a sort key.
+  nativeBucket: (s, buckets) => `(hashtextextended((${s}) COLLATE "C", 0) & ${buckets - 1})`,
   rangeBucket: (col, lo, width) => `((${col} - (${lo})) / ${width})`,
   nativeKeyText: (_c, col) => `${col}::text`,
   nativeKeyParam: (c) => `${P}::${c.fullType}`,
