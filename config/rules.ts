@@ -4,7 +4,7 @@
  */
 import type { ConfigIssue } from "./errors";
 import type { PipelineSpec, StackSpec } from "./spec";
-import { isMySqlFamily, RENAMED_SNAPSHOT_MODES, SNAPSHOT_MODES, VERIFYING_SSL_MODES } from "../connectors/options";
+import { isMySqlFamily, isMySqlFamilySource, RENAMED_SNAPSHOT_MODES, SNAPSHOT_MODES, VERIFYING_SSL_MODES } from "../connectors/options";
 import { dataTopicName } from "../plan/naming";
 
 type Path = (string | number)[];
@@ -47,7 +47,7 @@ function checkUniqueness(spec: StackSpec, issues: ConfigIssue[]): void {
         if (p.source.kind === "postgres") {
             claim("replication slot", p.source.slotName, [...base, "source", "slotName"], "two connectors on one slot steal each other's changes (set slotName)");
         }
-        if (p.source.kind === "mysql" || p.source.kind === "mariadb") {
+        if (isMySqlFamilySource(p.source)) {
             claim("MySQL server id", String(p.source.serverId), [...base, "source", "serverId"], "replication clients need distinct ids (set serverId)");
         }
     });
@@ -113,7 +113,7 @@ function checkSource(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues
             });
         }
     }
-    if (source.kind === "mysql" || source.kind === "mariadb") {
+    if (isMySqlFamilySource(source)) {
         source.tables.forEach((table, i) => {
             if (table.database !== source.database) {
                 issues.push({
@@ -152,14 +152,13 @@ function checkSource(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues
     }
 }
 
-const VERIFIED_PG_MODES = ["verify-ca", "verify-full"];
-
 function checkSink(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues: ConfigIssue[]): void {
     const sink = pipeline.sink;
-    if (spec.profile.requireDatabaseEncryption && !VERIFIED_PG_MODES.includes(sink.sslMode)) {
-        issues.push({ path: [...path, "sslMode"], message: `prod requires a verified TLS connection to the target; use ${VERIFIED_PG_MODES.join(" or ")}` });
+    const verifiedPg = VERIFYING_SSL_MODES.postgres;
+    if (spec.profile.requireDatabaseEncryption && !verifiedPg.includes(sink.sslMode)) {
+        issues.push({ path: [...path, "sslMode"], message: `prod requires a verified TLS connection to the target; use ${verifiedPg.join(" or ")}` });
     }
-    const verifiesPostgres = VERIFIED_PG_MODES.includes(sink.sslMode) || (pipeline.source.kind === "postgres" && VERIFIED_PG_MODES.includes(pipeline.source.sslMode));
+    const verifiesPostgres = verifiedPg.includes(sink.sslMode) || (pipeline.source.kind === "postgres" && verifiedPg.includes(pipeline.source.sslMode));
     if (verifiesPostgres && !spec.connect.databaseCaSecret) {
         issues.push({
             path: ["connect", "databaseCaSecret"],

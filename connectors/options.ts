@@ -4,12 +4,15 @@
  * catalogs). Kept in code because the program runs where ../shared does not exist.
  */
 
+import type { MySqlSourceSpec, SourceSpec } from "../config/spec";
+
 export const SOURCE_KINDS = ["sqlserver", "postgres", "mysql", "mariadb"] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 
 /** MySQL and MariaDB: the same binlog capture, database.table naming and server ids; separate Debezium connectors. */
 export type MySqlFamilyKind = "mysql" | "mariadb";
 export const isMySqlFamily = (kind: SourceKind): kind is MySqlFamilyKind => kind === "mysql" || kind === "mariadb";
+export const isMySqlFamilySource = (source: SourceSpec): source is MySqlSourceSpec => isMySqlFamily(source.kind);
 
 /** `database.ssl.mode` values that both encrypt and verify the server, per connector. */
 export const VERIFYING_SSL_MODES: Readonly<Record<Exclude<SourceKind, "sqlserver">, readonly string[]>> = {

@@ -120,7 +120,8 @@ function fileConfig(reconciler: ReconcilerSpec, pipeline: PipelineSpec, key: str
 // password. (A space would come out as '+': the generated passwords contain none.)
 
 const userinfo = "{{ .Secrets.username | urlquery }}:{{ .Secrets.password | urlquery }}@{{ .Secrets.host }}:{{ .Secrets.port }}";
-const VERIFYING_PG_SSL_MODES = ["require", "verify-ca", "verify-full"];
+/** Source modes the reconciler's URL repeats, so it never connects less securely than the pipeline does. */
+const PG_MODES_REQUIRING_TLS = ["require", "verify-ca", "verify-full"];
 
 /** Templates for the reconciler's copy of a pipeline's source credential: one URL per source database. */
 export function sourceUrlTemplates(pipeline: PipelineSpec): Record<string, string> {
@@ -134,7 +135,7 @@ export function sourceUrlTemplates(pipeline: PipelineSpec): Record<string, strin
                 url = `mssql://${userinfo}/${db}?encrypt=${source.encrypt}&trustServerCertificate=${source.trustServerCertificate}`;
                 break;
             case "postgres":
-                url = `postgres://${userinfo}/${db}${VERIFYING_PG_SSL_MODES.includes(source.sslMode) ? `?sslmode=${source.sslMode}` : ""}`;
+                url = `postgres://${userinfo}/${db}${PG_MODES_REQUIRING_TLS.includes(source.sslMode) ? `?sslmode=${source.sslMode}` : ""}`;
                 break;
             case "mysql":
             case "mariadb":

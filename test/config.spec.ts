@@ -242,13 +242,18 @@ describe("stack config", () => {
         expect(problemsOf(raw)).to.deep.equal(['pipelines[0].source.maxBatchSize: must be a number (got "2048")']);
     });
 
-    it("defaults MySQL time precision to what Debezium 3.6 accepts and refuses adaptive", () => {
-        const raw = dev();
+    /** `raw` with its first pipeline replaced by a MySQL-family one capturing `<database>.products`. */
+    const mysqlFamily = (raw: Raw, kind: "mysql" | "mariadb", database: string, source: Record<string, unknown> = {}) => {
         raw.pipelines[0] = {
-            name: "inventory",
-            source: { kind: "mysql", host: "maria", database: "inventory", tables: [{ name: "inventory.products", primaryKey: ["product_id"] }] },
+            name: database,
+            source: { kind, host: "maria", database, tables: [{ name: `${database}.products`, primaryKey: ["product_id"] }], ...source },
             sink: { host: "pg", database: "w" },
         };
+        return raw;
+    };
+
+    it("defaults MySQL time precision to what Debezium 3.6 accepts and refuses adaptive", () => {
+        const raw = mysqlFamily(dev(), "mysql", "inventory");
         expect(parseStackSpec(raw).spec.pipelines[0].source.timePrecisionMode).to.equal("adaptive_time_microseconds");
         raw.pipelines[0].source.timePrecisionMode = "adaptive";
         expect(problemsOf(raw)).to.deep.equal([
@@ -257,14 +262,7 @@ describe("stack config", () => {
     });
 
     describe("MariaDB sources", () => {
-        const mariadb = (raw: Raw, source: Record<string, unknown> = {}) => {
-            raw.pipelines[0] = {
-                name: "shop",
-                source: { kind: "mariadb", host: "maria", database: "shop", tables: [{ name: "shop.products", primaryKey: ["product_id"] }], ...source },
-                sink: { host: "pg", database: "w" },
-            };
-            return raw;
-        };
+        const mariadb = (raw: Raw, source: Record<string, unknown> = {}) => mysqlFamily(raw, "mariadb", "shop", source);
 
         it("renders Debezium's MariaDB connector with MySQL-family naming and MariaDB's TLS mode names", () => {
             const spec = parseStackSpec(mariadb(dev())).spec;
@@ -291,12 +289,7 @@ describe("stack config", () => {
     });
 
     it("validates MySQL tables against the source database", () => {
-        const raw = dev();
-        raw.pipelines[0] = {
-            name: "inventory",
-            source: { kind: "mysql", host: "maria", database: "inventory", tables: [{ name: "shop.products", primaryKey: ["product_id"] }] },
-            sink: { host: "pg", database: "w" },
-        };
+        const raw = mysqlFamily(dev(), "mysql", "inventory", { tables: [{ name: "shop.products", primaryKey: ["product_id"] }] });
         expect(problemsOf(raw)).to.deep.equal([
             'pipelines[0].source.tables[0].name: MySQL tables are named database.table; "shop.products" is outside source.database "inventory"',
         ]);

@@ -4,7 +4,7 @@
  * over verified TLS.
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { boolean, settings } from "../lib/config";
+import { encryptionSettings, VERIFYING_SSL_MODES } from "../lib/tls";
 import { ConnectorView, connectorView, primaryKeySettings, sinkConsumes, sourceAuxiliaryTopics, splitList, viewOf } from "../lib/connectors";
 import { forTypes } from "../lib/match";
 import { asRecord, isKafkaConnect, isKafkaConnector, KAFKA_CONNECTOR_TYPES, topicsByName } from "../lib/resources";
@@ -15,11 +15,7 @@ function sinkOnly(props: Record<string, any>, name: string, notApplicable: (reas
     return view;
 }
 
-const encryptionSettings = settings<{ requireEncryption: boolean }>({
-    requireEncryption: boolean(true, "Whether sink database connections must be encrypted and verified (the environment profile's requireDatabaseEncryption)."),
-});
-
-const VERIFYING_PG_SSL_MODES = ["verify-ca", "verify-full"];
+const sinkEncryption = encryptionSettings("sink");
 
 /** The `sslmode` of a `jdbc:postgresql://` URL, lower-cased; undefined when absent (the driver then uses prefer). */
 export function jdbcSslMode(url: string): string | undefined {
@@ -32,15 +28,15 @@ export const sinkDatabaseEncryption: ResourceValidationPolicy = {
     name: "sink-database-encryption",
     description: "Where the environment requires it (prod), PostgreSQL sinks connect to the target with sslmode=verify-full or verify-ca.",
     enforcementLevel: "mandatory",
-    configSchema: encryptionSettings.schema,
+    configSchema: sinkEncryption.schema,
     validateResource: forTypes(KAFKA_CONNECTOR_TYPES, (props, args, report) => {
-        const { requireEncryption } = encryptionSettings.read(args);
+        const { requireEncryption } = sinkEncryption.read(args);
         if (!requireEncryption) args.notApplicable("this environment does not require encrypted sink connections");
         const view = sinkOnly(props, args.name, (reason) => args.notApplicable(reason));
         const url = view.config["connection.url"]?.trim();
         if (!url?.toLowerCase().startsWith("jdbc:postgresql:")) args.notApplicable("applies to PostgreSQL JDBC sinks");
         const mode = jdbcSslMode(url!);
-        if (!mode || !VERIFYING_PG_SSL_MODES.includes(mode)) {
+        if (!mode || !VERIFYING_SSL_MODES.postgres.allowed.includes(mode)) {
             report(
                 `${view.label} connects to the target with sslmode=${mode ?? "unset (the driver's prefer)"}, which does not both encrypt and verify the server; every replicated row and the writer's password cross this connection. ` +
                     `Fix: set the sink's sslMode to verify-full (or verify-ca) in the stack config and mount the target's CA (connect.databaseCaSecret).`,

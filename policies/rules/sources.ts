@@ -7,6 +7,7 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { boolean, integer, settings } from "../lib/config";
 import { ConnectorView, connectorView, dataTopicNames, literalIncludedTables, viewOf } from "../lib/connectors";
 import { forTypes } from "../lib/match";
+import { encryptionSettings, VERIFYING_SSL_MODES } from "../lib/tls";
 import { isKafkaConnector, KAFKA_CONNECTOR_TYPES, topicConfig, topicsByName } from "../lib/resources";
 
 function sourceOnly(props: Record<string, any>, name: string, notApplicable: (reason: string) => never): ConnectorView {
@@ -15,24 +16,15 @@ function sourceOnly(props: Record<string, any>, name: string, notApplicable: (re
     return view;
 }
 
-const encryptionSettings = settings<{ requireEncryption: boolean }>({
-    requireEncryption: boolean(true, "Whether source database connections must be encrypted and verified (the environment profile's requireDatabaseEncryption)."),
-});
-
-const VERIFYING_SSL_MODES: Record<string, { key: string; allowed: string[] }> = {
-    postgres: { key: "database.sslmode", allowed: ["verify-ca", "verify-full"] },
-    mysql: { key: "database.ssl.mode", allowed: ["verify_ca", "verify_identity"] },
-    // Debezium's MariaDB connector spells its modes like PostgreSQL's (disable, trust, verify-ca, verify-full).
-    mariadb: { key: "database.ssl.mode", allowed: ["verify-ca", "verify-full"] },
-};
+const sourceEncryption = encryptionSettings("source");
 
 export const sourceDatabaseEncryption: ResourceValidationPolicy = {
     name: "source-database-encryption",
     description: "Where the environment requires it (prod), sources connect to their database encrypted and verify its certificate.",
     enforcementLevel: "mandatory",
-    configSchema: encryptionSettings.schema,
+    configSchema: sourceEncryption.schema,
     validateResource: forTypes(KAFKA_CONNECTOR_TYPES, (props, args, report) => {
-        const { requireEncryption } = encryptionSettings.read(args);
+        const { requireEncryption } = sourceEncryption.read(args);
         if (!requireEncryption) args.notApplicable("this environment does not require encrypted source connections");
         const view = sourceOnly(props, args.name, (reason) => args.notApplicable(reason));
         const why = "change events carry every captured row, and credentials cross this connection";
