@@ -18,7 +18,7 @@ import { boundaryQuery, buildSide } from "../../reconciler/queries";
 import { validateReport } from "../../reconciler/report";
 import { DEFAULT_SETTINGS, reconcileTable, Settings } from "../../reconciler/reconcile";
 import { tableReport, TableReport } from "../../reconciler/report";
-import * as f from "./fixtures";
+import * as f from "../reconciler/fixtures";
 
 const TH = { maxDiscrepancies: 100, criticalRatio: 0.5 };
 /** Small first chunks so even these small tables are scanned in several chunks per side. */
