@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * Entry point for people and for the CronJob:
  *   npm run reconcile -- --source <url> --target <url> --table <schema.table>[=<schema.table>] ... --report-dir <dir>

@@ -1,0 +1,69 @@
+/**
+ * The image recipes agree with what runs them: the CronJob's uid, the CLI the package ships, a base image
+ * pinned by digest. No Docker engine exists where these tests run, so this reads the Dockerfile as text.
+ */
+import { expect } from "chai";
+import { existsSync, readdirSync, readFileSync } from "fs";
+import * as path from "path";
+import { RUN_AS } from "../plan/reconciler-job";
+import { REPO_ROOT } from "./helpers/stack-files";
+
+const IMAGES_DIR = path.join(REPO_ROOT, "images");
+const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { bin: Record<string, string>; files: string[] };
+
+function instructions(dockerfile: string): { op: string; rest: string }[] {
+    return dockerfile
+        .replace(/\\\n/g, " ")
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith("#"))
+        .map((l) => {
+            const [op, ...rest] = l.split(/\s+/);
+            return { op: op.toUpperCase(), rest: rest.join(" ") };
+        });
+}
+
+describe("image recipes (images/*/Dockerfile)", () => {
+    const images = readdirSync(IMAGES_DIR).filter((d) => existsSync(path.join(IMAGES_DIR, d, "Dockerfile")));
+
+    it("include the reconciler", () => {
+        expect(images).to.include("reconciler");
+    });
+
+    for (const image of images) {
+        describe(image, () => {
+            const steps = instructions(readFileSync(path.join(IMAGES_DIR, image, "Dockerfile"), "utf8"));
+            const args = new Map(steps.filter((s) => s.op === "ARG").map((s) => s.rest.split("=", 2) as [string, string]));
+            const bases = steps.filter((s) => s.op === "FROM").map((s) => s.rest.split(/\s+/)[0].replace(/^\$\{(\w+)\}$/, (_, name) => args.get(name) ?? name));
+
+            it("pins every base image by digest", () => {
+                expect(bases).to.not.be.empty;
+                for (const base of bases.filter((b) => !steps.some((s) => s.op === "FROM" && s.rest.endsWith(`AS ${b}`)))) {
+                    expect(base, "FROM must name image@sha256:<digest>").to.match(/@sha256:[0-9a-f]{64}$/);
+                }
+            });
+
+            it("runs as a numeric non-root user", () => {
+                const users = steps.filter((s) => s.op === "USER");
+                expect(users.length, "a USER instruction in the final stage").to.be.greaterThan(0);
+                const last = users[users.length - 1].rest;
+                expect(last).to.match(/^\d+(:\d+)?$/);
+                expect(Number(last.split(":")[0])).to.not.equal(0);
+            });
+        });
+    }
+
+    it("reconciler: runs as the CronJob's uid and starts the CLI the package ships", () => {
+        const steps = instructions(readFileSync(path.join(IMAGES_DIR, "reconciler", "Dockerfile"), "utf8"));
+        const user = steps.filter((s) => s.op === "USER").pop()!.rest;
+        expect(user).to.equal(`${RUN_AS}:${RUN_AS}`);
+        const entrypoint = JSON.parse(steps.find((s) => s.op === "ENTRYPOINT")!.rest) as string[];
+        expect(entrypoint).to.deep.equal(["node", `/app/${pkg.bin["cdc-reconcile"]}`]);
+        expect(pkg.files).to.include("dist/");
+    });
+
+    it("the build context leaves out dependencies, caches and local state", () => {
+        const ignored = readFileSync(path.join(REPO_ROOT, ".dockerignore"), "utf8").split("\n").map((l) => l.trim());
+        for (const entry of ["node_modules", ".cache", ".sandbox", ".git", "dist"]) expect(ignored).to.include(entry);
+    });
+});
