@@ -5,27 +5,56 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "./errors";
 import { parseStackSpec, ParseResult } from "./resolve";
+import { SECRET_CONFIG_KEYS, stackConfigSchema } from "./schema";
 import type { StackSpec } from "./spec";
 
 export const PROJECT = "cdc-pipeline";
-const SCALAR_KEYS = ["environment", "namespace"] as const;
-const STRUCTURED_KEYS = ["kafka", "connect", "pipelines", "vault", "sqlserver", "postgres", "reconciler", "monitoring"] as const;
+const SCALAR_KEYS = new Set(["environment", "namespace"]);
+/** Read by loadStackSecrets as secrets; their values never enter the raw config the parser sees. */
+const SECRET_KEYS: ReadonlySet<string> = new Set(SECRET_CONFIG_KEYS);
 
-export function readRawConfig(config = new pulumi.Config(PROJECT)): Record<string, unknown> {
+/**
+ * Every key of the project's namespace, so a misspelt one (`cdc-pipeline:reconcilr`) reaches the parser and is
+ * reported with a suggestion instead of being ignored. Unknown keys are passed without their value: only the
+ * name matters to the error, and a misspelt secret key must not carry its secret into a message.
+ */
+export function readRawConfig(config = new pulumi.Config(PROJECT), all: Record<string, string> = pulumi.runtime.allConfig()): Record<string, unknown> {
+    const known = new Set(Object.keys(stackConfigSchema.shape));
     const raw: Record<string, unknown> = {};
-    for (const key of SCALAR_KEYS) {
-        const value = config.get(key);
-        if (value !== undefined) raw[key] = value;
-    }
-    for (const key of STRUCTURED_KEYS) {
-        const value = config.getObject<unknown>(key);
-        if (value !== undefined) raw[key] = value;
+    for (const fullKey of Object.keys(all)) {
+        if (!fullKey.startsWith(`${PROJECT}:`)) continue;
+        const key = fullKey.slice(PROJECT.length + 1);
+        if (SECRET_KEYS.has(key)) continue;
+        if (!known.has(key)) raw[key] = null;
+        else if (SCALAR_KEYS.has(key)) raw[key] = config.get(key);
+        else raw[key] = structuredValue(config, key);
     }
     return raw;
 }
 
+/** A value that is not JSON stays a string, so the parser reports it as "must be an object (got ...)". */
+function structuredValue(config: pulumi.Config, key: string): unknown {
+    const text = config.get(key);
+    if (text === undefined) return undefined;
+    try {
+        return JSON.parse(text) as unknown;
+    } catch {
+        return text;
+    }
+}
+
+/** Pulumi prints a RunError as its message alone; any other error comes with a stack trace under it. */
+function asRunError<T>(load: () => T): T {
+    try {
+        return load();
+    } catch (e) {
+        if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+        throw e;
+    }
+}
+
 export function loadStackSpec(): ParseResult {
-    const result = parseStackSpec(readRawConfig());
+    const result = asRunError(() => parseStackSpec(readRawConfig()));
     for (const warning of result.warnings) pulumi.log.warn(warning);
     return result;
 }
@@ -45,6 +74,10 @@ export interface StackSecrets {
 }
 
 export function loadStackSecrets(spec: StackSpec): StackSecrets {
+    return asRunError(() => readStackSecrets(spec));
+}
+
+function readStackSecrets(spec: StackSpec): StackSecrets {
     const project = new pulumi.Config(PROJECT);
     const needPasswords = spec.pipelines.filter((p) => p.source.kind !== "sqlserver").map((p) => p.name);
     const sourcePasswords: Record<string, pulumi.Output<string>> = {};

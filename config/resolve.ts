@@ -8,7 +8,7 @@ import { ConfigError, ConfigIssue, closest } from "./errors";
 import { profileFor } from "./profiles";
 import { checkRules } from "./rules";
 import { checkAccessRules } from "./access-rules";
-import { ParsedPipeline, ParsedSource, ParsedStackConfig, ParsedTable, stackConfigSchema } from "./schema";
+import { ParsedPipeline, ParsedSource, ParsedStackConfig, ParsedTable, SECRET_CONFIG_KEYS, stackConfigSchema } from "./schema";
 import type { PipelineSpec, SourceSpec, StackSpec, TableSpec } from "./spec";
 import {
     defaultPublicationName,
@@ -200,7 +200,7 @@ function resolveTable(
     return { database: database ?? "", schema, table, primaryKey: t.primaryKey, columns: t.columns };
 }
 
-const KNOWN_KEYS = collectKeys(stackConfigSchema);
+const KNOWN_KEYS = [...collectKeys(stackConfigSchema), ...SECRET_CONFIG_KEYS];
 
 function describeZodIssue(issue: z.core.$ZodIssue): ConfigIssue {
     const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");

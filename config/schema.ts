@@ -309,6 +309,9 @@ export const stackConfigSchema = z.strictObject({
     monitoring: monitoringSchema,
 });
 
+/** Project keys read as secrets by config/load.ts, outside the parsed spec; listed so a misspelling gets a suggestion. */
+export const SECRET_CONFIG_KEYS = ["sourcePasswords"] as const;
+
 export type RawStackConfig = z.input<typeof stackConfigSchema>;
 export type ParsedStackConfig = z.output<typeof stackConfigSchema>;
 export type ParsedPipeline = ParsedStackConfig["pipelines"][number];

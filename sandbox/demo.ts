@@ -14,6 +14,7 @@ import { runReconciliation } from "../reconciler/run";
 import { applyConnectors } from "./apply";
 import { applyStats, installApplyLog } from "./apply-log";
 import { describeDiff, waitForSync } from "./compare";
+import { demoVerdict, PipelineReconciliation } from "./demo-verdict";
 import { endOffsets, watchEndOffsets } from "./kafka-admin";
 import { ChangeStream, initialDataset } from "./mock-data/change-stream";
 import { installHint, missingPackages } from "./prerequisites";
@@ -55,7 +56,10 @@ const say = (line: string) => process.stdout.write(`[demo ${((Date.now() - t0) /
 const live = (line: string) => (process.stdout.isTTY ? process.stdout.write(`\r\x1b[K${line}`) : undefined);
 const fmtLag = (s: number | null) => (s === null ? "-" : `${(s * 1000).toFixed(0)} ms`);
 
-async function streamWithProgress(sb: Sandbox, writers: SourceWriters, stream: ChangeStream, opts: DemoOptions): Promise<void> {
+const CATCH_UP_SECONDS = 180;
+
+/** Streams the changes and reports whether the target caught up within CATCH_UP_SECONDS. */
+async function streamWithProgress(sb: Sandbox, writers: SourceWriters, stream: ChangeStream, opts: DemoOptions): Promise<boolean> {
     const topics = sb.spec.pipelines.flatMap((p) => p.source.tables.map((t) => dataTopicName(p.source, t)));
     const sum = (offsets: Record<string, number>) => Object.values(offsets).reduce((a, b) => a + b, 0);
     let captured = 0;
@@ -89,7 +93,7 @@ async function streamWithProgress(sb: Sandbox, writers: SourceWriters, stream: C
         const sync = await waitForSync(
             { postgresSourceUrl: sb.postgresSource.url, mariaDbSourceUrl: sb.mariaDbSource.url, targetUrl: sb.target.url },
             pairs,
-            180_000,
+            CATCH_UP_SECONDS * 1000,
         );
         clearInterval(ticker);
         const s = await applyStats(sb.target.url, streamStart);
@@ -97,14 +101,16 @@ async function streamWithProgress(sb: Sandbox, writers: SourceWriters, stream: C
         say(
             `stream done: ${written} changes written, ${s.applied} applied, lag p50 ${fmtLag(s.p50)} p99 ${fmtLag(s.p99)} max ${fmtLag(s.max)}`,
         );
-        say(sync.synced ? "target caught up with the sources" : `target still differs after 180 s:\n${sync.diffs.map((d) => describeDiff(d)).join("\n")}`);
+        say(sync.synced ? "target caught up with the sources" : `target still differs after ${CATCH_UP_SECONDS} s:\n${sync.diffs.map((d) => describeDiff(d)).join("\n")}`);
+        return sync.synced;
     } finally {
         clearInterval(ticker);
         await watcher.stop();
     }
 }
 
-async function reconcile(sb: Sandbox): Promise<void> {
+async function reconcile(sb: Sandbox): Promise<PipelineReconciliation[]> {
+    const results: PipelineReconciliation[] = [];
     const log = process.stdout.isTTY ? ttyLogger(process.stdout) : jsonLogger(process.stdout);
     const pairs = tablePairs(sb.spec);
     for (const pipeline of sb.spec.pipelines) {
@@ -122,7 +128,15 @@ async function reconcile(sb: Sandbox): Promise<void> {
             `${pipeline.name}: ${s.total_tables} tables, ${s.tables_ok} ok, ${s.tables_with_discrepancies} with discrepancies, ` +
                 `${s.tables_failed} failed, ${s.total_discrepancies} differing rows; report ${result.reportFile ?? "(not written)"}`,
         );
+        results.push({
+            pipeline: pipeline.name,
+            exitCode: result.exitCode,
+            differingRows: s.total_discrepancies,
+            failedTables: s.tables_failed,
+            reportFile: result.reportFile ?? undefined,
+        });
     }
+    return results;
 }
 
 function printKeepInstructions(sb: Sandbox): void {
@@ -134,7 +148,7 @@ function printKeepInstructions(sb: Sandbox): void {
     say(`Kafka: ${sb.kafka.bootstrapServers}; logs: ${sb.logDir}`);
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
     const opts = parseDemoArgs(process.argv.slice(2));
     const missing = missingPackages();
     if (missing.length > 0) throw new Error(installHint(missing));
@@ -159,13 +173,15 @@ async function main(): Promise<void> {
 
         await installApplyLog(sb.target.url, pairs);
         say(`streaming ${opts.changes} changes at ${opts.rate || "max"}/s (inserts, updates, deletes over 4 tables)`);
-        await streamWithProgress(sb, writers, new ChangeStream(opts.seed, dataset), opts);
+        const caughtUp = await streamWithProgress(sb, writers, new ChangeStream(opts.seed, dataset), opts);
 
-        await reconcile(sb);
+        const verdict = demoVerdict({ caughtUp, catchUpSeconds: CATCH_UP_SECONDS, reconciliations: await reconcile(sb) });
+        say(verdict.line);
         if (opts.keep) {
             printKeepInstructions(sb);
             await new Promise(() => setInterval(() => undefined, 60_000));
         }
+        return verdict.exitCode;
     } finally {
         await writers.close();
         if (!opts.keep) await sb.stop();
@@ -174,9 +190,11 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
     main().then(
-        () => say("done"),
+        (code) => {
+            process.exitCode = code;
+        },
         async (err: Error) => {
-            process.stderr.write(`\n[demo] ${err.message}\n`);
+            process.stderr.write(`\n[demo] FAILED: ${err.message}\n`);
             await stopAll((line) => process.stderr.write(`[demo] ${line}\n`));
             process.exit(1);
         },
