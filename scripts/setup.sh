@@ -1,16 +1,29 @@
 #!/usr/bin/env bash
 # One-time machine setup for the tests and the local sandbox: system packages (PostgreSQL, MariaDB,
 # JDK, Maven) when missing, then the npm dependencies. Safe to run again; it only installs what is absent.
+#   scripts/setup.sh          everything: all three test tiers and `npm run demo`
+#   scripts/setup.sh --unit   only what `npm run test:unit` needs (no database servers, no Pulumi CLI build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+UNIT_ONLY=0
+for arg in "$@"; do
+  case "$arg" in
+    --unit) UNIT_ONLY=1 ;;
+    *) echo "usage: scripts/setup.sh [--unit]" >&2; exit 2 ;;
+  esac
+done
+export UNIT_ONLY
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 need_pkgs=()
 command -v java >/dev/null 2>&1 || need_pkgs+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || need_pkgs+=(maven)
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkgs+=(postgresql postgresql-contrib)
-{ command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; } || need_pkgs+=(mariadb-server mariadb-client)
+if [ "$UNIT_ONLY" -eq 0 ]; then
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkgs+=(postgresql postgresql-contrib)
+  { command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; } || need_pkgs+=(mariadb-server mariadb-client)
+fi
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
