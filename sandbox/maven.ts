@@ -81,6 +81,8 @@ export async function resolveDependencies(req: ResolveRequest): Promise<ResolveR
         `${DEPENDENCY_PLUGIN}:copy-dependencies`,
         "-DincludeScope=runtime",
         `-DoutputDirectory=${staging}`,
+        // Maven's default only warns when a download differs from the `.sha1` Central publishes.
+        "--strict-checksums",
     ];
     req.log?.(`mvn ${args.slice(4).join(" ")}  (pom: ${pomFile})`);
     await runMaven(args, req.workDir);

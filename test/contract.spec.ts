@@ -16,7 +16,7 @@ import {
 import { clusterConnectorContext, kafkaConnectBody } from "../plan/connect-cluster";
 import { kafkaConnectorBody } from "../plan/kafka-connector";
 import { catalogForClass, validateConnectorConfig } from "./helpers/catalogs";
-import { sharedAvailable, validateManifest } from "./helpers/k8s-schemas";
+import { validateManifest } from "./helpers/k8s-schemas";
 import { rawProjectConfig, SHIPPED_STACKS } from "./helpers/stack-files";
 
 /** The shipped stacks plus one with every source kind and the Confluent sink, so every builder is covered. */
@@ -40,13 +40,6 @@ function specsUnderTest(): Array<[string, StackSpec]> {
 }
 
 describe("contract with the real schemas and connector catalogs", function () {
-    before(function () {
-        if (!sharedAvailable()) {
-            console.log("    ../shared is absent: contract tests skipped (they need the published schemas and catalogs)");
-            this.skip();
-        }
-    });
-
     for (const [label, spec] of specsUnderTest()) {
         describe(label, () => {
             it("renders a KafkaConnect the Strimzi 1.2 CRD accepts, with no undeclared keys", () => {

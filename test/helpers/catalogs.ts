@@ -5,9 +5,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { SHARED_DIR } from "./k8s-schemas";
+import { REPO_ROOT } from "./stack-files";
 
-const CATALOGS_DIR = path.join(SHARED_DIR, "catalogs");
+const CATALOGS_DIR = path.join(REPO_ROOT, "..", "shared", "catalogs");
 
 interface Property {
     name: string;
