@@ -4,7 +4,8 @@
  */
 import type { ConfigIssue } from "./errors";
 import type { PipelineSpec, StackSpec } from "./spec";
-import { isMySqlFamily, isMySqlFamilySource, RENAMED_SNAPSHOT_MODES, SNAPSHOT_MODES, VERIFYING_SSL_MODES } from "../connectors/options";
+import { isMySqlFamily, isMySqlFamilySource, RENAMED_SNAPSHOT_MODES, SNAPSHOT_MODES } from "../connectors/options";
+import { VERIFYING_SSL_MODES } from "../model/tls";
 import { dataTopicName } from "../plan/naming";
 
 type Path = (string | number)[];
@@ -159,10 +160,15 @@ function checkSink(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues: 
         issues.push({ path: [...path, "sslMode"], message: `prod requires a verified TLS connection to the target; use ${verifiedPg.join(" or ")}` });
     }
     const verifiesPostgres = verifiedPg.includes(sink.sslMode) || (pipeline.source.kind === "postgres" && verifiedPg.includes(pipeline.source.sslMode));
-    if (verifiesPostgres && !spec.connect.databaseCaSecret) {
+    const source = pipeline.source;
+    // The reconciler verifies with the same mounted CA; without it, its URL could not name a CA file.
+    const reconcilerVerifiesMySql = spec.reconciler !== undefined && isMySqlFamilySource(source) && VERIFYING_SSL_MODES[source.kind].includes(source.sslMode);
+    if ((verifiesPostgres || reconcilerVerifiesMySql) && !spec.connect.databaseCaSecret) {
         issues.push({
             path: ["connect", "databaseCaSecret"],
-            message: `pipeline ${pipeline.name} verifies PostgreSQL certificates, so Connect pods need the signing CA; set it to a Secret holding ca.crt`,
+            message: verifiesPostgres
+                ? `pipeline ${pipeline.name} verifies PostgreSQL certificates, so Connect pods need the signing CA; set it to a Secret holding ca.crt`
+                : `pipeline ${pipeline.name}'s reconciler verifies the ${source.kind} server certificate and needs the signing CA; set it to a Secret holding ca.crt`,
         });
     }
     if (sink.insertMode === "upsert") {

@@ -14,14 +14,6 @@ export type MySqlFamilyKind = "mysql" | "mariadb";
 export const isMySqlFamily = (kind: SourceKind): kind is MySqlFamilyKind => kind === "mysql" || kind === "mariadb";
 export const isMySqlFamilySource = (source: SourceSpec): source is MySqlSourceSpec => isMySqlFamily(source.kind);
 
-/** `database.ssl.mode` values that both encrypt and verify the server, per connector. */
-export const VERIFYING_SSL_MODES: Readonly<Record<Exclude<SourceKind, "sqlserver">, readonly string[]>> = {
-    postgres: ["verify-ca", "verify-full"],
-    mysql: ["verify_ca", "verify_identity"],
-    // Debezium's MariaDB connector spells its modes like PostgreSQL and has no fallback mode like "preferred".
-    mariadb: ["verify-ca", "verify-full"],
-};
-
 export const SNAPSHOT_MODES: Readonly<Record<SourceKind, readonly string[]>> = {
     sqlserver: ["initial", "initial_only", "no_data", "recovery", "when_needed", "configuration_based", "custom", "always", "when_needed_no_data"],
     postgres: ["initial", "initial_only", "no_data", "when_needed", "configuration_based", "custom", "always"],

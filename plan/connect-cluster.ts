@@ -19,7 +19,8 @@ export const STRIMZI_API_VERSION = "kafka.strimzi.io/v1";
 export const METRICS_CONFIG_KEY = "metrics-config.yml";
 /** Strimzi mounts `spec.tls.trustedCertificates` Secrets here in Connect pods. */
 const CONNECT_CERTS_DIR = "/opt/kafka/connect-certs";
-const CA_CERT_KEY = "ca.crt";
+/** The key of the CA certificate in a CA Secret (Strimzi's cluster CA and connect.databaseCaSecret alike). */
+export const CA_CERT_KEY = "ca.crt";
 const DATABASE_CA_VOLUME = "database-ca";
 const DATABASE_CA_DIR = "/opt/kafka/database-ca";
 

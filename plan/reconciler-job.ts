@@ -9,7 +9,8 @@
  * Secrets (templates below), mounted read-only into the pod.
  */
 import type { PipelineSpec, ReconcilerSpec, StackSpec } from "../config/spec";
-import { MANAGED_BY_LABELS } from "./connect-cluster";
+import { readsCaFile, TLS_MODES, TlsModeFamily } from "../model/tls";
+import { CA_CERT_KEY, MANAGED_BY_LABELS } from "./connect-cluster";
 import { reconcilerConfigMapName, reconcilerServiceAccountName, reconcilerSourceSecretName, reconcilerTargetSecretName } from "./naming";
 import { targetTableName } from "./postgres-target";
 
@@ -20,6 +21,8 @@ export const CONFIG_FILE = "reconciler.json";
 export const SOURCE_URL_DIR = "/var/run/secrets/cdc/source";
 export const TARGET_URL_DIR = "/var/run/secrets/cdc/target";
 export const URL_FILE = "url";
+/** Where connect.databaseCaSecret is mounted: the CA the Connect pods verify the databases with. */
+export const DATABASE_CA_DIR = "/var/run/secrets/cdc/database-ca";
 /** A non-root uid/gid that exists in distroless and most slim images. */
 export const RUN_AS = 65532;
 /** CronJob names are at most 52 characters: the controller appends an 11-character suffix to Job names. */
@@ -120,11 +123,23 @@ function fileConfig(reconciler: ReconcilerSpec, pipeline: PipelineSpec, key: str
 // password. (A space would come out as '+': the generated passwords contain none.)
 
 const userinfo = "{{ .Secrets.username | urlquery }}:{{ .Secrets.password | urlquery }}@{{ .Secrets.host }}:{{ .Secrets.port }}";
-/** Source modes the reconciler's URL repeats, so it never connects less securely than the pipeline does. */
-const PG_MODES_REQUIRING_TLS = ["require", "verify-ca", "verify-full"];
+
+const databaseCaFile = (spec: StackSpec): string | undefined =>
+    spec.connect.databaseCaSecret ? `${DATABASE_CA_DIR}/${CA_CERT_KEY}` : undefined;
+
+/**
+ * The TLS part of a reconciler URL: the mode the pipeline's connector gets for the same database, and the mounted
+ * CA wherever that mode reads one. The reconciler therefore verifies exactly where the pipeline does, and a prod
+ * spec (config/rules.ts accepts only verifying modes there) renders no URL that allows plaintext.
+ */
+function tlsQuery(family: TlsModeFamily, mode: string, caFile: string | undefined): string {
+    const [modeKey, caKey] = family === "postgres" ? ["sslmode", "sslrootcert"] : ["ssl-mode", "ssl-ca"];
+    const ca = caFile && readsCaFile(TLS_MODES[family][mode]) ? `&${caKey}=${caFile}` : "";
+    return `${modeKey}=${mode}${ca}`;
+}
 
 /** Templates for the reconciler's copy of a pipeline's source credential: one URL per source database. */
-export function sourceUrlTemplates(pipeline: PipelineSpec): Record<string, string> {
+export function sourceUrlTemplates(spec: StackSpec, pipeline: PipelineSpec): Record<string, string> {
     const source = pipeline.source;
     const templates: Record<string, string> = {};
     for (const database of sourceDatabasesOf(pipeline)) {
@@ -135,11 +150,11 @@ export function sourceUrlTemplates(pipeline: PipelineSpec): Record<string, strin
                 url = `mssql://${userinfo}/${db}?encrypt=${source.encrypt}&trustServerCertificate=${source.trustServerCertificate}`;
                 break;
             case "postgres":
-                url = `postgres://${userinfo}/${db}${PG_MODES_REQUIRING_TLS.includes(source.sslMode) ? `?sslmode=${source.sslMode}` : ""}`;
+                url = `postgres://${userinfo}/${db}?${tlsQuery("postgres", source.sslMode, databaseCaFile(spec))}`;
                 break;
             case "mysql":
             case "mariadb":
-                url = `mysql://${userinfo}/${db}`;
+                url = `mysql://${userinfo}/${db}?${tlsQuery(source.kind, source.sslMode, databaseCaFile(spec))}`;
                 break;
         }
         templates[sourceUrlKey(database)] = url;
@@ -147,8 +162,9 @@ export function sourceUrlTemplates(pipeline: PipelineSpec): Record<string, strin
     return templates;
 }
 
-export function targetUrlTemplates(pipeline: PipelineSpec): Record<string, string> {
-    return { [TARGET_URL_KEY]: `postgres://${userinfo}/${encodeURIComponent(pipeline.sink.database)}` };
+export function targetUrlTemplates(spec: StackSpec, pipeline: PipelineSpec): Record<string, string> {
+    const sink = pipeline.sink;
+    return { [TARGET_URL_KEY]: `postgres://${userinfo}/${encodeURIComponent(sink.database)}?${tlsQuery("postgres", sink.sslMode, databaseCaFile(spec))}` };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -183,6 +199,7 @@ export function reconcilerConfigMapBody(spec: StackSpec, reconciler: ReconcilerS
 export function reconcilerCronJobBody(spec: StackSpec, reconciler: ReconcilerSpec, run: ReconcileRunPlan) {
     const podLabels = labels(reconciler, { "cdc.pipeline/name": run.pipeline, "cdc.pipeline/reconcile-run": run.key });
     const readOnly = 0o440;
+    const caSecret = spec.connect.databaseCaSecret;
     return {
         apiVersion: "batch/v1" as const,
         kind: "CronJob" as const,
@@ -232,6 +249,7 @@ export function reconcilerCronJobBody(spec: StackSpec, reconciler: ReconcilerSpe
                                         { name: "config", mountPath: CONFIG_DIR, readOnly: true },
                                         { name: "source-url", mountPath: SOURCE_URL_DIR, readOnly: true },
                                         { name: "target-url", mountPath: TARGET_URL_DIR, readOnly: true },
+                                        ...(caSecret ? [{ name: "database-ca", mountPath: DATABASE_CA_DIR, readOnly: true }] : []),
                                         { name: "reports", mountPath: REPORT_DIR },
                                         // Node and the drivers may write temporary files; the root filesystem is read-only.
                                         { name: "tmp", mountPath: "/tmp" },
@@ -248,6 +266,9 @@ export function reconcilerCronJobBody(spec: StackSpec, reconciler: ReconcilerSpe
                                     name: "target-url",
                                     secret: { secretName: run.targetSecret.name, items: [{ key: run.targetSecret.key, path: URL_FILE }], defaultMode: readOnly },
                                 },
+                                ...(caSecret
+                                    ? [{ name: "database-ca", secret: { secretName: caSecret, items: [{ key: CA_CERT_KEY, path: CA_CERT_KEY }], defaultMode: readOnly } }]
+                                    : []),
                                 reconciler.reportClaimName
                                     ? { name: "reports", persistentVolumeClaim: { claimName: reconciler.reportClaimName } }
                                     : { name: "reports", emptyDir: { sizeLimit: "1Gi" } },

@@ -127,14 +127,14 @@ export function planSecretSyncs(spec: StackSpec): SecretSyncPlan[] {
                     secretName: reconcilerSourceSecretName(reconciler, pipeline),
                     path: dbSecretPath(pipeline, "source"),
                     pipeline: pipeline.name,
-                    templates: sourceUrlTemplates(pipeline),
+                    templates: sourceUrlTemplates(spec, pipeline),
                 },
                 {
                     consumer: "reconciler",
                     secretName: reconcilerTargetSecretName(reconciler, pipeline),
                     path: dbSecretPath(pipeline, "target-readonly"),
                     pipeline: pipeline.name,
-                    templates: targetUrlTemplates(pipeline),
+                    templates: targetUrlTemplates(spec, pipeline),
                 },
             );
         }

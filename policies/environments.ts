@@ -42,6 +42,7 @@ export function packConfigFor(environment: string, profile: ProfileThresholds): 
         "connector-error-log-redacted": { allowRecordContentsInLogs: profile.logErrorRecordContents },
         "source-database-encryption": { requireEncryption: profile.requireDatabaseEncryption },
         "sink-database-encryption": { requireEncryption: profile.requireDatabaseEncryption },
+        "reconciler-database-encryption": { requireEncryption: profile.requireDatabaseEncryption },
         "source-heartbeat": { requireHeartbeat: posture.requireHeartbeat },
     };
     for (const policy of POLICIES) {

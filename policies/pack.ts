@@ -17,6 +17,7 @@ import { capturedTableCoverage } from "./rules/coverage";
 import { cronJobConcurrencyForbid, cronJobResourceLimits, cronJobRunAsNonRoot, workloadCredentialsFromSecrets } from "./rules/cronjob";
 import { policyConfigMatchesStack } from "./rules/environment";
 import { postgresqlGrantTargetSchema, postgresqlRoleLeastPrivilege } from "./rules/postgresql";
+import { reconcilerDatabaseEncryption } from "./rules/reconciler";
 import { sinkDatabaseEncryption, sinkDeadLetterQueue, sinkDeadLetterTopicExists, sinkDeleteRequiresRecordKey, sinkTopicsExcludeInternal, sinkUpsertPrimaryKey } from "./rules/sinks";
 import { sourceDatabaseEncryption, sourceHeartbeat, sourceIdentityUnique, sourceNoSkippedEvents, sourceTombstonesForCompactedTopics } from "./rules/sources";
 import { sqlServerLeastPrivilege } from "./rules/sqlserver";
@@ -78,6 +79,7 @@ export const POLICIES: readonly CdcPolicy[] = [
     tagged(cronJobResourceLimits, "data-loss"),
     tagged(cronJobRunAsNonRoot, "leak"),
     tagged(workloadCredentialsFromSecrets, "leak"),
+    tagged(reconcilerDatabaseEncryption, "leak"),
     // Stack
     tagged(capturedTableCoverage, "data-loss"),
     tagged(policyConfigMatchesStack, "data-loss"),

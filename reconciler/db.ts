@@ -2,7 +2,9 @@
  * Database connections: one small interface over pg, mysql2 and mssql that returns every cell as text, so
  * exact values (48-bit sums, decimals, microsecond timestamps) never pass through JavaScript numbers.
  */
-import { Client } from "pg";
+import { readFileSync } from "fs";
+import { isIP } from "net";
+import { Client, ClientConfig } from "pg";
 import * as mysql from "mysql2";
 import * as mssqlDriver from "mssql";
 import { Dialect, Query } from "./dialects/dialect";
@@ -10,6 +12,7 @@ import { postgres } from "./dialects/postgres";
 import { mysqlDialect } from "./dialects/mysql";
 import { mssql } from "./dialects/mssql";
 import { Engine } from "./model";
+import { explainTlsFailure, mssqlTls, mysqlTls, postgresTls, TlsAttempt, TlsPlan, withoutTlsParams } from "./tls";
 
 export type Cell = string | null;
 
@@ -79,13 +82,58 @@ export function redact(url: string): string {
 
 type Unforked = Omit<Db, "fork">;
 
+function readCa(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    throw new Error(`cannot read the CA certificate file ${file} named in the database URL: ${(e as Error).message}`);
+  }
+}
+
+/** Connects with the plan's attempts in order; when all fail, the error names each attempt's failure. */
+async function firstThatConnects<T>(plan: TlsPlan, open: (attempt: TlsAttempt) => Promise<T>): Promise<T> {
+  const failures: Error[] = [];
+  for (const attempt of plan.attempts) {
+    try {
+      return await open(attempt);
+    } catch (e) {
+      failures.push(explainTlsFailure(e as Error, plan, attempt));
+    }
+  }
+  if (failures.length === 1) throw failures[0];
+  throw new Error(failures.map((f, i) => `${plan.attempts[i].tls ? "over TLS" : "in plaintext"}: ${f.message}`).join("; "));
+}
+
+function postgresSsl(attempt: TlsAttempt): ClientConfig["ssl"] {
+  if (!attempt.tls) return false;
+  if (attempt.verify === "none") return { rejectUnauthorized: false };
+  return {
+    rejectUnauthorized: true,
+    ...(attempt.ca !== "system" ? { ca: readCa(attempt.ca!) } : {}),
+    // Node checks the host name by default; libpq's verify-ca checks the chain only.
+    ...(attempt.verify === "ca" ? { checkServerIdentity: () => undefined } : {}),
+  };
+}
+
 async function connectPostgres(p: ParsedUrl, url: string): Promise<Unforked> {
-  const client = new Client({
-    connectionString: url,
-    application_name: "cdc-reconciler",
-    types: { getTypeParser: () => (v: string) => v },
+  const plan = postgresTls(p.params);
+  // pg would apply sslmode and sslrootcert itself, with node-postgres's meanings rather than libpq's.
+  const connectionString = withoutTlsParams(url, ["sslmode", "sslrootcert"]);
+  const client = await firstThatConnects(plan, async (attempt) => {
+    const c = new Client({
+      connectionString,
+      ssl: postgresSsl(attempt),
+      application_name: "cdc-reconciler",
+      types: { getTypeParser: () => (v: string) => v },
+    });
+    try {
+      await c.connect();
+    } catch (e) {
+      await c.end().catch(() => undefined);
+      throw e;
+    }
+    return c;
   });
-  await client.connect();
   const enc = await client.query({ text: "SHOW server_encoding", rowMode: "array" });
   if (enc.rows[0][0] !== "UTF8") {
     await client.end();
@@ -120,21 +168,43 @@ async function connectPostgres(p: ParsedUrl, url: string): Promise<Unforked> {
   };
 }
 
+function mysqlSsl(attempt: TlsAttempt): mysql.SslOptions | undefined {
+  if (!attempt.tls) return undefined;
+  if (attempt.verify === "none") return { rejectUnauthorized: false };
+  return { ca: readCa(attempt.ca!), rejectUnauthorized: true, verifyIdentity: attempt.verify === "full" };
+}
+
 async function connectMysql(p: ParsedUrl): Promise<Unforked> {
-  const raw = mysql.createConnection({
-    host: p.host,
-    port: p.port,
-    user: p.user,
-    password: p.password,
-    database: p.database || undefined,
-    charset: "UTF8MB4_GENERAL_CI",
-    dateStrings: true,
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-    typeCast: (field) => field.string(),
+  const plan = mysqlTls(p.params);
+  if (isIP(p.host) && plan.attempts.some((a) => a.tls && a.verify === "full")) {
+    // mysql2 checks an IP address host against the name "localhost", so the check would pass for the wrong server.
+    throw new Error(`TLS with ${plan.described}: the MySQL driver cannot verify a certificate against an IP address (${p.host}); use the host name the certificate names`);
+  }
+  const { raw, conn } = await firstThatConnects(plan, async (attempt) => {
+    const raw = mysql.createConnection({
+      host: p.host,
+      port: p.port,
+      user: p.user,
+      password: p.password,
+      database: p.database || undefined,
+      ssl: mysqlSsl(attempt),
+      charset: "UTF8MB4_GENERAL_CI",
+      dateStrings: true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      typeCast: (field) => field.string(),
+    });
+    const conn = raw.promise();
+    try {
+      await conn.connect();
+    } catch (e) {
+      // A failed handshake may still report on the socket; nobody listens to this connection any more.
+      raw.on("error", () => undefined);
+      raw.destroy();
+      throw e;
+    }
+    return { raw, conn };
   });
-  const conn = raw.promise();
-  await conn.connect();
   const [rows] = await conn.query({ sql: "SELECT VERSION()", rowsAsArray: true });
   const mariadb = /mariadb/i.test(String((rows as unknown[][])[0][0]));
   const dialect = mysqlDialect(mariadb);
@@ -183,10 +253,7 @@ async function connectMssql(p: ParsedUrl): Promise<Unforked> {
     user: p.user,
     password: p.password,
     database: p.database,
-    options: {
-      encrypt: p.params.get("encrypt") !== "false",
-      trustServerCertificate: p.params.get("trustServerCertificate") === "true",
-    },
+    options: { ...mssqlTls(p.params) },
   });
   await pool.connect();
   // Session settings are sent with every batch: a pooled request may land on another connection.

@@ -46,10 +46,13 @@ export async function runReconciliation(config: ReconcilerConfig, log: Logger, v
       break;
     }
   }
+  const failed = (o: TableOutcome) => log.error(`table ${o.sourceTable}: failed while ${o.error!.step}: ${o.error!.message}`, verbose ? { stack: o.error!.stack } : {});
   try {
     for (const p of pairs) {
       if (connectError || !dbs.source || !dbs.target) {
-        outcomes.push(failedOutcome(p.source, p.target, connectError!.step, connectError!.error));
+        const o = failedOutcome(p.source, p.target, connectError!.step, connectError!.error);
+        outcomes.push(o);
+        failed(o);
         continue;
       }
       let spec: TableSpec;
@@ -60,14 +63,16 @@ export async function runReconciliation(config: ReconcilerConfig, log: Logger, v
           options: { excludeColumns: p.excludeColumns, deletedColumn: p.deletedColumn },
         };
       } catch (e) {
-        outcomes.push(failedOutcome(p.source, p.target, "parsing the table name", e as Error));
+        const o = failedOutcome(p.source, p.target, "parsing the table name", e as Error);
+        outcomes.push(o);
+        failed(o);
         continue;
       }
       const o = await reconcileTable(dbs.source, dbs.target, spec, settings, (e) => log.progress(e));
       outcomes.push(o);
       const t = tableReport(o, thresholds);
       if (o.error) {
-        log.error(`table ${o.sourceTable}: failed while ${o.error.step}: ${o.error.message}`, verbose ? { stack: o.error.stack } : {});
+        failed(o);
       } else {
         log.info(`table ${t.source_table} → ${t.target_table}: ${t.status}`, {
           table: t.source_table,
@@ -81,7 +86,6 @@ export async function runReconciliation(config: ReconcilerConfig, log: Logger, v
   } finally {
     await Promise.all(Object.values(dbs).map((d) => d!.close().catch(() => undefined)));
   }
-  if (connectError) log.error(`${connectError.step}: ${connectError.error.message}`, verbose ? { stack: connectError.error.stack } : {});
   const report = buildReport({
     reportId: randomUUID(),
     startedAt,

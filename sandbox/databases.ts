@@ -13,6 +13,7 @@
  *
  * PostgreSQL refuses to run as root, so when this process is root the server runs as the `postgres`
  * OS user (Debian's packages create it). MariaDB runs as the current user (`--user=root` when root).
+ * With `tls`, both also accept TLS connections with the given certificate (the TLS tests make their own CA).
  */
 import { ChildProcess, execFile, spawn } from "child_process";
 import { existsSync, promises as fs, readdirSync } from "fs";
@@ -37,6 +38,8 @@ export interface StartOptions {
   startTimeoutMs?: number;
   /** Keep the data directory after stop (for post-mortems). */
   keepDataDir?: boolean;
+  /** Serve TLS with this certificate and key (PEM files; copied into the server's directory). Plaintext stays allowed. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export interface RunningDatabase {
@@ -49,6 +52,8 @@ export interface RunningDatabase {
   password: string;
   database: string;
   dataDir: string;
+  /** With `tls`: the files the server reads its certificate from; overwrite them and reload (FLUSH SSL, pg_reload_conf()) to serve another. */
+  tlsFiles?: { cert: string; key: string };
   stop(): Promise<void>;
 }
 
@@ -123,6 +128,28 @@ async function pollUntil(what: string, timeoutMs: number, probe: () => Promise<v
   }
 }
 
+async function postgresOwner(): Promise<{ uid: number; gid: number }> {
+  const { stdout } = await run("id", ["-u", "postgres"]).catch(() => {
+    throw new Error("running as root but there is no `postgres` OS user to run PostgreSQL as");
+  });
+  const { stdout: gid } = await run("id", ["-g", "postgres"]);
+  return { uid: Number(stdout.trim()), gid: Number(gid.trim()) };
+}
+
+/** Copies the certificate and key where the server can read them (PostgreSQL refuses a key others can read). */
+async function installTlsFiles(
+  dir: string,
+  tls: NonNullable<StartOptions["tls"]>,
+  owner?: { uid: number; gid: number },
+): Promise<{ cert: string; key: string }> {
+  const files = { cert: path.join(dir, "server.crt"), key: path.join(dir, "server.key") };
+  await fs.copyFile(tls.certFile, files.cert);
+  await fs.copyFile(tls.keyFile, files.key);
+  await fs.chmod(files.key, 0o600);
+  if (owner) for (const f of Object.values(files)) await fs.chown(f, owner.uid, owner.gid);
+  return files;
+}
+
 /** Runs a command as the `postgres` OS user when we are root, otherwise as ourselves. */
 function asPostgres(cmd: string, args: string[]): [string, string[]] {
   return isRoot() ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] : [cmd, args];
@@ -134,13 +161,9 @@ export async function startPostgres(opts: StartOptions = {}): Promise<RunningDat
   const base = await fs.mkdtemp(path.join(os.tmpdir(), "cdc-pg-"));
   const dataDir = path.join(base, "data");
   const logFile = path.join(base, "server.log");
-  if (isRoot()) {
-    const { stdout } = await run("id", ["-u", "postgres"]).catch(() => {
-      throw new Error("running as root but there is no `postgres` OS user to run PostgreSQL as");
-    });
-    const { stdout: gid } = await run("id", ["-g", "postgres"]);
-    await fs.chown(base, Number(stdout.trim()), Number(gid.trim()));
-  }
+  const owner = isRoot() ? await postgresOwner() : undefined;
+  if (owner) await fs.chown(base, owner.uid, owner.gid);
+  const tls = opts.tls ? await installTlsFiles(base, opts.tls, owner) : undefined;
   const exec = async (cmd: string, args: string[], step: string) => {
     const [c, a] = asPostgres(cmd, args);
     try {
@@ -155,6 +178,7 @@ export async function startPostgres(opts: StartOptions = {}): Promise<RunningDat
     port,
     unix_socket_directories: base,
     fsync: "off",
+    ...(tls ? { ssl: true, ssl_cert_file: tls.cert, ssl_key_file: tls.key } : {}),
     ...opts.settings,
   };
   const serverOpts = Object.entries(settings)
@@ -198,7 +222,7 @@ export async function startPostgres(opts: StartOptions = {}): Promise<RunningDat
     throw new Error(`${(e as Error).message}\nserver log:\n${log}`);
   }
   const database = opts.database ?? "postgres";
-  return { engine: "postgres", url: `${baseUrl}/${database}`, host: "127.0.0.1", port, user: "postgres", password: "", database, dataDir, stop };
+  return { engine: "postgres", url: `${baseUrl}/${database}`, host: "127.0.0.1", port, user: "postgres", password: "", database, dataDir, tlsFiles: tls, stop };
 }
 
 export async function startMariaDb(opts: StartOptions = {}): Promise<RunningDatabase> {
@@ -220,6 +244,7 @@ export async function startMariaDb(opts: StartOptions = {}): Promise<RunningData
     await fs.rm(base, { recursive: true, force: true });
     throw new Error(`MariaDB mariadb-install-db failed: ${err.stderr?.trim() || err.message}`);
   }
+  const tls = opts.tls ? await installTlsFiles(base, opts.tls) : undefined;
   // The init file runs on every start: it creates the sandbox user with TCP access and the database.
   const initFile = path.join(base, "init.sql");
   await fs.writeFile(
@@ -241,6 +266,7 @@ export async function startMariaDb(opts: StartOptions = {}): Promise<RunningData
     "init-file": initFile,
     "innodb-flush-log-at-trx-commit": 2,
     "skip-name-resolve": true,
+    ...(tls ? { "ssl-cert": tls.cert, "ssl-key": tls.key } : {}),
     ...opts.settings,
   };
   const args = [
@@ -290,6 +316,7 @@ export async function startMariaDb(opts: StartOptions = {}): Promise<RunningData
     password,
     database,
     dataDir,
+    tlsFiles: tls,
     stop,
   };
 }

@@ -288,6 +288,15 @@ describe("stack config", () => {
         });
     });
 
+    it("requires the database CA when the reconciler verifies a MySQL-family source, as it does for PostgreSQL", () => {
+        const raw = mysqlFamily(dev(), "mysql", "inventory", { sslMode: "verify_identity" });
+        expect(problemsOf(raw)).to.deep.equal([
+            "connect.databaseCaSecret: pipeline inventory's reconciler verifies the mysql server certificate and needs the signing CA; set it to a Secret holding ca.crt",
+        ]);
+        delete raw.reconciler;
+        expect(problemsOf(raw)).to.deep.equal([]);
+    });
+
     it("validates MySQL tables against the source database", () => {
         const raw = mysqlFamily(dev(), "mysql", "inventory", { tables: [{ name: "shop.products", primaryKey: ["product_id"] }] });
         expect(problemsOf(raw)).to.deep.equal([

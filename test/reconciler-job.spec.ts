@@ -149,8 +149,8 @@ describe("reconciliation job plan", () => {
             const source = secrets.find((s) => s.path === "db/sales/source")!;
             const target = secrets.find((s) => s.path === "db/sales/target-readonly")!;
             const pipeline = spec.pipelines[0];
-            const sourceUrl = renderTemplate(sourceUrlTemplates(pipeline)["url-salesdb"], { ...source.fields, password });
-            const targetUrl = renderTemplate(targetUrlTemplates(pipeline).url, { ...target.fields, password });
+            const sourceUrl = renderTemplate(sourceUrlTemplates(spec, pipeline)["url-salesdb"], { ...source.fields, password });
+            const targetUrl = renderTemplate(targetUrlTemplates(spec, pipeline).url, { ...target.fields, password });
             expect(parseDatabaseUrl(sourceUrl)).to.deep.include({ engine: "mssql", host: source.fields.host, port: 1433, user: "cdc_reader", password, database: "SalesDB" });
             expect(parseDatabaseUrl(sourceUrl).params.get("encrypt")).to.equal(stack === "prod" ? "true" : "false");
             expect(parseDatabaseUrl(sourceUrl).params.get("trustServerCertificate")).to.equal(stack === "prod" ? "false" : "true");
@@ -175,7 +175,7 @@ describe("reconciliation job plan", () => {
             ["cdc-reconciler-sales-salesdb", "url-salesdb", ["dbo.customers", "dbo.order_items"]],
             ["cdc-reconciler-sales-archive", "url-archive", ["dbo.orders"]],
         ]);
-        expect(Object.keys(sourceUrlTemplates(spec.pipelines[0]))).to.deep.equal(["url-salesdb", "url-archive"]);
+        expect(Object.keys(sourceUrlTemplates(spec, spec.pipelines[0]))).to.deep.equal(["url-salesdb", "url-archive"]);
     });
 
     it("deploys no job without a reconciler section", () => {

@@ -7,6 +7,8 @@
 export const TOPIC = "kafka:index/topic:Topic";
 export const CRONJOB = "kubernetes:batch/v1:CronJob";
 export const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
+export const SECRET = "kubernetes:core/v1:Secret";
+export const VAULT_STATIC_SECRET = "kubernetes:secrets.hashicorp.com/v1beta1:VaultStaticSecret";
 export const ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role";
 export const CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole";
 export const VAULT_POLICY = "vault:index/policy:Policy";

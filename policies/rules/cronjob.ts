@@ -7,7 +7,7 @@ import { settings, strings } from "../lib/config";
 import { forTypes } from "../lib/match";
 import { asArray, asRecord, CRONJOB, k8sLabel, KAFKA_CONNECT_TYPES } from "../lib/resources";
 
-function podSpec(cronJob: Record<string, any>): Record<string, any> {
+export function podSpec(cronJob: Record<string, any>): Record<string, any> {
     return asRecord(asRecord(asRecord(asRecord(asRecord(cronJob.spec).jobTemplate).spec).template).spec);
 }
 

@@ -23,6 +23,7 @@ const PG_ROLE = "postgresql:index/role:Role";
 const PG_GRANT = "postgresql:index/grant:Grant";
 const CRONJOB = "kubernetes:batch/v1:CronJob";
 const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
+const VAULT_STATIC_SECRET = "kubernetes:secrets.hashicorp.com/v1beta1:VaultStaticSecret";
 
 type Resources = AnalyzedResource[];
 
@@ -43,6 +44,9 @@ const mssql = (rs: Resources, type: string, suffix: string) => one(rs.filter((r)
 const authRole = (rs: Resources, consumer: string) =>
     one(rs.filter((r) => r.type === "vault:kubernetes/authBackendRole:AuthBackendRole" && String(r.props.roleName).includes(consumer)), `auth role for ${consumer}`);
 const cronJob = (rs: Resources) => rs.filter((r) => r.type === CRONJOB)[0];
+/** The template the Vault Secrets Operator renders one key of a reconciler Secret from. */
+const urlTemplate = (rs: Resources, secret: string, key: string) =>
+    one(rs.filter((r) => r.type === VAULT_STATIC_SECRET && r.props.spec.destination.name === secret), `VaultStaticSecret for ${secret}`).props.spec.destination.transformation.templates[key];
 const reconcilerContainer = (rs: Resources) => cronJob(rs).props.spec.jobTemplate.spec.template.spec.containers[0];
 const remove = (rs: Resources, r: AnalyzedResource): void => {
     rs.splice(rs.indexOf(r), 1);
@@ -424,8 +428,47 @@ const CASES: Case[] = [
     },
     {
         title: "a database URL with a password on the reconciler's command line",
-        mutate: (rs) => reconcilerContainer(rs).args.push("--target", "postgres://cdc_reconciler:hunter2@warehouse.postgres.svc/warehouse"),
+        mutate: (rs) =>
+            reconcilerContainer(rs).args.push("--target", "postgres://cdc_reconciler:hunter2@warehouse.postgres.svc/warehouse?sslmode=verify-full&sslrootcert=/var/run/secrets/cdc/database-ca/ca.crt"),
         expect: [{ policy: "workload-credentials-from-secrets", includes: ["passes a connection URL with a literal password on its command line", "Fix: pass the password through an env var"], excludes: ["hunter2"] }],
+    },
+    {
+        title: "a reconciler target URL that would fall back to plaintext",
+        mutate: (rs) => {
+            const template = urlTemplate(rs, "cdc-reconciler-sales-target", "url");
+            template.text = template.text.replace(/\?.*$/, "?sslmode=prefer");
+        },
+        expect: [
+            {
+                policy: "reconciler-database-encryption",
+                includes: [
+                    'CronJob "cdc/cdc-reconciler-sales" container "reconciler": the target database URL (config target.urlFile /var/run/secrets/cdc/target/url: Secret "cdc-reconciler-sales-target" key "url"',
+                    "has sslmode=prefer sslrootcert=unset: sslmode prefer does not both encrypt and verify the server",
+                    "Fix: set the pipeline's verifying mode in the stack config",
+                ],
+            },
+        ],
+    },
+    {
+        title: "a reconciler source URL that accepts any SQL Server certificate",
+        mutate: (rs) => {
+            const template = urlTemplate(rs, "cdc-reconciler-sales-source", "url-salesdb");
+            template.text = template.text.replace("trustServerCertificate=false", "trustServerCertificate=true");
+        },
+        expect: [{ policy: "reconciler-database-encryption", includes: ['the source database URL (config source.urlFile /var/run/secrets/cdc/source/url: Secret "cdc-reconciler-sales-source" key "url-salesdb"', "trustServerCertificate=true accepts any certificate"] }],
+    },
+    {
+        title: "a reconciler whose database CA is not mounted",
+        mutate: (rs) => {
+            const container = reconcilerContainer(rs);
+            container.volumeMounts = container.volumeMounts.filter((m: { name: string }) => m.name !== "database-ca");
+        },
+        expect: [{ policy: "reconciler-database-encryption", includes: ["the target database URL", "verifies against /var/run/secrets/cdc/database-ca/ca.crt, but no Secret or ConfigMap is mounted there", "Fix: mount connect.databaseCaSecret"] }],
+    },
+    {
+        title: "a reconciler given a target URL without TLS settings on its command line",
+        mutate: (rs) => reconcilerContainer(rs).args.push("--target=postgres://warehouse.postgres.svc/warehouse"),
+        expect: [{ policy: "reconciler-database-encryption", includes: ["the target database URL (--target on the command line) has sslmode=unset sslrootcert=unset: sslmode unset (libpq's prefer"] }],
     },
     // Stack-level coverage
     {

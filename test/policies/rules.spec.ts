@@ -8,7 +8,9 @@ import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { connectorView, embeddedLiteralSecrets, isConfigProviderReference, isCredentialKey, sinkConsumes, sourceCovers } from "../../policies/lib/connectors";
 import { grantedCapabilities, literalSegments, parseVaultPolicy, reachesPrefix } from "../../policies/lib/vault-hcl";
 import { POLICIES } from "../../policies/pack";
+import { reconcilerUrlTls, VERIFYING_SSL_MODES as PACK_VERIFYING_MODES } from "../../policies/lib/tls";
 import { jdbcSslMode } from "../../policies/rules/sinks";
+import { VERIFYING_SSL_MODES } from "../../model/tls";
 import { runProgram } from "../helpers/program";
 import { analyze } from "./helpers/analyzer";
 import { expectExactly } from "./helpers/expect";
@@ -110,6 +112,23 @@ describe("database TLS", () => {
         const wrong = await analyze(encryption, [mariaDbSource("verify_identity")]);
         expect(wrong.diagnostics.map((d) => d.message)).to.have.length(1);
         expect(wrong.diagnostics[0].message).to.include("database.ssl.mode=verify_identity").and.include("Fix: set database.ssl.mode to verify-ca or verify-full");
+    });
+
+    it("keeps the same verifying mode names as the stack (the pack ships alone, so it has its own copy)", () => {
+        expect(Object.fromEntries(Object.entries(PACK_VERIFYING_MODES).map(([kind, rule]) => [kind, rule.allowed]))).to.deep.equal(VERIFYING_SSL_MODES);
+    });
+
+    it("reads a reconciler URL's TLS settings in the reconciler's spelling, from a template as well as a URL", () => {
+        const template = "postgres://{{ .Secrets.username | urlquery }}:{{ .Secrets.password | urlquery }}@{{ .Secrets.host }}:{{ .Secrets.port }}/w";
+        expect(reconcilerUrlTls(`${template}?sslmode=verify-full&sslrootcert=/ca.crt`)).to.deep.equal({ settings: "sslmode=verify-full sslrootcert=/ca.crt", caFile: "/ca.crt" });
+        expect(reconcilerUrlTls(`${template}?sslmode=require`).problem).to.equal("sslmode require does not both encrypt and verify the server");
+        expect(reconcilerUrlTls(`${template}?sslmode=verify-ca`).problem).to.equal("no sslrootcert names the CA to verify the server with");
+        expect(reconcilerUrlTls("mysql://u:p@db/shop?ssl-mode=VERIFY_IDENTITY&ssl-ca=/ca.crt")).to.deep.equal({ settings: "ssl-mode=VERIFY_IDENTITY ssl-ca=/ca.crt", caFile: "/ca.crt" });
+        expect(reconcilerUrlTls("mysql://u:p@db/shop?sslmode=verify-full&ssl-ca=/ca.crt").caFile).to.equal("/ca.crt");
+        expect(reconcilerUrlTls("mysql://u:p@db/shop?ssl-mode=preferred").problem).to.match(/^ssl-mode preferred does not both encrypt and verify/);
+        expect(reconcilerUrlTls("mssql://u:p@db/SalesDB?encrypt=strict&trustServerCertificate=false")).to.deep.equal({ settings: "encrypt=strict trustServerCertificate=false" });
+        expect(reconcilerUrlTls("mssql://u:p@db/SalesDB").problem).to.equal("encrypt is not true (or strict)");
+        expect(reconcilerUrlTls("oracle://u:p@db/x").problem).to.equal("the pack cannot read TLS settings of a oracle URL");
     });
 
     it("reads the sink's sslmode from its JDBC URL", () => {
