@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { RenderedConnector } from "../connectors/render";
-import { kafkaConnectorBody } from "../plan/kafka-connector";
+import { kafkaConnectorBody, OPERATOR_ANNOTATIONS } from "../plan/kafka-connector";
 
 export interface PipelineConnectorsArgs {
     connectors: RenderedConnector[];
@@ -25,11 +25,7 @@ export class PipelineConnectors extends pulumi.ComponentResource {
                     parent: this,
                     // The connector name keys its offsets; a replacement must remove the old one first.
                     deleteBeforeReplace: true,
-                    ignoreChanges: [
-                        "metadata.annotations[\"strimzi.io/restart\"]",
-                        "metadata.annotations[\"strimzi.io/restart-task\"]",
-                        "metadata.annotations[\"strimzi.io/connector-offsets\"]",
-                    ],
+                    ignoreChanges: OPERATOR_ANNOTATIONS.map((a) => `metadata.annotations["${a}"]`),
                 },
             );
         });

@@ -254,6 +254,11 @@ const postgresSetupSchema = z
     })
     .prefault({});
 
+function isHttpsUrlWithoutFragment(value: string): boolean {
+    if (!URL.canParse(value)) return false;
+    return new URL(value).protocol === "https:" && !value.includes("#") && !/\s/.test(value);
+}
+
 const cronSchedule = z.string().regex(/^\s*(\S+\s+){4}\S+\s*$/, { error: 'must be a five-field cron expression, e.g. "30 2 * * *"' });
 
 const reconcilerSchema = z.strictObject({
@@ -292,6 +297,25 @@ const monitoringSchema = z
         sourceLagSeconds: positiveInt.default(300),
         /** Alert when no reconciliation has found a table in sync for this long. */
         reconciliationMaxAgeHours: positiveInt.default(26),
+        /**
+         * Where the on-call reads docs/runbooks.md; each alert's runbook_url is this plus `#<alert name>`.
+         * No default: only the deploying team knows where its copy is rendered, and a guessed URL pages people to a 404.
+         */
+        runbookBaseUrl: z
+            .string()
+            .refine(isHttpsUrlWithoutFragment, {
+                error: 'must be the https URL of docs/runbooks.md as your on-call reads it, without a "#" fragment, e.g. https://git.example.com/platform/cdc-pipeline/-/blob/main/docs/runbooks.md',
+            })
+            .optional(),
+    })
+    .superRefine((monitoring, ctx) => {
+        if (monitoring.enabled && monitoring.runbookBaseUrl === undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["runbookBaseUrl"],
+                message: "is required when monitoring is enabled: every alert links to its runbook section under this URL (e.g. https://git.example.com/platform/cdc-pipeline/-/blob/main/docs/runbooks.md)",
+            });
+        }
     })
     .prefault({});
 

@@ -191,4 +191,6 @@ export interface MonitoringSpec {
     labels: Record<string, string>;
     sourceLagSeconds: number;
     reconciliationMaxAgeHours: number;
+    /** Required when `enabled`; alerts link to `<runbookBaseUrl>#<alert name>`. */
+    runbookBaseUrl?: string;
 }

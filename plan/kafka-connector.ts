@@ -8,6 +8,12 @@ import { MANAGED_BY_LABELS, ObjectMeta, STRIMZI_API_VERSION } from "./connect-cl
 
 export const STRIMZI_CLUSTER_LABEL = "strimzi.io/cluster";
 
+/**
+ * Annotations people set on a KafkaConnector to make Strimzi act (restart, reset offsets) and Strimzi
+ * removes once done; the stack ignores them so they never show as drift.
+ */
+export const OPERATOR_ANNOTATIONS = ["strimzi.io/restart", "strimzi.io/restart-task", "strimzi.io/connector-offsets"] as const;
+
 /** `N` is the cluster name's type: a string here, a Pulumi Output in components/. */
 export interface KafkaConnectorBody<N = string> {
     apiVersion: typeof STRIMZI_API_VERSION;

@@ -1,6 +1,8 @@
 /**
  * Prometheus wiring for the pipeline: a PodMonitor scraping the Connect pods' JMX exporter, and the
- * alerts a platform team pages on. Each alert names its runbook in docs/runbooks.md.
+ * alerts a platform team pages on. Each alert carries `runbook_url` (the conventional key: the
+ * kube-prometheus rules use it and Grafana shows it as the alert's runbook link), an absolute link to
+ * its section of docs/runbooks.md wherever the on-call reads that file.
  */
 import type { StackSpec } from "../config/spec";
 import { MANAGED_BY_LABELS, ObjectMeta } from "./connect-cluster";
@@ -8,14 +10,13 @@ import { MANAGED_BY_LABELS, ObjectMeta } from "./connect-cluster";
 export const MONITORING_API_VERSION = "monitoring.coreos.com/v1";
 /** Strimzi names the JMX exporter's container port `tcp-prometheus`. */
 const STRIMZI_METRICS_PORT = "tcp-prometheus";
-const RUNBOOKS = "docs/runbooks.md";
 
 export interface Alert {
     alert: string;
     expr: string;
     for: string;
     labels: Record<string, string>;
-    annotations: { summary: string; description: string; runbook: string };
+    annotations: { summary: string; description: string; runbook_url: string };
 }
 
 function meta(spec: StackSpec, name: string): ObjectMeta {
@@ -34,7 +35,13 @@ export function podMonitorBody(spec: StackSpec) {
     };
 }
 
+/** The anchor GitHub, GitLab and MkDocs give a `### CdcConnectorFailed` heading. */
+export const runbookAnchor = (alertName: string): string => alertName.toLowerCase();
+
 export function alerts(spec: StackSpec): Alert[] {
+    const base = spec.monitoring.runbookBaseUrl;
+    // config/schema.ts requires the key whenever monitoring is enabled, the only case that renders alerts.
+    if (!base) throw new Error("monitoring.runbookBaseUrl is not set");
     const severity = spec.profile.alertSeverity;
     const ns = `namespace="${spec.namespace}"`;
     const alert = (name: string, expr: string, forDuration: string, summary: string, description: string): Alert => ({
@@ -42,7 +49,7 @@ export function alerts(spec: StackSpec): Alert[] {
         expr,
         for: forDuration,
         labels: { severity, "cdc.pipeline/stack": spec.environment },
-        annotations: { summary, description, runbook: `${RUNBOOKS}#${name.toLowerCase()}` },
+        annotations: { summary, description, runbook_url: `${base}#${runbookAnchor(name)}` },
     });
     return [
         alert(
@@ -91,7 +98,7 @@ export function alerts(spec: StackSpec): Alert[] {
             "CdcReconciliationStale",
             `time() - max by (source_table, target_table) (cdc_reconciliation_last_success_timestamp_seconds) > ${spec.monitoring.reconciliationMaxAgeHours * 3600}`,
             "0m",
-            "{{ $labels.target_table }} has not been confirmed in sync for over ${spec.monitoring.reconciliationMaxAgeHours} hours",
+            `{{ $labels.target_table }} has not been confirmed in sync for over ${spec.monitoring.reconciliationMaxAgeHours} hours`,
             "Either the reconciliation CronJob is not running, it fails, or the table keeps differing.",
         ),
     ];

@@ -41,6 +41,8 @@ export function sandboxStackConfig(e: LocalEndpoints): Record<string, unknown> {
             // Required by the stack for Strimzi's image build; the sandbox loads plugins from .cache instead.
             outputImage: "localhost/cdc-sandbox-connect:unused",
         },
+        // No Prometheus here: nothing scrapes the local worker or evaluates alerts.
+        monitoring: { enabled: false },
         pipelines: [
             {
                 name: PIPELINES.postgres,

@@ -204,6 +204,29 @@ describe("stack config", () => {
         ]);
     });
 
+    it("requires the runbook base URL while monitoring is enabled, and only then", () => {
+        const raw = prod();
+        delete raw.monitoring.runbookBaseUrl;
+        expect(problemsOf(raw)).to.deep.equal([
+            "monitoring.runbookBaseUrl: is required when monitoring is enabled: every alert links to its runbook section under this URL (e.g. https://git.example.com/platform/cdc-pipeline/-/blob/main/docs/runbooks.md)",
+        ]);
+        raw.monitoring.enabled = false;
+        expect(problemsOf(raw)).to.deep.equal([]);
+    });
+
+    it("takes the runbook base URL only as an https URL without a fragment", () => {
+        const message =
+            'monitoring.runbookBaseUrl: must be the https URL of docs/runbooks.md as your on-call reads it, without a "#" fragment, e.g. https://git.example.com/platform/cdc-pipeline/-/blob/main/docs/runbooks.md';
+        for (const url of ["http://git.example.com/runbooks.md", "https://git.example.com/runbooks.md#alerts", "docs/runbooks.md", "https://git.example.com/run books.md"]) {
+            const raw = dev();
+            raw.monitoring.runbookBaseUrl = url;
+            expect(problemsOf(raw), url).to.deep.equal([message]);
+        }
+        const raw = dev();
+        raw.monitoring.runbookBaseUrl = "https://wiki.example.com/cdc/runbooks?view=rendered";
+        expect(parseStackSpec(raw).spec.monitoring.runbookBaseUrl).to.equal("https://wiki.example.com/cdc/runbooks?view=rendered");
+    });
+
     it("says when the Debezium sink cannot express autoCreate without autoEvolve", () => {
         const raw = dev();
         raw.pipelines[0].sink.autoEvolve = false;

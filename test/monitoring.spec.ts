@@ -4,7 +4,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { parseStackSpec } from "../config/resolve";
 import { jmxExporterConfig } from "../plan/metrics";
-import { alerts, podMonitorBody, prometheusRuleBody } from "../plan/monitoring";
+import { alerts, podMonitorBody, prometheusRuleBody, runbookAnchor } from "../plan/monitoring";
 import { renderTableMetrics } from "../reconciler/metrics";
 import { emptyOutcome, tableReport } from "../reconciler/report";
 import { validateManifest } from "./helpers/k8s-schemas";
@@ -53,18 +53,43 @@ describe("monitoring", () => {
     });
 
     it("pages in prod and only warns in dev, with the configured lag threshold", () => {
-        const prodAlerts = alerts(spec("prod", (raw) => (raw.monitoring = { sourceLagSeconds: 120 })));
+        const prodAlerts = alerts(spec("prod", (raw) => (raw.monitoring.sourceLagSeconds = 120)));
         expect(new Set(prodAlerts.map((a) => a.labels.severity))).to.deep.equal(new Set(["critical"]));
         expect(prodAlerts.find((a) => a.alert === "CdcSourceLagHigh")!.expr).to.match(/ > 120$/);
         expect(new Set(alerts(spec("dev")).map((a) => a.labels.severity))).to.deep.equal(new Set(["warning"]));
     });
 
-    it("gives every alert a runbook section that exists", () => {
+    it("links every alert to its runbook section under monitoring.runbookBaseUrl", () => {
         const runbooks = fs.readFileSync(path.join(REPO_ROOT, "docs", "runbooks.md"), "utf8");
         const anchors = new Set([...runbooks.matchAll(/^#+ (.+)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^a-z0-9 -]/g, "").replace(/ /g, "-")));
-        for (const a of alerts(spec("prod"))) {
-            expect([...anchors], a.alert).to.include(a.annotations.runbook.split("#")[1]);
+        const base = "https://runbooks.example.org/cdc/runbooks.md";
+        for (const a of alerts(spec("prod", (raw) => (raw.monitoring.runbookBaseUrl = base)))) {
+            expect(Object.keys(a.annotations).sort(), a.alert).to.deep.equal(["description", "runbook_url", "summary"]);
+            expect(a.annotations.runbook_url).to.equal(`${base}#${runbookAnchor(a.alert)}`);
+            expect([...anchors], a.alert).to.include(runbookAnchor(a.alert));
         }
+    });
+
+    it("renders every annotation with the configured values filled in and Prometheus templates intact", () => {
+        const custom = spec("prod", (raw) => Object.assign(raw.monitoring, { sourceLagSeconds: 120, reconciliationMaxAgeHours: 48 }));
+        for (const a of [...alerts(spec("dev")), ...alerts(spec("prod")), ...alerts(custom)]) {
+            // The labels an alert keeps are the ones its expression aggregates by; a template may only read those.
+            const kept = new Set((/\bby \(([^)]*)\)/.exec(a.expr)?.[1] ?? "").split(",").map((l) => l.trim()));
+            for (const [key, text] of Object.entries(a.annotations)) {
+                const where = `${a.alert} ${key}: ${text}`;
+                expect(text, where).not.to.include("${");
+                const outside = text.replace(/\{\{ ([^{}]*) \}\}/g, (_, inner: string) => {
+                    const m = /^(?:\$labels\.([a-z_]+)|\$value)(?: \| [a-zA-Z]+)?$/.exec(inner);
+                    expect(m, `template {{ ${inner} }} in ${where}`).to.not.equal(null);
+                    if (m![1]) expect([...kept], `$labels.${m![1]} in ${where}`).to.include(m![1]);
+                    return "";
+                });
+                expect(outside, where).not.to.match(/[{}]/);
+            }
+        }
+        const stale = alerts(custom).find((a) => a.alert === "CdcReconciliationStale")!;
+        expect(stale.annotations.summary).to.equal("{{ $labels.target_table }} has not been confirmed in sync for over 48 hours");
+        expect(alerts(custom).find((a) => a.alert === "CdcSourceLagHigh")!.annotations.description).to.match(/^Change events reach Kafka more than 120 s after commit/);
     });
 
     it("renders a PodMonitor and PrometheusRule the prometheus-operator schemas accept", () => {
