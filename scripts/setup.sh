@@ -47,6 +47,7 @@ if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install 
 
 log "resolving Kafka and the connector plugins from Maven Central into .cache/ (instant when cached)"
 npx --no-install ts-node --transpile-only sandbox/prefetch.ts
+npx --no-install ts-node --transpile-only scripts/pulumi-cli.ts
 npx --no-install ts-node --transpile-only test/contracts/derive-catalogs.ts
 npx --no-install ts-node --transpile-only test/contracts/derive-schemas.ts
 

@@ -22,10 +22,26 @@ export function rawProjectConfig(stack: ShippedStack): Record<string, unknown> {
     return raw;
 }
 
-/** `setAllConfig` wants strings: structured values as JSON, like the Pulumi CLI passes them. */
+/** The `default` of each project key declared in Pulumi.yaml that has one. */
+function projectDefaults(): Record<string, unknown> {
+    const project = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as { config?: Record<string, { default?: unknown }> };
+    const defaults: Record<string, unknown> = {};
+    for (const [key, declaration] of Object.entries(project.config ?? {})) {
+        if (declaration.default !== undefined) defaults[key] = declaration.default;
+    }
+    return defaults;
+}
+
+/**
+ * `setAllConfig` wants strings: structured values as JSON, like the Pulumi CLI passes them. The CLI also
+ * passes Pulumi.yaml's defaults for the keys a stack leaves out, so the program sees them here too.
+ */
 export function configForRuntime(stack: ShippedStack): Record<string, string> {
+    const values: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(projectDefaults())) values[`${PROJECT}:${key}`] = value;
+    Object.assign(values, stackConfig(stack));
     const out: Record<string, string> = {};
-    for (const [key, value] of Object.entries(stackConfig(stack))) {
+    for (const [key, value] of Object.entries(values)) {
         out[key] = typeof value === "string" ? value : JSON.stringify(value);
     }
     return out;
