@@ -22,6 +22,8 @@ export interface EnvironmentProfile {
     logErrorRecordContents: boolean;
     /** TLS to the source database; dev servers commonly run with self-signed certificates. */
     requireDatabaseEncryption: boolean;
+    /** Images of the workloads the stack runs are named by digest: a tag can be moved under a running CronJob. */
+    requireImageDigests: boolean;
     /** `severity` label of the stack's alerts: prod pages, dev only notifies. */
     alertSeverity: "warning" | "critical";
 }
@@ -35,6 +37,7 @@ export const PROFILES: Readonly<Record<Environment, EnvironmentProfile>> = {
         protectStatefulResources: false,
         logErrorRecordContents: true,
         requireDatabaseEncryption: false,
+        requireImageDigests: false,
         alertSeverity: "warning",
     },
     prod: {
@@ -45,6 +48,7 @@ export const PROFILES: Readonly<Record<Environment, EnvironmentProfile>> = {
         protectStatefulResources: true,
         logErrorRecordContents: false,
         requireDatabaseEncryption: true,
+        requireImageDigests: true,
         alertSeverity: "critical",
     },
 };

@@ -13,6 +13,7 @@ export interface ProfileThresholds {
     protectStatefulResources: boolean;
     logErrorRecordContents: boolean;
     requireDatabaseEncryption: boolean;
+    requireImageDigests: boolean;
 }
 
 /**
@@ -44,6 +45,7 @@ export function packConfigFor(environment: string, profile: ProfileThresholds): 
         "sink-database-encryption": { requireEncryption: profile.requireDatabaseEncryption },
         "reconciler-database-encryption": { requireEncryption: profile.requireDatabaseEncryption },
         "source-heartbeat": { requireHeartbeat: posture.requireHeartbeat },
+        "workload-image-digest": { requireDigest: profile.requireImageDigests },
     };
     for (const policy of POLICIES) {
         // `all` overrides each policy's own level; keep advisory-by-design policies advisory, and leaks blocking.

@@ -14,7 +14,7 @@ import {
     kafkaConnectorClusterLabel,
 } from "./rules/connectors";
 import { capturedTableCoverage } from "./rules/coverage";
-import { cronJobConcurrencyForbid, cronJobResourceLimits, cronJobRunAsNonRoot, workloadCredentialsFromSecrets } from "./rules/cronjob";
+import { cronJobConcurrencyForbid, cronJobResourceLimits, cronJobRunAsNonRoot, workloadCredentialsFromSecrets, workloadImageDigest } from "./rules/cronjob";
 import { policyConfigMatchesStack } from "./rules/environment";
 import { postgresqlGrantTargetSchema, postgresqlRoleLeastPrivilege } from "./rules/postgresql";
 import { reconcilerDatabaseEncryption } from "./rules/reconciler";
@@ -79,6 +79,7 @@ export const POLICIES: readonly CdcPolicy[] = [
     tagged(cronJobResourceLimits, "data-loss"),
     tagged(cronJobRunAsNonRoot, "leak"),
     tagged(workloadCredentialsFromSecrets, "leak"),
+    tagged(workloadImageDigest, "leak"),
     tagged(reconcilerDatabaseEncryption, "leak"),
     // Stack
     tagged(capturedTableCoverage, "data-loss"),

@@ -3,7 +3,7 @@
  * bounded, containers run as non-root, and credentials come from Secrets rather than literals.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { settings, strings } from "../lib/config";
+import { boolean, settings, strings } from "../lib/config";
 import { forTypes } from "../lib/match";
 import { asArray, asRecord, CRONJOB, k8sLabel, KAFKA_CONNECT_TYPES } from "../lib/resources";
 
@@ -125,6 +125,30 @@ export const workloadCredentialsFromSecrets: ResourceValidationPolicy = {
                     }
                 }
             }
+        }
+    }),
+};
+
+const digestSettings = settings<{ requireDigest: boolean }>({
+    requireDigest: boolean(true, "Container images must be named by digest (image@sha256:...), not by a tag alone."),
+});
+const BY_DIGEST = /@sha256:[0-9a-f]{64}$/;
+
+export const workloadImageDigest: ResourceValidationPolicy = {
+    name: "workload-image-digest",
+    description: "CronJob containers name their image by digest, so the code that runs with database credentials is the code that was reviewed.",
+    enforcementLevel: "mandatory",
+    configSchema: digestSettings.schema,
+    validateResource: forTypes([CRONJOB], (cronJob, args, report) => {
+        if (!digestSettings.read(args).requireDigest) return;
+        const label = k8sLabel("CronJob", cronJob, args.name);
+        for (const { kind, container } of containers(podSpec(cronJob))) {
+            const image = String(container.image ?? "");
+            if (BY_DIGEST.test(image)) continue;
+            report(
+                `${label} ${kind} "${container.name ?? "?"}" runs image "${image}" by tag; whoever can push that tag changes the code that reads both databases on the next run. ` +
+                    "Fix: set reconciler.image to <repository>@sha256:<digest> (docker buildx imagetools inspect <image> prints it).",
+            );
         }
     }),
 };

@@ -422,6 +422,16 @@ const CASES: Case[] = [
         expect: [{ policy: "cronjob-run-as-non-root", includes: ['CronJob "cdc/cdc-reconciler-sales" container "reconciler": runAsNonRoot is false', "Fix: set securityContext.runAsNonRoot: true"] }],
     },
     {
+        title: "a reconciler image named by a tag",
+        mutate: (rs) => (reconcilerContainer(rs).image = "registry.example.com/cdc/reconciler:0.1.0"),
+        expect: [
+            {
+                policy: "workload-image-digest",
+                includes: ['CronJob "cdc/cdc-reconciler-sales" container "reconciler" runs image "registry.example.com/cdc/reconciler:0.1.0" by tag', "Fix: set reconciler.image to <repository>@sha256:<digest>"],
+            },
+        ],
+    },
+    {
         title: "a literal password in the reconciler's environment",
         mutate: (rs) => (reconcilerContainer(rs).env = [{ name: "TARGET_PASSWORD", value: "hunter2" }]),
         expect: [{ policy: "workload-credentials-from-secrets", includes: ['CronJob "cdc/cdc-reconciler-sales" container "reconciler" sets TARGET_PASSWORD as a literal env value', "Fix: use valueFrom.secretKeyRef"], excludes: ["hunter2"] }],
