@@ -1,7 +1,7 @@
 /**
  * The enumerated option values this stack accepts for Debezium settings, per source kind, as the
- * Debezium 3.6 connectors define them (the contract tests check each list against the real property
- * catalogs). Kept in code because the program runs where ../shared does not exist.
+ * Debezium 3.6 connectors define them. Kept in code because the program must not need the plugin jars;
+ * the contract tests check each list against the catalogs derived from those jars at setup.
  */
 
 import type { MySqlSourceSpec, SourceSpec } from "../config/spec";
