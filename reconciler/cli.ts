@@ -7,16 +7,9 @@
  */
 import { readFileSync } from "fs";
 import { parse as parseYaml } from "yaml";
-import { mergeConfig, parseArgs, ReconcilerConfigInput } from "./config";
+import { mergeConfig, parseArgs, ReconcilerConfigInput, HELP } from "./config";
 import { jsonLogger, Logger, ttyLogger } from "./progress";
 import { EXIT_ERROR, runReconciliation } from "./run";
-
-const USAGE = `usage: npm run reconcile -- [--config <file>] [--source <url>] [--target <url>]
-       [--table <schema.table>[=<schema.table>]]... [--report-dir <dir>] [--lag-window <seconds>]
-       [--pushgateway <url>] [--verbose]
-
-URLs: postgres://, mysql:// (MySQL and MariaDB), mssql://. Command-line values override the config file.
-Exit codes: 0 in sync, 1 discrepancies confirmed, 2 error.`;
 
 export async function main(argv: string[], stdout: NodeJS.WriteStream = process.stdout, stderr: NodeJS.WriteStream = process.stderr): Promise<number> {
   const log: Logger = stderr.isTTY ? ttyLogger(stderr) : jsonLogger(stdout);
@@ -25,7 +18,7 @@ export async function main(argv: string[], stdout: NodeJS.WriteStream = process.
     const cli = parseArgs(argv);
     verbose = cli.verbose;
     if (cli.help) {
-      stdout.write(USAGE + "\n");
+      stdout.write(HELP + "\n");
       return 0;
     }
     let file: ReconcilerConfigInput | null = null;

@@ -5,6 +5,7 @@
 import { readFileSync } from "fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { FlagSpec, parseFlags } from "../model/args";
 import { DEFAULT_SETTINGS, Settings } from "./reconcile";
 import { Thresholds } from "./report";
 
@@ -98,6 +99,27 @@ export function resolveEndpoint(e: Endpoint, env: NodeJS.ProcessEnv = process.en
   return read(e.urlFile!).trim();
 }
 
+export const SYNOPSIS = `npm run reconcile -- [--config <file>] [--source <url>] [--target <url>]
+       [--table <schema.table>[=<schema.table>]]... [--report-dir <dir>] [--lag-window <seconds>]
+       [--pushgateway <url>] [--verbose]`;
+
+export const HELP = `usage: ${SYNOPSIS}
+
+URLs: postgres://, mysql:// (MySQL and MariaDB), mssql://. Command-line values override the config file.
+Exit codes: 0 in sync, 1 discrepancies confirmed, 2 error.`;
+
+const FLAGS = {
+  config: { type: "string" },
+  source: { type: "string" },
+  target: { type: "string" },
+  table: { type: "string", multiple: true },
+  "report-dir": { type: "string" },
+  "lag-window": { type: "number", min: 0 },
+  pushgateway: { type: "string" },
+  verbose: { type: "boolean", short: "v" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies Record<string, FlagSpec>;
+
 export interface CliOptions {
   config?: string;
   source?: string;
@@ -110,37 +132,20 @@ export interface CliOptions {
   help: boolean;
 }
 
-const NUMBER_FLAGS: Record<string, "lagWindowSeconds"> = { "--lag-window": "lagWindowSeconds" };
-const STRING_FLAGS: Record<string, "config" | "source" | "target" | "reportDir" | "pushgateway"> = {
-  "--config": "config",
-  "--source": "source",
-  "--target": "target",
-  "--report-dir": "reportDir",
-  "--pushgateway": "pushgateway",
-};
-
-export function parseArgs(argv: string[]): CliOptions {
-  const o: CliOptions = { tables: [], verbose: false, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].startsWith("--") && argv[i].includes("=") && !argv[i].startsWith("--table=") ? [argv[i].slice(0, argv[i].indexOf("=")), argv[i].slice(argv[i].indexOf("=") + 1)] : [argv[i], undefined];
-    const value = () => {
-      if (inline !== undefined) return inline;
-      const v = argv[++i];
-      if (v === undefined || v.startsWith("--")) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === "--verbose" || flag === "-v") o.verbose = true;
-    else if (flag === "--help" || flag === "-h") o.help = true;
-    else if (flag === "--table") o.tables.push(value());
-    else if (flag.startsWith("--table=")) o.tables.push(flag.slice("--table=".length));
-    else if (flag in STRING_FLAGS) o[STRING_FLAGS[flag]] = value();
-    else if (flag in NUMBER_FLAGS) {
-      const v = Number(value());
-      if (!Number.isFinite(v) || v < 0) throw new Error(`${flag} needs a non-negative number`);
-      o[NUMBER_FLAGS[flag]] = v;
-    } else throw new Error(`unknown argument ${argv[i]} (see --help)`);
-  }
-  return o;
+/** Throws UsageError (with the synopsis) on an unknown flag, a missing value or a bad number. */
+export function parseArgs(argv: readonly string[]): CliOptions {
+  const f = parseFlags(argv, FLAGS, SYNOPSIS);
+  return {
+    config: f.config,
+    source: f.source,
+    target: f.target,
+    tables: f.table,
+    reportDir: f["report-dir"],
+    lagWindowSeconds: f["lag-window"],
+    pushgateway: f.pushgateway,
+    verbose: f.verbose,
+    help: f.help,
+  };
 }
 
 /** Command-line values override the file's; without --config the command line must name everything. */

@@ -8,6 +8,7 @@
  * --keep leaves everything running (Connect REST URL and psql commands printed) until Ctrl-C.
  */
 import * as path from "path";
+import { FlagSpec, parseFlags } from "../model/args";
 import { resolveEndpoint, validateReconcilerConfig } from "../reconciler/config";
 import { ttyLogger, jsonLogger } from "../reconciler/progress";
 import { runReconciliation } from "../reconciler/run";
@@ -26,6 +27,13 @@ import { streamChanges } from "./stream";
 import { tablePairs } from "./table-pairs";
 import { dataTopicName } from "../plan/naming";
 
+const DEMO_FLAGS = {
+    changes: { type: "number", integer: true, min: 0 },
+    rate: { type: "number", integer: true, min: 0 },
+    seed: { type: "number", integer: true, min: 0 },
+    keep: { type: "boolean" },
+} as const satisfies Record<string, FlagSpec>;
+
 interface DemoOptions {
     changes: number;
     rate: number;
@@ -33,22 +41,10 @@ interface DemoOptions {
     keep: boolean;
 }
 
+/** Throws UsageError on an unknown flag or a value that is not a whole number. */
 export function parseDemoArgs(argv: readonly string[]): DemoOptions {
-    const opts: DemoOptions = { changes: 3000, rate: 100, seed: 4, keep: false };
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        const value = () => {
-            const v = Number(argv[++i]);
-            if (!Number.isInteger(v) || v < 0) throw new Error(`${arg} needs a whole number, got ${argv[i]}`);
-            return v;
-        };
-        if (arg === "--keep") opts.keep = true;
-        else if (arg === "--changes") opts.changes = value();
-        else if (arg === "--rate") opts.rate = value();
-        else if (arg === "--seed") opts.seed = value();
-        else throw new Error(`unknown option ${arg}; usage: npm run demo -- [--changes N] [--rate N] [--seed N] [--keep]`);
-    }
-    return opts;
+    const f = parseFlags(argv, DEMO_FLAGS, "npm run demo -- [--changes N] [--rate N] [--seed N] [--keep]");
+    return { changes: f.changes ?? 3000, rate: f.rate ?? 100, seed: f.seed ?? 4, keep: f.keep };
 }
 
 const t0 = Date.now();

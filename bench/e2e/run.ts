@@ -13,6 +13,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { parseFlags } from "../../model/args";
 import { applyConnectors } from "../../sandbox/apply";
 import { applyStats, appliedSince, installApplyLog } from "../../sandbox/apply-log";
 import { describeDiff, waitForSync } from "../../sandbox/compare";
@@ -111,12 +112,13 @@ async function runVariant(variant: Variant, changes: number, rate: number): Prom
 }
 
 async function main(): Promise<void> {
-    const arg = (name: string, fallback: number) => {
-        const i = process.argv.indexOf(name);
-        return i > 0 ? Number(process.argv[i + 1]) : fallback;
-    };
-    const changes = arg("--changes", 100_000);
-    const rate = arg("--rate", 0);
+    const flags = parseFlags(
+        process.argv.slice(2),
+        { changes: { type: "number", integer: true, min: 1 }, rate: { type: "number", integer: true, min: 0 } },
+        "npx ts-node --transpile-only bench/e2e/run.ts [--changes N] [--rate N]",
+    );
+    const changes = flags.changes ?? 100_000;
+    const rate = flags.rate ?? 0;
     const results: VariantResult[] = [];
     for (const variant of ["tuned", "defaults"] as const) results.push(await runVariant(variant, changes, rate));
     console.table(results);

@@ -16,27 +16,54 @@ import * as path from "path";
 import { promisify } from "util";
 import { Client } from "pg";
 import * as mysql from "mysql2/promise";
+import { FlagSpec, parseFlags, UsageError } from "../../model/args";
 import { startMariaDb, startPostgres } from "../../sandbox/databases";
 import { KeyVariant, MAX_DIFFS, mariaCreate, mariaFill, pgCreate, pgDiffs, pgFill, TABLE } from "./data";
 
 const run = promisify(execFile);
 
-function opt(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+const SYNOPSIS =
+  "npx ts-node --transpile-only bench/reconcile/run.ts [--sizes N,...] [--variants int,text] [--pairs pg,maria] [--diffs N,...] " +
+  "[--methods ours,floor,naive,reladiff] [--repeat N] [--slow-diffs N,...] [--reladiff <path>] [--reladiff-timeout <s>] [--out <file>]";
+
+const FLAGS = {
+  sizes: { type: "string" },
+  variants: { type: "string" },
+  pairs: { type: "string" },
+  diffs: { type: "string" },
+  methods: { type: "string" },
+  repeat: { type: "number", integer: true, min: 1 },
+  "slow-diffs": { type: "string" },
+  reladiff: { type: "string" },
+  "reladiff-timeout": { type: "number", min: 0 },
+  out: { type: "string" },
+} as const satisfies Record<string, FlagSpec>;
+
 const list = (s: string) => s.split(",").filter(Boolean);
 
-const sizes = list(opt("sizes", "1000000")).map(Number);
-const variants = list(opt("variants", "int,text")) as KeyVariant[];
-const pairs = list(opt("pairs", "pg,maria"));
-const diffLevels = list(opt("diffs", "0,100,10000")).map(Number);
-const methods = list(opt("methods", "ours,floor,naive,reladiff"));
-const repeat = Number(opt("repeat", "3"));
-const slowDiffs = list(opt("slow-diffs", "100")).map(Number);
-const reladiff = opt("reladiff", "reladiff");
-const reladiffTimeout = Number(opt("reladiff-timeout", "900"));
-const out = opt("out", "bench/reconcile/results.json");
+function wholeNumbers(flag: string, s: string): number[] {
+  return list(s).map((item) => {
+    if (!/^\d+$/.test(item)) throw new UsageError(`--${flag} needs comma-separated whole numbers, got ${JSON.stringify(s)}`, SYNOPSIS);
+    return Number(item);
+  });
+}
+
+/** Read in main, not at load: table.ts imports this module with arguments of its own. */
+function parseBenchArgs(argv: readonly string[]) {
+  const f = parseFlags(argv, FLAGS, SYNOPSIS);
+  return {
+    sizes: wholeNumbers("sizes", f.sizes ?? "1000000"),
+    variants: list(f.variants ?? "int,text") as KeyVariant[],
+    pairs: list(f.pairs ?? "pg,maria"),
+    diffLevels: wholeNumbers("diffs", f.diffs ?? "0,100,10000"),
+    methods: list(f.methods ?? "ours,floor,naive,reladiff"),
+    repeat: f.repeat ?? 3,
+    slowDiffs: wholeNumbers("slow-diffs", f["slow-diffs"] ?? "100"),
+    reladiff: f.reladiff ?? "reladiff",
+    reladiffTimeout: f["reladiff-timeout"] ?? 900,
+    out: f.out ?? "bench/reconcile/results.json",
+  };
+}
 
 interface Row {
   size: number;
@@ -71,7 +98,14 @@ async function child(method: string, src: string, tgt: string): Promise<{ ms: nu
   return JSON.parse(stdout.trim().split("\n").pop()!);
 }
 
-function runReladiff(src: string, tgt: string, key: string, columns: string[]): Promise<{ ms: number; differences: number | null; note?: string }> {
+function runReladiff(
+  reladiff: string,
+  reladiffTimeout: number,
+  src: string,
+  tgt: string,
+  key: string,
+  columns: string[],
+): Promise<{ ms: number; differences: number | null; note?: string }> {
   return new Promise((resolve) => {
     const args = [src, TABLE, tgt, TABLE, "-k", key, ...columns.flatMap((c) => ["-c", c]), "-s", "--json"];
     const t0 = Date.now();
@@ -97,6 +131,7 @@ function runReladiff(src: string, tgt: string, key: string, columns: string[]): 
 }
 
 async function main(): Promise<void> {
+  const { sizes, variants, pairs, diffLevels, methods, repeat, slowDiffs, reladiff, reladiffTimeout, out } = parseBenchArgs(process.argv.slice(2));
   await compileChild();
   const pg = await startPostgres({
     settings: { shared_buffers: "4GB", work_mem: "64MB", maintenance_work_mem: "1GB", max_wal_size: "8GB", jit: "off", synchronous_commit: "off" },
@@ -160,7 +195,7 @@ async function main(): Promise<void> {
                 if (method === "reladiff") {
                   const key = variant === "int" ? "id" : "k";
                   const cols = ["c_int", "c_big", "c_dec", "c_dbl", "c_hash", "c_name", "c_ts", "c_date", "c_flag", ...(variant === "text" ? ["id"] : [])];
-                  results.push({ ...(await runReladiff(src.replace(/^postgres:/, "postgresql:"), tgt.replace(/^postgres:/, "postgresql:"), key, cols)), peakRssMb: null });
+                  results.push({ ...(await runReladiff(reladiff, reladiffTimeout, src.replace(/^postgres:/, "postgresql:"), tgt.replace(/^postgres:/, "postgresql:"), key, cols)), peakRssMb: null });
                 } else {
                   results.push(await child(method, src, tgt));
                 }
@@ -210,7 +245,7 @@ export function markdown(rows: Row[]): string {
 
 if (require.main === module) {
   main().catch((e) => {
-    process.stderr.write(`${(e as Error).stack}\n`);
+    process.stderr.write(`${e instanceof UsageError ? e.message : (e as Error).stack}\n`);
     process.exitCode = 1;
   });
 }

@@ -7,8 +7,17 @@ import * as fs from "fs";
 import * as path from "path";
 import { ENVIRONMENTS, PROFILES } from "../../config/profiles";
 import { renderPackConfig } from "../environments";
+import { parseFlags, UsageError } from "../../model/args";
 
-const check = process.argv.includes("--check");
+let check = false;
+try {
+    check = parseFlags(process.argv.slice(2), { check: { type: "boolean" } }, "npm run policies:config [-- --check]").check;
+} catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(e.message);
+    process.exit(2);
+}
+
 let stale = 0;
 for (const environment of ENVIRONMENTS) {
     const file = path.join(__dirname, "..", `${environment}.json`);

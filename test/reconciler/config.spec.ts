@@ -48,7 +48,7 @@ pushgateway: { url: "http://pushgateway:9091", labels: { pipeline: sales } }
     expect(cli).to.deep.include({ source: "postgres://s/db", tables: ["a.b=c.d", "e.f"], reportDir: "/tmp/r", lagWindowSeconds: 5, verbose: true });
     const merged = mergeConfig(cli, { source: "mysql://x/y", target: "postgres://t/db", tables: ["z"], lagWindowSeconds: 60 });
     expect(merged).to.deep.include({ source: "postgres://s/db", target: "postgres://t/db", tables: ["a.b=c.d", "e.f"], lagWindowSeconds: 5 });
-    expect(() => parseArgs(["--bogus"])).to.throw(/unknown argument --bogus/);
+    expect(() => parseArgs(["--bogus"])).to.throw(/^unknown option --bogus; usage: npm run reconcile -- \[--config <file>\]/);
     expect(() => parseArgs(["--source"])).to.throw(/--source needs a value/);
     expect(() => mergeConfig(parseArgs(["--source", "postgres://a/b"]), null)).to.throw(/target.*tables|tables.*target/);
   });
