@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ENVIRONMENTS } from "./profiles";
+import { STRIMZI_KAFKA_VERSIONS, STRIMZI_VERSION } from "../model/strimzi";
 import {
     CONNECTOR_STATES,
     DECIMAL_HANDLING_MODES,
@@ -191,7 +192,13 @@ const connectSchema = z
         name: dnsName.default("cdc-connect"),
         replicas: positiveInt.optional(),
         /** Unset means the operator's default Kafka version; pin it to control upgrades. */
-        kafkaVersion: z.string().regex(/^4\.\d+\.\d+$/, { error: "must be a Kafka 4.x version your Strimzi operator supports, e.g. 4.1.1" }).optional(),
+        kafkaVersion: z
+            .string()
+            .refine((version) => (STRIMZI_KAFKA_VERSIONS as readonly string[]).includes(version), {
+                error: (issue) =>
+                    `${JSON.stringify(issue.input)} is not a Kafka version Strimzi ${STRIMZI_VERSION} runs, and the operator would refuse the KafkaConnect only after pulumi up; use one of ${STRIMZI_KAFKA_VERSIONS.join(", ")}`,
+            })
+            .optional(),
         /** Where Strimzi pushes the image it builds with the connector plugins. */
         outputImage: z.string().min(1),
         pushSecret: z.string().optional(),

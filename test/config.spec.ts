@@ -204,6 +204,20 @@ describe("stack config", () => {
         ]);
     });
 
+    it("pins Connect only to a Kafka version Strimzi 1.2.0 runs, listing them", () => {
+        const raw = prod();
+        raw.connect.kafkaVersion = "4.1.1";
+        expect(problemsOf(raw)).to.deep.equal([
+            'connect.kafkaVersion: "4.1.1" is not a Kafka version Strimzi 1.2.0 runs, and the operator would refuse the KafkaConnect only after pulumi up; use one of 4.2.0, 4.2.1, 4.3.0, 4.3.1',
+        ]);
+        for (const version of ["4.2.0", "4.3.1"]) {
+            raw.connect.kafkaVersion = version;
+            expect(parseStackSpec(raw).spec.connect.kafkaVersion).to.equal(version);
+        }
+        delete raw.connect.kafkaVersion;
+        expect(parseStackSpec(raw).spec.connect.kafkaVersion).to.equal(undefined);
+    });
+
     it("requires the runbook base URL while monitoring is enabled, and only then", () => {
         const raw = prod();
         delete raw.monitoring.runbookBaseUrl;

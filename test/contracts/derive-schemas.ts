@@ -12,10 +12,9 @@ import * as path from "path";
 import { promisify } from "util";
 import { Coordinates, renderPom, resolveDependencies } from "../../sandbox/maven";
 import { CACHE_DIR } from "../../sandbox/paths";
+import { STRIMZI_VERSION } from "../../model/strimzi";
 
 const run = promisify(execFile);
-
-export const STRIMZI_VERSION = "1.2.0";
 
 /**
  * SHA-512 of the two jars whose bytes decide the schemas, equal to the `.sha512` Maven Central
