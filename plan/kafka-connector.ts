@@ -1,9 +1,10 @@
 /**
  * Strimzi KafkaConnector bodies. `tasksMax` and the connector state are spec fields (putting
  * `tasks.max` in config made older Strimzi restart connectors on every reconcile), and failed
- * connectors restart on their own with Strimzi's back-off.
+ * connectors restart on their own with Strimzi's back-off (plan/auto-restart.ts).
  */
 import type { RenderedConnector } from "../connectors/render";
+import { AUTO_RESTART } from "./auto-restart";
 import { MANAGED_BY_LABELS, ObjectMeta, STRIMZI_API_VERSION } from "./connect-cluster";
 
 export const STRIMZI_CLUSTER_LABEL = "strimzi.io/cluster";
@@ -23,7 +24,7 @@ export interface KafkaConnectorBody<N = string> {
         class: string;
         tasksMax: number;
         state: string;
-        autoRestart: { enabled: boolean };
+        autoRestart: typeof AUTO_RESTART;
         config: Record<string, string>;
     };
 }
@@ -51,7 +52,7 @@ export function kafkaConnectorBody<N = string>(connector: RenderedConnector, nam
             class: connector.connectorClass,
             tasksMax: connector.tasksMax,
             state: connector.state,
-            autoRestart: { enabled: true },
+            autoRestart: AUTO_RESTART,
             config: connector.config,
         },
     };
