@@ -3,13 +3,16 @@ import * as k8s from "@pulumi/kubernetes";
 import type { StackSpec } from "../config/spec";
 import { jmxExporterConfig } from "../plan/metrics";
 import { connectMetricsConfigMapName } from "../plan/naming";
-import { kafkaConnectBody, METRICS_CONFIG_KEY, MANAGED_BY_LABELS, secretReaderRole } from "../plan/connect-cluster";
+import { kafkaAccessBody, kafkaConnectBody, METRICS_CONFIG_KEY, MANAGED_BY_LABELS, secretReaderRole } from "../plan/connect-cluster";
 
 export interface ConnectClusterArgs {
     spec: StackSpec;
 }
 
-/** The Strimzi KafkaConnect cluster with its metrics rules and the Role its config provider needs. */
+/**
+ * The Strimzi KafkaConnect cluster with its metrics rules, the Role its config provider needs and the
+ * KafkaAccess whose binding Secret carries the Kafka cluster's CA and Connect's password.
+ */
 export class ConnectCluster extends pulumi.ComponentResource {
     /** The KafkaConnect's actual name; connectors label themselves with it. */
     readonly clusterName: pulumi.Output<string>;
@@ -34,12 +37,25 @@ export class ConnectCluster extends pulumi.ComponentResource {
         const role = new k8s.rbac.v1.Role(`${name}-secret-reader`, rbac.role, { parent: this });
         const binding = new k8s.rbac.v1.RoleBinding(`${name}-secret-reader`, rbac.binding, { parent: this, dependsOn: [role] });
 
+        const accessBody = kafkaAccessBody(spec);
+        // Strimzi fails a KafkaConnect whose trusted certificate or password Secret is missing; the
+        // KafkaAccess is Ready only once the Access Operator has written it.
+        const access = accessBody
+            ? [
+                  new k8s.apiextensions.CustomResource(
+                      `${name}-kafka-access`,
+                      { apiVersion: accessBody.apiVersion, kind: accessBody.kind, metadata: accessBody.metadata, spec: accessBody.spec },
+                      { parent: this },
+                  ),
+              ]
+            : [];
+
         const connect = new k8s.apiextensions.CustomResource(
             `${name}-connect`,
             { apiVersion: body.apiVersion, kind: body.kind, metadata: body.metadata, spec: body.spec },
             {
                 parent: this,
-                dependsOn: [metrics, binding],
+                dependsOn: [metrics, binding, ...access],
                 // metadata.name is fixed, so a replacement must delete the old cluster first.
                 deleteBeforeReplace: true,
                 ignoreChanges: ["metadata.annotations[\"strimzi.io/restart\"]"],

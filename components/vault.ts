@@ -1,5 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import * as vault from "@pulumi/vault";
 import type { StackSpec } from "../config/spec";
 import {
@@ -10,13 +9,12 @@ import {
     renderPolicyHcl,
     VaultSecretPlan,
 } from "../plan/vault";
-import { generatedPasswordArgs } from "./passwords";
 
 export interface VaultAccessArgs {
     spec: StackSpec;
     /**
-     * The password of every secret the stack does not generate itself, by Vault path (generated login
-     * passwords from the database components, and secret config for sources it does not manage).
+     * The password of every secret, by Vault path: generated login passwords from the database
+     * components, and secret config for sources whose logins the stack does not manage.
      */
     passwords: Record<string, pulumi.Input<string>>;
 }
@@ -48,7 +46,7 @@ export class VaultAccess extends pulumi.ComponentResource {
         const mountPath: pulumi.Input<string> = mount ? mount.path : spec.vault.kvMount;
 
         const secrets = planVaultSecrets(spec).map((plan) => {
-            const password = this.passwordOf(name, plan, args.passwords);
+            const password = passwordOf(plan, args.passwords);
             const dataJson = pulumi.secret(pulumi.output(password).apply((value) => JSON.stringify({ ...plan.fields, password: value })));
             return new vault.kv.SecretV2(`${name}-secret-${plan.path}`, { mount: mountPath, name: plan.path, dataJson }, { parent: this });
         });
@@ -90,20 +88,15 @@ export class VaultAccess extends pulumi.ComponentResource {
         this.secretPaths = pulumi.all(secrets.map((s) => pulumi.interpolate`${s.mount}/${s.name}`));
         this.registerOutputs({ policyNames: this.policyNames, authRoleNames: this.authRoleNames, secretPaths: this.secretPaths });
     }
+}
 
-    private passwordOf(name: string, plan: VaultSecretPlan, passwords: Record<string, pulumi.Input<string>>): pulumi.Input<string> {
-        if (plan.password.kind === "kafka-scram") {
-            // Only Vault holds this one; a KafkaUser adopts it from the synced Secret.
-            const generated = new random.RandomPassword(`${name}-password-${plan.path}`, generatedPasswordArgs, { parent: this });
-            return pulumi.secret(generated.result);
-        }
-        const password = passwords[plan.path];
-        if (password === undefined) {
-            throw new pulumi.InputPropertiesError({
-                message: `no password for Vault secret ${plan.path}`,
-                errors: [{ propertyPath: `passwords.${plan.path}`, reason: `expected one from ${plan.password.kind}` }],
-            });
-        }
-        return password;
+function passwordOf(plan: VaultSecretPlan, passwords: Record<string, pulumi.Input<string>>): pulumi.Input<string> {
+    const password = passwords[plan.path];
+    if (password === undefined) {
+        throw new pulumi.InputPropertiesError({
+            message: `no password for Vault secret ${plan.path}`,
+            errors: [{ propertyPath: `passwords.${plan.path}`, reason: `expected one from ${plan.password.kind}` }],
+        });
     }
+    return password;
 }

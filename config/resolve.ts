@@ -49,8 +49,10 @@ function resolve(config: ParsedStackConfig, issues: ConfigIssue[]): StackSpec {
         namespace: config.namespace,
         kafka: {
             clusterName: config.kafka.clusterName,
+            namespace: config.kafka.namespace ?? config.namespace,
             bootstrapServers: config.kafka.bootstrapServers,
-            tlsCaSecret: config.kafka.tlsCaSecret,
+            listener: config.kafka.listener,
+            tls: config.kafka.tls,
             scramUser: config.kafka.scramUser,
         },
         connect: {

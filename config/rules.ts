@@ -18,11 +18,18 @@ export function checkRules(spec: StackSpec, issues: ConfigIssue[], warnings: str
         checkSink(spec, pipeline, [...path, "sink"], issues);
         checkReplication(spec, pipeline, [...path, "topics"], issues);
     });
-    if (spec.environment === "prod" && !spec.kafka.tlsCaSecret) {
+    checkKafka(spec, issues);
+}
+
+function checkKafka(spec: StackSpec, issues: ConfigIssue[]): void {
+    const { kafka } = spec;
+    if (spec.environment === "prod" && !kafka.tls) {
+        issues.push({ path: ["kafka", "tls"], message: "prod requires TLS to Kafka (change events carry row data); set tls: true and point bootstrapServers at a TLS listener" });
+    }
+    if ((kafka.tls || kafka.scramUser) && !kafka.listener) {
         issues.push({
-            path: ["kafka", "tlsCaSecret"],
-            message:
-                "prod requires TLS to Kafka (change events carry row data); set it to the cluster CA Secret, e.g. <cluster>-cluster-ca-cert",
+            path: ["kafka", "listener"],
+            message: `name the listener of Kafka ${kafka.clusterName} at bootstrapServers (e.g. tls): the Access Operator copies the cluster CA and the user's password from it, and adds the CA only for a TLS listener`,
         });
     }
 }

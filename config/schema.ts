@@ -179,12 +179,22 @@ const resourcesSchema = z.strictObject({
 const kafkaSchema = z.strictObject({
     /** Name of the Strimzi `Kafka` cluster the Connect cluster and topics belong to. */
     clusterName: dnsName,
+    /** Namespace of that `Kafka` and its KafkaUsers (where Strimzi writes their Secrets); unset: the stack's namespace. */
+    namespace: dnsName.optional(),
     /** Bootstrap address as seen from inside the Kubernetes cluster (Connect, Debezium). */
     bootstrapServers: z.string().min(1),
-    /** Secret holding the cluster CA certificate (Strimzi: `<cluster>-cluster-ca-cert`); enables TLS. */
-    tlsCaSecret: z.string().optional(),
-    /** SCRAM-SHA-512 user (a Strimzi KafkaUser) whose password Secret is `<user>` key `password`. */
-    scramUser: z.string().optional(),
+    /**
+     * Name of the listener (in the `Kafka` resource) at bootstrapServers. The Access Operator copies the
+     * CA only for a TLS listener, so it must not pick one of its own.
+     */
+    listener: z
+        .string()
+        .regex(/^[a-z0-9]{1,11}$/, { error: "must be the name of a listener of the Kafka resource (lower-case letters and digits, at most 11), e.g. tls" })
+        .optional(),
+    /** Connect to the listener over TLS, trusting the cluster CA. */
+    tls: z.boolean().default(false),
+    /** SCRAM-SHA-512 KafkaUser (in kafka.namespace) Connect authenticates as. */
+    scramUser: z.string().min(1).optional(),
 });
 
 const connectSchema = z

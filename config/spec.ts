@@ -115,8 +115,11 @@ export interface PipelineSpec {
 
 export interface KafkaSpec {
     clusterName: string;
+    /** Where the `Kafka` and its KafkaUsers live (the stack's namespace unless set). */
+    namespace: string;
     bootstrapServers: string;
-    tlsCaSecret?: string;
+    listener?: string;
+    tls: boolean;
     scramUser?: string;
 }
 

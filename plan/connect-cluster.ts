@@ -1,7 +1,8 @@
 /**
  * Strimzi Kafka Connect cluster bodies: the KafkaConnect custom resource, its worker config, the
- * Role that lets Strimzi's config provider read exactly the connector Secrets, and the JMX exporter
- * rules. Plain objects; components/ turns them into resources.
+ * KafkaAccess that brings the Kafka cluster's CA and the Connect user's password into the stack's
+ * namespace, the Role that lets Strimzi's config provider read exactly the connector Secrets, and the
+ * JMX exporter rules. Plain objects; components/ turns them into resources.
  */
 import type { StackSpec } from "../config/spec";
 import { CONNECTOR_PLUGINS, ConnectorPlugin } from "../connectors/catalog";
@@ -11,16 +12,22 @@ import {
     connectInternalTopics,
     connectMetricsConfigMapName,
     connectServiceAccountName,
+    kafkaAccessName,
     sinkCredentialsSecretName,
     sourceCredentialsSecretName,
 } from "./naming";
 
 export const STRIMZI_API_VERSION = "kafka.strimzi.io/v1";
+export const ACCESS_API_VERSION = "access.strimzi.io/v1alpha1";
 export const METRICS_CONFIG_KEY = "metrics-config.yml";
-/** Strimzi mounts `spec.tls.trustedCertificates` Secrets here in Connect pods. */
-const CONNECT_CERTS_DIR = "/opt/kafka/connect-certs";
-/** The key of the CA certificate in a CA Secret (Strimzi's cluster CA and connect.databaseCaSecret alike). */
+/** The key of the CA certificate in connect.databaseCaSecret. */
 export const CA_CERT_KEY = "ca.crt";
+/**
+ * Keys of the binding Secret the Strimzi Access Operator (0.3.0) writes for a KafkaAccess: the cluster
+ * CA (`ca.crt` of `<cluster>-cluster-ca-cert`, present for a TLS listener) and the KafkaUser's SCRAM
+ * password, both copied from the Kafka cluster's namespace and kept current when Strimzi renews them.
+ */
+export const KAFKA_ACCESS_KEYS = { caCert: "ssl.truststore.crt", password: "password" } as const;
 const DATABASE_CA_VOLUME = "database-ca";
 const DATABASE_CA_DIR = "/opt/kafka/database-ca";
 
@@ -40,7 +47,47 @@ export interface KafkaConnectBody {
 
 export const MANAGED_BY_LABELS = { "app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "cdc-pipeline" };
 
-/** The connector context inside the cluster: Strimzi's Secret provider and the cluster's Kafka security. */
+export interface KafkaAccessBody {
+    apiVersion: typeof ACCESS_API_VERSION;
+    kind: "KafkaAccess";
+    metadata: ObjectMeta;
+    spec: Record<string, unknown>;
+}
+
+/** The binding Secret Connect reads the CA and password from, when Connect needs either. */
+function kafkaAccessSecret(spec: StackSpec): string | undefined {
+    return spec.kafka.tls || spec.kafka.scramUser ? kafkaAccessName(spec.connect.name) : undefined;
+}
+
+/**
+ * Strimzi writes the cluster CA Secret and each KafkaUser's Secret in the Kafka cluster's namespace,
+ * and a KafkaConnect can only name Secrets in its own. The Access Operator, shipped with Strimzi,
+ * copies both into a binding Secret here and rewrites it when Strimzi renews the CA or the password,
+ * so no credential passes through the stack. None when Connect uses neither TLS nor SCRAM.
+ */
+export function kafkaAccessBody(spec: StackSpec): KafkaAccessBody | undefined {
+    const name = kafkaAccessSecret(spec);
+    if (!name) return undefined;
+    const { kafka } = spec;
+    return {
+        apiVersion: ACCESS_API_VERSION,
+        kind: "KafkaAccess",
+        metadata: {
+            name,
+            namespace: spec.namespace,
+            labels: { ...MANAGED_BY_LABELS },
+            // Ready once the binding Secret is written; False with the reason (no such listener or user,
+            // incompatible authentication) otherwise, which is then where `pulumi up` stops.
+            annotations: { "pulumi.com/waitFor": "condition=Ready" },
+        },
+        spec: {
+            kafka: { name: kafka.clusterName, namespace: kafka.namespace, listener: kafka.listener },
+            ...(kafka.scramUser ? { user: { kind: "KafkaUser", apiGroup: "kafka.strimzi.io", name: kafka.scramUser, namespace: kafka.namespace } } : {}),
+            secretName: name,
+        },
+    };
+}
+
 /** Debezium's plugin archive, checksum-verified by Strimzi, where there is one; otherwise a Maven dependency build. */
 export function buildArtifacts(plugin: ConnectorPlugin): Record<string, string>[] {
     if (plugin.archive) return [{ type: "tgz", url: plugin.archive.url, sha512sum: plugin.archive.sha512 }];
@@ -62,18 +109,23 @@ export function clusterConnectorContext(spec: StackSpec): ConnectorContext {
     };
 }
 
+/**
+ * What Strimzi configures for the workers' own clients, for Debezium's schema history clients. Strimzi
+ * 1.x mounts neither the CA nor the password into the pods (since 0.47 its workers read PEM certificates
+ * through its `strimzisecrets` provider), so these read the binding Secret through the connectors' provider.
+ */
 function kafkaClientSecurity(spec: StackSpec): Record<string, string> {
-    const { tlsCaSecret, scramUser } = spec.kafka;
-    const tls: Record<string, string> = tlsCaSecret
-        ? { "ssl.truststore.type": "PEM", "ssl.truststore.location": `${CONNECT_CERTS_DIR}/${tlsCaSecret}/${CA_CERT_KEY}` }
-        : {};
-    if (!scramUser) return tlsCaSecret ? { "security.protocol": "SSL", ...tls } : {};
-    const password = strimziSecretRef(spec.namespace)(scramUser, "password");
+    const { tls, scramUser } = spec.kafka;
+    const access = kafkaAccessSecret(spec);
+    if (!access) return {};
+    const ref = strimziSecretRef(spec.namespace);
+    const trust: Record<string, string> = tls ? { "ssl.truststore.type": "PEM", "ssl.truststore.certificates": ref(access, KAFKA_ACCESS_KEYS.caCert) } : {};
+    if (!scramUser) return { "security.protocol": "SSL", ...trust };
     return {
-        "security.protocol": tlsCaSecret ? "SASL_SSL" : "SASL_PLAINTEXT",
+        "security.protocol": tls ? "SASL_SSL" : "SASL_PLAINTEXT",
         "sasl.mechanism": "SCRAM-SHA-512",
-        "sasl.jaas.config": `org.apache.kafka.common.security.scram.ScramLoginModule required username="${scramUser}" password="${password}";`,
-        ...tls,
+        "sasl.jaas.config": `org.apache.kafka.common.security.scram.ScramLoginModule required username="${scramUser}" password="${ref(access, KAFKA_ACCESS_KEYS.password)}";`,
+        ...trust,
     };
 }
 
@@ -100,6 +152,7 @@ export function workerConfig(spec: StackSpec): Record<string, string> {
 
 export function kafkaConnectBody(spec: StackSpec): KafkaConnectBody {
     const { connect, kafka, profile } = spec;
+    const access = kafkaAccessSecret(spec);
     const rf = String(profile.replicationFactor);
     return {
         apiVersion: STRIMZI_API_VERSION,
@@ -119,13 +172,13 @@ export function kafkaConnectBody(spec: StackSpec): KafkaConnectBody {
             replicas: connect.replicas,
             bootstrapServers: kafka.bootstrapServers,
             ...connectInternalTopics(connect.name),
-            ...(kafka.tlsCaSecret ? { tls: { trustedCertificates: [{ secretName: kafka.tlsCaSecret, pattern: "*.crt" }] } } : {}),
+            ...(kafka.tls ? { tls: { trustedCertificates: [{ secretName: access, certificate: KAFKA_ACCESS_KEYS.caCert }] } } : {}),
             ...(kafka.scramUser
                 ? {
                       authentication: {
                           type: "scram-sha-512",
                           username: kafka.scramUser,
-                          passwordSecret: { secretName: kafka.scramUser, password: "password" },
+                          passwordSecret: { secretName: access, password: KAFKA_ACCESS_KEYS.password },
                       },
                   }
                 : {}),
@@ -162,10 +215,11 @@ export function kafkaConnectBody(spec: StackSpec): KafkaConnectBody {
     };
 }
 
-/** Secrets the config provider may read: the connectors' credentials and the Kafka user's password. */
+/** Secrets the config provider may read: the connectors' credentials and the Kafka binding Secret. */
 export function connectorSecretNames(spec: StackSpec): string[] {
     const names = spec.pipelines.flatMap((p) => [sourceCredentialsSecretName(p), sinkCredentialsSecretName(p)]);
-    if (spec.kafka.scramUser) names.push(spec.kafka.scramUser);
+    const access = kafkaAccessSecret(spec);
+    if (access) names.push(access);
     return [...new Set(names)].sort();
 }
 

@@ -61,6 +61,12 @@ export const connectInternalTopics = (connectName: string) => ({
     statusStorageTopic: `${connectName}-status`,
 });
 
+/**
+ * The KafkaAccess that brings the Kafka cluster's CA and the Connect user's password into the stack's
+ * namespace, and the binding Secret the Access Operator writes for it.
+ */
+export const kafkaAccessName = (connectName: string): string => `${connectName}-kafka-access`;
+
 /** Strimzi names the Connect pods' ServiceAccount `<connect>-connect`. */
 export const connectServiceAccountName = (connectName: string): string => `${connectName}-connect`;
 export const connectMetricsConfigMapName = (connectName: string): string => `${connectName}-metrics`;
@@ -78,8 +84,6 @@ export type CredentialPurpose = "source" | "target" | "target-readonly";
 
 /** Path inside the KV v2 mount (no `data/` prefix): `db/<pipeline>/<purpose>`. */
 export const dbSecretPath = (pipeline: PipelineSpec, purpose: CredentialPurpose): string => `db/${pipeline.name}/${purpose}`;
-/** The Kafka Connect cluster's SCRAM credential: `kafka/<connect name>`. */
-export const kafkaSecretPath = (connectName: string): string => `kafka/${connectName}`;
 
 export const vaultPolicyName = (spec: StackSpec, consumer: VaultConsumer): string => `${spec.vault.namePrefix}-${consumer}`;
 /** One Kubernetes auth role per consumer, named like its policy. */
@@ -93,8 +97,6 @@ export const reconcilerSourceSecretName = (reconciler: ReconcilerSpec, pipeline:
     `${reconciler.name}-${pipeline.name}-source`;
 export const reconcilerTargetSecretName = (reconciler: ReconcilerSpec, pipeline: PipelineSpec): string =>
     `${reconciler.name}-${pipeline.name}-target`;
-/** The SCRAM password a KafkaUser can take with `spec.authentication.password.valueFrom.secretKeyRef`. */
-export const kafkaUserPasswordSecretName = (scramUser: string): string => `${scramUser}-scram-password`;
 
 export const reconcilerServiceAccountName = (reconciler: ReconcilerSpec): string => reconciler.name;
 export const reconcilerConfigMapName = (reconciler: ReconcilerSpec): string => `${reconciler.name}-config`;

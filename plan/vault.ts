@@ -4,8 +4,9 @@
  * copy each secret into the Kubernetes Secret a workload reads. Plain objects; components/ creates them.
  *
  * Layout: one KV v2 secret per pipeline and purpose (`db/<pipeline>/source`, `db/<pipeline>/target`,
- * `db/<pipeline>/target-readonly`) and one for the Connect cluster's Kafka user (`kafka/<connect>`),
- * each holding the keys a consumer needs (host, port, username, password). The seed's one-value-per-path
+ * `db/<pipeline>/target-readonly`), each holding the keys a consumer needs (host, port, username,
+ * password). Connect's Kafka password is not here: Strimzi's User Operator owns it in the Kafka cluster's
+ * namespace, and a KafkaAccess (plan/connect-cluster.ts) brings it to Connect. The seed's one-value-per-path
  * layout (`secret/db/sqlserver_password`) cannot be synced: the operator maps one Vault secret to one
  * Kubernetes Secret, and the connectors read one Secret per credential with `username` and `password`.
  */
@@ -15,8 +16,6 @@ import { CREDENTIAL_KEYS, connectServiceAccountName, sinkCredentialsSecretName, 
 import {
     CredentialPurpose,
     dbSecretPath,
-    kafkaSecretPath,
-    kafkaUserPasswordSecretName,
     reconcilerServiceAccountName,
     reconcilerSourceSecretName,
     reconcilerTargetSecretName,
@@ -42,15 +41,13 @@ export type PasswordSource =
     | { kind: "sqlserver-login"; login: string }
     | { kind: "postgres-role"; role: string }
     /** A source whose login the stack does not create: `cdc-pipeline:sourcePasswords.<pipeline>` (secret config). */
-    | { kind: "config"; pipeline: string }
-    /** The Connect cluster's SCRAM password, generated here for a KafkaUser to adopt. */
-    | { kind: "kafka-scram"; user: string };
+    | { kind: "config"; pipeline: string };
 
 export interface VaultSecretPlan {
     /** Path inside the mount, without the KV v2 `data/` segment. */
     path: string;
-    pipeline?: string;
-    purpose: CredentialPurpose | "kafka";
+    pipeline: string;
+    purpose: CredentialPurpose;
     /** Non-secret fields written next to the password. */
     fields: Record<string, string>;
     password: PasswordSource;
@@ -84,14 +81,6 @@ export function planVaultSecrets(spec: StackSpec): VaultSecretPlan[] {
             });
         }
     }
-    if (spec.kafka.scramUser) {
-        secrets.push({
-            path: kafkaSecretPath(spec.connect.name),
-            purpose: "kafka",
-            fields: { username: spec.kafka.scramUser },
-            password: { kind: "kafka-scram", user: spec.kafka.scramUser },
-        });
-    }
     return secrets;
 }
 
@@ -102,7 +91,7 @@ export interface SecretSyncPlan {
     secretName: string;
     /** Vault path inside the mount. */
     path: string;
-    pipeline?: string;
+    pipeline: string;
     /** Keys rendered from the secret's fields (Go templates); when set, only these keys reach the Secret. */
     templates?: Record<string, string>;
 }
@@ -114,9 +103,6 @@ export function planSecretSyncs(spec: StackSpec): SecretSyncPlan[] {
             { consumer: "connect", secretName: sourceCredentialsSecretName(pipeline), path: dbSecretPath(pipeline, "source"), pipeline: pipeline.name },
             { consumer: "connect", secretName: sinkCredentialsSecretName(pipeline), path: dbSecretPath(pipeline, "target"), pipeline: pipeline.name },
         );
-    }
-    if (spec.kafka.scramUser) {
-        syncs.push({ consumer: "connect", secretName: kafkaUserPasswordSecretName(spec.kafka.scramUser), path: kafkaSecretPath(spec.connect.name) });
     }
     if (spec.reconciler) {
         const reconciler = spec.reconciler;
@@ -305,7 +291,7 @@ export function vaultAuthBody(spec: StackSpec, consumer: VaultConsumer): VsoObje
 }
 
 export function vaultStaticSecretBody(spec: StackSpec, sync: SecretSyncPlan): VsoObject<"VaultStaticSecret"> {
-    const labels = { "cdc.pipeline/consumer": sync.consumer, ...(sync.pipeline ? { "cdc.pipeline/name": sync.pipeline } : {}) };
+    const labels = { "cdc.pipeline/consumer": sync.consumer, "cdc.pipeline/name": sync.pipeline };
     return {
         apiVersion: VSO_API_VERSION,
         kind: "VaultStaticSecret",

@@ -94,6 +94,16 @@ export async function resolveDependencies(req: ResolveRequest): Promise<ResolveR
     return { outputDir: req.outputDir, jars: listJars(req.outputDir), cached: false };
 }
 
+/** Copies one artifact, without its dependencies, into `outputDir` (Maven's checksum checks as above). */
+export async function copyArtifact(artifact: Coordinates, outputDir: string, log?: (line: string) => void): Promise<string> {
+    const coordinates = `${artifact.groupId}:${artifact.artifactId}:${artifact.version}`;
+    const args = ["-B", "-q", `${DEPENDENCY_PLUGIN}:copy`, `-Dartifact=${coordinates}`, `-DoutputDirectory=${outputDir}`, "--strict-checksums"];
+    log?.(`mvn ${args.slice(2).join(" ")}`);
+    fs.mkdirSync(outputDir, { recursive: true });
+    await runMaven(args, outputDir);
+    return path.join(outputDir, `${artifact.artifactId}-${artifact.version}.jar`);
+}
+
 function listJars(dir: string): string[] {
     return fs
         .readdirSync(dir)

@@ -198,10 +198,28 @@ describe("stack config", () => {
 
     it("requires TLS to Kafka in prod", () => {
         const raw = prod();
-        delete raw.kafka.tlsCaSecret;
+        delete raw.kafka.tls;
         expect(problemsOf(raw)).to.deep.equal([
-            "kafka.tlsCaSecret: prod requires TLS to Kafka (change events carry row data); set it to the cluster CA Secret, e.g. <cluster>-cluster-ca-cert",
+            "kafka.tls: prod requires TLS to Kafka (change events carry row data); set tls: true and point bootstrapServers at a TLS listener",
         ]);
+    });
+
+    it("requires the Kafka listener whenever the Access Operator has a CA or a password to copy", () => {
+        const message =
+            "kafka.listener: name the listener of Kafka cdc-kafka at bootstrapServers (e.g. tls): the Access Operator copies the cluster CA and the user's password from it, and adds the CA only for a TLS listener";
+        const tlsOnly = prod();
+        delete tlsOnly.kafka.listener;
+        delete tlsOnly.kafka.scramUser;
+        expect(problemsOf(tlsOnly)).to.deep.equal([message]);
+        const scramOnly = dev();
+        scramOnly.kafka.scramUser = "cdc-connect";
+        expect(problemsOf(scramOnly)).to.deep.equal([message]);
+        expect(problemsOf(dev())).to.deep.equal([]);
+    });
+
+    it("looks for the Kafka cluster and its users in the stack's namespace unless told otherwise", () => {
+        expect(parseStackSpec(dev()).spec.kafka.namespace).to.equal("cdc-dev");
+        expect(parseStackSpec(prod()).spec.kafka.namespace).to.equal("kafka");
     });
 
     it("pins Connect only to a Kafka version Strimzi 1.2.0 runs, listing them", () => {

@@ -51,6 +51,33 @@ describe("schema validator self-test", () => {
         ]);
     });
 
+    it("rejects a wrong KafkaAccess (the Access Operator's released CRD)", () => {
+        const valid: Manifest = {
+            apiVersion: "access.strimzi.io/v1alpha1",
+            kind: "KafkaAccess",
+            metadata: { name: "cdc-connect-kafka-access", namespace: "cdc" },
+            spec: {
+                kafka: { name: "cdc-kafka", namespace: "kafka", listener: "tls" },
+                user: { kind: "KafkaUser", apiGroup: "kafka.strimzi.io", name: "cdc-connect", namespace: "kafka" },
+                secretName: "cdc-connect-kafka-access",
+            },
+        };
+        expect(validateManifest(valid)).to.deep.equal([]);
+        const wrong = broken(valid, (m) => {
+            delete m.spec.kafka.name;
+            delete m.spec.user.apiGroup;
+            m.spec.kafka.listenerName = "tls";
+            m.metadata.label = {};
+        });
+        // Its CRD leaves apiVersion, kind and metadata implicit, as the API server does; metadata is still ObjectMeta.
+        expect(validateManifest(wrong)).to.deep.equal([
+            "/spec/kafka must have required property 'name'",
+            "/spec/user must have required property 'apiGroup'",
+            "KafkaAccess.metadata.label is not an ObjectMeta field",
+            "KafkaAccess.spec.kafka.listenerName is not declared by the schema",
+        ]);
+    });
+
     it("rejects a wrong VaultStaticSecret (pinned Vault Secrets Operator CRD)", () => {
         const valid: Manifest = {
             apiVersion: "secrets.hashicorp.com/v1beta1",

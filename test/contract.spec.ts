@@ -1,12 +1,13 @@
 /**
- * Contract tests: what the stack renders must be accepted by the real Strimzi 1.2 CRDs. The connector
+ * Contract tests: what the stack renders must be accepted by the real Strimzi 1.2 CRDs (and the
+ * KafkaAccess by the Strimzi Access Operator 0.3.0 CRD Strimzi 1.2 ships). The connector
  * configs inside are checked against the real connectors' properties in contracts/connector-catalogs.spec.ts.
  */
 import { expect } from "chai";
 import { parseStackSpec } from "../config/resolve";
 import type { StackSpec } from "../config/spec";
 import { renderConnectors } from "../connectors/render";
-import { clusterConnectorContext, kafkaConnectBody } from "../plan/connect-cluster";
+import { clusterConnectorContext, kafkaAccessBody, kafkaConnectBody } from "../plan/connect-cluster";
 import { kafkaConnectorBody } from "../plan/kafka-connector";
 import { validateManifest } from "./helpers/k8s-schemas";
 import { rawProjectConfig, SHIPPED_STACKS } from "./helpers/stack-files";
@@ -37,6 +38,13 @@ describe("contract with the real schemas", function () {
             it("renders a KafkaConnect the Strimzi 1.2 CRD accepts, with no undeclared keys", () => {
                 expect(validateManifest(kafkaConnectBody(spec) as any)).to.deep.equal([]);
             });
+
+            const access = kafkaAccessBody(spec);
+            if (access) {
+                it("renders a KafkaAccess the Access Operator's CRD accepts, with no undeclared keys", () => {
+                    expect(validateManifest(access as any)).to.deep.equal([]);
+                });
+            }
 
             for (const connector of renderConnectors(spec, clusterConnectorContext(spec))) {
                 it(`renders KafkaConnector ${connector.name} the Strimzi 1.2 CRD accepts`, () => {

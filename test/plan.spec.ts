@@ -4,7 +4,7 @@ import type { StackSpec } from "../config/spec";
 import { CONNECTOR_PLUGINS } from "../connectors/catalog";
 import { ConnectorContext, CONFIG_PROVIDER_REFERENCE } from "../connectors/context";
 import { pluginsInUse, renderConnectors, restConfig } from "../connectors/render";
-import { buildArtifacts, clusterConnectorContext, kafkaConnectBody, workerConfig } from "../plan/connect-cluster";
+import { buildArtifacts, clusterConnectorContext, connectorSecretNames, kafkaAccessBody, kafkaConnectBody, workerConfig } from "../plan/connect-cluster";
 import { kafkaConnectorBody } from "../plan/kafka-connector";
 import { jmxExporterConfig } from "../plan/metrics";
 import { planTopics } from "../plan/topics";
@@ -56,11 +56,60 @@ describe("connector plan", () => {
     it("encrypts and verifies the SQL Server connection in prod and gives schema history clients the Kafka credentials", () => {
         const source = byName(spec("prod")).get("sqlserver-cdc-source")!;
         expect(source.config).to.include({ "driver.encrypt": "true", "driver.trustServerCertificate": "false" });
-        expect(source.config["schema.history.internal.producer.security.protocol"]).to.equal("SASL_SSL");
-        expect(source.config["schema.history.internal.consumer.sasl.jaas.config"]).to.equal(
-            'org.apache.kafka.common.security.scram.ScramLoginModule required username="cdc-connect" password="${secrets:cdc/cdc-connect:password}";',
-        );
-        expect(source.config["schema.history.internal.consumer.ssl.truststore.location"]).to.equal("/opt/kafka/connect-certs/cdc-kafka-cluster-ca-cert/ca.crt");
+        // Strimzi 1.x mounts no certificate file (the workers read PEM through its config provider since 0.47),
+        // so the clients read the CA and the password from the KafkaAccess binding Secret the same way.
+        for (const client of ["producer", "consumer"]) {
+            const prefix = `schema.history.internal.${client}.`;
+            const security = Object.fromEntries(Object.entries(source.config).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+            expect(security).to.deep.equal({
+                "security.protocol": "SASL_SSL",
+                "sasl.mechanism": "SCRAM-SHA-512",
+                "sasl.jaas.config": 'org.apache.kafka.common.security.scram.ScramLoginModule required username="cdc-connect" password="${secrets:cdc/cdc-connect-kafka-access:password}";',
+                "ssl.truststore.type": "PEM",
+                "ssl.truststore.certificates": "${secrets:cdc/cdc-connect-kafka-access:ssl.truststore.crt}",
+            });
+        }
+    });
+
+    it("has the Access Operator copy the cluster CA and Connect's password from the Kafka cluster's namespace, and points the KafkaConnect at its Secret", () => {
+        const prod = spec("prod");
+        expect(kafkaAccessBody(prod)).to.deep.equal({
+            apiVersion: "access.strimzi.io/v1alpha1",
+            kind: "KafkaAccess",
+            metadata: {
+                name: "cdc-connect-kafka-access",
+                namespace: "cdc",
+                labels: { "app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "cdc-pipeline" },
+                annotations: { "pulumi.com/waitFor": "condition=Ready" },
+            },
+            spec: {
+                kafka: { name: "cdc-kafka", namespace: "kafka", listener: "tls" },
+                user: { kind: "KafkaUser", apiGroup: "kafka.strimzi.io", name: "cdc-connect", namespace: "kafka" },
+                secretName: "cdc-connect-kafka-access",
+            },
+        });
+        const connect = kafkaConnectBody(prod).spec;
+        expect(connect.tls).to.deep.equal({ trustedCertificates: [{ secretName: "cdc-connect-kafka-access", certificate: "ssl.truststore.crt" }] });
+        expect(connect.authentication).to.deep.equal({
+            type: "scram-sha-512",
+            username: "cdc-connect",
+            passwordSecret: { secretName: "cdc-connect-kafka-access", password: "password" },
+        });
+        expect(connectorSecretNames(prod)).to.deep.equal(["cdc-connect-kafka-access", "sales-source-db", "sales-target-db"]);
+    });
+
+    it("needs no KafkaAccess for a plaintext listener without SCRAM, and names no user for TLS alone", () => {
+        const dev = spec("dev");
+        expect(kafkaAccessBody(dev)).to.equal(undefined);
+        expect(kafkaConnectBody(dev).spec).to.not.have.any.keys("tls", "authentication");
+        expect(connectorSecretNames(dev)).to.deep.equal(["sales-source-db", "sales-target-db"]);
+        const tlsOnly = spec("prod", (raw) => delete raw.kafka.scramUser);
+        expect(kafkaAccessBody(tlsOnly)!.spec).to.not.have.property("user");
+        expect(kafkaConnectBody(tlsOnly).spec).to.not.have.property("authentication");
+        expect(byName(tlsOnly).get("sqlserver-cdc-source")!.config).to.include({
+            "schema.history.internal.producer.security.protocol": "SSL",
+            "schema.history.internal.producer.ssl.truststore.certificates": "${secrets:cdc/cdc-connect-kafka-access:ssl.truststore.crt}",
+        });
     });
 
     it("renders the Debezium JDBC sink in its own key spelling, with the DLQ and context headers", () => {

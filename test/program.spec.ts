@@ -4,12 +4,15 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_PROVIDER_REFERENCE } from "../connectors/context";
 import { MOCK_GENERATED_PASSWORD, promiseOf, Registration } from "./helpers/mocks";
+import { validateManifest } from "./helpers/k8s-schemas";
 import { runProgram } from "./helpers/program";
+import { capturedFor, registrationKey } from "./policies/helpers/capture";
 import { REPO_ROOT, SHIPPED_STACKS, ShippedStack } from "./helpers/stack-files";
 
 const CONNECTOR = "kubernetes:kafka.strimzi.io/v1:KafkaConnector";
 const CONNECT = "kubernetes:kafka.strimzi.io/v1:KafkaConnect";
 const TOPIC = "kafka:index/topic:Topic";
+const KAFKA_ACCESS = "kubernetes:access.strimzi.io/v1alpha1:KafkaAccess";
 const CREDENTIAL_KEY = /(password|secret|token|user(name)?)$/i;
 
 const EXPECTED = {
@@ -107,11 +110,32 @@ for (const stack of SHIPPED_STACKS) {
             it("lets the Connect service account read exactly the connector Secrets", async () => {
                 const { mocks } = await runProgram(stack, preview);
                 const [role] = mocks.ofType("kubernetes:rbac.authorization.k8s.io/v1:Role");
-                const expectedSecrets = ["sales-source-db", "sales-target-db", ...(stack === "prod" ? ["cdc-connect"] : [])].sort();
+                const expectedSecrets = ["sales-source-db", "sales-target-db", ...(stack === "prod" ? ["cdc-connect-kafka-access"] : [])].sort();
                 expect(role.inputs.rules).to.deep.equal([{ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: expectedSecrets }]);
                 const [binding] = mocks.ofType("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding");
                 expect(binding.inputs.subjects).to.deep.equal([{ kind: "ServiceAccount", name: "cdc-connect-connect", namespace: stack === "prod" ? "cdc" : "cdc-dev" }]);
             });
+
+            it(
+                stack === "prod"
+                    ? "brings the Kafka cluster's CA and Connect's password from namespace kafka through a KafkaAccess the KafkaConnect waits for"
+                    : "needs no KafkaAccess: dev's Connect uses a plaintext listener without SCRAM",
+                async () => {
+                    const { mocks } = await runProgram(stack, preview);
+                    const access = mocks.ofType(KAFKA_ACCESS);
+                    if (stack === "dev") {
+                        expect(access).to.deep.equal([]);
+                        return;
+                    }
+                    expect(access.map((a) => a.inputs.spec.kafka)).to.deep.equal([{ name: "cdc-kafka", namespace: "kafka", listener: "tls" }]);
+                    expect(validateManifest(access[0].inputs as any)).to.deep.equal([]);
+                    const [connect] = mocks.ofType(CONNECT);
+                    expect(connect.inputs.spec.tls.trustedCertificates[0].secretName).to.equal(access[0].inputs.metadata.name);
+                    const captured = capturedFor(mocks);
+                    const accessUrn = captured.get(registrationKey(KAFKA_ACCESS, access[0].name))!.urn;
+                    expect(captured.get(registrationKey(CONNECT, connect.name))!.dependencies).to.include(accessUrn);
+                },
+            );
 
             it("puts no credential value in any registered input", async () => {
                 const { mocks } = await runProgram(stack, preview);

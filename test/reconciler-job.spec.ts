@@ -232,11 +232,10 @@ describe("reconciliation job resources", function () {
         expect(await promiseOf(exports.reconcilerCronJobs as any)).to.deep.equal(["cdc-reconciler-sales"]);
         expect(await promiseOf(exports.vaultPolicies as any)).to.deep.equal(["cdc-prod-connect", "cdc-prod-reconciler"]);
         expect(await promiseOf(exports.vaultAuthRoles as any)).to.deep.equal(["cdc-prod-connect", "cdc-prod-reconciler"]);
-        expect(await promiseOf(exports.vaultSecretPaths as any)).to.deep.equal(["secret/db/sales/source", "secret/db/sales/target", "secret/db/sales/target-readonly", "secret/kafka/cdc-connect"]);
+        expect(await promiseOf(exports.vaultSecretPaths as any)).to.deep.equal(["secret/db/sales/source", "secret/db/sales/target", "secret/db/sales/target-readonly"]);
         expect(await promiseOf(exports.syncedSecrets as any)).to.have.members([
             "sales-source-db",
             "sales-target-db",
-            "cdc-connect-scram-password",
             "cdc-reconciler-sales-source",
             "cdc-reconciler-sales-target",
         ]);

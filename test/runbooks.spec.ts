@@ -22,9 +22,9 @@ describe("runbooks", () => {
         const commands = blocks.flatMap((b) => b.text.split("\n")).filter((l) => /^\s*(kubectl|JOB=)/.test(l));
         expect(commands.length).to.be.greaterThan(30);
         // A block whose placeholders resolve for no stack would be silently skipped; the checker reports it.
-        const orphan = "```sh\nkubectl -n <namespace> get secret <tls-ca-secret> -o jsonpath='{.data.ca\\.crt}'\n```\n";
+        const orphan = "```sh\nkubectl -n <namespace> get secret <kafka-access-secret> -o jsonpath='{.data.password}'\n```\n";
         expect(checkRunbooks(orphan, [renderStack("dev")])).to.deep.equal([
-            "line 2: the block's placeholders (namespace, tls-ca-secret) resolve for no shipped stack, so it is never checked",
+            "line 2: the block's placeholders (namespace, kafka-access-secret) resolve for no shipped stack, so it is never checked",
         ]);
     });
 
@@ -51,10 +51,11 @@ describe("runbooks", () => {
             ["a made-up connector", "get kafkaconnector <connector>\n", "get kafkaconnector sales-sink\n", /kafkaconnector sales-sink is not a KafkaConnector the stack renders/],
             ["a namespace of its own", "kubectl -n <namespace> top pod", "kubectl -n kafka top pod", /namespace kafka; the stack deploys into/],
             ["a made-up CronJob", "--from=cronjob/<reconciler-cronjob>", "--from=cronjob/<reconciler>", /--from=cronjob\/cdc-reconciler: not a CronJob the stack renders/],
-            ["a Secret key the stack does not read", "{.data.password}", "{.data.pass}", /read by the stack under key\(s\) password, not pass/],
+            ["a Secret key the stack does not read", "{.data.password}", "{.data.pass}", /read by the stack under key\(s\) ssl.truststore.crt, password, not pass/],
             ["plaintext against a TLS+SCRAM listener", "security.protocol=SASL_SSL", "security.protocol=SASL_PLAINTEXT", /security.protocol SASL_PLAINTEXT: the workers connect with SASL_SSL/],
             ["a truststore that is not the cluster CA", "ssl.truststore.location=/tmp/cdc-dlq-ca.crt", "ssl.truststore.location=/opt/kafka/connect-certs/ca.crt", /ssl.truststore.location \/opt\/kafka\/connect-certs\/ca.crt/],
-            ["a password not from the passwordSecret", "get secret <scram-user> -o jsonpath='{.data.password}'", "get secret <tls-ca-secret> -o jsonpath='{.data.ca\\.crt}'", /SCRAM password: must be the decoded key password/],
+            ["a password not from the passwordSecret", "get secret <kafka-access-secret> -o jsonpath='{.data.password}'", "get secret <kafka-access-secret> -o jsonpath='{.data.ssl\\.truststore\\.crt}'", /SCRAM password: must be the decoded key password/],
+            ["the User Operator's Secret, which lives in the Kafka cluster's namespace", "get secret <kafka-access-secret> -o jsonpath='{.data.password}'", "get secret <scram-user> -o jsonpath='{.data.password}'", /secret cdc-connect is not a Secret the rendered objects read/],
             ["a topic the stack does not create", "--topic dlq-<sink>", "--topic <sink>-dlq", /--topic postgresql-jdbc-sink-dlq: not a topic/],
             ["joining a consumer group", "--from-beginning --max-messages", "--group connect-<sink> --from-beginning --max-messages", /never join a group/],
             ["an annotation value Strimzi ignores", "strimzi.io/restart=includeTasks --overwrite", "strimzi.io/restart=all --overwrite", /strimzi.io\/restart=all/],

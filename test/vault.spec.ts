@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseStackSpec } from "../config/resolve";
 import type { StackSpec } from "../config/spec";
 import { connectorSecretNames } from "../plan/connect-cluster";
-import { CREDENTIAL_KEYS } from "../plan/naming";
+import { CREDENTIAL_KEYS, kafkaAccessName } from "../plan/naming";
 import {
     planKubernetesAuthRoles,
     planSecretSyncs,
@@ -39,9 +39,8 @@ describe("Vault plan", () => {
             ["db/sales/target", { host: "warehouse-dev.postgres.svc", port: "5432", username: "cdc_writer" }, { kind: "postgres-role", role: "cdc_writer" }],
             ["db/sales/target-readonly", { host: "warehouse-dev.postgres.svc", port: "5432", username: "cdc_reconciler" }, { kind: "postgres-role", role: "cdc_reconciler" }],
         ]);
-        // prod's Connect authenticates to Kafka with SCRAM: its password is generated and kept in Vault too.
-        const kafka = planVaultSecrets(specOf("prod")).find((s) => s.purpose === "kafka")!;
-        expect(kafka).to.deep.include({ path: "kafka/cdc-connect", fields: { username: "cdc-connect" }, password: { kind: "kafka-scram", user: "cdc-connect" } });
+        // prod's Connect authenticates to Kafka with SCRAM, but that password is the User Operator's, not Vault's.
+        expect(planVaultSecrets(specOf("prod")).map((s) => s.path)).to.deep.equal(dev.map((s) => s.path));
     });
 
     it("takes passwords of sources it does not create from secret config", () => {
@@ -59,12 +58,10 @@ describe("Vault plan", () => {
             it("gives Connect read on exactly its credentials' KV v2 data paths, and nothing else", () => {
                 const connect = policyOf(spec, "connect");
                 expect(connect.name).to.equal(`cdc-${stack}-connect`);
-                const expected: Record<string, unknown> = {
+                expect(readPaths(renderPolicyHcl(connect))).to.deep.equal({
                     'path secret/data/db/sales/source': { capabilities: ["read"] },
                     'path secret/data/db/sales/target': { capabilities: ["read"] },
-                };
-                if (stack === "prod") expected["path secret/data/kafka/cdc-connect"] = { capabilities: ["read"] };
-                expect(readPaths(renderPolicyHcl(connect))).to.deep.equal(expected);
+                });
             });
 
             it("gives the reconciler read on the source and the read-only target credentials only", () => {
@@ -121,14 +118,10 @@ describe("Vault Secrets Operator objects", () => {
 
         it(`syncs exactly the Secrets the connectors reference (${stack})`, () => {
             const connect = planSecretSyncs(spec).filter((s) => s.consumer === "connect").map((s) => s.secretName);
-            // Connect's Role may read the connector Secrets and the Strimzi-managed SCRAM Secret; the operator
-            // writes the connector Secrets and, for a KafkaUser to adopt, the SCRAM password.
-            const strimziManaged = spec.kafka.scramUser ? [spec.kafka.scramUser] : [];
-            const kafkaPassword = spec.kafka.scramUser ? [`${spec.kafka.scramUser}-scram-password`] : [];
-            expect([...connect].sort()).to.deep.equal(
-                [...connectorSecretNames(spec).filter((n) => !strimziManaged.includes(n)), ...kafkaPassword].sort(),
-            );
-            for (const secret of planVaultSecrets(spec).filter((s) => s.purpose !== "kafka")) {
+            // Connect's Role may also read the Access Operator's binding Secret (prod: TLS and SCRAM to Kafka).
+            const kafkaBinding = spec.kafka.tls || spec.kafka.scramUser ? [kafkaAccessName(spec.connect.name)] : [];
+            expect([...connect, ...kafkaBinding].sort()).to.deep.equal(connectorSecretNames(spec));
+            for (const secret of planVaultSecrets(spec)) {
                 expect([...Object.keys(secret.fields), "password"]).to.include.members(Object.values(CREDENTIAL_KEYS));
             }
         });
@@ -201,7 +194,7 @@ for (const stack of SHIPPED_STACKS) {
                 expect(s.inputs.mount).to.equal("secret");
                 expect(s.inputs.dataJson[pulumi.runtime.specialSigKey], s.name).to.equal(pulumi.runtime.specialSecretSig);
                 const data = JSON.parse(s.inputs.dataJson.value);
-                expect(Object.keys(data).sort()).to.deep.equal(s.inputs.name.startsWith("kafka/") ? ["password", "username"] : ["host", "password", "port", "username"]);
+                expect(Object.keys(data).sort()).to.deep.equal(["host", "password", "port", "username"]);
             }
             // dev's Vault server comes with secret/ mounted; prod creates the KV v2 mount.
             const mounts = mocks.ofType("vault:index/mount:Mount").map((m) => m.inputs);

