@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "./errors";
+import { kafkaProviderWarnings } from "./kafka-provider";
 import { parseStackSpec, ParseResult } from "./resolve";
 import { SECRET_CONFIG_KEYS, stackConfigSchema } from "./schema";
 import type { StackSpec } from "./spec";
@@ -55,6 +56,7 @@ function asRunError<T>(load: () => T): T {
 
 export function loadStackSpec(): ParseResult {
     const result = asRunError(() => parseStackSpec(readRawConfig()));
+    result.warnings.push(...kafkaProviderWarnings(result.spec, new pulumi.Config("kafka").getObject<string[]>("bootstrapServers")));
     for (const warning of result.warnings) pulumi.log.warn(warning);
     return result;
 }

@@ -10,7 +10,7 @@ import { REPO_ROOT } from "./helpers/stack-files";
 
 interface Job {
     needs?: string | string[];
-    steps: { run?: string; uses?: string }[];
+    steps: { run?: string; uses?: string; if?: string; with?: { command?: string } }[];
 }
 
 const workflow = parse(readFileSync(path.join(REPO_ROOT, ".github", "workflows", "pulumi.yml"), "utf8")) as { jobs: Record<string, Job> };
@@ -31,6 +31,17 @@ describe("CI entry points", () => {
     it("the workflow's test job sets up and runs the unit tier and type-checks", () => {
         const test = workflow.jobs.test;
         expect(runs(test)).to.include.members(["scripts/setup.sh --unit", "npm run typecheck", "npm run test:unit"]);
+    });
+
+    it("the prod jobs give the kafka provider the cluster CA, read fresh from the cluster, before pulumi runs", () => {
+        for (const name of ["preview", "up-prod"]) {
+            const steps = workflow.jobs[name].steps;
+            const setCa = steps.findIndex((step) => step.run?.startsWith("pulumi config set --stack") && step.run.includes("kafka:caCert -- \"$(kubectl"));
+            const run = steps.findIndex((step) => step.uses?.startsWith("pulumi/actions") && step.with?.command !== undefined);
+            expect(setCa, `${name}: a step setting kafka:caCert from the cluster`).to.be.greaterThan(-1);
+            expect(setCa, `${name}: before the pulumi command`).to.be.lessThan(run);
+            if (name === "preview") expect(steps[setCa].if).to.equal("matrix.stack == 'prod'");
+        }
     });
 
     it("every job that runs pulumi waits for the unit tier, directly or through another job", () => {

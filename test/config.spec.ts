@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { ConfigError } from "../config/errors";
 import { parseStackSpec } from "../config/resolve";
-import { rawProjectConfig } from "./helpers/stack-files";
+import { kafkaProviderWarnings } from "../config/kafka-provider";
+import { rawProjectConfig, stackConfig } from "./helpers/stack-files";
 import { clusterConnectorContext } from "../plan/connect-cluster";
 import { renderConnectors } from "../connectors/render";
 import { dataTopicName } from "../plan/naming";
@@ -234,6 +235,20 @@ describe("stack config", () => {
         }
         delete raw.connect.kafkaVersion;
         expect(parseStackSpec(raw).spec.connect.kafkaVersion).to.equal(undefined);
+    });
+
+    it("warns when the kafka provider is pointed at the in-cluster address, and not for the shipped stacks", () => {
+        const spec = parseStackSpec(prod()).spec;
+        expect(kafkaProviderWarnings(spec, ["cdc-kafka-kafka-bootstrap.kafka.svc:9093", "kafka-0.kafka.svc.cluster.local:9094", "kafka.example.com:9094"])).to.deep.equal(
+            ["cdc-kafka-kafka-bootstrap.kafka.svc:9093", "kafka-0.kafka.svc.cluster.local:9094"].map(
+                (server) =>
+                    `kafka:bootstrapServers ${server} is an address inside the Kubernetes cluster, but the kafka provider connects from where pulumi runs; unless that is inside the cluster, use the Kafka cluster's external listener (README "Deploying")`,
+            ),
+        );
+        for (const stack of ["dev", "prod"] as const) {
+            const shipped = stackConfig(stack)["kafka:bootstrapServers"] as string[];
+            expect(kafkaProviderWarnings(parseStackSpec(stack === "dev" ? dev() : prod()).spec, shipped), stack).to.deep.equal([]);
+        }
     });
 
     it("requires the runbook base URL while monitoring is enabled, and only then", () => {
