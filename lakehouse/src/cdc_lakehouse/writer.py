@@ -1,0 +1,398 @@
+"""One destination table fed from one topic: per-key ordering by source position, schema evolution,
+row building, and the commit that carries the Kafka position.
+
+Ordering: the writer keeps, per primary key, the source position of the last change the table holds
+(loaded from the table's `_cdc_source_lsn` at start). A change at or before it is a replay (Debezium
+restarting from its last committed source offset re-sends changes) and is skipped, so duplicates and
+late events never regress a row and the change log gets exactly one row per source change."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import pyarrow as pa
+from pyiceberg.expressions import In
+
+from .config import Column, Destination
+from .debezium import UTC, KafkaRecord
+from .event import CdcEvent, json_value
+from .tables import DELETE_FLAG, METADATA_TYPES, DeltaLake, LakeTable, WriterState, partition_column_name
+from .types import ColumnType
+
+log = logging.getLogger(__name__)
+MASK64 = (1 << 64) - 1
+
+
+class SchemaMismatch(Exception):
+    """A value the table's column cannot hold (the rule `schema_mismatch`)."""
+
+
+@dataclass
+class Item:
+    """One Kafka record as the pipeline saw it: its event, or why it has none."""
+
+    record: KafkaRecord
+    event: CdcEvent | None = None
+    fields: dict[str, tuple[ColumnType, bool]] = field(default_factory=dict)
+    rule: str | None = None
+    detail: str | None = None
+
+
+@dataclass
+class KeyState:
+    position: str
+    row_hash: int | None  # None: the key was deleted
+
+
+@dataclass
+class Prepared:
+    rows: pa.Table | None
+    state: WriterState
+    touched: set[tuple[str, int]]
+    written: list[CdcEvent]
+    dead: list[Item]
+    skipped: int
+    index_updates: dict[tuple, KeyState]
+
+
+def row_hash(values: list[Any]) -> int:
+    canonical = json.dumps([json_value(v) for v in values], separators=(",", ":"), default=str)
+    return int.from_bytes(hashlib.sha256(canonical.encode()).digest()[:8], "big")
+
+
+class DestinationWriter:
+    def __init__(self, pipeline_id: str, dest: Destination, table: LakeTable, orders: DeltaLake | None = None):
+        self.pipeline_id = pipeline_id
+        self.dest = dest
+        self.table = table
+        self.orders = orders
+        self.state = WriterState()
+        self.index: dict[tuple, KeyState] = {}
+        checksum = next((q for q in dest.quality_checks if q.type == "checksum" and q.enabled), None)
+        self.checksum_columns = list(checksum.columns) if checksum else list(dest.primary_key)
+        # Tables without _cdc_source_lsn (seed products_cdc) order by their binlog file and position.
+        self.by_binlog = "_cdc_source_lsn" not in dest.metadata_columns and "_cdc_binlog_position" in dest.metadata_columns
+
+    def position_of(self, event: CdcEvent) -> str:
+        if self.by_binlog:
+            return binlog_position(event.binlog_file, event.binlog_position)
+        return event.position
+
+    # ---- start -------------------------------------------------------------------------------
+    def open(self, partitions: list[tuple[str, int]]) -> None:
+        """Reads where this table's stream stands from the table itself."""
+        if self.dest.columns and not self.table.exists():
+            self.table.create(self._initial_columns(self.dest.columns))
+        state = self.table.recorded_state(partitions)
+        self.state = state or WriterState()
+        self.index = self._load_index() if self.table.exists() else {}
+
+    def next_offset(self, topic: str, partition: int) -> int:
+        return self.state.offsets.get((topic, partition), 0)
+
+    def _initial_columns(self, columns: tuple[Column, ...] | list[Column]) -> list[Column]:
+        meta = [Column(m, METADATA_TYPES[m][0], METADATA_TYPES[m][1]) for m in self.dest.metadata_columns]
+        return list(columns) + meta
+
+    def _load_index(self) -> dict[tuple, KeyState]:
+        present = self.table.columns()
+        position_columns = ["_cdc_binlog_file", "_cdc_binlog_position"] if self.by_binlog else ["_cdc_source_lsn"]
+        if any(c not in present for c in position_columns):
+            return {}
+        pk = list(self.dest.primary_key)
+        wanted = pk + position_columns + ["_cdc_operation"] + self.checksum_columns
+        index: dict[tuple, KeyState] = {}
+        for r in self.table.scan([c for c in dict.fromkeys(wanted) if c in present]).to_pylist():
+            key = tuple(r[k] for k in pk)
+            pos = binlog_position(r["_cdc_binlog_file"], r["_cdc_binlog_position"]) if self.by_binlog else (r.get("_cdc_source_lsn") or "")
+            current = index.get(key)
+            if current is None or pos > current.position:
+                # a change log's last row for a key may be its DELETE: the key is gone, its position stays
+                gone = r.get("_cdc_operation") == "DELETE"
+                index[key] = KeyState(pos, None if gone else row_hash([r.get(c) for c in self.checksum_columns]))
+        return index
+
+    # ---- one batch ---------------------------------------------------------------------------
+    def prepare(self, items: list[Item]) -> Prepared:
+        offsets = dict(self.state.offsets)
+        touched: set[tuple[str, int]] = set()
+        accepted: list[Item] = []
+        for it in items:
+            tp = (it.record.topic, it.record.partition)
+            if it.record.offset < offsets.get(tp, 0):
+                continue
+            offsets[tp] = it.record.offset + 1
+            touched.add(tp)
+            if it.event is not None:
+                accepted.append(it)
+
+        seen: dict[tuple, str] = {}
+        chosen: list[Item] = []
+        skipped = 0
+        for it in accepted:
+            key = it.event.key(list(self.dest.primary_key))
+            position = self.position_of(it.event)
+            last = seen.get(key) or (self.index[key].position if key in self.index else None)
+            if last is not None and position <= last:
+                skipped += 1
+                continue
+            seen[key] = position
+            chosen.append(it)
+        if self.dest.write_mode == "upsert":
+            winners: dict[tuple, Item] = {}
+            for it in chosen:
+                winners[it.event.key(list(self.dest.primary_key))] = it
+            chosen = list(winners.values())
+
+        dead: list[Item] = []
+        if chosen and not self.dest.derive_orders_table:
+            self._evolve(chosen)
+        if chosen and not self.table.exists():
+            self._create_from(chosen)
+        columns = self.table.columns() if self.table.exists() else {}
+        state = WriterState(offsets, self.state.rows_expected, self.state.checksum, self.state.orders_version)
+        counts: dict[Any, int] = {}
+        recounted: list[dict[str, Any]] = []
+        if self.dest.derive_orders_table:
+            counts, recounted = self._recount(state, {it.event.key(list(self.dest.primary_key))[0] for it in chosen})
+        built: list[tuple[Item, dict[str, Any]]] = []
+        for it in chosen:
+            try:
+                built.append((it, self._build_row(it.event, columns, counts)))
+            except SchemaMismatch as e:
+                dead.append(Item(it.record, it.event, it.fields, "schema_mismatch", str(e)))
+
+        index_updates: dict[tuple, KeyState] = {}
+        rows: list[dict[str, Any]] = []
+        for it, row in built:
+            key = it.event.key(list(self.dest.primary_key))
+            deleting = it.event.operation == "DELETE"
+            h = row_hash([row.get(c) for c in self.checksum_columns])
+            if self.dest.write_mode == "append":
+                state.rows_expected += 1
+                state.checksum = (state.checksum + h) & MASK64
+            else:
+                old = index_updates.get(key) or self.index.get(key)
+                if old is not None and old.row_hash is not None:
+                    state.checksum = (state.checksum - old.row_hash) & MASK64
+                    state.rows_expected -= 1
+                if not deleting:
+                    state.checksum = (state.checksum + h) & MASK64
+                    state.rows_expected += 1
+                row[DELETE_FLAG] = deleting
+            index_updates[key] = KeyState(self.position_of(it.event), None if deleting else h)
+            rows.append(row)
+
+        rows += recounted
+        schema = self._arrow_schema(columns)
+        table = pa.Table.from_pylist(rows, schema=schema) if rows else None
+        return Prepared(table, state, touched, [it.event for it, _ in built], dead, skipped, index_updates)
+
+    def commit(self, prepared: Prepared) -> None:
+        if prepared.rows is not None and prepared.rows.num_rows:
+            if self.dest.write_mode == "append":
+                self.table.append(prepared.rows, prepared.state, prepared.touched)
+            else:
+                self.table.upsert(prepared.rows, prepared.state, prepared.touched)
+            self.state = prepared.state
+            self.index.update(prepared.index_updates)
+        else:
+            # Nothing to write (replays, tombstones, dead letters only): the position advances with
+            # the next commit; until then a restart re-reads these records and decides the same.
+            self.state = WriterState(prepared.state.offsets, self.state.rows_expected, self.state.checksum, self.state.orders_version)
+
+    # ---- schema ------------------------------------------------------------------------------
+    def _source_fields(self, items: list[Item]) -> dict[str, tuple[ColumnType, bool]]:
+        fields: dict[str, tuple[ColumnType, bool]] = {}
+        for it in items:
+            for name, (t, optional) in it.fields.items():
+                if isinstance(self.table, DeltaLake):
+                    t = DeltaLake.storage_type(t)
+                prev = fields.get(name)
+                fields[name] = (t if prev is None or prev[0].widens_to(t) else prev[0], optional)
+        return fields
+
+    def _create_from(self, items: list[Item]) -> None:
+        fields = self._source_fields(items)
+        keys = set(self.dest.primary_key)
+        self.table.create(self._initial_columns([Column(n, t, n in keys) for n, (t, _) in fields.items()]))
+
+    def _evolve(self, items: list[Item]) -> None:
+        """Seed §6: an added column appears; a dropped one stays, nullable; a widened type widens
+        where the format can (Iceberg); a rename is a new column (Debezium sends only the new name)."""
+        if not self.table.exists():
+            return
+        present = self.table.columns()
+        fields = self._source_fields(items)
+        meta = set(self.dest.metadata_columns) | {partition_column_name(self.dest)}
+        added = [Column(n, t) for n, (t, _) in fields.items() if n not in present]
+        dropped = [n for n, (_, required) in present.items() if required and n not in meta and n not in fields and n not in self.dest.primary_key]
+        widened = {n: t for n, (t, _) in fields.items() if n in present and present[n][0].widens_to(t)}
+        if added:
+            log.info("%s: adding columns %s", self.dest.name, ", ".join(f"{c.name} {c.type}" for c in added))
+            self.table.add_columns(added)
+        if dropped:
+            log.info("%s: source no longer sends %s; making them optional", self.dest.name, ", ".join(dropped))
+            self.table.relax(dropped)
+        if widened:
+            log.info("%s: widening %s", self.dest.name, ", ".join(f"{n} to {t}" for n, t in widened.items()))
+            self.table.widen(widened)
+
+    def _arrow_schema(self, columns: dict[str, tuple[ColumnType, bool]]) -> pa.Schema:
+        zoned = self.table.zoned_timestamps
+        fields = [pa.field(n, t.arrow(zoned_timestamps=zoned), nullable=not req) for n, (t, req) in columns.items()]
+        if self.dest.write_mode == "upsert":
+            fields.append(pa.field(DELETE_FLAG, pa.bool_(), nullable=False))
+        return pa.schema(fields)
+
+    # ---- rows --------------------------------------------------------------------------------
+    def _build_row(self, event: CdcEvent, columns: dict[str, tuple[ColumnType, bool]], counts: dict[Any, int]) -> dict[str, Any]:
+        src = event.row
+        if self.dest.derive_orders_table:
+            src = derived_customer(src)
+            src["total_orders"] = counts.get(src.get("customer_id"), 0)
+        meta = {
+            "_cdc_operation": event.operation,
+            "_cdc_timestamp": event.process_ts,
+            "_cdc_source_lsn": event.position,
+            "_cdc_binlog_file": event.binlog_file,
+            "_cdc_binlog_position": event.binlog_position,
+            "_cdc_event_id": event.event_id,
+            "_ingestion_timestamp": event.process_ts,
+            "_source_system": self.dest.source_system_label,
+        }
+        part = partition_column_name(self.dest)
+        deleting = event.operation == "DELETE"
+        row: dict[str, Any] = {}
+        for name, (t, required) in columns.items():
+            if name in self.dest.metadata_columns:
+                value = meta[name]
+            elif name == part and name not in src:
+                base = src.get(self.dest.partition.column)
+                value = None if base is None else (base.astimezone(UTC).date() if isinstance(base, dt.datetime) else base)
+            else:
+                value = src.get(name)
+            if value is None and required and not (deleting and self.dest.write_mode == "upsert"):
+                raise SchemaMismatch(f"column {name} is required but the event has no value for it")
+            row[name] = cast(value, t, name, zoned=self.table.zoned_timestamps)
+        return row
+
+    def _recount(self, state: WriterState, batch_customers: set) -> tuple[dict[Any, int], list[dict[str, Any]]]:
+        """customers_analytics.total_orders, counted in the orders change log (latest row per order,
+        deletes excluded): for the customers of this batch, and as rewritten rows for those already in
+        the table whose orders changed since the orders version this table recorded."""
+        if self.orders is None or not self.orders.exists():
+            return {}, []
+        version = self.orders.version()
+        changed: set = set()
+        if version > state.orders_version:
+            feed = pa.table(self.orders.table().load_cdf(starting_version=state.orders_version + 1, ending_version=version).read_all())
+            order_ids = [o for o in set(feed.column("order_id").to_pylist()) if o is not None]
+            for chunk in _chunks(order_ids, 1000):
+                ids = ", ".join(str(int(o)) for o in chunk)
+                got = self.orders.query(f"SELECT DISTINCT customer_id FROM t WHERE order_id IN ({ids}) AND customer_id IS NOT NULL")
+                changed |= set(got.column("customer_id").to_pylist())
+            state.orders_version = version
+        counts = self.order_counts(batch_customers | changed)
+        recount = [c for c in changed if c not in batch_customers and (c,) in self.index and self.index[(c,)].row_hash is not None]
+        rows: list[dict[str, Any]] = []
+        if recount:
+            now = dt.datetime.now(UTC).replace(tzinfo=None)
+            for row in self.table.scan(list(self.table.columns()), row_filter=In("customer_id", recount)).to_pylist():
+                row["total_orders"] = counts.get(row["customer_id"], 0)
+                row["_ingestion_timestamp"] = now
+                row[DELETE_FLAG] = False
+                rows.append(row)
+        return counts, rows
+
+    def order_counts(self, customers: set) -> dict[Any, int]:
+        counts: dict[Any, int] = {}
+        ids = [c for c in customers if c is not None]
+        for chunk in _chunks(ids, 1000):
+            in_list = ", ".join(str(int(c)) for c in chunk)
+            got = self.orders.query(
+                "SELECT customer_id, count(*) AS n FROM ("
+                " SELECT customer_id, _cdc_operation, row_number() OVER (PARTITION BY order_id ORDER BY _cdc_source_lsn DESC) AS rn FROM t"
+                f" WHERE order_id IN (SELECT order_id FROM t WHERE customer_id IN ({in_list}))"
+                f") WHERE rn = 1 AND _cdc_operation <> 'DELETE' AND customer_id IN ({in_list}) GROUP BY customer_id"
+            )
+            counts.update(dict(zip(got.column("customer_id").to_pylist(), got.column("n").to_pylist())))
+        return counts
+
+
+def binlog_position(file: str | None, pos: int | None) -> str:
+    return f"{file or ''}/{pos or 0:020d}"
+
+
+def derived_customer(row: dict[str, Any]) -> dict[str, Any]:
+    """Seed §3.2 customers_analytics: full_name = first + last name, location = city, state, country."""
+    out = dict(row)
+    names = [row.get("first_name"), row.get("last_name")]
+    out["full_name"] = " ".join(n for n in names if n) or None
+    out["location"] = ", ".join(p for p in (row.get("city"), row.get("state"), row.get("country")) if p) or None
+    return out
+
+
+def _chunks(values: list, n: int):
+    for i in range(0, len(values), n):
+        yield values[i : i + n]
+
+
+def cast(value: Any, t: ColumnType, name: str, *, zoned: bool) -> Any:
+    if value is None:
+        return None
+    try:
+        if t.name in ("int", "long"):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError
+            limit = 1 << (31 if t.name == "int" else 63)
+            if not -limit <= value < limit:
+                raise OverflowError
+            return value
+        if t.name == "boolean":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, int) and value in (0, 1):
+                return bool(value)
+            raise TypeError
+        if t.name in ("float", "double"):
+            if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+                return float(value)
+            raise TypeError
+        if t.name == "decimal":
+            d = Decimal(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else value
+            if not isinstance(d, Decimal):
+                raise TypeError
+            q = d.quantize(Decimal(1).scaleb(-t.scale))
+            if q != d or len(q.as_tuple().digits) > t.precision:
+                raise OverflowError
+            return q
+        if t.name == "timestamp":
+            if isinstance(value, dt.datetime):
+                aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+                return aware.astimezone(UTC) if zoned else aware.astimezone(UTC).replace(tzinfo=None)
+            raise TypeError
+        if t.name == "date":
+            if isinstance(value, dt.datetime):
+                return value.astimezone(UTC).date()
+            if isinstance(value, dt.date):
+                return value
+            raise TypeError
+        if t.name == "string":
+            if isinstance(value, str):
+                return value
+            if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+                return str(value)
+            raise TypeError
+        if t.name == "binary":
+            if isinstance(value, bytes):
+                return value
+            raise TypeError
+    except (TypeError, OverflowError, InvalidOperation):
+        raise SchemaMismatch(f"column {name} ({t}) cannot hold {type(value).__name__} {json.dumps(json_value(value), default=str)}") from None
+    raise SchemaMismatch(f"column {name} has unsupported type {t}")
