@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from confluent_kafka import Consumer, Producer, TopicPartition
+
 from .config import Kafka
 from .debezium import KafkaRecord
 
@@ -43,8 +45,6 @@ def client_settings(k: Kafka) -> dict[str, str]:
 
 class KafkaSource:
     def __init__(self, settings: Kafka, group_id: str):
-        from confluent_kafka import Consumer
-
         self._consumer = Consumer(
             {
                 **client_settings(settings),
@@ -66,8 +66,6 @@ class KafkaSource:
         return sorted(t.partitions)
 
     def assign(self, positions: dict[tuple[str, int], int]) -> None:
-        from confluent_kafka import TopicPartition
-
         self._consumer.assign([TopicPartition(t, p, o) for (t, p), o in positions.items()])
 
     def poll(self, max_records: int, timeout_s: float) -> list[KafkaRecord]:
@@ -80,8 +78,6 @@ class KafkaSource:
         return out
 
     def commit(self, positions: dict[tuple[str, int], int]) -> None:
-        from confluent_kafka import TopicPartition
-
         if positions:
             self._consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in positions.items()], asynchronous=True)
 
@@ -91,8 +87,6 @@ class KafkaSource:
 
 class KafkaDeadLetters:
     def __init__(self, settings: Kafka, topic: str):
-        from confluent_kafka import Producer
-
         self.topic = topic
         self._errors: list[str] = []
         self._producer = Producer({**client_settings(settings), "enable.idempotence": True, "acks": "all"})

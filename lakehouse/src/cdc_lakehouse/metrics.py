@@ -26,6 +26,7 @@ class Metrics:
         self._window = window_seconds
         self._recent: deque[tuple[float, int]] = deque()
         self.last_progress = time.monotonic()
+        self._last_lag: dict[str, float] = {}
 
     def record_processed(self, operation: str, n: int = 1) -> None:
         self.processed.labels(self.pipeline_id, operation).inc(n)
@@ -38,6 +39,10 @@ class Metrics:
 
     def record_lag(self, source_table: str, destination: str, seconds: float) -> None:
         self.lag.labels(self.pipeline_id, source_table, destination).set(max(seconds, 0.0))
+        self._last_lag[destination] = max(seconds, 0.0)
+
+    def lag_for(self, destination: str) -> float | None:
+        return self._last_lag.get(destination)
 
     def record_batch(self, events: int, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now

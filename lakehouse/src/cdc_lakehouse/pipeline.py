@@ -8,7 +8,6 @@ import datetime as dt
 import json
 import logging
 import threading
-import time
 from typing import Callable
 
 from .config import Config, Pipeline
