@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
-import { RUN_AS } from "../plan/reconciler-job";
+import { CONFIG_DIR, CONFIG_FILE, RUN_AS } from "../plan/reconciler-job";
 import { REPO_ROOT } from "./helpers/stack-files";
 
 const IMAGES_DIR = path.join(REPO_ROOT, "images");
@@ -60,6 +60,18 @@ describe("image recipes (images/*/Dockerfile)", () => {
         const entrypoint = JSON.parse(steps.find((s) => s.op === "ENTRYPOINT")!.rest) as string[];
         expect(entrypoint).to.deep.equal(["node", `/app/${pkg.bin["cdc-reconcile"]}`]);
         expect(pkg.files).to.include("dist/");
+    });
+
+    it("reconciler/README.md names the command the CronJob really runs and the build output the image starts", () => {
+        const readme = readFileSync(path.join(REPO_ROOT, "reconciler", "README.md"), "utf8");
+        const tsconfig = JSON.parse(readFileSync(path.join(REPO_ROOT, "tsconfig.build.json"), "utf8")) as { compilerOptions: { outDir: string } };
+        const entry = pkg.bin["cdc-reconcile"];
+        expect(entry.startsWith(`${tsconfig.compilerOptions.outDir}/`)).to.equal(true);
+        expect(readme).to.include(`\`node /app/${entry} --config ${CONFIG_DIR}/${CONFIG_FILE}\``);
+        expect(readme).to.include(`\`npm run build\`, then \`node ${entry}\``);
+        for (const [stale, why] of [[/\/etc\/reconciler\b/, "a config path no CronJob mounts"], [/node reconciler\/cli\.js/, "a build output that does not exist"]] as const) {
+            expect(readme, why).to.not.match(stale);
+        }
     });
 
     it("the build context leaves out dependencies, caches and local state", () => {
