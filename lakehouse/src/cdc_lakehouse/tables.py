@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -356,7 +357,10 @@ class IcebergLake(LakeTable):
         keys = rows.select(list(self.dest.primary_key)).to_pylist()
         txn = self.table().transaction()
         if keys:
-            txn.delete(_key_filter(self.dest.primary_key, keys), snapshot_properties=props)
+            with warnings.catch_warnings():
+                # new keys match nothing to delete; pyiceberg warns about that, it is expected here
+                warnings.simplefilter("ignore", UserWarning)
+                txn.delete(_key_filter(self.dest.primary_key, keys), snapshot_properties=props)
         live = rows.filter(pa.compute.invert(rows[DELETE_FLAG])).drop_columns([DELETE_FLAG])
         if live.num_rows:
             txn.append(live.cast(self.arrow_schema()), snapshot_properties=props)

@@ -128,7 +128,7 @@ class DestinationWriter:
                 continue
             offsets[tp] = it.record.offset + 1
             touched.add(tp)
-            if it.event is not None:
+            if it.event is not None and it.rule is None:
                 accepted.append(it)
 
         seen: dict[tuple, str] = {}
