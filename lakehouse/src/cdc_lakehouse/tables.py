@@ -129,6 +129,8 @@ class DeltaLake(LakeTable):
         self.uri = dest.location
         self.storage = dest.storage_options or None
         self._dt: DeltaTable | None = None
+        # columns the next write adds (schema_mode="merge"), so rows are built with them
+        self._pending: dict[str, tuple[ColumnType, bool]] = {}
 
     @staticmethod
     def storage_type(t: ColumnType) -> ColumnType:
@@ -164,10 +166,11 @@ class DeltaLake(LakeTable):
 
     def columns(self) -> dict[str, tuple[ColumnType, bool]]:
         schema = pa.schema(self.table().schema().to_arrow())
-        return {f.name: (from_arrow(f.type), not f.nullable) for f in schema}
+        return {**{f.name: (from_arrow(f.type), not f.nullable) for f in schema}, **self._pending}
 
     def add_columns(self, columns: list[Column]) -> None:
-        """Nothing to do ahead: the next write merges the batch's schema (schema_mode="merge")."""
+        """The next write adds them (schema_mode="merge"), in the same commit as its rows."""
+        self._pending.update({c.name: (self.storage_type(c.type), False) for c in columns})
 
     def relax(self, names: list[str]) -> None:
         """Delta columns are created nullable, so a dropped source column only leaves NULLs."""
@@ -206,6 +209,7 @@ class DeltaLake(LakeTable):
             commit_properties=self._commit(state, touched if touched is not None else set(state.offsets)),
             storage_options=self.storage,
         )
+        self._pending = {}
 
     def upsert(self, rows: pa.Table, state: WriterState, touched: set[tuple[str, int]] | None = None) -> None:
         on = " AND ".join(f"t.{k} = s.{k}" for k in self.dest.primary_key)
@@ -225,6 +229,7 @@ class DeltaLake(LakeTable):
             .when_not_matched_insert_all(predicate=f"NOT s.{DELETE_FLAG}", except_cols=[DELETE_FLAG])
             .execute()
         )
+        self._pending = {}
 
     def query(self, sql: str) -> pa.Table:
         """SQL over the table as `t`. DataFusion, not to_pyarrow_dataset(): the latter ignores

@@ -231,7 +231,12 @@ class DestinationWriter:
         fields = self._source_fields(items)
         meta = set(self.dest.metadata_columns) | {partition_column_name(self.dest)}
         added = [Column(n, t) for n, (t, _) in fields.items() if n not in present]
-        dropped = [n for n, (_, required) in present.items() if required and n not in meta and n not in fields and n not in self.dest.primary_key]
+        # required columns some event of the batch no longer carries
+        dropped = [
+            n
+            for n, (_, required) in present.items()
+            if required and n not in meta and n not in self.dest.primary_key and any(n not in it.fields for it in items)
+        ]
         widened = {n: t for n, (t, _) in fields.items() if n in present and present[n][0].widens_to(t)}
         if added:
             log.info("%s: adding columns %s", self.dest.name, ", ".join(f"{c.name} {c.type}" for c in added))
