@@ -30,5 +30,5 @@ def test_delta_rs_cannot_evolve_a_column_mapped_table(tmp_path):
 def test_delta_rs_cannot_widen_a_column(tmp_path):
     path = str(tmp_path / "narrow")
     write_deltalake(path, pa.table({"v": pa.array([1], pa.int32())}))
-    with pytest.raises(DeltaError, match="Can't cast value 1099511627776 to type Int32"):
+    with pytest.raises(Exception, match="Can.t cast value 1099511627776 to type Int32"):
         write_deltalake(path, pa.table({"v": pa.array([2**40], pa.int64())}), mode="append", schema_mode="merge")
