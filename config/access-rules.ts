@@ -3,10 +3,11 @@
  * reconciler, and the pipelines' usernames and target tables). Same contract as rules.ts: errors name
  * the config path and what to write; advice is a warning.
  */
-import type { ConfigIssue } from "./errors";
+import { ConfigIssue, formatPath } from "./errors";
 import type { StackSpec } from "./spec";
 import { CRONJOB_NAME_MAX, planReconcileRuns, REPORT_DIR } from "../plan/reconciler-job";
-import { targetTableName } from "../plan/postgres-target";
+import { createTableSql, targetTableName } from "../plan/postgres-target";
+import { connectServiceAccountName, serverKey } from "../plan/naming";
 
 type Path = (string | number)[];
 
@@ -52,6 +53,7 @@ function checkRoles(spec: StackSpec, issues: ConfigIssue[]): void {
 /** Seed pre-replication rule 3: with auto.create off the target tables must exist with matching primary keys. */
 function checkTargetTables(spec: StackSpec, issues: ConfigIssue[], warnings: string[]): void {
     const targets = new Map<string, string>();
+    const definitions = new Map<string, { definition: string; by: string }>();
     spec.pipelines.forEach((p, i) => {
         p.source.tables.forEach((t, j) => {
             const path: Path = ["pipelines", i, "source", "tables", j];
@@ -69,6 +71,17 @@ function checkTargetTables(spec: StackSpec, issues: ConfigIssue[], warnings: str
                     );
                 }
                 return;
+            }
+            // The stack creates each table once; a second, different definition of it could never apply.
+            const key = `${serverKey(p.sink.host, p.sink.port, 5432)}/${p.sink.database}.${p.sink.schema.toLowerCase()}.${targetTableName(p, t)}`;
+            const definition = createTableSql(p.sink.schema, targetTableName(p, t), t.columns, t.primaryKey);
+            const created = definitions.get(key);
+            if (created === undefined) definitions.set(key, { definition, by: formatPath(path) });
+            else if (created.definition !== definition) {
+                issues.push({
+                    path: [...path, "columns"],
+                    message: `pre-creates target table ${target} differently from ${created.by}, which creates it too; give both the same columns and primary key, or remove the columns of one`,
+                });
             }
             const names = new Set(t.columns.map((c) => c.name.toLowerCase()));
             const missing = t.primaryKey.filter((k) => !names.has(k.toLowerCase()));
@@ -126,6 +139,13 @@ function checkReconciler(spec: StackSpec, issues: ConfigIssue[], warnings: strin
     if (!reconciler) {
         if (spec.environment === "prod") warnings.push("no reconciler section: nothing checks that the targets match their sources");
         return;
+    }
+    if (reconciler.name === connectServiceAccountName(spec.connect.name)) {
+        // Strimzi's own ServiceAccount for the Connect pods: both Vault roles would then trust the same pods.
+        issues.push({
+            path: ["reconciler", "name"],
+            message: `"${reconciler.name}" is the ServiceAccount Strimzi creates for the Connect pods of connect.name ${spec.connect.name}; the reconciler needs its own, so use another name`,
+        });
     }
     for (const run of planReconcileRuns(spec)) {
         if (run.cronJobName.length > CRONJOB_NAME_MAX) {

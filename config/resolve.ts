@@ -218,6 +218,9 @@ function describeZodIssue(issue: z.core.$ZodIssue): ConfigIssue {
             // Schema-authored messages already say what to write; zod's generic ones start with "Invalid".
             if (!issue.message.startsWith("Invalid")) return { path, message: issue.message };
             return { path, message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}` };
+        case "invalid_key":
+            // zod words every bad key "Invalid key in record"; the key schema's own message says what to write.
+            return { path, message: issue.issues.map((i) => i.message).join("; ") };
         case "invalid_type":
             if (issue.input === undefined) return { path, message: `is required (${issue.expected})` };
             return { path, message: `must be ${article(issue.expected)} (got ${describeValue(issue.input)})` };

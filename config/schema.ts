@@ -31,6 +31,12 @@ const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, {
 
 const positiveInt = z.number().int().positive();
 
+/** Rendered unquoted into JDBC URLs, Debezium's database.hostname and the reconciler's URLs. */
+const hostName = z
+    .string()
+    .regex(/^[A-Za-z0-9]([-A-Za-z0-9._]*[A-Za-z0-9])?$/, { error: "must be a host name or IPv4 address, e.g. sqlserver.sales.svc" })
+    .max(253, { error: "must be at most 253 characters (a DNS name)" });
+
 const columnSchema = z.strictObject({
     name: identifier,
     type: z.string().min(1, { error: "must be a PostgreSQL column type, e.g. bigint or varchar(255)" }),
@@ -55,7 +61,7 @@ const sourceCommon = {
         .string()
         .regex(/^[A-Za-z0-9_-]+$/, { error: "must be letters, digits, '_' or '-' (it prefixes every topic name)" })
         .optional(),
-    host: z.string().min(1),
+    host: hostName,
     port: z.number().int().min(1).max(65535).optional(),
     tables: z.array(tableSchema).min(1, { error: "list at least one table to capture" }),
     snapshotMode: z.string().default("initial"),
@@ -121,7 +127,7 @@ const sourceSchema = z.discriminatedUnion("kind", [sqlServerSource, postgresSour
 const sinkSchema = z.strictObject({
     implementation: z.enum(SINK_IMPLEMENTATIONS).default("debezium"),
     connectorName: dnsName.optional(),
-    host: z.string().min(1),
+    host: hostName,
     port: z.number().int().min(1).max(65535).default(5432),
     database: z.string().min(1),
     schema: identifier.default("public"),
@@ -304,12 +310,32 @@ const reconcilerSchema = z.strictObject({
     }),
 });
 
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function isLabelKey(key: string): boolean {
+    const slash = key.indexOf("/");
+    if (slash < 0) return LABEL_NAME.test(key);
+    const prefix = key.slice(0, slash);
+    return prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix) && LABEL_NAME.test(key.slice(slash + 1));
+}
+
+/** Kubernetes refuses other labels only when the objects are applied, after a preview that passed. */
+const labelsSchema = z.record(
+    z.string().refine(isLabelKey, {
+        error: "is not a Kubernetes label key: up to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, optionally after a DNS prefix and '/' (e.g. release, example.com/team)",
+    }),
+    z.string().refine((value) => value === "" || LABEL_NAME.test(value), {
+        error: "must be a Kubernetes label value: up to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (or empty)",
+    }),
+);
+
 const monitoringSchema = z
     .strictObject({
         /** PodMonitor for the Connect pods and PrometheusRule alerts (prometheus-operator CRDs). */
         enabled: z.boolean().default(true),
         /** Labels your Prometheus selects PodMonitors and PrometheusRules by, e.g. { release: kube-prometheus-stack }. */
-        labels: z.record(z.string(), z.string()).default({}),
+        labels: labelsSchema.default({}),
         /** Alert when a source connector is this far behind its database. */
         sourceLagSeconds: positiveInt.default(300),
         /** Alert when no reconciliation has found a table in sync for this long. */
