@@ -18,12 +18,17 @@ export const defaultPublicationName = (connectorName: string): string => `${conn
  * it stable across deploys. The 5400+ range stays clear of the small ids DBAs give real replicas.
  */
 export function defaultServerId(connectorName: string): number {
+    return 5400 + (stableHash(connectorName) % 1_000_000_000);
+}
+
+/** FNV-1a over the code points: names derived from it never change between deploys or Node versions. */
+export function stableHash(text: string): number {
     let hash = 0x811c9dc5;
-    for (const ch of connectorName) {
+    for (const ch of text) {
         hash ^= ch.codePointAt(0)!;
         hash = Math.imul(hash, 0x01000193) >>> 0;
     }
-    return 5400 + (hash % 1_000_000_000);
+    return hash;
 }
 
 /** Debezium's own topic naming for each source kind (DefaultTopicNamingStrategy). */
@@ -110,7 +115,8 @@ export const serverKey = (host: string, port: number, defaultPort: number): stri
 
 /** Where Pulumi connects to prepare a server: its admin endpoint from config, or the address the pipeline uses. */
 export function adminEndpoint(adminHosts: Record<string, string>, host: string, port: number): { host: string; port: number } {
-    const override = adminHosts[host];
+    // Own keys only: a source at host "constructor" has no admin endpoint in Object.prototype.
+    const override = Object.hasOwn(adminHosts, host) ? adminHosts[host] : undefined;
     if (!override) return { host, port };
     const [h, p] = override.split(":");
     return { host: h, port: p ? Number(p) : port };

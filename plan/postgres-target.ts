@@ -159,7 +159,8 @@ function planPostgresServer(spec: StackSpec, key: string, pipelines: PipelineSpe
         existing.objects = existing.objects.length === 0 || g.objects.length === 0 ? [] : [...new Set([...existing.objects, ...g.objects])].sort();
         existing.privileges = PRIVILEGE_ORDER.filter((p) => existing.privileges.includes(p) || g.privileges.includes(p));
     };
-    const defaults: PgDefaultPrivilegesPlan[] = [];
+    // Pipelines sharing a target schema share its default privileges: one resource per (role, owner, database, schema).
+    const defaults = new Map<string, PgDefaultPrivilegesPlan>();
     const tables: PgTablePlan[] = [];
     const databases = new Set<string>();
     const schemas = new Map<string, { database: string; schema: string }>();
@@ -188,15 +189,16 @@ function planPostgresServer(spec: StackSpec, key: string, pipelines: PipelineSpe
             // The writer owns what it creates; the reader needs SELECT on those tables, present and future.
             for (const r of readers) {
                 grant({ role: r, database, schema, objectType: "table", objects: [], privileges: ["SELECT"] });
-                defaults.push({ role: r, owner: writer, database, schema, objectType: "table", privileges: ["SELECT"] });
+                defaults.set([r, writer, database, schema].join("\u0000"), { role: r, owner: writer, database, schema, objectType: "table", privileges: ["SELECT"] });
             }
         } else {
             const dml: PgPrivilege[] = sink.truncateEnabled ? [...WRITER_DML, "TRUNCATE"] : WRITER_DML;
             grant({ role: writer, database, schema, objectType: "table", objects: names, privileges: dml });
             for (const r of readers) grant({ role: r, database, schema, objectType: "table", objects: names, privileges: ["SELECT"] });
             for (const t of pipeline.source.tables) {
-                if (!t.columns) continue;
                 const table = targetTableName(pipeline, t);
+                // Several source tables may land in one target table; config/access-rules.ts requires one definition.
+                if (!t.columns || tables.some((x) => x.database === database && x.schema === schema && x.table === table)) continue;
                 tables.push({
                     database,
                     schema,
@@ -220,7 +222,7 @@ function planPostgresServer(spec: StackSpec, key: string, pipelines: PipelineSpe
         schemas: [...schemas.values()],
         roles: [...roles.values()],
         grants: [...grants.values()],
-        defaultPrivileges: defaults,
+        defaultPrivileges: [...defaults.values()],
         tables,
     };
 }

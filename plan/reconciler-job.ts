@@ -11,7 +11,7 @@
 import type { PipelineSpec, ReconcilerSpec, StackSpec } from "../config/spec";
 import { readsCaFile, TLS_MODES, TlsModeFamily } from "../model/tls";
 import { CA_CERT_KEY, MANAGED_BY_LABELS } from "./connect-cluster";
-import { reconcilerConfigMapName, reconcilerServiceAccountName, reconcilerSourceSecretName, reconcilerTargetSecretName } from "./naming";
+import { reconcilerConfigMapName, reconcilerServiceAccountName, reconcilerSourceSecretName, reconcilerTargetSecretName, stableHash } from "./naming";
 import { targetTableName } from "./postgres-target";
 
 /** The seed's report location (000 §5: /var/reports/reconciliation-{report_id}.json). */
@@ -61,7 +61,23 @@ export function sourceDatabasesOf(pipeline: PipelineSpec): string[] {
     return [source.database];
 }
 
-export const sourceUrlKey = (database: string): string => `url-${dnsPart(database) || "db"}`;
+/**
+ * A DNS label per source database of the pipeline, for its run's CronJob and its URL's Secret key: the lower-cased
+ * name, with a hash of the exact name added where two databases (SalesDB and salesdb, Sales_DB and Sales-DB) fold
+ * to the same label, which would otherwise give two runs one CronJob and one URL.
+ */
+export function databaseLabels(pipeline: PipelineSpec): Map<string, string> {
+    const databases = sourceDatabasesOf(pipeline);
+    const folded = databases.map((database) => dnsPart(database) || "db");
+    return new Map(
+        databases.map((database, i) => {
+            const shared = folded.some((other, j) => j !== i && other === folded[i]);
+            return [database, shared ? `${folded[i]}-${stableHash(database).toString(16).padStart(8, "0")}` : folded[i]];
+        }),
+    );
+}
+
+export const sourceUrlKey = (databaseLabel: string): string => `url-${databaseLabel}`;
 export const TARGET_URL_KEY = "url";
 
 const MEMORY_UNITS_MIB: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, K: 1000 / 1048576, M: 1e6 / 1048576, G: 1e9 / 1048576 };
@@ -82,9 +98,9 @@ export function planReconcileRuns(spec: StackSpec): ReconcileRunPlan[] {
     const reconciler = spec.reconciler;
     if (!reconciler) return [];
     return spec.pipelines.flatMap((pipeline) => {
-        const databases = sourceDatabasesOf(pipeline);
-        return databases.map((database): ReconcileRunPlan => {
-            const key = databases.length === 1 ? pipeline.name : `${pipeline.name}-${dnsPart(database)}`;
+        const labels = databaseLabels(pipeline);
+        return [...labels].map(([database, label]): ReconcileRunPlan => {
+            const key = labels.size === 1 ? pipeline.name : `${pipeline.name}-${label}`;
             const tables = pipeline.source.tables
                 .filter((t) => pipeline.source.kind !== "sqlserver" || t.database === database)
                 .map((t) => ({ source: `${t.schema}.${t.table}`, target: `${pipeline.sink.schema.toLowerCase()}.${targetTableName(pipeline, t)}` }));
@@ -95,7 +111,7 @@ export function planReconcileRuns(spec: StackSpec): ReconcileRunPlan[] {
                 cronJobName: `${reconciler.name}-${key}`,
                 configKey: `${key}.json`,
                 config: fileConfig(reconciler, pipeline, key, tables),
-                sourceSecret: { name: reconcilerSourceSecretName(reconciler, pipeline), key: sourceUrlKey(database) },
+                sourceSecret: { name: reconcilerSourceSecretName(reconciler, pipeline), key: sourceUrlKey(label) },
                 targetSecret: { name: reconcilerTargetSecretName(reconciler, pipeline), key: TARGET_URL_KEY },
             };
         });
@@ -142,7 +158,7 @@ function tlsQuery(family: TlsModeFamily, mode: string, caFile: string | undefine
 export function sourceUrlTemplates(spec: StackSpec, pipeline: PipelineSpec): Record<string, string> {
     const source = pipeline.source;
     const templates: Record<string, string> = {};
-    for (const database of sourceDatabasesOf(pipeline)) {
+    for (const [database, label] of databaseLabels(pipeline)) {
         const db = encodeURIComponent(database);
         let url: string;
         switch (source.kind) {
@@ -157,7 +173,7 @@ export function sourceUrlTemplates(spec: StackSpec, pipeline: PipelineSpec): Rec
                 url = `mysql://${userinfo}/${db}?${tlsQuery(source.kind, source.sslMode, databaseCaFile(spec))}`;
                 break;
         }
-        templates[sourceUrlKey(database)] = url;
+        templates[sourceUrlKey(label)] = url;
     }
     return templates;
 }

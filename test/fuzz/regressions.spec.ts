@@ -1,0 +1,133 @@
+/**
+ * Inputs the configuration fuzzer (config.spec.ts) found that the parser accepted and the program then failed on,
+ * or rendered objects Kubernetes, Kafka or the reconciler would refuse. Each is now refused with its path, or
+ * rendered correctly.
+ */
+import { expect } from "chai";
+import { ConfigError } from "../../config/errors";
+import { parseStackSpec } from "../../config/resolve";
+import type { StackSpec } from "../../config/spec";
+import { planPostgresTargets } from "../../plan/postgres-target";
+import { planReconcileRuns, sourceUrlTemplates } from "../../plan/reconciler-job";
+import { planSqlServerSources } from "../../plan/sqlserver-source";
+import { rawProjectConfig } from "../helpers/stack-files";
+
+type Raw = Record<string, any>;
+
+const stack = (name: "dev" | "prod", edit: (raw: Raw) => void): Raw => {
+    const raw = structuredClone(rawProjectConfig(name)) as Raw;
+    edit(raw);
+    return raw;
+};
+
+function problemsOf(raw: Raw): string[] {
+    try {
+        parseStackSpec(raw);
+    } catch (e) {
+        if (e instanceof ConfigError) return e.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+        throw e;
+    }
+    return [];
+}
+
+const specOf = (raw: Raw): StackSpec => parseStackSpec(raw).spec;
+
+describe("configurations the fuzzer found", () => {
+    it('monitoring.labels { release: " " }: refused, Kubernetes would refuse the PodMonitor and PrometheusRule', () => {
+        expect(problemsOf(stack("dev", (r) => (r.monitoring.labels = { release: " " })))).to.deep.equal([
+            "monitoring.labels.release: must be a Kubernetes label value: up to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (or empty)",
+        ]);
+        expect(problemsOf(stack("dev", (r) => (r.monitoring.labels = { "": "dev" }))), "empty key").to.have.length(1);
+        expect(problemsOf(stack("dev", (r) => (r.monitoring.labels = { "example.com/team": "cdc", release: "" })))).to.deep.equal([]);
+    });
+
+    it('SQL Server databases ["SalesDB", "salesdb"] (or Sales_DB and Sales-DB): one reconciler run, CronJob and URL each', () => {
+        const spec = specOf(
+            stack("dev", (r) => {
+                r.pipelines[0].source.databases = ["SalesDB", "salesdb"];
+                r.pipelines[0].source.tables = [
+                    { name: "dbo.customers", database: "SalesDB", primaryKey: ["id"] },
+                    { name: "dbo.orders", database: "salesdb", primaryKey: ["order_id"] },
+                ];
+            }),
+        );
+        const runs = planReconcileRuns(spec);
+        expect(new Set(runs.map((r) => r.cronJobName)).size).to.equal(2);
+        expect(new Set(runs.map((r) => r.sourceSecret.key)).size).to.equal(2);
+        const templates = sourceUrlTemplates(spec, spec.pipelines[0]);
+        for (const run of runs) expect(templates[run.sourceSecret.key]).to.include(`/${run.sourceDatabase}?`);
+        // A database whose name folds to a label of its own keeps the name it had.
+        expect(planReconcileRuns(specOf(stack("dev", () => undefined))).map((r) => r.sourceSecret.key)).to.deep.equal(["url-salesdb"]);
+    });
+
+    it('source.host " ": refused, the reconciler (and Debezium) could not connect to it', () => {
+        expect(problemsOf(stack("dev", (r) => (r.pipelines[0].source.host = " ")))).to.deep.equal([
+            "pipelines.0.source.host: must be a host name or IPv4 address, e.g. sqlserver.sales.svc",
+        ]);
+        expect(problemsOf(stack("dev", (r) => (r.pipelines[0].sink.host = "warehouse/dev")))).to.have.length(1);
+    });
+
+    it("two autoCreate pipelines into one target schema: one default-privileges grant, not two resources with one name", () => {
+        const spec = specOf(
+            stack("dev", (r) => {
+                const second = structuredClone(r.pipelines[0]);
+                second.name = "archive";
+                second.source.connectorName = "archive-source";
+                second.source.topicPrefix = "archive";
+                second.source.tables = [{ name: "dbo.archived_orders", primaryKey: ["id"] }];
+                second.sink.connectorName = "archive-sink";
+                r.pipelines.push(second);
+            }),
+        );
+        const [target] = planPostgresTargets(spec);
+        expect(target.defaultPrivileges.map((d) => `${d.role} ${d.database}.${d.schema} from ${d.owner}`)).to.deep.equal(["cdc_reconciler warehouse.sales from cdc_writer"]);
+    });
+
+    it('source.host "toString": an own-key lookup of sqlserver.adminHosts, not Object.prototype.toString', () => {
+        const spec = specOf(
+            stack("dev", (r) => {
+                r.pipelines[0].source.host = "toString";
+                r.sqlserver.adminHosts = {};
+            }),
+        );
+        expect(planSqlServerSources(spec)[0].admin).to.deep.equal({ host: "toString", port: 1433 });
+    });
+
+    it('snapshotMode "toString": the error names the valid modes, not a function\'s source text', () => {
+        const [problem] = problemsOf(stack("dev", (r) => (r.pipelines[0].source.snapshotMode = "toString")));
+        expect(problem).to.match(/^pipelines\.0\.source\.snapshotMode: "toString" is not a Debezium 3\.6 sqlserver snapshot mode; use one of initial,/);
+    });
+
+    it('topicPrefix "cdc-connect-configs" or "dlq-postgresql-jdbc-sink": refused, two roles would share one topic', () => {
+        expect(problemsOf(stack("dev", (r) => (r.pipelines[0].source.topicPrefix = "cdc-connect-configs")))).to.deep.equal([
+            'pipelines.0.source.topicPrefix: gives the schema-changes topic of pipeline sales the name "cdc-connect-configs", which is also Kafka Connect\'s configs topic; the two would write into one topic, so change this or connect.name',
+        ]);
+        expect(problemsOf(stack("dev", (r) => (r.pipelines[0].source.topicPrefix = "dlq-postgresql-jdbc-sink")))).to.deep.equal([
+            'pipelines.0.sink.connectorName: gives the dead letter queue of pipeline sales the name "dlq-postgresql-jdbc-sink", which is also the schema-changes topic of pipeline sales; the two would write into one topic, so change this or pipelines[0].source.topicPrefix',
+        ]);
+    });
+
+    it("two pipelines pre-creating one target table: one CREATE TABLE, and refused when their definitions differ", () => {
+        const twice = (columns: (c: Raw[]) => Raw[]) =>
+            stack("prod", (r) => {
+                const second = structuredClone(r.pipelines[0]);
+                second.name = "sales-eu";
+                second.source.connectorName = "sales-eu-source";
+                second.source.topicPrefix = "sales-eu";
+                second.sink.connectorName = "sales-eu-sink";
+                second.source.tables = [{ ...second.source.tables[0], columns: columns(second.source.tables[0].columns) }];
+                r.pipelines.push(second);
+            });
+        const [target] = planPostgresTargets(specOf(twice((c) => c)));
+        expect(target.tables.map((t) => t.table)).to.deep.equal(["customers", "orders", "order_items"]);
+        expect(problemsOf(twice((c) => c.slice(0, 2)))).to.deep.equal([
+            "pipelines.1.source.tables.0.columns: pre-creates target table warehouse.postgres.svc:5432/warehouse.sales.customers differently from pipelines[0].source.tables[0], which creates it too; give both the same columns and primary key, or remove the columns of one",
+        ]);
+    });
+
+    it('reconciler.name "cdc-connect-connect": refused, it is the Connect pods\' ServiceAccount and both Vault roles would trust them', () => {
+        expect(problemsOf(stack("prod", (r) => (r.reconciler.name = "cdc-connect-connect")))).to.deep.equal([
+            'reconciler.name: "cdc-connect-connect" is the ServiceAccount Strimzi creates for the Connect pods of connect.name cdc-connect; the reconciler needs its own, so use another name',
+        ]);
+    });
+});
