@@ -6,8 +6,7 @@
  * Exit codes: 0 every table in sync, 1 discrepancies confirmed, 2 error.
  */
 import { readFileSync } from "fs";
-import { parse as parseYaml } from "yaml";
-import { mergeConfig, parseArgs, ReconcilerConfigInput, HELP } from "./config";
+import { HELP, mergeConfig, parseArgs, parseConfigText, ReconcilerConfigInput } from "./config";
 import { jsonLogger, Logger, ttyLogger } from "./progress";
 import { EXIT_ERROR, runReconciliation } from "./run";
 
@@ -24,7 +23,7 @@ export async function main(argv: string[], stdout: NodeJS.WriteStream = process.
     let file: ReconcilerConfigInput | null = null;
     if (cli.config) {
       try {
-        file = parseYaml(readFileSync(cli.config, "utf8")) as ReconcilerConfigInput;
+        file = parseConfigText(readFileSync(cli.config, "utf8")) as ReconcilerConfigInput;
       } catch (e) {
         throw new Error(`reading config file ${cli.config}: ${(e as Error).message}`);
       }

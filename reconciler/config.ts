@@ -3,7 +3,7 @@
  * that can replace any part of it. See reconciler/README.md "Configuration file".
  */
 import { readFileSync } from "fs";
-import { parse as parseYaml } from "yaml";
+import { parseDocument } from "yaml";
 import { z } from "zod";
 import { FlagSpec, parseFlags } from "../model/args";
 import { DEFAULT_SETTINGS, Settings } from "./reconcile";
@@ -77,15 +77,25 @@ export function validateReconcilerConfig(value: unknown): ReconcilerConfig {
   return r.data;
 }
 
-/** Parses the configuration file's text (YAML, of which JSON is a subset). */
-export function parseReconcilerConfig(text: string): ReconcilerConfig {
-  let value: unknown;
+/**
+ * The configuration file's text (YAML, of which JSON is a subset) as a value. YAML's warnings (an unknown tag or
+ * directive) are refused like its errors: the file would otherwise be read as something other than was written.
+ */
+export function parseConfigText(text: string): unknown {
+  const invalid = (message: string) => new Error(`reconciler configuration is not valid YAML/JSON: ${message}`);
+  const doc = parseDocument(text, { logLevel: "error" });
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem) throw invalid(problem.message);
   try {
-    value = parseYaml(text);
+    return doc.toJS();
   } catch (e) {
-    throw new Error(`reconciler configuration is not valid YAML/JSON: ${(e as Error).message}`);
+    // An alias without its anchor surfaces only here, as a ReferenceError.
+    throw invalid((e as Error).message);
   }
-  return validateReconcilerConfig(value);
+}
+
+export function parseReconcilerConfig(text: string): ReconcilerConfig {
+  return validateReconcilerConfig(parseConfigText(text));
 }
 
 export function resolveEndpoint(e: Endpoint, env: NodeJS.ProcessEnv = process.env, read: (f: string) => string = (f) => readFileSync(f, "utf8")): string {

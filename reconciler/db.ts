@@ -61,23 +61,44 @@ export function parseDatabaseUrl(url: string): ParsedUrl {
   }
   const engine = SCHEMES[u.protocol];
   if (!engine) throw new Error(`unsupported database URL scheme ${u.protocol} (use postgres://, mysql:// or mssql://)`);
+  if (!u.hostname) throw new Error(`the database URL ${redact(url)} names no host; the reconciler connects only where the URL says`);
+  // A password's unencoded '/', '?', '#' or '@' moves the rest of it into the path (and the host elsewhere).
+  if (/[/@]/.test(u.pathname.slice(1))) {
+    throw new Error(`the database URL ${redact(url)} has "/" or "@" after the host; percent-encode them in the password (%2F, %40)`);
+  }
   const port = u.port ? Number(u.port) : DEFAULT_PORTS[engine];
-  const database = decodeURIComponent(u.pathname.replace(/^\//, ""));
+  if (port === 0) throw new Error(`the database URL ${redact(url)} has port 0`);
+  const decode = (part: string, what: string): string => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new Error(`the database URL ${redact(url)} has a malformed percent-encoding (%XX) in its ${what}`);
+    }
+  };
+  const database = decode(u.pathname.slice(1), "database name");
   return {
     engine,
-    host: u.hostname,
+    // The drivers take an IPv6 address without the brackets a URL needs.
+    host: u.hostname.replace(/^\[(.*)\]$/, "$1"),
     port,
-    user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
+    user: decode(u.username, "user name"),
+    password: decode(u.password, "password"),
     database,
     params: u.searchParams,
     label: `${u.protocol}//${u.hostname}:${port}/${database}`,
   };
 }
 
-/** A URL with its password replaced, safe for logs and error messages. */
+/**
+ * A URL with its password replaced, safe for logs and error messages: everything from the first ':' after `//` to the
+ * last '@', since a user name or a password written without percent-encoding may itself hold '/', '?', '#' or '@'.
+ */
 export function redact(url: string): string {
-  return url.replace(/(\/\/[^:/@]*:)[^@]*@/, "$1***@");
+  const start = url.indexOf("//") + 2;
+  const at = url.lastIndexOf("@");
+  const colon = url.indexOf(":", start);
+  if (start < 2 || colon < 0 || colon > at) return url;
+  return `${url.slice(0, colon + 1)}***${url.slice(at)}`;
 }
 
 type Unforked = Omit<Db, "fork">;

@@ -1,7 +1,8 @@
 /**
- * Inputs the configuration fuzzer (config.spec.ts) found that the parser accepted and the program then failed on,
- * or rendered objects Kubernetes, Kafka or the reconciler would refuse. Each is now refused with its path, or
- * rendered correctly.
+ * Inputs the fuzzers found: stack configurations (config.spec.ts) the parser accepted and the program then failed
+ * on, or rendered into objects Kubernetes, Kafka or the reconciler would refuse; reconciler inputs (reconciler.spec.ts)
+ * that crashed with another exception type, reached the wrong server or printed a password. Each is now refused
+ * with its path, or handled.
  */
 import { expect } from "chai";
 import { ConfigError } from "../../config/errors";
@@ -10,6 +11,8 @@ import type { StackSpec } from "../../config/spec";
 import { planPostgresTargets } from "../../plan/postgres-target";
 import { planReconcileRuns, sourceUrlTemplates } from "../../plan/reconciler-job";
 import { planSqlServerSources } from "../../plan/sqlserver-source";
+import { parseReconcilerConfig } from "../../reconciler/config";
+import { parseDatabaseUrl, redact } from "../../reconciler/db";
 import { rawProjectConfig } from "../helpers/stack-files";
 
 type Raw = Record<string, any>;
@@ -129,5 +132,43 @@ describe("configurations the fuzzer found", () => {
         expect(problemsOf(stack("prod", (r) => (r.reconciler.name = "cdc-connect-connect")))).to.deep.equal([
             'reconciler.name: "cdc-connect-connect" is the ServiceAccount Strimzi creates for the Connect pods of connect.name cdc-connect; the reconciler needs its own, so use another name',
         ]);
+    });
+});
+
+describe("reconciler inputs the fuzzer found", () => {
+    const refusal = (url: string): Error => {
+        try {
+            parseDatabaseUrl(url);
+        } catch (e) {
+            return e as Error;
+        }
+        throw new Error(`accepted ${url}`);
+    };
+
+    it('"postgres://u:p%zz@h/db": a plain Error naming the malformed percent-encoding, not URIError "URI malformed"', () => {
+        const e = refusal("postgres://u:p%zz@h/db");
+        expect(e.constructor).to.equal(Error);
+        expect(e.message).to.equal("the database URL postgres://u:***@h/db has a malformed percent-encoding (%XX) in its password");
+    });
+
+    it('"postgres://u:123/abc@h/db" (a password with an unencoded "/"): refused without printing it, not read as host u, port 123', () => {
+        const e = refusal("postgres://u:123/abc@h/db");
+        expect(e.message).to.equal('the database URL postgres://u:***@h/db has "/" or "@" after the host; percent-encode them in the password (%2F, %40)');
+    });
+
+    it('"postgres://@:s3cr3t@h/db": the password is hidden even when the user name holds "@"', () => {
+        expect(redact("postgres://@:s3cr3t@h/db")).to.equal("postgres://@:***@h/db");
+        expect(redact("postgres://u:pa@ss@h/db")).to.equal("postgres://u:***@h/db");
+    });
+
+    it('"postgres:x" and "postgres://h:0/db": refused, not a connection to the local default server or port 0', () => {
+        expect(refusal("postgres:x").message).to.equal("the database URL postgres:x names no host; the reconciler connects only where the URL says");
+        expect(refusal("postgres://h:0/db").message).to.equal("the database URL postgres://h:0/db has port 0");
+        expect(parseDatabaseUrl("mysql://[::1]:3306/app")).to.deep.include({ host: "::1", label: "mysql://[::1]:3306/app" });
+    });
+
+    it('configuration text "!j x": refused, not read as the string x with a Node warning on stderr', () => {
+        expect(() => parseReconcilerConfig("!j x")).to.throw(Error, /^reconciler configuration is not valid YAML\/JSON: Unresolved tag: !j/);
+        expect(() => parseReconcilerConfig("*a")).to.throw(Error, /^reconciler configuration is not valid YAML\/JSON: /);
     });
 });
