@@ -43,7 +43,12 @@ function toNumber(flag: string, text: string, spec: { integer?: boolean; min?: n
 export function parseFlags<S extends Record<string, FlagSpec>>(argv: readonly string[], spec: S, usage: string): Flags<S> {
     const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
     for (const [name, flag] of Object.entries(spec)) {
-        options[name] = flag.type === "number" ? { type: "string" } : { ...flag };
+        // util.parseArgs refuses a `short: undefined` that the FlagSpec type allows.
+        options[name] = {
+            type: flag.type === "number" ? "string" : flag.type,
+            ...(flag.type !== "number" && flag.short !== undefined ? { short: flag.short } : {}),
+            ...(flag.type === "string" && flag.multiple ? { multiple: true } : {}),
+        };
     }
     const fail = (problem: string): never => {
         throw new UsageError(problem, usage);
