@@ -6,7 +6,7 @@ import {
     planVaultPolicies,
     planVaultSecrets,
     policyProblems,
-    renderPolicyHcl,
+    renderPolicyJson,
     VaultSecretPlan,
 } from "../plan/vault";
 
@@ -60,7 +60,7 @@ export class VaultAccess extends pulumi.ComponentResource {
                         errors: problems.map((reason) => ({ propertyPath: "policy", reason })),
                     });
                 }
-                return [plan.consumer, new vault.Policy(`${name}-policy-${plan.consumer}`, { name: plan.name, policy: renderPolicyHcl(plan) }, { parent: this })];
+                return [plan.consumer, new vault.Policy(`${name}-policy-${plan.consumer}`, { name: plan.name, policy: renderPolicyJson(plan) }, { parent: this })];
             }),
         );
 

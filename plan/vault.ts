@@ -12,13 +12,23 @@
  */
 import type { StackSpec } from "../config/spec";
 import { MANAGED_BY_LABELS } from "./connect-cluster";
-import { CREDENTIAL_KEYS, connectServiceAccountName, sinkCredentialsSecretName, sourceCredentialsSecretName } from "./naming";
+import {
+    CREDENTIAL_KEYS,
+    connectServiceAccountName,
+    icebergCatalogSecretPath,
+    lakehouseCatalogSecretName,
+    lakehouseObjectStorageSecretName,
+    lakehouseServiceAccountName,
+    sinkCredentialsSecretName,
+    sourceCredentialsSecretName,
+} from "./naming";
 import {
     CredentialPurpose,
     dbSecretPath,
     reconcilerServiceAccountName,
     reconcilerSourceSecretName,
     reconcilerTargetSecretName,
+    VAULT_CONSUMERS,
     VaultConsumer,
     vaultAuthName,
     vaultAuthRoleName,
@@ -46,7 +56,8 @@ export type PasswordSource =
 export interface VaultSecretPlan {
     /** Path inside the mount, without the KV v2 `data/` segment. */
     path: string;
-    pipeline: string;
+    /** None for the lakehouse writers' shared Iceberg catalog credentials. */
+    pipeline?: string;
     purpose: CredentialPurpose;
     /** Non-secret fields written next to the password. */
     fields: Record<string, string>;
@@ -81,6 +92,15 @@ export function planVaultSecrets(spec: StackSpec): VaultSecretPlan[] {
             });
         }
     }
+    const catalog = spec.lakehouse?.catalog;
+    if (catalog) {
+        secrets.push({
+            path: icebergCatalogSecretPath(spec.lakehouse!),
+            purpose: "iceberg-catalog",
+            fields: { host: catalog.host, port: String(catalog.port), username: catalog.username },
+            password: { kind: "postgres-role", role: catalog.username },
+        });
+    }
     return secrets;
 }
 
@@ -91,7 +111,8 @@ export interface SecretSyncPlan {
     secretName: string;
     /** Vault path inside the mount. */
     path: string;
-    pipeline: string;
+    /** None for Secrets every lakehouse writer shares. */
+    pipeline?: string;
     /** Keys rendered from the secret's fields (Go templates); when set, only these keys reach the Secret. */
     templates?: Record<string, string>;
 }
@@ -125,11 +146,17 @@ export function planSecretSyncs(spec: StackSpec): SecretSyncPlan[] {
             );
         }
     }
+    const lakehouse = spec.lakehouse;
+    if (lakehouse) {
+        // The object-storage keys belong to whoever owns the bucket: the stack reads them from Vault, never writes them.
+        syncs.push({ consumer: "lakehouse", secretName: lakehouseObjectStorageSecretName(lakehouse), path: lakehouse.storage.credentialsPath });
+        if (lakehouse.catalog) syncs.push({ consumer: "lakehouse", secretName: lakehouseCatalogSecretName(lakehouse), path: icebergCatalogSecretPath(lakehouse) });
+    }
     return syncs;
 }
 
 export function consumersOf(spec: StackSpec): VaultConsumer[] {
-    return spec.reconciler ? ["connect", "reconciler"] : ["connect"];
+    return VAULT_CONSUMERS.filter((consumer) => consumer === "connect" || (consumer === "reconciler" ? spec.reconciler : spec.lakehouse) !== undefined);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -143,7 +170,7 @@ export interface PolicyRule {
     /** Full API path including the mount and, for KV v2, the `data/` or `metadata/` segment. */
     path: string;
     capabilities: Capability[];
-    /** Rendered as a comment above the block. */
+    /** Rendered as the rule's `comment`, a key Vault's policy parser accepts and ignores, so `vault policy read` shows it. */
     description?: string;
 }
 
@@ -176,15 +203,16 @@ export function planVaultPolicies(spec: StackSpec): VaultPolicyPlan[] {
     });
 }
 
-const hclString = (value: string): string => JSON.stringify(value);
-
-export function renderPolicyHcl(policy: VaultPolicyPlan): string {
-    const header = `# ${policy.name}: read-only access for the ${policy.consumer} workload (managed by Pulumi, cdc-pipeline)\n`;
-    const blocks = policy.rules.map((rule) => {
-        const comment = rule.description ? `# ${rule.description}\n` : "";
-        return `${comment}path ${hclString(rule.path)} {\n  capabilities = [${rule.capabilities.map(hclString).join(", ")}]\n}\n`;
-    });
-    return header + "\n" + blocks.join("\n");
+/**
+ * The policy as a JSON document, which Vault's policy parser reads like HCL (text starting with `{` is JSON to it):
+ * `{"path": {"<path>": {"capabilities": [...], "comment": "..."}}}`. JSON needs no renderer of its own and every
+ * reader (the policy pack, the tests) parses it with JSON.parse.
+ */
+export function renderPolicyJson(policy: VaultPolicyPlan): string {
+    const path = Object.fromEntries(
+        policy.rules.map((rule) => [rule.path, { capabilities: rule.capabilities, ...(rule.description ? { comment: rule.description } : {}) }]),
+    );
+    return `${JSON.stringify({ path }, null, 2)}\n`;
 }
 
 /**
@@ -220,6 +248,10 @@ export interface KubernetesAuthRolePlan {
 
 export function serviceAccountOf(spec: StackSpec, consumer: VaultConsumer): string {
     if (consumer === "connect") return connectServiceAccountName(spec.connect.name);
+    if (consumer === "lakehouse") {
+        if (!spec.lakehouse) throw new Error("no lakehouse configured");
+        return lakehouseServiceAccountName(spec.lakehouse);
+    }
     if (!spec.reconciler) throw new Error("no reconciler configured");
     return reconcilerServiceAccountName(spec.reconciler);
 }
@@ -291,7 +323,7 @@ export function vaultAuthBody(spec: StackSpec, consumer: VaultConsumer): VsoObje
 }
 
 export function vaultStaticSecretBody(spec: StackSpec, sync: SecretSyncPlan): VsoObject<"VaultStaticSecret"> {
-    const labels = { "cdc.pipeline/consumer": sync.consumer, "cdc.pipeline/name": sync.pipeline };
+    const labels = { "cdc.pipeline/consumer": sync.consumer, ...(sync.pipeline ? { "cdc.pipeline/name": sync.pipeline } : {}) };
     return {
         apiVersion: VSO_API_VERSION,
         kind: "VaultStaticSecret",

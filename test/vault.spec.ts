@@ -1,5 +1,5 @@
 /**
- * Vault: the KV v2 secret layout, the per-consumer policies (parsed back from HCL), the Kubernetes auth
+ * Vault: the KV v2 secret layout, the per-consumer policies (JSON documents, read back with JSON.parse), the Kubernetes auth
  * roles, and the Vault Secrets Operator objects that deliver the secrets — as plans and as the
  * resources the program registers for the shipped stacks.
  */
@@ -15,21 +15,23 @@ import {
     planVaultPolicies,
     planVaultSecrets,
     policyProblems,
-    renderPolicyHcl,
+    renderPolicyJson,
     vaultAuthBody,
     vaultConnectionBody,
     vaultStaticSecretBody,
     VaultPolicyPlan,
 } from "../plan/vault";
-import { parseHcl } from "./helpers/hcl";
 import { validateManifest } from "./helpers/k8s-schemas";
 import { runProgram } from "./helpers/program";
 import { rawProjectConfig, SHIPPED_STACKS } from "./helpers/stack-files";
 
 const specOf = (stack: "dev" | "prod"): StackSpec => parseStackSpec(rawProjectConfig(stack)).spec;
 const policyOf = (spec: StackSpec, consumer: string): VaultPolicyPlan => planVaultPolicies(spec).find((p) => p.consumer === consumer)!;
-const readPaths = (hcl: string): Record<string, unknown> =>
-    Object.fromEntries(parseHcl(hcl).map((b) => [`${b.type} ${b.labels.join(" ")}`, b.attributes]));
+type PolicyDocument = { path: Record<string, { capabilities: string[]; comment?: string }> };
+const documentOf = (policy: VaultPolicyPlan): PolicyDocument => JSON.parse(renderPolicyJson(policy)) as PolicyDocument;
+/** Capabilities by path, as Vault grants them. */
+const grants = (policy: VaultPolicyPlan): Record<string, string[]> =>
+    Object.fromEntries(Object.entries(documentOf(policy).path).map(([path, rule]) => [path, rule.capabilities]));
 
 describe("Vault plan", () => {
     it("writes one KV v2 secret per pipeline and purpose, with the connection fields next to the password", () => {
@@ -58,25 +60,40 @@ describe("Vault plan", () => {
             it("gives Connect read on exactly its credentials' KV v2 data paths, and nothing else", () => {
                 const connect = policyOf(spec, "connect");
                 expect(connect.name).to.equal(`cdc-${stack}-connect`);
-                expect(readPaths(renderPolicyHcl(connect))).to.deep.equal({
-                    'path secret/data/db/sales/source': { capabilities: ["read"] },
-                    'path secret/data/db/sales/target': { capabilities: ["read"] },
+                expect(grants(connect)).to.deep.equal({
+                    "secret/data/db/sales/source": ["read"],
+                    "secret/data/db/sales/target": ["read"],
                 });
             });
 
             it("gives the reconciler read on the source and the read-only target credentials only", () => {
                 const reconciler = policyOf(spec, "reconciler");
-                expect(readPaths(renderPolicyHcl(reconciler))).to.deep.equal({
-                    'path secret/data/db/sales/source': { capabilities: ["read"] },
-                    'path secret/data/db/sales/target-readonly': { capabilities: ["read"] },
+                expect(grants(reconciler)).to.deep.equal({
+                    "secret/data/db/sales/source": ["read"],
+                    "secret/data/db/sales/target-readonly": ["read"],
                 });
+            });
+
+            it("renders a JSON document in the shape Vault's policy parser reads, each rule saying which Secret it serves", () => {
+                for (const policy of planVaultPolicies(spec)) {
+                    const text = renderPolicyJson(policy);
+                    // Vault parses text as JSON only when its first non-blank character is "{".
+                    expect(text.trimStart()[0]).to.equal("{");
+                    const doc = documentOf(policy);
+                    expect(Object.keys(doc)).to.deep.equal(["path"]);
+                    for (const [path, rule] of Object.entries(doc.path)) {
+                        // Keys of a path rule Vault accepts ("comment" is ignored); any other fails the policy write.
+                        expect(Object.keys(rule), path).to.deep.equal(["capabilities", "comment"]);
+                        expect(rule.comment, path).to.match(/^synced to Secret [a-z0-9-]+/);
+                    }
+                }
             });
 
             it("never renders the seed's KV v1 style paths (secret/db/*), which grant nothing on a v2 mount", () => {
                 for (const policy of planVaultPolicies(spec)) {
-                    for (const block of parseHcl(renderPolicyHcl(policy))) {
-                        expect(block.labels[0], policy.name).to.match(/^secret\/data\//);
-                        expect(block.labels[0]).to.not.match(/[*+]/);
+                    for (const path of Object.keys(grants(policy))) {
+                        expect(path, policy.name).to.match(/^secret\/data\//);
+                        expect(path).to.not.match(/[*+]/);
                     }
                     expect(policyProblems(policy, spec.vault.kvMount)).to.deep.equal([]);
                 }
@@ -158,13 +175,13 @@ for (const stack of SHIPPED_STACKS) {
         this.timeout(60000);
         const spec = specOf(stack);
 
-        it("registers one policy per consumer whose HCL is the rendered plan", async () => {
+        it("registers one policy per consumer whose document is the rendered plan", async () => {
             const { mocks } = await runProgram(stack, false);
             const policies = mocks.ofType("vault:index/policy:Policy");
             expect(policies.map((p) => p.inputs.name)).to.deep.equal([`cdc-${stack}-connect`, `cdc-${stack}-reconciler`]);
             for (const p of policies) {
                 const plan = planVaultPolicies(spec).find((x) => x.name === p.inputs.name)!;
-                expect(parseHcl(p.inputs.policy)).to.deep.equal(parseHcl(renderPolicyHcl(plan)));
+                expect(p.inputs.policy).to.equal(renderPolicyJson(plan));
             }
         });
 

@@ -1,12 +1,12 @@
 /**
  * Vault ACL policies of the CDC consumers (Kafka Connect, the reconciler): read-only on the credential
- * paths and no wildcard that spans a whole mount. The HCL text is parsed, not pattern-matched.
+ * paths and no wildcard that spans a whole mount. The JSON policy document is parsed, not pattern-matched.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { integer, settings, strings } from "../lib/config";
 import { forTypes } from "../lib/match";
 import { VAULT_POLICY } from "../lib/resources";
-import { grantedCapabilities, hasWildcard, literalSegments, parseVaultPolicy, reachesPrefix } from "../lib/vault-hcl";
+import { grantedCapabilities, hasWildcard, literalSegments, parseVaultPolicy, reachesPrefix } from "../lib/vault-policy";
 
 const label = (props: Record<string, any>, name: string): string =>
     typeof props.name === "string" ? `Vault policy "${props.name}"` : `Vault policy ${JSON.stringify(name)} (Pulumi name)`;
@@ -43,7 +43,10 @@ export const vaultPolicyCdcReadOnly: ResourceValidationPolicy = {
         if (typeof policy.name === "string" && exemptPolicies.includes(policy.name)) args.notApplicable("exempt by configuration");
         const parsed = parseVaultPolicy(String(policy.policy ?? ""));
         if (!parsed.ok) {
-            report(`${label(policy, args.name)} cannot be parsed (${parsed.error}), so its grants cannot be checked. Fix: correct the HCL (path "<path>" { capabilities = [...] }).`);
+            report(
+                `${label(policy, args.name)} cannot be parsed (${parsed.error}), so its grants cannot be checked. ` +
+                    'Fix: write it as a JSON policy document, {"path": {"<path>": {"capabilities": ["read"]}}}.',
+            );
             return;
         }
         for (const rule of parsed.rules) {

@@ -37,6 +37,13 @@ const connector = (rs: Resources, role: "source" | "sink") =>
 const config = (rs: Resources, role: "source" | "sink"): Record<string, string> => connector(rs, role).props.spec.config;
 const connect = (rs: Resources) => one(rs.filter((r) => r.type === CONNECT), "KafkaConnect");
 const vaultPolicy = (rs: Resources, name: string) => one(rs.filter((r) => r.type === VAULT_POLICY && r.props.name === name), `Vault policy ${name}`);
+/** Edits a rendered policy document's path rules and writes it back as JSON, as a hand edit of the stack would. */
+const editPolicy = (rs: Resources, name: string, edit: (paths: Record<string, any>) => void): void => {
+    const props = vaultPolicy(rs, name).props;
+    const doc = JSON.parse(props.policy);
+    edit(doc.path);
+    props.policy = JSON.stringify(doc, null, 2);
+};
 const pgRole = (rs: Resources, name: string) => one(rs.filter((r) => r.type === PG_ROLE && r.props.name === name), `role ${name}`);
 const pgGrant = (rs: Resources, role: string, objectType: string) =>
     one(rs.filter((r) => r.type === PG_GRANT && r.props.role === role && r.props.objectType === objectType), `${objectType} grant to ${role}`);
@@ -319,26 +326,36 @@ const CASES: Case[] = [
     // Vault
     {
         title: "a CDC consumer's Vault policy that may update the database credentials",
-        mutate: (rs) => {
-            const p = vaultPolicy(rs, "cdc-prod-connect").props;
-            p.policy = p.policy.replace('path "secret/data/db/sales/source" {\n  capabilities = ["read"]', 'path "secret/data/db/sales/source" {\n  capabilities = ["read", "update"]');
-        },
+        mutate: (rs) => editPolicy(rs, "cdc-prod-connect", (paths) => paths["secret/data/db/sales/source"].capabilities.push("update")),
         expect: [{ policy: "vault-policy-cdc-read-only", includes: ['Vault policy "cdc-prod-connect" grants update on path "secret/data/db/sales/source"', "secret/data/db/*", 'Fix: grant only ["read"]'] }],
     },
     {
         title: "a legacy write policy on the database credentials",
-        mutate: (rs) => (vaultPolicy(rs, "cdc-prod-reconciler").props.policy += '\npath "secret/db/*" {\n  policy = "write"\n}\n'),
+        mutate: (rs) => editPolicy(rs, "cdc-prod-reconciler", (paths) => (paths["secret/db/*"] = { policy: "write" })),
         expect: [{ policy: "vault-policy-cdc-read-only", includes: ['Vault policy "cdc-prod-reconciler" grants create, update, delete, write on path "secret/db/*"'] }],
     },
     {
         title: "a Vault policy reading a whole mount through a wildcard",
-        mutate: (rs) => (vaultPolicy(rs, "cdc-prod-connect").props.policy += '\npath "secret/data/*" {\n  capabilities = ["read"]\n}\n'),
+        mutate: (rs) => editPolicy(rs, "cdc-prod-connect", (paths) => (paths["secret/data/*"] = { capabilities: ["read"] })),
         expect: [{ policy: "vault-policy-no-wildcard-path", includes: ['Vault policy "cdc-prod-connect" has the wildcard path "secret/data/*", which spans the whole "secret" mount', "Fix: name the consumer's own path"] }],
     },
     {
-        title: "a Vault policy that does not parse",
-        mutate: (rs) => (vaultPolicy(rs, "cdc-prod-connect").props.policy += '\npath "secret/data/db/x" {\n  capabilities = ["read"\n'),
-        expect: [{ policy: "vault-policy-cdc-read-only", includes: ['Vault policy "cdc-prod-connect" cannot be parsed', "Fix: correct the HCL"] }],
+        title: "a Vault policy that is not valid JSON",
+        mutate: (rs) => (vaultPolicy(rs, "cdc-prod-connect").props.policy = vaultPolicy(rs, "cdc-prod-connect").props.policy.replace(/\}\s*$/, "")),
+        expect: [{ policy: "vault-policy-cdc-read-only", includes: ['Vault policy "cdc-prod-connect" cannot be parsed (not JSON: ', 'Fix: write it as a JSON policy document, {"path": {"<path>": {"capabilities": ["read"]}}}'] }],
+    },
+    {
+        title: "a Vault policy written in HCL, which the pack does not read",
+        mutate: (rs) => (vaultPolicy(rs, "cdc-prod-connect").props.policy = 'path "secret/data/db/sales/source" {\n  capabilities = ["read", "update"]\n}\n'),
+        expect: [{ policy: "vault-policy-cdc-read-only", includes: ['Vault policy "cdc-prod-connect" cannot be parsed (not JSON: '] }],
+    },
+    {
+        title: "a Vault policy hiding an update grant behind a second, read-only rule for the same path",
+        mutate: (rs) => {
+            const p = vaultPolicy(rs, "cdc-prod-connect").props;
+            p.policy = p.policy.replace('"path": {', '"path": {\n    "secret/data/db/sales/target": { "capabilities": ["update"] },');
+        },
+        expect: [{ policy: "vault-policy-cdc-read-only", includes: ['Vault policy "cdc-prod-connect" cannot be parsed (a key appears twice in one object)'] }],
     },
     {
         title: "a Vault auth role any ServiceAccount name can use",

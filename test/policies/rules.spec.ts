@@ -1,12 +1,12 @@
 /**
- * The pack's readers on their own (credential keys, config-provider references, Vault HCL, topic
+ * The pack's readers on their own (credential keys, config-provider references, Vault policy documents, topic
  * coverage), and how the pack behaves on values that are unknown during preview.
  */
 import "./helpers/capture";
 import { expect } from "chai";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { connectorView, embeddedLiteralSecrets, isConfigProviderReference, isCredentialKey, sinkConsumes, sourceCovers } from "../../policies/lib/connectors";
-import { grantedCapabilities, literalSegments, parseVaultPolicy, reachesPrefix } from "../../policies/lib/vault-hcl";
+import { grantedCapabilities, literalSegments, parseVaultPolicy, reachesPrefix } from "../../policies/lib/vault-policy";
 import { POLICIES } from "../../policies/pack";
 import { reconcilerUrlTls, VERIFYING_SSL_MODES as PACK_VERIFYING_MODES } from "../../policies/lib/tls";
 import { jdbcSslMode } from "../../policies/rules/sinks";
@@ -162,33 +162,41 @@ describe("table and topic coverage", () => {
 });
 
 describe("Vault policy documents", () => {
-    it("parses HCL with comments, legacy policies and nested parameter blocks", () => {
-        const parsed = parseVaultPolicy(`
-            # connect: read-only
-            path "secret/data/db/sales/source" {
-              capabilities = ["read", "list"] // trailing comment
-            }
-            /* legacy */
-            path "secret/db/*" { policy = "write" }
-            path "secret/data/kafka/x" {
-              capabilities = ["create"]
-              allowed_parameters = {
-                "password" = []
-              }
-            }
-        `);
+    it("reads JSON documents with legacy policies, comments and nested parameter objects", () => {
+        const parsed = parseVaultPolicy(
+            JSON.stringify({
+                name: "cdc-prod-connect",
+                path: {
+                    "secret/data/db/sales/source": { capabilities: ["read", "LIST"], comment: "synced to Secret sales-source-db" },
+                    "secret/db/*": { policy: "write" },
+                    "secret/data/kafka/x": { capabilities: ["create"], allowed_parameters: { password: [] } },
+                    "secret/data/y": { policy: "constructor" },
+                },
+            }),
+        );
         expect(parsed.ok).to.equal(true);
         if (!parsed.ok) return;
-        expect(parsed.rules.map((r) => r.path)).to.deep.equal(["secret/data/db/sales/source", "secret/db/*", "secret/data/kafka/x"]);
+        expect(parsed.rules.map((r) => r.path)).to.deep.equal(["secret/data/db/sales/source", "secret/db/*", "secret/data/kafka/x", "secret/data/y"]);
         expect(parsed.rules[0].capabilities).to.deep.equal(["read", "list"]);
         expect(grantedCapabilities(parsed.rules[1])).to.include.members(["create", "update", "delete", "write"]);
+        // An unknown shorthand grants itself, not whatever Object.prototype holds under that name.
+        expect(grantedCapabilities(parsed.rules[3])).to.deep.equal(["constructor"]);
     });
 
-    it("parses the JSON form and reports broken documents instead of passing them", () => {
-        const json = parseVaultPolicy('{"path": {"secret/data/db/*": {"capabilities": ["read"]}}}');
-        expect(json.ok && json.rules).to.deep.equal([{ path: "secret/data/db/*", capabilities: ["read"] }]);
-        expect(parseVaultPolicy('path "secret/x" { capabilities = ["read"').ok).to.equal(false);
-        expect(parseVaultPolicy('path { capabilities = ["read"] }').ok).to.equal(false);
+    it("reports every document it cannot read with certainty instead of passing it", () => {
+        const error = (text: string) => {
+            const parsed = parseVaultPolicy(text);
+            return parsed.ok ? "(read)" : parsed.error;
+        };
+        expect(error('path "secret/x" { capabilities = ["read"] }')).to.match(/^not JSON: /);
+        expect(error('{"path": {"secret/x": {"capabilities": ["read"]}')).to.match(/^not JSON: /);
+        expect(error('["secret/x"]')).to.equal('a policy document is a JSON object: {"path": {...}}');
+        expect(error('{"path": {"secret/x": {"capabilities": ["update"]}, "secret/x": {"capabilities": ["read"]}}}')).to.equal("a key appears twice in one object");
+        expect(error('{"path": [{"secret/x": {"capabilities": ["read"]}}]}')).to.equal('"path" must be an object of path rules');
+        expect(error('{"path": {"secret/x": {"capabilities": "update"}}}')).to.equal('path "secret/x": capabilities must be a list of strings');
+        expect(error('{"path": {"secret/x": ["read"]}}')).to.equal('path "secret/x" must map to an object such as {"capabilities": ["read"]}');
+        expect(error('{"paths": {}}')).to.equal('Vault accepts only "name" and "path" at the top, not "paths"');
+        expect(error('{"path": {"a:b": {"capabilities": ["read"], "comment": "x: y \\" :"}}}')).to.equal("(read)");
     });
 
     it("knows which path patterns reach the credential prefixes", () => {
