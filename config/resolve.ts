@@ -28,6 +28,8 @@ export interface ParseResult {
 const DEFAULT_PORTS = { sqlserver: 1433, postgres: 5432, mysql: 3306, mariadb: 3306 } as const;
 
 export function parseStackSpec(raw: unknown): ParseResult {
+    const unencodable = unpairedSurrogates(raw);
+    if (unencodable.length > 0) throw new ConfigError(unencodable);
     const parsed = stackConfigSchema.safeParse(raw, { reportInput: true });
     if (!parsed.success) {
         throw new ConfigError(parsed.error.issues.map(describeZodIssue));
@@ -227,6 +229,23 @@ function describeZodIssue(issue: z.core.$ZodIssue): ConfigIssue {
         default:
             return { path, message: issue.message };
     }
+}
+
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Half a UTF-16 surrogate pair (JSON can write one as "\ud800") has no UTF-8 form: Kafka, Kubernetes and the
+ * databases would each store something else, and the URLs the plans encode would throw on it.
+ */
+function unpairedSurrogates(value: unknown, path: (string | number)[] = []): ConfigIssue[] {
+    const message = "holds an unpaired UTF-16 surrogate (such as \\ud800), which no UTF-8 text can; remove it";
+    if (typeof value === "string") return UNPAIRED_SURROGATE.test(value) ? [{ path, message }] : [];
+    if (Array.isArray(value)) return value.flatMap((v, i) => unpairedSurrogates(v, [...path, i]));
+    if (value === null || typeof value !== "object") return [];
+    return Object.entries(value).flatMap(([key, v]) => [
+        ...(UNPAIRED_SURROGATE.test(key) ? [{ path: [...path, key], message: `its key ${message}` }] : []),
+        ...unpairedSurrogates(v, [...path, key]),
+    ]);
 }
 
 const article = (type: string): string => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);
