@@ -12,23 +12,13 @@
  */
 import type { StackSpec } from "../config/spec";
 import { MANAGED_BY_LABELS } from "./connect-cluster";
-import {
-    CREDENTIAL_KEYS,
-    connectServiceAccountName,
-    icebergCatalogSecretPath,
-    lakehouseCatalogSecretName,
-    lakehouseObjectStorageSecretName,
-    lakehouseServiceAccountName,
-    sinkCredentialsSecretName,
-    sourceCredentialsSecretName,
-} from "./naming";
+import { CREDENTIAL_KEYS, connectServiceAccountName, sinkCredentialsSecretName, sourceCredentialsSecretName } from "./naming";
 import {
     CredentialPurpose,
     dbSecretPath,
     reconcilerServiceAccountName,
     reconcilerSourceSecretName,
     reconcilerTargetSecretName,
-    VAULT_CONSUMERS,
     VaultConsumer,
     vaultAuthName,
     vaultAuthRoleName,
@@ -56,8 +46,7 @@ export type PasswordSource =
 export interface VaultSecretPlan {
     /** Path inside the mount, without the KV v2 `data/` segment. */
     path: string;
-    /** None for the lakehouse writers' shared Iceberg catalog credentials. */
-    pipeline?: string;
+    pipeline: string;
     purpose: CredentialPurpose;
     /** Non-secret fields written next to the password. */
     fields: Record<string, string>;
@@ -92,15 +81,6 @@ export function planVaultSecrets(spec: StackSpec): VaultSecretPlan[] {
             });
         }
     }
-    const catalog = spec.lakehouse?.catalog;
-    if (catalog) {
-        secrets.push({
-            path: icebergCatalogSecretPath(spec.lakehouse!),
-            purpose: "iceberg-catalog",
-            fields: { host: catalog.host, port: String(catalog.port), username: catalog.username },
-            password: { kind: "postgres-role", role: catalog.username },
-        });
-    }
     return secrets;
 }
 
@@ -111,8 +91,7 @@ export interface SecretSyncPlan {
     secretName: string;
     /** Vault path inside the mount. */
     path: string;
-    /** None for Secrets every lakehouse writer shares. */
-    pipeline?: string;
+    pipeline: string;
     /** Keys rendered from the secret's fields (Go templates); when set, only these keys reach the Secret. */
     templates?: Record<string, string>;
 }
@@ -146,17 +125,11 @@ export function planSecretSyncs(spec: StackSpec): SecretSyncPlan[] {
             );
         }
     }
-    const lakehouse = spec.lakehouse;
-    if (lakehouse) {
-        // The object-storage keys belong to whoever owns the bucket: the stack reads them from Vault, never writes them.
-        syncs.push({ consumer: "lakehouse", secretName: lakehouseObjectStorageSecretName(lakehouse), path: lakehouse.storage.credentialsPath });
-        if (lakehouse.catalog) syncs.push({ consumer: "lakehouse", secretName: lakehouseCatalogSecretName(lakehouse), path: icebergCatalogSecretPath(lakehouse) });
-    }
     return syncs;
 }
 
 export function consumersOf(spec: StackSpec): VaultConsumer[] {
-    return VAULT_CONSUMERS.filter((consumer) => consumer === "connect" || (consumer === "reconciler" ? spec.reconciler : spec.lakehouse) !== undefined);
+    return spec.reconciler ? ["connect", "reconciler"] : ["connect"];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -248,10 +221,6 @@ export interface KubernetesAuthRolePlan {
 
 export function serviceAccountOf(spec: StackSpec, consumer: VaultConsumer): string {
     if (consumer === "connect") return connectServiceAccountName(spec.connect.name);
-    if (consumer === "lakehouse") {
-        if (!spec.lakehouse) throw new Error("no lakehouse configured");
-        return lakehouseServiceAccountName(spec.lakehouse);
-    }
     if (!spec.reconciler) throw new Error("no reconciler configured");
     return reconcilerServiceAccountName(spec.reconciler);
 }
@@ -323,7 +292,7 @@ export function vaultAuthBody(spec: StackSpec, consumer: VaultConsumer): VsoObje
 }
 
 export function vaultStaticSecretBody(spec: StackSpec, sync: SecretSyncPlan): VsoObject<"VaultStaticSecret"> {
-    const labels = { "cdc.pipeline/consumer": sync.consumer, ...(sync.pipeline ? { "cdc.pipeline/name": sync.pipeline } : {}) };
+    const labels = { "cdc.pipeline/consumer": sync.consumer, "cdc.pipeline/name": sync.pipeline };
     return {
         apiVersion: VSO_API_VERSION,
         kind: "VaultStaticSecret",
