@@ -5,7 +5,7 @@
  */
 import { ConfigIssue, formatPath } from "./errors";
 import type { StackSpec } from "./spec";
-import { CRONJOB_NAME_MAX, planReconcileRuns, REPORT_DIR } from "../plan/reconciler-job";
+import { CRONJOB_NAME_MAX, planReconcileRuns, ReconcileRunPlan, REPORT_DIR } from "../plan/reconciler-job";
 import { createTableSql, targetTableName } from "../plan/postgres-target";
 import { connectServiceAccountName, serverKey } from "../plan/naming";
 
@@ -147,6 +147,7 @@ function checkReconciler(spec: StackSpec, issues: ConfigIssue[], warnings: strin
             message: `"${reconciler.name}" is the ServiceAccount Strimzi creates for the Connect pods of connect.name ${spec.connect.name}; the reconciler needs its own, so use another name`,
         });
     }
+    const byKey = new Map<string, ReconcileRunPlan>();
     for (const run of planReconcileRuns(spec)) {
         if (run.cronJobName.length > CRONJOB_NAME_MAX) {
             issues.push({
@@ -154,6 +155,15 @@ function checkReconciler(spec: StackSpec, issues: ConfigIssue[], warnings: strin
                 message: `CronJob name "${run.cronJobName}" is longer than ${CRONJOB_NAME_MAX} characters (Kubernetes appends a suffix to Job names); use a shorter name`,
             });
         }
+        // A pipeline's name can spell another's `<pipeline>-<database>`: one CronJob and one config file for two runs.
+        const other = byKey.get(run.key);
+        if (other) {
+            issues.push({
+                path: ["pipelines", spec.pipelines.findIndex((p) => p.name === run.pipeline), "name"],
+                message: `its reconciliation CronJob would be "${run.cronJobName}", the one of pipeline ${other.pipeline}'s database ${other.sourceDatabase}; rename this pipeline`,
+            });
+        }
+        byKey.set(run.key, run);
     }
     if (spec.environment === "prod" && !reconciler.reportClaimName) {
         warnings.push(`reconciler: no reportClaimName; reports in ${REPORT_DIR} are lost when the job's pod is removed`);

@@ -147,6 +147,27 @@ describe("configurations the fuzzer found (2)", () => {
     });
 });
 
+describe("configurations the fuzzer found (3)", () => {
+    it('a pipeline named "sales-salesdb" beside pipeline sales capturing SalesDB and Archive: refused, both runs would be one CronJob', () => {
+        const raw = stack("dev", (r) => {
+            r.pipelines[0].source.databases = ["SalesDB", "Archive"];
+            r.pipelines[0].source.tables = [
+                { name: "dbo.customers", database: "SalesDB", primaryKey: ["id"] },
+                { name: "dbo.orders_2019", database: "Archive", primaryKey: ["order_id"] },
+            ];
+            const other = structuredClone(r.pipelines[0]);
+            other.name = "sales-salesdb";
+            other.source = { ...other.source, connectorName: "other-source", topicPrefix: "other", databases: ["Other"], tables: [{ name: "dbo.t", database: "Other", primaryKey: ["id"] }] };
+            other.sink = { ...other.sink, connectorName: "other-sink", schema: "other" };
+            r.pipelines.push(other);
+        });
+        const i = raw.pipelines.length - 1;
+        expect(problemsOf(raw)).to.deep.equal([
+            `pipelines.${i}.name: its reconciliation CronJob would be "cdc-reconciler-sales-salesdb", the one of pipeline sales's database SalesDB; rename this pipeline`,
+        ]);
+    });
+});
+
 describe("reconciler inputs the fuzzer found", () => {
     const refusal = (url: string): Error => {
         try {
