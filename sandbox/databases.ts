@@ -8,8 +8,9 @@
  *
  * Each server gets a fresh data directory under the OS temp dir and a free TCP port on 127.0.0.1.
  * `start*` resolves only once a real client connection succeeds, and rejects with the server's log
- * tail when the server exits or does not answer before `startTimeoutMs`. `stop()` is idempotent and
- * deletes the data directory unless `keepDataDir` is set.
+ * tail when the server exits or does not answer before `startTimeoutMs`. `stopServer()`/`startServer()`
+ * take the server down and up again with its data (fault tests); `stop()` is idempotent and deletes the
+ * data directory unless `keepDataDir` is set.
  *
  * PostgreSQL refuses to run as root, so when this process is root the server runs as the `postgres`
  * OS user (Debian's packages create it). MariaDB runs as the current user (`--user=root` when root).
@@ -54,6 +55,11 @@ export interface RunningDatabase {
   dataDir: string;
   /** With `tls`: the files the server reads its certificate from; overwrite them and reload (FLUSH SSL, pg_reload_conf()) to serve another. */
   tlsFiles?: { cert: string; key: string };
+  /** Stops the server process but keeps its data and port, as an outage or a restart would. */
+  stopServer(): Promise<void>;
+  /** Starts the server stopped by `stopServer` again; resolves once it accepts connections. */
+  startServer(): Promise<void>;
+  /** Stops the server for good and deletes its data directory. */
   stop(): Promise<void>;
 }
 
@@ -185,13 +191,13 @@ export async function startPostgres(opts: StartOptions = {}): Promise<RunningDat
     .map(([k, v]) => `-c ${k}=${typeof v === "boolean" ? (v ? "on" : "off") : v}`)
     .join(" ");
   const timeoutMs = opts.startTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  // pg_ctl -w returns once the server accepts connections; a fast stop disconnects every client at once.
+  const startServer = () =>
+    exec(path.join(bin, "pg_ctl"), ["-D", dataDir, "-l", logFile, "-o", serverOpts, "-w", "-t", String(Math.ceil(timeoutMs / 1000)), "start"], "start");
+  const stopServer = () => exec(path.join(bin, "pg_ctl"), ["-D", dataDir, "-m", "fast", "-w", "stop"], "stop");
   try {
     await exec(path.join(bin, "initdb"), ["-D", dataDir, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"], "initdb");
-    await exec(
-      path.join(bin, "pg_ctl"),
-      ["-D", dataDir, "-l", logFile, "-o", serverOpts, "-w", "-t", String(Math.ceil(timeoutMs / 1000)), "start"],
-      "start",
-    );
+    await startServer();
   } catch (e) {
     await fs.rm(base, { recursive: true, force: true });
     throw e;
@@ -200,7 +206,7 @@ export async function startPostgres(opts: StartOptions = {}): Promise<RunningDat
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    await exec(path.join(bin, "pg_ctl"), ["-D", dataDir, "-m", "fast", "-w", "stop"], "stop").catch(() => undefined);
+    await stopServer().catch(() => undefined);
     if (!opts.keepDataDir) await fs.rm(base, { recursive: true, force: true });
   };
   const baseUrl = `postgres://postgres@127.0.0.1:${port}`;
@@ -222,7 +228,20 @@ export async function startPostgres(opts: StartOptions = {}): Promise<RunningDat
     throw new Error(`${(e as Error).message}\nserver log:\n${log}`);
   }
   const database = opts.database ?? "postgres";
-  return { engine: "postgres", url: `${baseUrl}/${database}`, host: "127.0.0.1", port, user: "postgres", password: "", database, dataDir, tlsFiles: tls, stop };
+  return {
+    engine: "postgres",
+    url: `${baseUrl}/${database}`,
+    host: "127.0.0.1",
+    port,
+    user: "postgres",
+    password: "",
+    database,
+    dataDir,
+    tlsFiles: tls,
+    stopServer,
+    startServer,
+    stop,
+  };
 }
 
 export async function startMariaDb(opts: StartOptions = {}): Promise<RunningDatabase> {
@@ -274,34 +293,50 @@ export async function startMariaDb(opts: StartOptions = {}): Promise<RunningData
     ...userArg,
     ...Object.entries(settings).flatMap(([k, v]) => (v === true ? [`--${k}`] : v === false ? [] : [`--${k}=${v}`])),
   ];
-  const child: ChildProcess = spawn(mariaDbBinary("mariadbd"), args, { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr?.on("data", (d) => (stderr = (stderr + String(d)).slice(-4000)));
-  let exit: string | null = null;
-  const exited = new Promise<void>((resolve) => {
-    child.on("exit", (code, signal) => {
-      exit = `code ${code} signal ${signal} ${stderr.trim()}`;
-      resolve();
-    });
-  });
+  let server: { child: ChildProcess; exit: string | null; exited: Promise<void> } | undefined;
+  const launch = () => {
+    const child: ChildProcess = spawn(mariaDbBinary("mariadbd"), args, { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr?.on("data", (d) => (stderr = (stderr + String(d)).slice(-4000)));
+    const s = {
+      child,
+      exit: null as string | null,
+      exited: new Promise<void>((resolve) => {
+        child.on("exit", (code, signal) => {
+          s.exit = `code ${code} signal ${signal} ${stderr.trim()}`;
+          resolve();
+        });
+      }),
+    };
+    server = s;
+    return s;
+  };
+  // SIGTERM is mariadbd's normal shutdown: clients are disconnected and InnoDB is flushed.
+  const stopServer = async () => {
+    const s = server;
+    if (!s || s.exit !== null) return;
+    s.child.kill("SIGTERM");
+    const timer = setTimeout(() => s.child.kill("SIGKILL"), 20_000);
+    await s.exited;
+    clearTimeout(timer);
+  };
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    if (exit === null) {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopServer();
     if (!opts.keepDataDir) await fs.rm(base, { recursive: true, force: true });
   };
   const timeoutMs = opts.startTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-  try {
+  const startServer = async () => {
+    const s = launch();
     await pollUntil("MariaDB", timeoutMs, async () => {
       const c = await mysql.createConnection({ host: "127.0.0.1", port, user, password, database, connectTimeout: 2000 });
       await c.end();
-    }, () => exit);
+    }, () => s.exit);
+  };
+  try {
+    await startServer();
   } catch (e) {
     const log = await tail(logFile);
     await stop();
@@ -317,6 +352,8 @@ export async function startMariaDb(opts: StartOptions = {}): Promise<RunningData
     database,
     dataDir,
     tlsFiles: tls,
+    stopServer,
+    startServer,
     stop,
   };
 }

@@ -149,6 +149,7 @@ export function startJvm(opts: JvmOptions): JvmProcess {
 
     const untrack = track({
         name: opts.name,
+        key: marker,
         stop: () => stop(),
         killNow: () => {
             if (running) child.kill("SIGKILL");

@@ -20,6 +20,8 @@ export interface RunningKafka {
     bootstrapServers: string;
     port: number;
     jvm: JvmProcess;
+    /** Starts the broker again with the same config, ports and data (after `jvm.stop()` or `jvm.kill()`). */
+    restart(): Promise<void>;
     stop(): Promise<void>;
 }
 
@@ -79,21 +81,35 @@ export async function startKafka(opts: KafkaOptions): Promise<RunningKafka> {
         throw new Error(`formatting Kafka storage failed: ${(e.stderr || e.stdout || e.message).trim()}`);
     }
 
-    const jvm = startJvm({
-        name: "kafka",
-        classpath: opts.classpath,
-        mainClass: "kafka.Kafka",
-        args: [configFile],
-        heap: { initial: "256m", max: "768m" },
-        runDir: opts.runDir,
-    });
-    try {
-        await waitUntil(jvm, `the broker answering on 127.0.0.1:${port}`, opts.startTimeoutMs ?? 90_000, () =>
-            brokerAnswers("127.0.0.1", port),
-        );
-    } catch (err) {
-        await jvm.stop(5_000);
-        throw err;
-    }
-    return { bootstrapServers: `127.0.0.1:${port}`, port, jvm, stop: () => jvm.stop() };
+    const launch = async (): Promise<JvmProcess> => {
+        const jvm = startJvm({
+            name: "kafka",
+            classpath: opts.classpath,
+            mainClass: "kafka.Kafka",
+            args: [configFile],
+            heap: { initial: "256m", max: "768m" },
+            runDir: opts.runDir,
+        });
+        try {
+            await waitUntil(jvm, `the broker answering on 127.0.0.1:${port}`, opts.startTimeoutMs ?? 90_000, () =>
+                brokerAnswers("127.0.0.1", port),
+            );
+        } catch (err) {
+            await jvm.stop(5_000);
+            throw err;
+        }
+        return jvm;
+    };
+
+    const handle: RunningKafka = {
+        bootstrapServers: `127.0.0.1:${port}`,
+        port,
+        jvm: await launch(),
+        restart: async () => {
+            if (handle.jvm.isRunning()) throw new Error("Kafka is still running; stop or kill it before restarting");
+            handle.jvm = await launch();
+        },
+        stop: () => handle.jvm.stop(),
+    };
+    return handle;
 }

@@ -5,22 +5,34 @@
 
 interface Resource {
     name: string;
+    /** Identifies a process across restarts: started again, it keeps the place it had in the stop order. */
+    key?: string;
     /** Orderly stop (async, may take seconds). */
     stop: () => Promise<void>;
     /** Last resort when the process is exiting and cannot wait: must be synchronous. */
     killNow: () => void;
 }
 
-const resources: Resource[] = [];
+/** In start order, by rank; a Kafka broker restarted under a running Connect worker must still stop after it. */
+const resources: { rank: number; resource: Resource }[] = [];
+const ranks = new Map<string, number>();
+let nextRank = 0;
 let handlersInstalled = false;
 let shuttingDown: Promise<void> | undefined;
 
 /** Registers a started resource; the returned function forgets it once it was stopped another way. */
 export function track(resource: Resource): () => void {
     installHandlers();
-    resources.push(resource);
+    let rank = resource.key === undefined ? undefined : ranks.get(resource.key);
+    if (rank === undefined) {
+        rank = nextRank++;
+        if (resource.key !== undefined) ranks.set(resource.key, rank);
+    }
+    const entry = { rank, resource };
+    const at = resources.findIndex((r) => r.rank > entry.rank);
+    resources.splice(at < 0 ? resources.length : at, 0, entry);
     return () => {
-        const i = resources.indexOf(resource);
+        const i = resources.indexOf(entry);
         if (i >= 0) resources.splice(i, 1);
     };
 }
@@ -29,7 +41,9 @@ export function track(resource: Resource): () => void {
 export function stopAll(log: (line: string) => void = () => undefined): Promise<void> {
     shuttingDown ??= (async () => {
         while (resources.length > 0) {
-            const r = resources.pop()!;
+            const r = resources.pop()!.resource;
+            // Stopped for good: a later sandbox of the same name starts in a new order.
+            if (r.key !== undefined) ranks.delete(r.key);
             log(`stopping ${r.name}`);
             await r.stop().catch((err: Error) => log(`stopping ${r.name} failed: ${err.message}`));
         }
@@ -52,6 +66,6 @@ function installHandlers(): void {
         });
     }
     process.on("exit", () => {
-        for (const r of resources.splice(0)) r.killNow();
+        for (const r of resources.splice(0)) r.resource.killNow();
     });
 }

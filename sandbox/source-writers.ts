@@ -26,14 +26,41 @@ function mariaValue(v: unknown): unknown {
 
 const BATCH = 500;
 
+async function connectPostgres(url: string): Promise<Client> {
+    const pg = new Client({ connectionString: url });
+    // A server going away while the connection idles is reported as an event; unheard it would crash Node.
+    // The next query fails instead, and `reconnect` replaces the connection.
+    pg.on("error", () => undefined);
+    await pg.connect();
+    return pg;
+}
+
+async function connectMariaDb(url: string): Promise<mysql.Connection> {
+    const maria = await mysql.createConnection({ uri: url, timezone: "Z" });
+    maria.on("error", () => undefined);
+    return maria;
+}
+
 export class SourceWriters {
-    private constructor(readonly pg: Client, readonly maria: mysql.Connection) {}
+    private constructor(
+        private readonly urls: { postgres: string; mariaDb: string },
+        public pg: Client,
+        public maria: mysql.Connection,
+    ) {}
 
     static async connect(postgresUrl: string, mariaDbUrl: string): Promise<SourceWriters> {
-        const pg = new Client({ connectionString: postgresUrl });
-        await pg.connect();
-        const maria = await mysql.createConnection({ uri: mariaDbUrl, timezone: "Z" });
-        return new SourceWriters(pg, maria);
+        return new SourceWriters({ postgres: postgresUrl, mariaDb: mariaDbUrl }, await connectPostgres(postgresUrl), await connectMariaDb(mariaDbUrl));
+    }
+
+    /** Replaces the connection to a source server that was restarted. */
+    async reconnect(engine: "postgres" | "mariadb"): Promise<void> {
+        if (engine === "postgres") {
+            await this.pg.end().catch(() => undefined);
+            this.pg = await connectPostgres(this.urls.postgres);
+        } else {
+            this.maria.destroy();
+            this.maria = await connectMariaDb(this.urls.mariaDb);
+        }
     }
 
     async load(dataset: Dataset): Promise<void> {

@@ -34,6 +34,40 @@ describe("sandbox/databases", function () {
     expect(existsSync(db.dataDir)).to.equal(false);
   });
 
+  it("stops and starts each server again with its data and port, as a restart or an outage would", async () => {
+    const [pg, maria] = await Promise.all([startPostgres({ database: "kept" }), startMariaDb()]);
+    try {
+      const pgQuery = async (sql: string) => {
+        const c = new Client({ connectionString: pg.url });
+        await c.connect();
+        try {
+          return (await c.query(sql)).rows;
+        } finally {
+          await c.end();
+        }
+      };
+      const mariaQuery = async (sql: string) => {
+        const c = await mysql.createConnection(maria.url);
+        try {
+          return (await c.query(sql))[0];
+        } finally {
+          await c.end();
+        }
+      };
+      await pgQuery("CREATE TABLE t AS SELECT 1 AS x");
+      await mariaQuery("CREATE TABLE t AS SELECT 1 AS x");
+      await Promise.all([pg.stopServer(), maria.stopServer()]);
+      expect(await pgQuery("SELECT 1").then(() => "up", () => "down")).to.equal("down");
+      expect(await mariaQuery("SELECT 1").then(() => "up", () => "down")).to.equal("down");
+      await Promise.all([pg.startServer(), maria.startServer()]);
+      expect(await pgQuery("SELECT x FROM t")).to.deep.equal([{ x: 1 }]);
+      expect(await mariaQuery("SELECT x FROM t")).to.deep.equal([{ x: 1 }]);
+    } finally {
+      await Promise.all([pg.stop(), maria.stop()]);
+    }
+    expect(existsSync(pg.dataDir) || existsSync(maria.dataDir)).to.equal(false);
+  });
+
   it("fails with the server's own message when a setting is invalid", async () => {
     const failure = (p: Promise<unknown>) => p.then(() => "started", (e: Error) => e.message);
     expect(await failure(startPostgres({ settings: { wal_level: "bogus" }, startTimeoutMs: 20_000 })))
