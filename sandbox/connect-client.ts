@@ -52,6 +52,12 @@ export class ConnectClient {
         return this.call("GET", `/connectors/${encodeURIComponent(name)}/status`);
     }
 
+    /** Every connector's status in one request. */
+    async statuses(): Promise<ConnectorStatus[]> {
+        const body = await this.call<Record<string, { status: ConnectorStatus }>>("GET", "/connectors?expand=status");
+        return Object.values(body).map((c) => c.status);
+    }
+
     pause(name: string): Promise<void> {
         return this.call("PUT", `/connectors/${encodeURIComponent(name)}/pause`);
     }
@@ -74,6 +80,7 @@ export class ConnectClient {
         return this.call("PUT", `/connectors/${encodeURIComponent(name)}/stop`);
     }
 
+    /** Restarts the connector if it failed and its failed tasks, as Strimzi's autoRestart does. */
     restart(name: string): Promise<void> {
         return this.call("POST", `/connectors/${encodeURIComponent(name)}/restart?includeTasks=true&onlyFailed=true`);
     }

@@ -2,7 +2,8 @@
  * The whole local pipeline platform: source PostgreSQL and MariaDB with the seed-004 tables, a target
  * PostgreSQL, a KRaft Kafka with the stack's planned topics, and a Connect worker with the catalog's
  * plugins and the stack's worker settings. Connectors are applied separately (`applyConnectors`), so
- * callers choose whether data is loaded before the initial snapshot or streamed after it.
+ * callers choose whether data is loaded before the initial snapshot or streamed after it. Failed
+ * connectors are restarted the way Strimzi's autoRestart restarts them in the cluster (`supervisor`).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -22,6 +23,7 @@ import { resolveKafkaClasspath } from "./kafka-jars";
 import { PLUGIN_PATH, resolvePlugins } from "./plugins";
 import { RUN_DIR } from "./paths";
 import { stopAll, track } from "./shutdown";
+import { ConnectorSupervisor } from "./supervisor";
 import { MARIADB_SOURCE_DDL, POSTGRES_SOURCE_DDL } from "./source-schema";
 import { PIPELINES, sandboxConnectorContext, sandboxStackSpec, TARGET_DATABASE, writePipelineSecrets } from "./stack";
 
@@ -44,6 +46,7 @@ export interface Sandbox {
     kafka: RunningKafka;
     connect: RunningConnect;
     client: ConnectClient;
+    supervisor: ConnectorSupervisor;
     spec: StackSpec;
     ctx: ConnectorContext;
     stop(): Promise<void>;
@@ -152,6 +155,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
             expectedConnectorClasses: resolved.map((p) => p.connectorClass),
         });
         log(`connect: ${connect.url} (log ${connect.jvm.logFile})`);
+        const client = new ConnectClient(connect.url);
+        const supervisor = new ConnectorSupervisor({ client, log });
+        supervisor.start();
 
         return {
             runDir,
@@ -161,7 +167,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
             ...dbs,
             kafka,
             connect,
-            client: new ConnectClient(connect.url),
+            client,
+            supervisor,
             spec,
             ctx,
             stop: () => stopAll(log),
