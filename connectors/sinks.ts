@@ -9,6 +9,17 @@ import type { ConnectorContext } from "./context";
 import type { ConnectorConfig } from "./sources";
 import { CREDENTIAL_KEYS, dataTopicName, dlqTopicName, sinkCredentialsSecretName } from "../plan/naming";
 
+/**
+ * How long a sink waits for its target database before its task fails: 4 minutes, twice the 60–120 s
+ * of a managed database failover. Past that the task fails loudly (CdcConnectorTaskFailed) and Strimzi's
+ * autoRestart takes over (plan/auto-restart.ts); nothing is lost either way, because a failed batch's
+ * offsets are not committed. The Debezium sink waits inside put(), so the wait stays below its
+ * consumer's max.poll.interval.ms (Kafka's 300 s), past which the consumer leaves its group.
+ */
+const TARGET_OUTAGE_WAIT_MS = 240_000;
+/** How often a waiting sink tries the database again, so also how soon after it is back writes resume. */
+const TARGET_RETRY_DELAY_MS = 5_000;
+
 export function sinkConnectorConfig(spec: StackSpec, pipeline: PipelineSpec, ctx: ConnectorContext): ConnectorConfig {
     const sink = pipeline.sink;
     const secret = sinkCredentialsSecretName(pipeline);
@@ -50,10 +61,23 @@ export function sinkConnectorConfig(spec: StackSpec, pipeline: PipelineSpec, ctx
             "connection.pool.min_size": String(sink.connectionPool.minSize),
             "connection.pool.max_size": String(sink.connectionPool.maxSize),
             "connection.pool.timeout": String(sink.connectionPool.timeoutSeconds),
-            "flush.max.retries": String(5),
-            "flush.retry.delay.ms": String(1000),
-            // Target database failovers drop pooled connections; reconnect instead of failing the task.
+            // The Debezium sink (3.5.0) waits for its database in its connection pool (c3p0 0.12), not in
+            // its own retries: those cover only errors of SQLState class 08 (Hibernate's
+            // JDBCConnectionException, with connection.restart.on.errors), and each is a single attempt.
+            // A database that went away ends the pooled connections with SQLState 57P01 ("terminating
+            // connection due to administrator command"), which the sink takes as fatal: testing each
+            // connection as it is handed out replaces a dead one instead.
+            "hibernate.c3p0.testConnectionOnCheckout": "true",
+            // Connection attempts never give up (c3p0's default gives up after 30, 1 s apart), but a
+            // checkout does after the outage budget, failing the task. The same wait covers a task
+            // (re)started while the database is still down: it starts once the database answers.
+            "hibernate.c3p0.acquireRetryAttempts": "-1",
+            "hibernate.c3p0.acquireRetryDelay": String(TARGET_RETRY_DELAY_MS),
+            "hibernate.c3p0.checkoutTimeout": String(TARGET_OUTAGE_WAIT_MS),
+            // A write cut off by a connection error is retried once, on a new connection that waits as above.
             "connection.restart.on.errors": "true",
+            "flush.max.retries": "1",
+            "flush.retry.delay.ms": String(TARGET_RETRY_DELAY_MS),
         };
     }
     return {
@@ -70,6 +94,10 @@ export function sinkConnectorConfig(spec: StackSpec, pipeline: PipelineSpec, ctx
         "table.name.format": `${sink.schema}.\${topic}`,
         "batch.size": String(sink.batchSize),
         "db.timezone": "UTC",
+        // The Confluent sink retries a failed batch itself, redelivered after the back-off without blocking
+        // its consumer (documented keys; this sink is not installed in the sandbox, so not tried here).
+        "max.retries": String(TARGET_OUTAGE_WAIT_MS / TARGET_RETRY_DELAY_MS),
+        "retry.backoff.ms": String(TARGET_RETRY_DELAY_MS),
         // The Confluent sink cannot read Debezium envelopes: flatten them (keeping delete tombstones), then
         // route each topic to its bare table name.
         transforms: "unwrap,route",

@@ -9,8 +9,17 @@ import { CREDENTIAL_KEYS, schemaHistoryTopicName, sourceCredentialsSecretName, t
 
 export type ConnectorConfig = Record<string, string>;
 
-/** Bounded so a persistently failing database turns into a FAILED task that alerts and auto-restarts. */
+/**
+ * Bounded so a persistently failing database turns into a FAILED task that alerts and auto-restarts.
+ * Debezium counts only failures with no change event in between (a poll that returns changes resets
+ * the count). A lost connection restarts the task inside the worker every
+ * `retriable.restart.connector.wait.ms` until the database answers; for PostgreSQL those attempts do not
+ * count (Debezium 3.6 PostgresConnectorTask), so a restart or failover of any length costs one retry and
+ * streaming resumes within 10 s of the database coming back. Meanwhile the task stays RUNNING and
+ * CdcSourceDisconnected is what alerts.
+ */
 const SOURCE_ERRORS_MAX_RETRIES = 10;
+const SOURCE_RESTART_WAIT_MS = 10_000;
 
 export function sourceConnectorConfig(pipeline: PipelineSpec, ctx: ConnectorContext): ConnectorConfig {
     const source = pipeline.source;
@@ -34,6 +43,7 @@ export function sourceConnectorConfig(pipeline: PipelineSpec, ctx: ConnectorCont
         "column.propagate.source.type": ".*",
         "event.processing.failure.handling.mode": "fail",
         "errors.max.retries": String(SOURCE_ERRORS_MAX_RETRIES),
+        "retriable.restart.connector.wait.ms": String(SOURCE_RESTART_WAIT_MS),
         ...(source.heartbeatActionQuery ? { "heartbeat.action.query": source.heartbeatActionQuery } : {}),
         ...(source.signalTable ? { "signal.data.collection": signalCollection(source) } : {}),
     };
@@ -78,6 +88,11 @@ function mysql(source: MySqlSourceSpec): ConnectorConfig {
         "database.server.id": String(source.serverId),
         "database.ssl.mode": source.sslMode,
         "snapshot.locking.mode": "minimal",
+        // A restarted server closes the binlog connection without an error the task sees; the binlog
+        // client's keep-alive thread finds out when a ping fails (the first one after the close still
+        // goes out) and reconnects. At Debezium's 60 s that took 100 s after a 15 s restart in the
+        // sandbox; 10 s brings it to about 20 s.
+        "connect.keep.alive.interval.ms": "10000",
     };
 }
 
