@@ -7,9 +7,8 @@
  *
  * --keep leaves everything running (Connect REST URL and psql commands printed) until Ctrl-C.
  */
-import * as path from "path";
 import { FlagSpec, parseFlags } from "../model/args";
-import { resolveEndpoint, validateReconcilerConfig } from "../reconciler/config";
+import { resolveEndpoint } from "../reconciler/config";
 import { ttyLogger, jsonLogger } from "../reconciler/progress";
 import { runReconciliation } from "../reconciler/run";
 import { applyConnectors } from "./apply";
@@ -19,6 +18,7 @@ import { demoVerdict, PipelineReconciliation } from "./demo-verdict";
 import { endOffsets, watchEndOffsets } from "./kafka-admin";
 import { ChangeStream, initialDataset } from "./mock-data/change-stream";
 import { installHint, missingPackages } from "./prerequisites";
+import { pipelineReconcilerConfig } from "./reconcile";
 import { Sandbox, startSandbox } from "./sandbox";
 import { stopAll } from "./shutdown";
 import { SourceWriters } from "./source-writers";
@@ -110,13 +110,7 @@ async function reconcile(sb: Sandbox): Promise<PipelineReconciliation[]> {
     const log = process.stdout.isTTY ? ttyLogger(process.stdout) : jsonLogger(process.stdout);
     const pairs = tablePairs(sb.spec);
     for (const pipeline of sb.spec.pipelines) {
-        const source = pipeline.source.kind === "postgres" ? sb.postgresSource.url : sb.mariaDbSource.url;
-        const config = validateReconcilerConfig({
-            source,
-            target: sb.target.url,
-            tables: pairs.filter((p) => p.pipeline === pipeline.name).map((p) => `${p.source}=${p.target}`),
-            reportDir: path.join(sb.runDir, "reports"),
-        });
+        const config = pipelineReconcilerConfig(sb, pipeline.name, pairs);
         say(`reconciling pipeline ${pipeline.name}: ${resolveEndpoint(config.source).replace(/:[^:@/]+@/, ":***@")} → target`);
         const result = await runReconciliation(config, log);
         const s = result.report.summary;

@@ -3,9 +3,12 @@
  * (about 30 s) and stop in a root `after` hook. Specs leave source and target in sync when they end.
  */
 import { Client } from "pg";
+import type { Logger } from "../../reconciler/progress";
+import { runReconciliation } from "../../reconciler/run";
 import { applyConnectors } from "../../sandbox/apply";
 import { Endpoints, waitForSync, describeDiff } from "../../sandbox/compare";
 import { ChangeStream, DatasetSize, initialDataset } from "../../sandbox/mock-data/change-stream";
+import { pipelineReconcilerConfig } from "../../sandbox/reconcile";
 import { Sandbox, startSandbox } from "../../sandbox/sandbox";
 import { SourceWriters } from "../../sandbox/source-writers";
 import { renderConnectors } from "../../connectors/render";
@@ -57,6 +60,26 @@ after(async function () {
 export async function expectInSync(env: E2E, pairs: readonly TablePair[] = env.pairs, timeoutMs = 120_000): Promise<void> {
     const { synced, diffs } = await waitForSync(env.endpoints, pairs, timeoutMs);
     if (!synced) throw new Error(`target differs from source after ${timeoutMs / 1000}s:\n${diffs.map((d) => describeDiff(d)).join("\n")}`);
+}
+
+export interface Reconciliation {
+    pipeline: string;
+    exitCode: number;
+    differingRows: number;
+    /** What the reconciler logged as errors (a table it could not compare). */
+    errors: string[];
+}
+
+/** The reconciler's verdict (reconciler/run.ts, as the CronJob runs it) on every pipeline over the fixture's tables. */
+export async function reconcile(env: E2E): Promise<Reconciliation[]> {
+    const results: Reconciliation[] = [];
+    for (const pipeline of env.sb.spec.pipelines) {
+        const errors: string[] = [];
+        const quiet: Logger = { progress: () => undefined, info: () => undefined, error: (m) => errors.push(m), flush: () => undefined };
+        const run = await runReconciliation(pipelineReconcilerConfig(env.sb, pipeline.name, env.pairs), quiet);
+        results.push({ pipeline: pipeline.name, exitCode: run.exitCode, differingRows: run.report.summary.total_discrepancies, errors });
+    }
+    return results;
 }
 
 /** Runs one statement in the target database and returns its rows. */
