@@ -15,3 +15,4 @@ export const vaultSecretPaths = platform.vaultSecretPaths;
 export const syncedSecrets = platform.syncedSecrets;
 export const reconcilerCronJobs = platform.reconcilerCronJobs;
 export const alertRules = platform.alertRules;
+export const lakehouseWriters = platform.lakehouseWriters;

@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackSecrets } from "../config/load";
 import type { StackSpec } from "../config/spec";
-import { dbSecretPath } from "../plan/naming";
+import { dbSecretPath, icebergCatalogSecretPath, serverKey } from "../plan/naming";
 import { planPostgresTargets } from "../plan/postgres-target";
 import { planSqlServerSources } from "../plan/sqlserver-source";
+import { LakehouseIdentity } from "./lakehouse";
 import { PostgresTarget } from "./postgres-target";
 import { ReconciliationJob } from "./reconciler";
 import { VaultSecretSync } from "./secret-sync";
@@ -19,6 +20,8 @@ export interface AccessOutputs {
     reconcilerCronJobs: pulumi.Output<string[]>;
     /** What connectors must wait for: their logins, grants, tables and synced Secrets. */
     readyForConnectors: pulumi.Resource[];
+    /** What the lakehouse writers must wait for: the catalog role and grants, their synced Secrets and KafkaAccess. */
+    readyForLakehouse: pulumi.Resource[];
 }
 
 export const NO_SECRETS: StackSecrets = { sourcePasswords: {}, postgresAdmin: {} };
@@ -50,11 +53,17 @@ export function buildAccess(spec: StackSpec, secrets: StackSecrets, connect: pul
         passwords[dbSecretPath(pipeline, "target")] = target.passwords[pipeline.sink.username];
         if (spec.reconciler) passwords[dbSecretPath(pipeline, "target-readonly")] = target.passwords[pipeline.sink.readOnlyUsername];
     }
+    const catalog = spec.lakehouse?.catalog;
+    if (catalog) {
+        const server = targets[targetPlans.findIndex((t) => t.key === serverKey(catalog.host, catalog.port, 5432))];
+        passwords[icebergCatalogSecretPath(spec.lakehouse!)] = server.passwords[catalog.username];
+    }
 
     const vault = new VaultAccess("vault", { spec, passwords }, { dependsOn: [...sources, ...targets] });
     const reconciler = spec.reconciler ? new ReconciliationJob("reconciler", { spec, reconciler: spec.reconciler }) : undefined;
-    // The operator logs in as Connect's and the reconciler's service accounts: both must exist first.
-    const sync = new VaultSecretSync("vault-sync", { spec }, { dependsOn: [vault, connect, ...(reconciler ? [reconciler] : [])] });
+    const lakehouse = spec.lakehouse ? new LakehouseIdentity("lakehouse", { spec }) : undefined;
+    // The operator logs in as each consumer's service account: all of them must exist first.
+    const sync = new VaultSecretSync("vault-sync", { spec }, { dependsOn: [vault, connect, ...(reconciler ? [reconciler] : []), ...(lakehouse ? [lakehouse] : [])] });
 
     return {
         vaultPolicies: vault.policyNames,
@@ -63,5 +72,6 @@ export function buildAccess(spec: StackSpec, secrets: StackSecrets, connect: pul
         syncedSecrets: sync.secretNames,
         reconcilerCronJobs: reconciler ? reconciler.cronJobNames : pulumi.output([]),
         readyForConnectors: [...sources, ...targets, sync],
+        readyForLakehouse: [...targets, sync, ...(lakehouse ? [lakehouse] : [])],
     };
 }

@@ -9,6 +9,8 @@ import { ConnectCluster } from "./connect-cluster";
 import { CdcTopics } from "./topics";
 import { buildAccess, NO_SECRETS } from "./access";
 import { Monitoring } from "./monitoring";
+import { LakehouseWriter } from "./lakehouse";
+import { lakehousePipelines } from "../plan/lakehouse";
 
 export interface PlatformOutputs {
     connectClusterName: pulumi.Output<string>;
@@ -21,6 +23,8 @@ export interface PlatformOutputs {
     syncedSecrets: pulumi.Output<string[]>;
     reconcilerCronJobs: pulumi.Output<string[]>;
     alertRules: pulumi.Output<string[]>;
+    /** The lakehouse writers' Deployments. */
+    lakehouseWriters: pulumi.Output<string[]>;
 }
 
 /** Builds the whole platform from a validated spec; tests call it with specs of their own. */
@@ -46,6 +50,12 @@ export function buildPlatform(spec: StackSpec, secrets: StackSecrets = NO_SECRET
             }, { dependsOn: access.readyForConnectors }),
     );
 
+    // A writer starts once its topics exist (its dead letter topic included) and its credentials are synced.
+    const writers = lakehousePipelines(spec).map(
+        (pipeline) =>
+            new LakehouseWriter(`lakehouse-${pipeline.name}`, { spec, pipeline }, { dependsOn: [...access.readyForLakehouse, pipelines[spec.pipelines.indexOf(pipeline)]] }),
+    );
+
     const monitoring = spec.monitoring.enabled ? new Monitoring("monitoring", { spec }, { dependsOn: [connect] }) : undefined;
 
     return {
@@ -59,5 +69,6 @@ export function buildPlatform(spec: StackSpec, secrets: StackSecrets = NO_SECRET
         vaultSecretPaths: access.vaultSecretPaths,
         syncedSecrets: access.syncedSecrets,
         reconcilerCronJobs: access.reconcilerCronJobs,
+        lakehouseWriters: pulumi.all(writers.map((w) => w.deploymentName)),
     };
 }

@@ -26,6 +26,15 @@ export interface EnvironmentProfile {
     requireImageDigests: boolean;
     /** `severity` label of the stack's alerts: prod pages, dev only notifies. */
     alertSeverity: "warning" | "critical";
+    /**
+     * How long the lakehouse maintenance keeps superseded data files and snapshots (seed 004 §9.3: 7 days, 1 hour
+     * for a demo). It bounds time travel and the change data feed, and must outlast the slowest reader of a snapshot.
+     */
+    lakehouseRetentionHours: number;
+    /** When the lakehouse maintenance CronJob runs: hourly matches dev's one-hour retention, prod's runs nightly. */
+    lakehouseMaintenanceSchedule: string;
+    /** An object-storage endpoint other than https (a dev MinIO) would carry table data and signed requests in clear. */
+    requireObjectStorageTls: boolean;
 }
 
 export const PROFILES: Readonly<Record<Environment, EnvironmentProfile>> = {
@@ -39,6 +48,9 @@ export const PROFILES: Readonly<Record<Environment, EnvironmentProfile>> = {
         requireDatabaseEncryption: false,
         requireImageDigests: false,
         alertSeverity: "warning",
+        lakehouseRetentionHours: 1,
+        lakehouseMaintenanceSchedule: "20 * * * *",
+        requireObjectStorageTls: false,
     },
     prod: {
         replicationFactor: 3,
@@ -50,6 +62,9 @@ export const PROFILES: Readonly<Record<Environment, EnvironmentProfile>> = {
         requireDatabaseEncryption: true,
         requireImageDigests: true,
         alertSeverity: "critical",
+        lakehouseRetentionHours: 168,
+        lakehouseMaintenanceSchedule: "20 3 * * *",
+        requireObjectStorageTls: true,
     },
 };
 

@@ -5,11 +5,12 @@
 import { z } from "zod";
 import { isMySqlFamily, MySqlFamilyKind } from "../connectors/options";
 import { ConfigError, ConfigIssue, closest } from "./errors";
-import { profileFor } from "./profiles";
+import { EnvironmentProfile, profileFor } from "./profiles";
 import { checkRules } from "./rules";
 import { checkAccessRules } from "./access-rules";
+import { checkLakehouseRules, resolveDestinations, resolveLakehouse, resolvePipelineLakehouse } from "./lakehouse";
 import { ParsedPipeline, ParsedSource, ParsedStackConfig, ParsedTable, SECRET_CONFIG_KEYS, stackConfigSchema } from "./schema";
-import type { PipelineSpec, SourceSpec, StackSpec, TableSpec } from "./spec";
+import type { LakehouseSpec, PipelineSpec, SourceSpec, StackSpec, TableSpec } from "./spec";
 import {
     defaultPublicationName,
     defaultServerId,
@@ -35,15 +36,16 @@ export function parseStackSpec(raw: unknown): ParseResult {
         throw new ConfigError(parsed.error.issues.map(describeZodIssue));
     }
     const issues: ConfigIssue[] = [];
-    const spec = resolve(parsed.data, issues);
     const warnings: string[] = [];
+    const spec = resolve(parsed.data, issues, warnings);
     checkRules(spec, issues, warnings);
     checkAccessRules(spec, issues, warnings);
+    checkLakehouseRules(spec, issues, warnings);
     if (issues.length > 0) throw new ConfigError(issues);
     return { spec, warnings };
 }
 
-function resolve(config: ParsedStackConfig, issues: ConfigIssue[]): StackSpec {
+function resolve(config: ParsedStackConfig, issues: ConfigIssue[], warnings: string[]): StackSpec {
     const profile = profileFor(config.environment);
     return {
         environment: config.environment,
@@ -71,8 +73,14 @@ function resolve(config: ParsedStackConfig, issues: ConfigIssue[]): StackSpec {
         sqlserver: config.sqlserver,
         postgres: config.postgres,
         ...(config.reconciler ? { reconciler: config.reconciler } : {}),
+        ...lakehouseOf(config, profile, issues, warnings),
         monitoring: config.monitoring,
     };
+}
+
+function lakehouseOf(config: ParsedStackConfig, profile: EnvironmentProfile, issues: ConfigIssue[], warnings: string[]): { lakehouse?: LakehouseSpec } {
+    const lakehouse = resolveLakehouse(config.lakehouse, config.pipelines, profile, issues, warnings);
+    return lakehouse ? { lakehouse } : {};
 }
 
 function resolvePipeline(
@@ -83,6 +91,7 @@ function resolvePipeline(
 ): PipelineSpec {
     const profile = profileFor(config.environment);
     const source = resolveSource(p.name, p.source, [...path, "source"], profile.requireDatabaseEncryption, issues);
+    const lakehouse = resolvePipelineLakehouse(p);
     return {
         name: p.name,
         source,
@@ -97,6 +106,8 @@ function resolvePipeline(
             minInsyncReplicas: p.topics.minInsyncReplicas ?? profile.minInsyncReplicas,
             retentionMs: p.topics.retentionMs,
         },
+        destinations: resolveDestinations({ name: p.name, source }, p.destinations, [...path, "destinations"], config.lakehouse, issues),
+        ...(lakehouse ? { lakehouse } : {}),
     };
 }
 

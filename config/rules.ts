@@ -28,6 +28,7 @@ function topicOwner(spec: StackSpec, topic: TopicSpec): { path: Path; what: stri
     const i = spec.pipelines.findIndex((p) => p.name === topic.pipeline);
     if (i < 0) return { path: ["connect", "name"], what: `Kafka Connect's ${topic.role.replace("connect-", "")} topic` };
     if (topic.role === "dlq") return { path: ["pipelines", i, "sink", "connectorName"], what: `the dead letter queue of pipeline ${topic.pipeline}` };
+    if (topic.role === "lakehouse-dlq") return { path: ["pipelines", i, "name"], what: `the lakehouse writer's dead letter topic of pipeline ${topic.pipeline}` };
     return { path: ["pipelines", i, "source", "topicPrefix"], what: `the ${topic.role} topic of pipeline ${topic.pipeline}` };
 }
 

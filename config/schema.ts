@@ -16,6 +16,18 @@ import {
     SQLSERVER_SNAPSHOT_ISOLATION_MODES,
     TIME_PRECISION_MODES,
 } from "../connectors/options";
+import {
+    BEFORE_IMAGES,
+    COLUMN_TYPE,
+    DESTINATION_FORMATS,
+    LAKEHOUSE_IDENTIFIER,
+    LOGGING_LEVELS,
+    METADATA_COLUMNS,
+    PARTITION_BY,
+    QUALITY_CHECK_TYPES,
+    SORT_BY,
+    WRITE_MODES,
+} from "../model/lakehouse";
 
 /** Kubernetes object names double as Kafka Connect connector names and Kafka topic name parts. */
 const dnsName = z
@@ -161,6 +173,87 @@ const sinkSchema = z.strictObject({
     readOnlyUsername: identifier.default("cdc_reconciler"),
 });
 
+// ---------------------------------------------------------------------------------------------
+// Lakehouse destinations (seed 004 §4.1) and the writer that fills them; the names follow the stack's camelCase,
+// rendered into the writer's snake_case file by plan/lakehouse.ts.
+
+const lakehouseIdentifier = z.string().regex(LAKEHOUSE_IDENTIFIER, {
+    error: "must be letters, digits and '_', not starting with a digit (a name both Delta Lake and Iceberg tables accept)",
+});
+
+/** The writer reaches object storage through delta-rs and pyarrow's S3 clients; the stack wires S3 credentials only. */
+const objectStorageUri = z
+    .string()
+    .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s?#]*)?$/, { error: "must be an s3:// URI (bucket and optional prefix), e.g. s3://cdc-lakehouse/warehouse" });
+
+const destinationColumnSchema = z.strictObject({
+    name: lakehouseIdentifier,
+    type: z.string().regex(COLUMN_TYPE, { error: "must be string, int, long, boolean, float, double, date, timestamp, binary or decimal(p,s)" }),
+    required: z.boolean().default(false),
+});
+
+const qualityCheckSchema = z.strictObject({
+    type: z.enum(QUALITY_CHECK_TYPES),
+    enabled: z.boolean().default(true),
+    /** row_count: the share by which the table may differ from what its commits recorded (seed §8.3: 1 %). */
+    tolerance: z.number().min(0).max(1).default(0.01),
+    /** checksum: the key columns hashed. */
+    columns: z.array(lakehouseIdentifier).min(1, { error: "name at least one column" }).optional(),
+    /** lag_monitoring: the lag that fails the check. */
+    thresholdSeconds: z.number().positive().optional(),
+});
+
+const destinationSchema = z.strictObject({
+    /** Table name (seed §3: customers_cdc, orders_cdc, products_cdc, customers_analytics). */
+    name: lakehouseIdentifier,
+    format: z.enum(DESTINATION_FORMATS, { error: 'must be "deltalake" or "iceberg"' }),
+    /** The captured table this destination is written from, as in source.tables[].name. */
+    table: z.string().min(1, { error: "must name a table of source.tables, e.g. public.customers" }),
+    /** append: one change-log row per source change; upsert: current state merged by primary key. */
+    writeMode: z.enum(WRITE_MODES).default("append"),
+    primaryKey: z.array(lakehouseIdentifier).min(1).optional(),
+    /** Delta only: the table's URI; default <lakehouse.warehouse>/delta/<pipeline>/<name>. */
+    location: objectStorageUri.optional(),
+    /** Iceberg only: the catalog namespace; default the pipeline's name. */
+    namespace: lakehouseIdentifier.optional(),
+    partitionBy: z
+        .string()
+        .regex(PARTITION_BY, { error: "must be a column or transform(column) with transform identity, year, month, day or hour, e.g. day(order_date)" })
+        .optional(),
+    /** Iceberg only: the table's sort order. */
+    sortBy: z.array(z.string().regex(SORT_BY, { error: 'must be a column, optionally followed by " ASC" or " DESC"' })).optional(),
+    columns: z.array(destinationColumnSchema).min(1).optional(),
+    metadataColumns: z.array(z.enum(METADATA_COLUMNS)).optional(),
+    /** Value of the _source_system column (seed: postgres_cdc). */
+    sourceSystemLabel: z.string().min(1).optional(),
+    tableProperties: z.record(z.string(), z.string()).default({}),
+    /** customers_analytics: current customer state with total_orders counted in a Delta orders change log of the pipeline. */
+    derive: z.strictObject({ kind: z.literal("customers_analytics"), ordersTable: lakehouseIdentifier }).optional(),
+    qualityChecks: z.array(qualityCheckSchema).default([]),
+});
+
+/** The pipeline's writer process: one per pipeline, so these are per pipeline, not per destination. */
+const pipelineLakehouseSchema = z
+    .strictObject({
+        observability: z
+            .strictObject({
+                loggingLevel: z.enum(LOGGING_LEVELS).default("INFO"),
+                metricsEnabled: z.boolean().default(true),
+                healthCheckPort: z
+                    .number()
+                    .int()
+                    .min(1024, { error: "must be 1024 or higher: the writer runs as a non-root user without capabilities, which cannot bind lower ports" })
+                    .max(65535)
+                    .default(8080),
+            })
+            .prefault({}),
+        /** How often the writer runs the destinations' quality checks and writes validation_results. */
+        qualityIntervalSeconds: positiveInt.default(60),
+        /** What before images the source sends; the writer's default is key for PostgreSQL (REPLICA IDENTITY DEFAULT), full otherwise. */
+        beforeImage: z.enum(BEFORE_IMAGES).optional(),
+    })
+    .prefault({});
+
 const topicOverrides = z
     .strictObject({
         partitions: positiveInt.default(3),
@@ -175,6 +268,8 @@ const pipelineSchema = z.strictObject({
     source: sourceSchema,
     sink: sinkSchema,
     topics: topicOverrides,
+    destinations: z.array(destinationSchema).default([]),
+    lakehouse: pipelineLakehouseSchema,
 });
 
 const resourcesSchema = z.strictObject({
@@ -310,6 +405,50 @@ const reconcilerSchema = z.strictObject({
     }),
 });
 
+/** The writers of every pipeline with destinations: image, object storage, Iceberg catalog, Kafka identity, maintenance. */
+const lakehouseSchema = z.strictObject({
+    /** Prefix of the writers' Deployments, ConfigMaps, CronJobs, ServiceAccount and Secrets. */
+    name: dnsName.default("cdc-lakehouse"),
+    image: z.string().min(1, { error: "must name the lakehouse writer image, e.g. registry.example.com/cdc/lakehouse:0.1.0" }),
+    /** Where every table lives: Delta tables under <warehouse>/delta, the Iceberg catalog's warehouse under <warehouse>/iceberg. */
+    warehouse: objectStorageUri,
+    storage: z
+        .strictObject({
+            region: z.string().regex(/^[a-z0-9-]+$/, { error: "must be a region name, e.g. eu-west-1" }).optional(),
+            /** An S3-compatible endpoint (MinIO, Ceph); unset: AWS S3. */
+            endpoint: z.string().regex(/^https?:\/\/[^\s/?#]+\/?$/, { error: "must be an http(s) URL without a path, e.g. https://minio.storage.svc:9000" }).optional(),
+            /** KV v2 path (in vault.kvMount) holding access_key_id and secret_access_key; written by whoever owns the bucket. */
+            credentialsPath: z
+                .string()
+                .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, { error: "must be a path inside the KV mount, e.g. lakehouse/object-storage" })
+                .default("lakehouse/object-storage"),
+        })
+        .prefault({}),
+    /** The Iceberg SQL catalog's PostgreSQL database; required once a destination is Iceberg. */
+    catalog: z
+        .strictObject({
+            host: hostName,
+            port: z.number().int().min(1).max(65535).default(5432),
+            database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "must be a plain database name (letters, digits, '_')" }).default("iceberg_catalog"),
+            username: identifier.default("iceberg_catalog"),
+            sslMode: z.enum(["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]).optional(),
+        })
+        .optional(),
+    /** SCRAM-SHA-512 KafkaUser (in kafka.namespace) the writers authenticate as; required when Connect's listener needs one. */
+    scramUser: z.string().min(1).optional(),
+    resources: resourcesSchema.default({
+        requests: { cpu: "250m", memory: "1Gi" },
+        limits: { cpu: "1", memory: "2Gi" },
+    }),
+    maintenance: z
+        .strictObject({
+            schedule: cronSchedule.optional(),
+            /** Seed §9.3 retention of VACUUM, snapshot expiry and orphan-file removal. */
+            retentionHours: z.number().positive().optional(),
+        })
+        .prefault({}),
+});
+
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -373,6 +512,8 @@ export const stackConfigSchema = z.strictObject({
     postgres: postgresSetupSchema,
     /** The reconciliation CronJob; leave the section out to deploy none. */
     reconciler: reconcilerSchema.optional(),
+    /** The lakehouse writers; required once a pipeline declares destinations. */
+    lakehouse: lakehouseSchema.optional(),
     monitoring: monitoringSchema,
 });
 
@@ -385,3 +526,5 @@ export type ParsedPipeline = ParsedStackConfig["pipelines"][number];
 export type ParsedSource = ParsedPipeline["source"];
 export type ParsedSink = ParsedPipeline["sink"];
 export type ParsedTable = ParsedSource["tables"][number];
+export type ParsedDestination = ParsedPipeline["destinations"][number];
+export type ParsedLakehouse = NonNullable<ParsedStackConfig["lakehouse"]>;

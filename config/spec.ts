@@ -4,6 +4,7 @@
  */
 import type { ConnectorState, SinkImplementation, SourceKind } from "../connectors/options";
 import type { Environment, EnvironmentProfile } from "./profiles";
+import type { DestinationFormat, LoggingLevel, MetadataColumn, QualityCheckType, WriteMode } from "../model/lakehouse";
 
 export interface ColumnSpec {
     name: string;
@@ -111,6 +112,77 @@ export interface PipelineSpec {
     source: SourceSpec;
     sink: SinkSpec;
     topics: TopicSettings;
+    /** Lakehouse tables written from this pipeline's change topics; empty: no writer. */
+    destinations: DestinationSpec[];
+    /** The pipeline's writer; present exactly when it has destinations. */
+    lakehouse?: PipelineLakehouseSpec;
+}
+
+export interface LakehouseColumnSpec {
+    name: string;
+    type: string;
+    required: boolean;
+}
+
+export interface QualityCheckSpec {
+    type: QualityCheckType;
+    enabled: boolean;
+    tolerance: number;
+    columns?: string[];
+    thresholdSeconds?: number;
+}
+
+export interface DestinationSpec {
+    name: string;
+    format: DestinationFormat;
+    /** The captured table as written in the config (`source.tables[].name`). */
+    table: string;
+    /** Its Debezium data topic. */
+    topic: string;
+    writeMode: WriteMode;
+    /** The destination's own, or the captured table's. */
+    primaryKey: string[];
+    /** Delta: the table URI. */
+    location?: string;
+    /** Iceberg: the catalog namespace. */
+    namespace?: string;
+    partitionBy?: string;
+    sortBy?: string[];
+    columns?: LakehouseColumnSpec[];
+    metadataColumns?: MetadataColumn[];
+    sourceSystemLabel?: string;
+    tableProperties: Record<string, string>;
+    derive?: { kind: "customers_analytics"; ordersTable: string };
+    qualityChecks: QualityCheckSpec[];
+}
+
+export interface PipelineLakehouseSpec {
+    observability: { loggingLevel: LoggingLevel; metricsEnabled: boolean; healthCheckPort: number };
+    qualityIntervalSeconds: number;
+    beforeImage?: "full" | "key";
+    /** Where the writer sends events that break a §8.2 rule. */
+    deadLetterTopic: string;
+}
+
+export interface IcebergCatalogSpec {
+    host: string;
+    port: number;
+    database: string;
+    username: string;
+    sslMode: string;
+}
+
+export interface LakehouseSpec {
+    name: string;
+    image: string;
+    /** Without a trailing slash. */
+    warehouse: string;
+    storage: { region?: string; endpoint?: string; credentialsPath: string };
+    /** Present when a destination is Iceberg. */
+    catalog?: IcebergCatalogSpec;
+    scramUser?: string;
+    resources: { requests: { cpu: string; memory: string }; limits: { cpu?: string; memory: string } };
+    maintenance: { schedule: string; retentionHours: number };
 }
 
 export interface KafkaSpec {
@@ -186,6 +258,8 @@ export interface StackSpec {
     postgres: PostgresSetupSpec;
     /** Absent when the stack deploys no reconciliation job. */
     reconciler?: ReconcilerSpec;
+    /** Absent when no pipeline has destinations. */
+    lakehouse?: LakehouseSpec;
     monitoring: MonitoringSpec;
 }
 

@@ -4,7 +4,7 @@
  * the data, so a change to any function below re-snapshots or orphans data and must be deliberate.
  */
 import { isMySqlFamily, SourceKind } from "../connectors/options";
-import type { PipelineSpec, ReconcilerSpec, SourceSpec, StackSpec, TableSpec } from "../config/spec";
+import type { LakehouseSpec, PipelineSpec, ReconcilerSpec, SourceSpec, StackSpec, TableSpec } from "../config/spec";
 
 export const defaultSourceConnectorName = (pipeline: string, kind: SourceKind): string => `${pipeline}-${kind}-source`;
 export const defaultSinkConnectorName = (pipeline: string): string => `${pipeline}-postgres-sink`;
@@ -81,11 +81,11 @@ export const connectMetricsConfigMapName = (connectName: string): string => `${c
 // renaming a capture instance re-creates the change table.
 
 /** The workloads that read credentials from Vault, each with its own policy and auth role. */
-export const VAULT_CONSUMERS = ["connect", "reconciler"] as const;
+export const VAULT_CONSUMERS = ["connect", "reconciler", "lakehouse"] as const;
 export type VaultConsumer = (typeof VAULT_CONSUMERS)[number];
 
 /** What a credential is for; one KV v2 secret per pipeline and purpose. */
-export type CredentialPurpose = "source" | "target" | "target-readonly";
+export type CredentialPurpose = "source" | "target" | "target-readonly" | "iceberg-catalog";
 
 /** Path inside the KV v2 mount (no `data/` prefix): `db/<pipeline>/<purpose>`. */
 export const dbSecretPath = (pipeline: PipelineSpec, purpose: CredentialPurpose): string => `db/${pipeline.name}/${purpose}`;
@@ -105,6 +105,22 @@ export const reconcilerTargetSecretName = (reconciler: ReconcilerSpec, pipeline:
 
 export const reconcilerServiceAccountName = (reconciler: ReconcilerSpec): string => reconciler.name;
 export const reconcilerConfigMapName = (reconciler: ReconcilerSpec): string => `${reconciler.name}-config`;
+
+/**
+ * The lakehouse writers: per pipeline with destinations a Deployment, its ConfigMap and its maintenance CronJob;
+ * one ServiceAccount (the Vault identity of all of them), one KafkaAccess and the Secrets they share.
+ */
+export const lakehouseWriterName = (lakehouse: LakehouseSpec, pipeline: PipelineSpec): string => `${lakehouse.name}-${pipeline.name}`;
+export const lakehouseConfigMapName = (lakehouse: LakehouseSpec, pipeline: PipelineSpec): string => `${lakehouseWriterName(lakehouse, pipeline)}-config`;
+export const lakehouseMaintenanceName = (lakehouse: LakehouseSpec, pipeline: PipelineSpec): string => `${lakehouseWriterName(lakehouse, pipeline)}-maintenance`;
+export const lakehouseServiceAccountName = (lakehouse: LakehouseSpec): string => lakehouse.name;
+export const lakehouseKafkaAccessName = (lakehouse: LakehouseSpec): string => `${lakehouse.name}-kafka-access`;
+export const lakehouseObjectStorageSecretName = (lakehouse: LakehouseSpec): string => `${lakehouse.name}-object-storage`;
+export const lakehouseCatalogSecretName = (lakehouse: LakehouseSpec): string => `${lakehouse.name}-iceberg-catalog`;
+/** The seed's example name (dlq-lakehouse-shop): where a writer sends the events that break a §8.2 rule. */
+export const lakehouseDlqTopicName = (pipelineName: string): string => `dlq-lakehouse-${pipelineName}`;
+/** The Iceberg catalog role's credentials, laid out like every database secret. */
+export const icebergCatalogSecretPath = (lakehouse: LakehouseSpec): string => `db/${lakehouse.name}/iceberg-catalog`;
 
 /** SQL Server's own default capture instance name, spelled out so it never depends on a server default. */
 export const captureInstanceName = (table: TableSpec): string => `${table.schema}_${table.table}`;

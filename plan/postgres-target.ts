@@ -7,13 +7,15 @@
  * Every role is a plain login: not superuser, no CREATEDB, no CREATEROLE, no REPLICATION, no BYPASSRLS.
  * The writer gets USAGE on its target schema only (CREATE on it only when the sink creates tables) and
  * DML on its own tables; the reader gets USAGE and SELECT. Nothing is granted on any other schema.
+ * The lakehouse writers' Iceberg SQL catalog gets a database of its own and a role that may create tables in its
+ * `public` schema only: pyiceberg creates and owns its two catalog tables on first use.
  */
-import type { ColumnSpec, PipelineSpec, StackSpec, TableSpec } from "../config/spec";
+import type { ColumnSpec, IcebergCatalogSpec, PipelineSpec, StackSpec, TableSpec } from "../config/spec";
 import { adminEndpoint, serverKey } from "./naming";
 
 export interface PgRolePlan {
     name: string;
-    purpose: "writer" | "reader";
+    purpose: "writer" | "reader" | "catalog";
     login: true;
     superuser: false;
     createDatabase: false;
@@ -111,14 +113,54 @@ export function createTableSql(schema: string, table: string, columns: ColumnSpe
 
 const WRITER_DML: PgPrivilege[] = ["SELECT", "INSERT", "UPDATE", "DELETE"];
 
-/** One plan per target server, in the order the pipelines first name them. */
+/** One plan per target server, in the order the pipelines first name them, then the Iceberg catalog's if it is elsewhere. */
 export function planPostgresTargets(spec: StackSpec): PostgresTargetPlan[] {
     const servers = new Map<string, PipelineSpec[]>();
     for (const p of spec.pipelines) {
         const key = serverKey(p.sink.host, p.sink.port, 5432);
         servers.set(key, [...(servers.get(key) ?? []), p]);
     }
-    return [...servers.entries()].map(([key, pipelines]) => planPostgresServer(spec, key, pipelines));
+    const plans = [...servers.entries()].map(([key, pipelines]) => planPostgresServer(spec, key, pipelines));
+    const catalog = spec.lakehouse?.catalog;
+    if (catalog) {
+        const key = serverKey(catalog.host, catalog.port, 5432);
+        let plan = plans.find((p) => p.key === key);
+        if (!plan) {
+            plan = { ...emptyServer(spec, catalog.host, catalog.port), key };
+            plans.push(plan);
+        }
+        addIcebergCatalog(spec, plan, catalog);
+    }
+    return plans;
+}
+
+function emptyServer(spec: StackSpec, host: string, port: number): Omit<PostgresTargetPlan, "key"> {
+    return { host, port, admin: adminEndpoint(spec.postgres.adminHosts, host, port), pipelines: [], databases: [], schemas: [], roles: [], grants: [], defaultPrivileges: [], tables: [] };
+}
+
+/** pyiceberg's SQLAlchemy pool holds up to 15 connections (5 + 10 overflow) per process: a writer and its maintenance job per pipeline. */
+const CATALOG_CONNECTIONS_PER_PIPELINE = 2 * 15;
+
+function addIcebergCatalog(spec: StackSpec, plan: PostgresTargetPlan, catalog: IcebergCatalogSpec): void {
+    const users = spec.pipelines.filter((p) => p.destinations.some((d) => d.format === "iceberg")).map((p) => p.name);
+    if (spec.postgres.createDatabases) plan.databases = [...new Set([...plan.databases, catalog.database])].sort();
+    plan.roles.push({
+        name: catalog.username,
+        purpose: "catalog",
+        login: true,
+        superuser: false,
+        createDatabase: false,
+        createRole: false,
+        replication: false,
+        bypassRowLevelSecurity: false,
+        inherit: true,
+        connectionLimit: CATALOG_CONNECTIONS_PER_PIPELINE * users.length,
+        pipelines: users,
+    });
+    plan.grants.push(
+        { role: catalog.username, database: catalog.database, objectType: "database", objects: [], privileges: ["CONNECT"] },
+        { role: catalog.username, database: catalog.database, schema: "public", objectType: "schema", objects: [], privileges: ["USAGE", "CREATE"] },
+    );
 }
 
 function planPostgresServer(spec: StackSpec, key: string, pipelines: PipelineSpec[]): PostgresTargetPlan {

@@ -9,6 +9,7 @@ import {
     dataTopicName,
     dlqTopicName,
     heartbeatTopicName,
+    lakehouseDlqTopicName,
     schemaChangesTopicName,
     schemaHistoryTopicName,
 } from "./naming";
@@ -19,6 +20,7 @@ export type TopicRole =
     | "schema-changes"
     | "heartbeat"
     | "dlq"
+    | "lakehouse-dlq"
     | "connect-configs"
     | "connect-offsets"
     | "connect-status";
@@ -90,6 +92,16 @@ function pipelineTopics(pipeline: PipelineSpec): TopicSpec[] {
     if (sink.deadLetterQueue) {
         result.push(
             make(dlqTopicName(sink.connectorName), "dlq", 1, {
+                "cleanup.policy": "delete",
+                "retention.ms": String(DLQ_RETENTION_MS),
+                "compression.type": "lz4",
+            }),
+        );
+    }
+    if (pipeline.lakehouse) {
+        // The writer produces its dead letters here; brokers may not auto-create topics, and should not with defaults.
+        result.push(
+            make(lakehouseDlqTopicName(pipeline.name), "lakehouse-dlq", 1, {
                 "cleanup.policy": "delete",
                 "retention.ms": String(DLQ_RETENTION_MS),
                 "compression.type": "lz4",

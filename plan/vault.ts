@@ -9,16 +9,28 @@
  * namespace, and a KafkaAccess (plan/connect-cluster.ts) brings it to Connect. The seed's one-value-per-path
  * layout (`secret/db/sqlserver_password`) cannot be synced: the operator maps one Vault secret to one
  * Kubernetes Secret, and the connectors read one Secret per credential with `username` and `password`.
+ * The lakehouse writers add `db/<lakehouse.name>/iceberg-catalog` (the catalog role the stack creates) and read
+ * the object-storage keys at `lakehouse.storage.credentialsPath`, which the bucket's owner writes, not the stack.
  */
 import type { StackSpec } from "../config/spec";
 import { MANAGED_BY_LABELS } from "./connect-cluster";
-import { CREDENTIAL_KEYS, connectServiceAccountName, sinkCredentialsSecretName, sourceCredentialsSecretName } from "./naming";
+import {
+    CREDENTIAL_KEYS,
+    connectServiceAccountName,
+    icebergCatalogSecretPath,
+    lakehouseCatalogSecretName,
+    lakehouseObjectStorageSecretName,
+    lakehouseServiceAccountName,
+    sinkCredentialsSecretName,
+    sourceCredentialsSecretName,
+} from "./naming";
 import {
     CredentialPurpose,
     dbSecretPath,
     reconcilerServiceAccountName,
     reconcilerSourceSecretName,
     reconcilerTargetSecretName,
+    VAULT_CONSUMERS,
     VaultConsumer,
     vaultAuthName,
     vaultAuthRoleName,
@@ -46,7 +58,8 @@ export type PasswordSource =
 export interface VaultSecretPlan {
     /** Path inside the mount, without the KV v2 `data/` segment. */
     path: string;
-    pipeline: string;
+    /** None for the lakehouse writers' shared Iceberg catalog credentials. */
+    pipeline?: string;
     purpose: CredentialPurpose;
     /** Non-secret fields written next to the password. */
     fields: Record<string, string>;
@@ -81,6 +94,15 @@ export function planVaultSecrets(spec: StackSpec): VaultSecretPlan[] {
             });
         }
     }
+    const catalog = spec.lakehouse?.catalog;
+    if (catalog) {
+        secrets.push({
+            path: icebergCatalogSecretPath(spec.lakehouse!),
+            purpose: "iceberg-catalog",
+            fields: { host: catalog.host, port: String(catalog.port), username: catalog.username },
+            password: { kind: "postgres-role", role: catalog.username },
+        });
+    }
     return secrets;
 }
 
@@ -91,7 +113,8 @@ export interface SecretSyncPlan {
     secretName: string;
     /** Vault path inside the mount. */
     path: string;
-    pipeline: string;
+    /** None for Secrets every lakehouse writer shares. */
+    pipeline?: string;
     /** Keys rendered from the secret's fields (Go templates); when set, only these keys reach the Secret. */
     templates?: Record<string, string>;
 }
@@ -125,11 +148,17 @@ export function planSecretSyncs(spec: StackSpec): SecretSyncPlan[] {
             );
         }
     }
+    const lakehouse = spec.lakehouse;
+    if (lakehouse) {
+        // The object-storage keys belong to whoever owns the bucket: the stack reads them from Vault, never writes them.
+        syncs.push({ consumer: "lakehouse", secretName: lakehouseObjectStorageSecretName(lakehouse), path: lakehouse.storage.credentialsPath });
+        if (lakehouse.catalog) syncs.push({ consumer: "lakehouse", secretName: lakehouseCatalogSecretName(lakehouse), path: icebergCatalogSecretPath(lakehouse) });
+    }
     return syncs;
 }
 
 export function consumersOf(spec: StackSpec): VaultConsumer[] {
-    return spec.reconciler ? ["connect", "reconciler"] : ["connect"];
+    return VAULT_CONSUMERS.filter((consumer) => consumer === "connect" || (consumer === "reconciler" ? spec.reconciler : spec.lakehouse) !== undefined);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -221,6 +250,10 @@ export interface KubernetesAuthRolePlan {
 
 export function serviceAccountOf(spec: StackSpec, consumer: VaultConsumer): string {
     if (consumer === "connect") return connectServiceAccountName(spec.connect.name);
+    if (consumer === "lakehouse") {
+        if (!spec.lakehouse) throw new Error("no lakehouse configured");
+        return lakehouseServiceAccountName(spec.lakehouse);
+    }
     if (!spec.reconciler) throw new Error("no reconciler configured");
     return reconcilerServiceAccountName(spec.reconciler);
 }
@@ -292,7 +325,7 @@ export function vaultAuthBody(spec: StackSpec, consumer: VaultConsumer): VsoObje
 }
 
 export function vaultStaticSecretBody(spec: StackSpec, sync: SecretSyncPlan): VsoObject<"VaultStaticSecret"> {
-    const labels = { "cdc.pipeline/consumer": sync.consumer, "cdc.pipeline/name": sync.pipeline };
+    const labels = { "cdc.pipeline/consumer": sync.consumer, ...(sync.pipeline ? { "cdc.pipeline/name": sync.pipeline } : {}) };
     return {
         apiVersion: VSO_API_VERSION,
         kind: "VaultStaticSecret",

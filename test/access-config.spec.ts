@@ -84,7 +84,12 @@ describe("access config", () => {
     it("keeps the reconciler's role read-only and distinct from the writer", () => {
         const r = dev();
         r.pipelines[0].sink.readOnlyUsername = "cdc_writer";
-        expect(problemsOf(r)).to.deep.equal(["pipelines.0.sink.readOnlyUsername: must differ from sink.username (cdc_writer); the reconciler reads with its own read-only role"]);
+        expect(problemsOf(r)).to.deep.equal([
+            "pipelines.0.sink.readOnlyUsername: must differ from sink.username (cdc_writer); the reconciler reads with its own read-only role",
+            // dev's other pipelines write as cdc_writer too.
+            'pipelines.1.sink.username: "cdc_writer" is the read-only role of pipelines[0]; use a different writing role',
+            'pipelines.2.sink.username: "cdc_writer" is the read-only role of pipelines[0]; use a different writing role',
+        ]);
     });
 
     it("rejects a pre-created table without its primary key column, or with a type it cannot write into DDL", () => {
@@ -113,9 +118,12 @@ describe("access config", () => {
     it("rejects a reconciler name that makes CronJob names too long", () => {
         const r = dev();
         r.reconciler.name = "a-very-long-reconciler-name-for-the-sales-team-xx";
-        expect(problemsOf(r)).to.deep.equal([
-            'reconciler.name: CronJob name "a-very-long-reconciler-name-for-the-sales-team-xx-sales" is longer than 52 characters (Kubernetes appends a suffix to Job names); use a shorter name',
-        ]);
+        expect(problemsOf(r)).to.deep.equal(
+            ["sales", "shop", "inventory"].map(
+                (pipeline) =>
+                    `reconciler.name: CronJob name "a-very-long-reconciler-name-for-the-sales-team-xx-${pipeline}" is longer than 52 characters (Kubernetes appends a suffix to Job names); use a shorter name`,
+            ),
+        );
     });
 
     it("warns about what the stack cannot check or create", () => {
@@ -165,7 +173,7 @@ describe("secret config", () => {
     it("keeps configured passwords and admin logins Pulumi secrets", async () => {
         pulumi.runtime.setAllConfig(
             {
-                "cdc-pipeline:sourcePasswords": JSON.stringify({ sales: "crm-password" }),
+                "cdc-pipeline:sourcePasswords": JSON.stringify({ sales: "crm-password", shop: "shop-password", inventory: "inventory-password" }),
                 "postgresql:username": "admin",
                 "postgresql:password": "pg-admin-password",
                 "mssql:sqlAuth": JSON.stringify({ username: "sa", password: "mssql-admin-password" }),

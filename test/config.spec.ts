@@ -214,6 +214,7 @@ describe("stack config", () => {
         expect(problemsOf(tlsOnly)).to.deep.equal([message]);
         const scramOnly = dev();
         scramOnly.kafka.scramUser = "cdc-connect";
+        scramOnly.lakehouse.scramUser = "cdc-lakehouse";
         expect(problemsOf(scramOnly)).to.deep.equal([message]);
         expect(problemsOf(dev())).to.deep.equal([]);
     });
@@ -301,8 +302,8 @@ describe("stack config", () => {
         };
         raw.pipelines.push(pg, { ...structuredClone(pg), name: "crm2", source: { ...pg.source, topicPrefix: "crm2" } });
         expect(problemsOf(raw)).to.deep.equal([
-            'pipelines[1].source.topicPrefix: topic prefix "sqlserver" is already used by pipelines[0].source.topicPrefix; two sources writing one topic namespace would mix their events (set topicPrefix)',
-            'pipelines[2].source.slotName: replication slot "s1" is already used by pipelines[1].source.slotName; two connectors on one slot steal each other\'s changes (set slotName)',
+            'pipelines[3].source.topicPrefix: topic prefix "sqlserver" is already used by pipelines[0].source.topicPrefix; two sources writing one topic namespace would mix their events (set topicPrefix)',
+            'pipelines[4].source.slotName: replication slot "s1" is already used by pipelines[3].source.slotName; two connectors on one slot steal each other\'s changes (set slotName)',
         ]);
     });
 
@@ -323,7 +324,7 @@ describe("stack config", () => {
     };
 
     it("defaults MySQL time precision to what Debezium 3.6 accepts and refuses adaptive", () => {
-        const raw = mysqlFamily(dev(), "mysql", "inventory");
+        const raw = mysqlFamily(dev(), "mysql", "stock");
         expect(parseStackSpec(raw).spec.pipelines[0].source.timePrecisionMode).to.equal("adaptive_time_microseconds");
         raw.pipelines[0].source.timePrecisionMode = "adaptive";
         expect(problemsOf(raw)).to.deep.equal([
@@ -332,7 +333,7 @@ describe("stack config", () => {
     });
 
     describe("MariaDB sources", () => {
-        const mariadb = (raw: Raw, source: Record<string, unknown> = {}) => mysqlFamily(raw, "mariadb", "shop", source);
+        const mariadb = (raw: Raw, source: Record<string, unknown> = {}) => mysqlFamily(raw, "mariadb", "store", source);
 
         it("renders Debezium's MariaDB connector with MySQL-family naming and MariaDB's TLS mode names", () => {
             const spec = parseStackSpec(mariadb(dev())).spec;
@@ -341,8 +342,8 @@ describe("stack config", () => {
             const [connector] = renderConnectors(spec, clusterConnectorContext(spec));
             expect(connector.plugin).to.equal("debezium-mariadb");
             expect(connector.connectorClass).to.equal("io.debezium.connector.mariadb.MariaDbConnector");
-            expect(connector.config).to.deep.include({ "database.include.list": "shop", "table.include.list": "shop.products", "database.ssl.mode": "disable" });
-            expect(dataTopicName(source, source.tables[0])).to.equal("shop.shop.products");
+            expect(connector.config).to.deep.include({ "database.include.list": "store", "table.include.list": "store.products", "database.ssl.mode": "disable" });
+            expect(dataTopicName(source, source.tables[0])).to.equal("store.store.products");
             expect(parseStackSpec(mariadb(prod(), { sslMode: "verify-ca" })).spec.pipelines[0].source).to.deep.include({ sslMode: "verify-ca" });
             expect(parseStackSpec(mariadb(prod())).spec.pipelines[0].source).to.deep.include({ sslMode: "verify-full" });
         });
@@ -359,18 +360,18 @@ describe("stack config", () => {
     });
 
     it("requires the database CA when the reconciler verifies a MySQL-family source, as it does for PostgreSQL", () => {
-        const raw = mysqlFamily(dev(), "mysql", "inventory", { sslMode: "verify_identity" });
+        const raw = mysqlFamily(dev(), "mysql", "stock", { sslMode: "verify_identity" });
         expect(problemsOf(raw)).to.deep.equal([
-            "connect.databaseCaSecret: pipeline inventory's reconciler verifies the mysql server certificate and needs the signing CA; set it to a Secret holding ca.crt",
+            "connect.databaseCaSecret: pipeline stock's reconciler verifies the mysql server certificate and needs the signing CA; set it to a Secret holding ca.crt",
         ]);
         delete raw.reconciler;
         expect(problemsOf(raw)).to.deep.equal([]);
     });
 
     it("validates MySQL tables against the source database", () => {
-        const raw = mysqlFamily(dev(), "mysql", "inventory", { tables: [{ name: "shop.products", primaryKey: ["product_id"] }] });
+        const raw = mysqlFamily(dev(), "mysql", "stock", { tables: [{ name: "store.products", primaryKey: ["product_id"] }] });
         expect(problemsOf(raw)).to.deep.equal([
-            'pipelines[0].source.tables[0].name: MySQL tables are named database.table; "shop.products" is outside source.database "inventory"',
+            'pipelines[0].source.tables[0].name: MySQL tables are named database.table; "store.products" is outside source.database "stock"',
         ]);
     });
 });

@@ -107,6 +107,7 @@ describe("monitoring", () => {
         this.timeout(60000);
         const { mocks } = await runProgram("prod", false);
         expect(mocks.ofType("kubernetes:monitoring.coreos.com/v1:PrometheusRule").map((r) => r.name)).to.deep.equal(["monitoring-alerts"]);
-        expect(mocks.ofType("kubernetes:monitoring.coreos.com/v1:PodMonitor").map((r) => r.name)).to.deep.equal(["monitoring-pod-monitor"]);
+        // The lakehouse writer's own PodMonitor is test/lakehouse-program.spec.ts's.
+        expect(mocks.ofType("kubernetes:monitoring.coreos.com/v1:PodMonitor").map((r) => r.name)).to.deep.equal(["monitoring-pod-monitor", "lakehouse-sales-pod-monitor"]);
     });
 });

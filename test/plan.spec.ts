@@ -102,7 +102,7 @@ describe("connector plan", () => {
         const dev = spec("dev");
         expect(kafkaAccessBody(dev)).to.equal(undefined);
         expect(kafkaConnectBody(dev).spec).to.not.have.any.keys("tls", "authentication");
-        expect(connectorSecretNames(dev)).to.deep.equal(["sales-source-db", "sales-target-db"]);
+        expect(connectorSecretNames(dev)).to.deep.equal(["inventory-source-db", "inventory-target-db", "sales-source-db", "sales-target-db", "shop-source-db", "shop-target-db"]);
         const tlsOnly = spec("prod", (raw) => delete raw.kafka.scramUser);
         expect(kafkaAccessBody(tlsOnly)!.spec).to.not.have.property("user");
         expect(kafkaConnectBody(tlsOnly).spec).to.not.have.property("authentication");
@@ -157,16 +157,18 @@ describe("connector plan", () => {
         expect(sink.connectorClass).to.equal("io.confluent.connect.jdbc.JdbcSinkConnector");
         expect(sink.config).to.include({ "pk.mode": "record_key", "auto.create": "true", "auto.evolve": "true", "connection.user": "${secrets:cdc-dev/sales-target-db:username}" });
         expect(sink.config["transforms.unwrap.type"]).to.equal("io.debezium.transforms.ExtractNewRecordState");
-        expect(pluginsInUse(s)).to.deep.equal(["debezium-sqlserver", "confluent-jdbc-sink"]);
+        // dev's other pipelines keep the Debezium sink.
+        expect(pluginsInUse(s)).to.deep.equal(["debezium-sqlserver", "debezium-postgres", "debezium-mariadb", "debezium-jdbc-sink", "confluent-jdbc-sink"]);
     });
 
     it("references every credential through the context's config provider", () => {
         const connectors = renderConnectors(spec("dev"), localContext);
         const credentials = connectors.flatMap((c) => Object.entries(c.config).filter(([k]) => /user(name)?$|password$/.test(k)));
-        expect(credentials).to.have.length(4);
+        // Four per pipeline: the source's and the sink's username and password.
+        expect(credentials).to.have.length(12);
         for (const [key, value] of credentials) {
             expect(value, key).to.match(CONFIG_PROVIDER_REFERENCE);
-            expect(value).to.match(/^\$\{file:\/tmp\/secrets\/sales-(source|target)-db\.properties:(username|password)\}$/);
+            expect(value).to.match(/^\$\{file:\/tmp\/secrets\/(sales|shop|inventory)-(source|target)-db\.properties:(username|password)\}$/);
         }
     });
 
@@ -174,7 +176,7 @@ describe("connector plan", () => {
         const s = spec("dev", (raw) => {
             raw.pipelines.push(
                 { name: "crm", source: { kind: "postgres", host: "pg", database: "crm", tables: [{ name: "public.customers", primaryKey: ["customer_id"] }] }, sink: { host: "w", database: "w" } },
-                { name: "shop", source: { kind: "mysql", host: "maria", database: "shop", tables: [{ name: "shop.products", primaryKey: ["product_id"] }] }, sink: { host: "w", database: "w" } },
+                { name: "store", source: { kind: "mysql", host: "maria", database: "store", tables: [{ name: "store.products", primaryKey: ["product_id"] }] }, sink: { host: "w", database: "w" } },
             );
         });
         const connectors = byName(s);
@@ -187,11 +189,11 @@ describe("connector plan", () => {
             "table.include.list": "public.customers",
         });
         expect(connectors.get("crm-postgres-source")!.config).to.not.have.property("schema.history.internal.kafka.topic");
-        const mysql = connectors.get("shop-mysql-source")!;
-        expect(mysql.config).to.include({ "database.include.list": "shop", "table.include.list": "shop.products", "topic.prefix": "shop" });
+        const mysql = connectors.get("store-mysql-source")!;
+        expect(mysql.config).to.include({ "database.include.list": "store", "table.include.list": "store.products", "topic.prefix": "store" });
         expect(Number(mysql.config["database.server.id"])).to.be.within(5400, 5400 + 1e9);
         const topics = planTopics(s).map((t) => t.name);
-        expect(topics).to.include.members(["crm.public.customers", "shop.shop.products", "shop.schema-history"]);
+        expect(topics).to.include.members(["crm.public.customers", "store.store.products", "store.schema-history"]);
         expect(topics).to.not.include("crm.schema-history");
     });
 
@@ -224,6 +226,8 @@ describe("Connect cluster plan", () => {
         const central = "https://repo1.maven.org/maven2/io/debezium";
         expect(build.plugins.map((p) => [p.name, p.artifacts.map((a) => [a.type, a.url])])).to.deep.equal([
             ["debezium-sqlserver", [["tgz", `${central}/debezium-connector-sqlserver/3.6.1.Final/debezium-connector-sqlserver-3.6.1.Final-plugin.tar.gz`]]],
+            ["debezium-postgres", [["tgz", `${central}/debezium-connector-postgres/3.6.1.Final/debezium-connector-postgres-3.6.1.Final-plugin.tar.gz`]]],
+            ["debezium-mariadb", [["tgz", `${central}/debezium-connector-mariadb/3.5.0.Final/debezium-connector-mariadb-3.5.0.Final-plugin.tar.gz`]]],
             ["debezium-jdbc-sink", [["tgz", `${central}/debezium-connector-jdbc/3.5.0.Final/debezium-connector-jdbc-3.5.0.Final-plugin.tar.gz`]]],
         ]);
         for (const p of build.plugins) expect(p.artifacts[0].sha512sum).to.match(/^[0-9a-f]{128}$/);
@@ -273,7 +277,7 @@ describe("topic plan", () => {
             raw.pipelines[0].sink.deadLetterQueue = false;
             raw.pipelines[0].sink.errorsTolerance = "none";
         });
-        expect(planTopics(s).map((t) => t.role)).to.not.include("dlq");
+        expect(planTopics(s).filter((t) => t.pipeline === "sales").map((t) => t.role)).to.not.include("dlq");
         expect(byName(s).get("postgresql-jdbc-sink")!.config).to.not.have.property("errors.deadletterqueue.topic.name");
     });
 });

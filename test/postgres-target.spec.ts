@@ -18,6 +18,8 @@ const raw = (stack: "dev" | "prod"): Raw => structuredClone(rawProjectConfig(sta
 const specOf = (r: Raw): StackSpec => parseStackSpec(r).spec;
 const grantsOf = (spec: StackSpec): PgGrantPlan[] => planPostgresTargets(spec).flatMap((t) => t.grants);
 const grant = (grants: PgGrantPlan[], role: string, objectType: string) => grants.filter((g) => g.role === role && g.objectType === objectType);
+/** The dev stack's target schemas, one per pipeline (sales, and seed 004's shop and inventory). */
+const DEV_SCHEMAS = ["sales", "shop", "inventory"];
 
 const PLAIN_LOGIN = {
     login: true,
@@ -49,15 +51,17 @@ describe("PostgreSQL target plan", () => {
 
     it("grants CREATE on the target schema only when the sink creates tables (dev), never on any other schema", () => {
         const dev = grantsOf(specOf(raw("dev")));
-        expect(grant(dev, "cdc_writer", "schema")).to.deep.equal([
-            { role: "cdc_writer", database: "warehouse", schema: "sales", objectType: "schema", objects: [], privileges: ["USAGE", "CREATE"] },
-        ]);
+        expect(grant(dev, "cdc_writer", "schema")).to.deep.equal(
+            DEV_SCHEMAS.map((schema) => ({ role: "cdc_writer", database: "warehouse", schema, objectType: "schema", objects: [], privileges: ["USAGE", "CREATE"] })),
+        );
         const prod = grantsOf(specOf(raw("prod")));
         expect(grant(prod, "cdc_writer", "schema")).to.deep.equal([
             { role: "cdc_writer", database: "warehouse", schema: "sales", objectType: "schema", objects: [], privileges: ["USAGE"] },
         ]);
         for (const g of [...dev, ...prod]) {
-            if (g.objectType !== "database") expect(g.schema, JSON.stringify(g)).to.equal("sales");
+            // The Iceberg catalog's role creates its tables in a database of its own (test/lakehouse.spec.ts).
+            if (g.role === "iceberg_catalog") continue;
+            if (g.objectType !== "database") expect(DEV_SCHEMAS, JSON.stringify(g)).to.include(g.schema);
             else expect(g.privileges).to.deep.equal(["CONNECT"]);
         }
     });
@@ -75,13 +79,13 @@ describe("PostgreSQL target plan", () => {
 
     it("lets the reader SELECT the tables the sink creates later (dev) through default privileges of the writer", () => {
         const [dev] = planPostgresTargets(specOf(raw("dev")));
-        expect(grant(dev.grants, "cdc_reconciler", "table")).to.deep.equal([
-            { role: "cdc_reconciler", database: "warehouse", schema: "sales", objectType: "table", objects: [], privileges: ["SELECT"] },
-        ]);
+        expect(grant(dev.grants, "cdc_reconciler", "table")).to.deep.equal(
+            DEV_SCHEMAS.map((schema) => ({ role: "cdc_reconciler", database: "warehouse", schema, objectType: "table", objects: [], privileges: ["SELECT"] })),
+        );
         expect(grant(dev.grants, "cdc_writer", "table")).to.deep.equal([]);
-        expect(dev.defaultPrivileges).to.deep.equal([
-            { role: "cdc_reconciler", owner: "cdc_writer", database: "warehouse", schema: "sales", objectType: "table", privileges: ["SELECT"] },
-        ]);
+        expect(dev.defaultPrivileges).to.deep.equal(
+            DEV_SCHEMAS.map((schema) => ({ role: "cdc_reconciler", owner: "cdc_writer", database: "warehouse", schema, objectType: "table", privileges: ["SELECT"] })),
+        );
     });
 
     it("adds TRUNCATE only when the sink applies truncates", () => {
@@ -110,9 +114,9 @@ describe("PostgreSQL target plan", () => {
             ].join("\n"),
         );
         expect(planPostgresTargets(specOf(raw("dev")))[0].tables).to.deep.equal([]);
-        // The database is the DBA's in prod; dev creates it.
+        // The database is the DBA's in prod; dev creates it, and the Iceberg catalog's.
         expect(prod.databases).to.deep.equal([]);
-        expect(planPostgresTargets(specOf(raw("dev")))[0].databases).to.deep.equal(["warehouse"]);
+        expect(planPostgresTargets(specOf(raw("dev")))[0].databases).to.deep.equal(["iceberg_catalog", "warehouse"]);
     });
 
     it("folds identifiers the way the sink writes them and forces primary key columns NOT NULL", () => {
@@ -138,6 +142,7 @@ describe("PostgreSQL target plan", () => {
             name: "billing",
             source: { ...structuredClone(r.pipelines[0].source), connectorName: "billing-source", topicPrefix: "billing", tables: [{ name: "dbo.invoices", primaryKey: ["id"] }] },
             sink: { ...structuredClone(r.pipelines[0].sink), connectorName: "billing-sink" },
+            destinations: [],
         });
         const grants = grantsOf(specOf(r));
         const keys = grants.map((g) => [g.role, g.database, g.schema, g.objectType].join("/"));
@@ -155,7 +160,7 @@ describe("PostgreSQL target resources", function () {
         it(`registers the roles, grants and default privileges of the plan (${stack})`, async () => {
             const { mocks } = await runProgram(stack, false);
             const roles = mocks.ofType("postgresql:index/role:Role");
-            expect(roles.map((r) => r.inputs.name)).to.deep.equal(["cdc_writer", "cdc_reconciler"]);
+            expect(roles.map((r) => r.inputs.name)).to.deep.equal(stack === "dev" ? ["cdc_writer", "cdc_reconciler", "iceberg_catalog"] : ["cdc_writer", "cdc_reconciler"]);
             for (const role of roles) {
                 expect(role.inputs).to.include(PLAIN_LOGIN);
                 expect(role.inputs.password[pulumi.runtime.specialSigKey], role.name).to.equal(pulumi.runtime.specialSecretSig);

@@ -22,8 +22,8 @@ const CA_FILE = `${DATABASE_CA_DIR}/ca.crt`;
 /** The stack's first pipeline replaced by one reading `kind` (the sink keeps the stack's target). */
 function withSource(r: Raw, source: Record<string, unknown>): Raw {
     const kind = source.kind as string;
-    const table = kind === "postgres" ? "public.products" : "shop.products";
-    r.pipelines[0] = { name: "shop", source: { host: `${kind}.db.svc`, database: "shop", tables: [{ name: table, primaryKey: ["id"] }], ...source }, sink: r.pipelines[0].sink };
+    const table = kind === "postgres" ? "public.products" : "store.products";
+    r.pipelines[0] = { name: "store", source: { host: `${kind}.db.svc`, database: "store", tables: [{ name: table, primaryKey: ["id"] }], ...source }, sink: r.pipelines[0].sink };
     return r;
 }
 
@@ -64,7 +64,7 @@ describe("reconciliation job TLS", () => {
         it(`prod, ${name} source: every URL verifies the server with the mounted CA and allows no plaintext`, () => {
             const spec = parseStackSpec(config).spec;
             const urls = renderedUrls(spec);
-            expect(urls.map((u) => u.key).sort()).to.deep.equal(["url", spec.pipelines[0].source.kind === "sqlserver" ? "url-salesdb" : "url-shop"]);
+            expect(urls.map((u) => u.key).sort()).to.deep.equal(["url", spec.pipelines[0].source.kind === "sqlserver" ? "url-salesdb" : "url-store"]);
             for (const { url } of urls) {
                 const tls = tlsOf(url);
                 if (Array.isArray(tls)) {

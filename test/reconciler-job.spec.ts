@@ -59,7 +59,16 @@ describe("reconciliation job plan", () => {
         const [run] = planReconcileRuns(spec);
 
         it(`runs one reconciliation per pipeline source database (${stack})`, () => {
-            expect(planReconcileRuns(spec).map((r) => [r.key, r.cronJobName, r.sourceDatabase])).to.deep.equal([["sales", "cdc-reconciler-sales", "SalesDB"]]);
+            expect(planReconcileRuns(spec).map((r) => [r.key, r.cronJobName, r.sourceDatabase])).to.deep.equal([
+                ["sales", "cdc-reconciler-sales", "SalesDB"],
+                // dev's seed 004 pipelines: PostgreSQL shop and MariaDB inventory.
+                ...(stack === "dev"
+                    ? [
+                          ["shop", "cdc-reconciler-shop", "shop"],
+                          ["inventory", "cdc-reconciler-inventory", "inventory"],
+                      ]
+                    : []),
+            ]);
         });
 
         it(`writes a configuration the reconciler's own parser accepts: table pairs, tolerances, report location (${stack})`, () => {
@@ -206,9 +215,9 @@ describe("reconciliation job resources", function () {
             const [job] = mocks.ofType("kubernetes:batch/v1:CronJob");
             const [config] = mocks.ofType("kubernetes:core/v1:ConfigMap").filter((c) => c.name === "reconciler-config");
             const [account] = mocks.ofType("kubernetes:core/v1:ServiceAccount");
-            const [run] = planReconcileRuns(spec);
-            expect(job.inputs).to.deep.equal(reconcilerCronJobBody(spec, spec.reconciler!, run));
-            expect(config.inputs).to.deep.equal(reconcilerConfigMapBody(spec, spec.reconciler!, [run]));
+            const runs = planReconcileRuns(spec);
+            expect(job.inputs).to.deep.equal(reconcilerCronJobBody(spec, spec.reconciler!, runs[0]));
+            expect(config.inputs).to.deep.equal(reconcilerConfigMapBody(spec, spec.reconciler!, runs));
             expect(account.inputs).to.deep.equal(reconcilerServiceAccountBody(spec, spec.reconciler!));
             for (const object of [job, config, account]) expect(validateManifest(object.inputs as any), object.name).to.deep.equal([]);
         });
@@ -230,14 +239,15 @@ describe("reconciliation job resources", function () {
         const names = ["reconcilerCronJobs", "vaultPolicies", "vaultAuthRoles", "vaultSecretPaths", "syncedSecrets"];
         for (const name of names) expect(await pulumi.isSecret(exports[name] as any), name).to.equal(false);
         expect(await promiseOf(exports.reconcilerCronJobs as any)).to.deep.equal(["cdc-reconciler-sales"]);
-        expect(await promiseOf(exports.vaultPolicies as any)).to.deep.equal(["cdc-prod-connect", "cdc-prod-reconciler"]);
-        expect(await promiseOf(exports.vaultAuthRoles as any)).to.deep.equal(["cdc-prod-connect", "cdc-prod-reconciler"]);
+        expect(await promiseOf(exports.vaultPolicies as any)).to.deep.equal(["cdc-prod-connect", "cdc-prod-reconciler", "cdc-prod-lakehouse"]);
+        expect(await promiseOf(exports.vaultAuthRoles as any)).to.deep.equal(["cdc-prod-connect", "cdc-prod-reconciler", "cdc-prod-lakehouse"]);
         expect(await promiseOf(exports.vaultSecretPaths as any)).to.deep.equal(["secret/db/sales/source", "secret/db/sales/target", "secret/db/sales/target-readonly"]);
         expect(await promiseOf(exports.syncedSecrets as any)).to.have.members([
             "sales-source-db",
             "sales-target-db",
             "cdc-reconciler-sales-source",
             "cdc-reconciler-sales-target",
+            "cdc-lakehouse-object-storage",
         ]);
         for (const [name, output] of Object.entries(exports)) {
             const value = pulumi.Output.isInstance(output) ? await promiseOf(output as any) : output;

@@ -10,6 +10,7 @@ import type { StackSpec } from "../config/spec";
 import { connectorSecretNames } from "../plan/connect-cluster";
 import { CREDENTIAL_KEYS, kafkaAccessName } from "../plan/naming";
 import {
+    consumersOf,
     planKubernetesAuthRoles,
     planSecretSyncs,
     planVaultPolicies,
@@ -36,13 +37,23 @@ const grants = (policy: VaultPolicyPlan): Record<string, string[]> =>
 describe("Vault plan", () => {
     it("writes one KV v2 secret per pipeline and purpose, with the connection fields next to the password", () => {
         const dev = planVaultSecrets(specOf("dev"));
+        const warehouse = { host: "warehouse-dev.postgres.svc", port: "5432" };
+        const targets = (pipeline: string) => [
+            [`db/${pipeline}/target`, { ...warehouse, username: "cdc_writer" }, { kind: "postgres-role", role: "cdc_writer" }],
+            [`db/${pipeline}/target-readonly`, { ...warehouse, username: "cdc_reconciler" }, { kind: "postgres-role", role: "cdc_reconciler" }],
+        ];
         expect(dev.map((s) => [s.path, s.fields, s.password])).to.deep.equal([
             ["db/sales/source", { host: "sqlserver.sales-dev.svc", port: "1433", username: "cdc_reader" }, { kind: "sqlserver-login", login: "cdc_reader" }],
-            ["db/sales/target", { host: "warehouse-dev.postgres.svc", port: "5432", username: "cdc_writer" }, { kind: "postgres-role", role: "cdc_writer" }],
-            ["db/sales/target-readonly", { host: "warehouse-dev.postgres.svc", port: "5432", username: "cdc_reconciler" }, { kind: "postgres-role", role: "cdc_reconciler" }],
+            ...targets("sales"),
+            ["db/shop/source", { host: "shop-db.shop-dev.svc", port: "5432", username: "cdc_reader" }, { kind: "config", pipeline: "shop" }],
+            ...targets("shop"),
+            ["db/inventory/source", { host: "inventory-db.inventory-dev.svc", port: "3306", username: "cdc_reader" }, { kind: "config", pipeline: "inventory" }],
+            ...targets("inventory"),
+            // The lakehouse writers' Iceberg catalog role (test/lakehouse.spec.ts).
+            ["db/cdc-lakehouse/iceberg-catalog", { ...warehouse, username: "iceberg_catalog" }, { kind: "postgres-role", role: "iceberg_catalog" }],
         ]);
         // prod's Connect authenticates to Kafka with SCRAM, but that password is the User Operator's, not Vault's.
-        expect(planVaultSecrets(specOf("prod")).map((s) => s.path)).to.deep.equal(dev.map((s) => s.path));
+        expect(planVaultSecrets(specOf("prod")).map((s) => s.path)).to.deep.equal(["db/sales/source", "db/sales/target", "db/sales/target-readonly"]);
     });
 
     it("takes passwords of sources it does not create from secret config", () => {
@@ -56,22 +67,21 @@ describe("Vault plan", () => {
     for (const stack of SHIPPED_STACKS) {
         describe(`policies (${stack})`, () => {
             const spec = specOf(stack);
+            const pipelines = spec.pipelines.map((p) => p.name);
 
             it("gives Connect read on exactly its credentials' KV v2 data paths, and nothing else", () => {
                 const connect = policyOf(spec, "connect");
                 expect(connect.name).to.equal(`cdc-${stack}-connect`);
-                expect(grants(connect)).to.deep.equal({
-                    "secret/data/db/sales/source": ["read"],
-                    "secret/data/db/sales/target": ["read"],
-                });
+                expect(grants(connect)).to.deep.equal(
+                    Object.fromEntries(pipelines.flatMap((p) => [[`secret/data/db/${p}/source`, ["read"]], [`secret/data/db/${p}/target`, ["read"]]]).sort()),
+                );
             });
 
             it("gives the reconciler read on the source and the read-only target credentials only", () => {
                 const reconciler = policyOf(spec, "reconciler");
-                expect(grants(reconciler)).to.deep.equal({
-                    "secret/data/db/sales/source": ["read"],
-                    "secret/data/db/sales/target-readonly": ["read"],
-                });
+                expect(grants(reconciler)).to.deep.equal(
+                    Object.fromEntries(pipelines.flatMap((p) => [[`secret/data/db/${p}/source`, ["read"]], [`secret/data/db/${p}/target-readonly`, ["read"]]]).sort()),
+                );
             });
 
             it("renders a JSON document in the shape Vault's policy parser reads, each rule saying which Secret it serves", () => {
@@ -104,6 +114,7 @@ describe("Vault plan", () => {
                 expect(planKubernetesAuthRoles(spec)).to.deep.equal([
                     { consumer: "connect", roleName: `cdc-${stack}-connect`, serviceAccount: "cdc-connect-connect", namespace, policies: [`cdc-${stack}-connect`], audience: "vault", tokenTtlSeconds: 3600 },
                     { consumer: "reconciler", roleName: `cdc-${stack}-reconciler`, serviceAccount: "cdc-reconciler", namespace, policies: [`cdc-${stack}-reconciler`], audience: "vault", tokenTtlSeconds: 3600 },
+                    { consumer: "lakehouse", roleName: `cdc-${stack}-lakehouse`, serviceAccount: "cdc-lakehouse", namespace, policies: [`cdc-${stack}-lakehouse`], audience: "vault", tokenTtlSeconds: 3600 },
                 ]);
             });
         });
@@ -160,7 +171,7 @@ describe("Vault Secrets Operator objects", () => {
         });
 
         it(`renders objects the Vault Secrets Operator 1.4 CRDs accept, with no undeclared keys (${stack})`, () => {
-            const bodies = [vaultConnectionBody(spec), vaultAuthBody(spec, "connect"), vaultAuthBody(spec, "reconciler"), ...planSecretSyncs(spec).map((s) => vaultStaticSecretBody(spec, s))];
+            const bodies = [vaultConnectionBody(spec), ...consumersOf(spec).map((c) => vaultAuthBody(spec, c)), ...planSecretSyncs(spec).map((s) => vaultStaticSecretBody(spec, s))];
             for (const body of bodies) expect(validateManifest(body as any), `${body.kind} ${body.metadata.name}`).to.deep.equal([]);
         });
     }
@@ -178,7 +189,7 @@ for (const stack of SHIPPED_STACKS) {
         it("registers one policy per consumer whose document is the rendered plan", async () => {
             const { mocks } = await runProgram(stack, false);
             const policies = mocks.ofType("vault:index/policy:Policy");
-            expect(policies.map((p) => p.inputs.name)).to.deep.equal([`cdc-${stack}-connect`, `cdc-${stack}-reconciler`]);
+            expect(policies.map((p) => p.inputs.name)).to.deep.equal([`cdc-${stack}-connect`, `cdc-${stack}-reconciler`, `cdc-${stack}-lakehouse`]);
             for (const p of policies) {
                 const plan = planVaultPolicies(spec).find((x) => x.name === p.inputs.name)!;
                 expect(p.inputs.policy).to.equal(renderPolicyJson(plan));
@@ -206,7 +217,8 @@ for (const stack of SHIPPED_STACKS) {
         it("writes every secret as a Pulumi secret on the KV v2 mount", async () => {
             const { mocks } = await runProgram(stack, false);
             const secrets = mocks.ofType("vault:kv/secretV2:SecretV2");
-            expect(secrets.map((s) => s.inputs.name)).to.deep.equal(planVaultSecrets(spec).map((s) => s.path));
+            // Registered as their passwords resolve: generated ones and secret config at different times.
+            expect(secrets.map((s) => s.inputs.name)).to.have.members(planVaultSecrets(spec).map((s) => s.path));
             for (const s of secrets) {
                 expect(s.inputs.mount).to.equal("secret");
                 expect(s.inputs.dataJson[pulumi.runtime.specialSigKey], s.name).to.equal(pulumi.runtime.specialSecretSig);
@@ -222,7 +234,7 @@ for (const stack of SHIPPED_STACKS) {
             const { mocks } = await runProgram(stack, false);
             const objects = mocks.registrations.filter((r) => r.type.startsWith("kubernetes:secrets.hashicorp.com/"));
             expect(objects.map((o) => o.inputs.kind).sort()).to.deep.equal(
-                ["VaultAuth", "VaultAuth", "VaultConnection", ...planSecretSyncs(spec).map(() => "VaultStaticSecret")].sort(),
+                [...consumersOf(spec).map(() => "VaultAuth"), "VaultConnection", ...planSecretSyncs(spec).map(() => "VaultStaticSecret")].sort(),
             );
             for (const o of objects) expect(validateManifest(o.inputs as any), o.name).to.deep.equal([]);
         });

@@ -6,6 +6,9 @@
  */
 import { expect } from "chai";
 import fc from "fast-check";
+import Ajv2020 from "ajv/dist/2020";
+import { readFileSync } from "fs";
+import * as path from "path";
 import { ConfigError, formatPath } from "../../config/errors";
 import { parseStackSpec } from "../../config/resolve";
 import type { StackSpec } from "../../config/spec";
@@ -14,6 +17,16 @@ import { renderConnectors, restConfig } from "../../connectors/render";
 import { TLS_MODES } from "../../model/tls";
 import { clusterConnectorContext, kafkaConnectBody, secretReaderRole } from "../../plan/connect-cluster";
 import { kafkaConnectorBody } from "../../plan/kafka-connector";
+import {
+    lakehouseConfigMapBody,
+    lakehouseDeploymentBody,
+    lakehouseKafkaAccessBody,
+    lakehouseMaintenanceCronJobBody,
+    lakehousePipelines,
+    lakehousePodMonitorBody,
+    lakehouseServiceAccountBody,
+    writerConfigFile,
+} from "../../plan/lakehouse";
 import { podMonitorBody, prometheusRuleBody } from "../../plan/monitoring";
 import { planPostgresTargets } from "../../plan/postgres-target";
 import { planReconcileRuns, reconcilerConfigMapBody, reconcilerCronJobBody, reconcilerServiceAccountBody } from "../../plan/reconciler-job";
@@ -36,10 +49,15 @@ import { validateReconcilerConfig } from "../../reconciler/config";
 import { parseDatabaseUrl } from "../../reconciler/db";
 import { mssqlTls, mysqlTls, postgresTls } from "../../reconciler/tls";
 import { sandboxStackConfig } from "../../sandbox/stack";
-import { rawProjectConfig } from "../helpers/stack-files";
+import { rawProjectConfig, REPO_ROOT } from "../helpers/stack-files";
 import { anyValue, fuzz, mutated, pathsOf, PROTOTYPE_KEYS } from "./mutations";
 
 type Raw = Record<string, any>;
+
+/** The lakehouse writer's contract: the file it reads at start, refusing anything else. */
+const validateWriterConfig = new Ajv2020({ allErrors: true, strict: false }).compile(
+    JSON.parse(readFileSync(path.join(REPO_ROOT, "lakehouse", "schema", "writer-config.schema.json"), "utf8")),
+);
 
 const endpoint = (host: string, port: number, database: string) => ({ host, port, database, user: "u", url: "" }) as any;
 const sandbox = sandboxStackConfig({
@@ -50,8 +68,11 @@ const sandbox = sandboxStackConfig({
 }) as Raw;
 const dev = rawProjectConfig("dev") as Raw;
 const prod = rawProjectConfig("prod") as Raw;
-/** Every source kind in one stack, with a reconciler: the widest seed for the plan functions. */
-const mixed: Raw = { ...structuredClone(dev), pipelines: [...structuredClone(dev.pipelines), ...structuredClone(sandbox.pipelines)] };
+/** Every source kind in one stack, with a reconciler: the widest seed for the plan functions. dev has pipelines of the sandbox's names. */
+const mixed: Raw = {
+    ...structuredClone(dev),
+    pipelines: [...structuredClone(dev.pipelines), ...structuredClone(sandbox.pipelines).map((p: Raw) => ({ ...p, name: `sandbox-${p.name}` }))],
+};
 /** A SQL Server pipeline capturing two databases: one reconciler run, CronJob and URL per database. */
 const databases: Raw = structuredClone(dev);
 databases.pipelines[0].source.databases = ["SalesDB", "Archive"];
@@ -84,7 +105,7 @@ const tlsModes = [...new Set(Object.values(TLS_MODES).flatMap((modes) => Object.
 /** Values worth trying per key name: valid ones, neighbours of valid ones, and the pairs the cross-field rules compare. */
 const PLAUSIBLE: Record<string, readonly unknown[]> = {
     environment: ["dev", "prod"],
-    namespace: ["cdc", "a", "a".repeat(63), "a".repeat(64)],
+    namespace: ["cdc", "a", "a".repeat(63), "a".repeat(64), "shop", "lakehouse"],
     kind: SOURCE_KINDS,
     sslMode: tlsModes,
     snapshotMode: [...new Set(Object.values(SNAPSHOT_MODES).flat()), ...Object.keys(RENAMED_SNAPSHOT_MODES), ...PROTOTYPE_KEYS],
@@ -188,6 +209,21 @@ const PLAUSIBLE: Record<string, readonly unknown[]> = {
     source: allPipelines.map((p) => p.source),
     sink: allPipelines.map((p) => p.sink),
     topics: [{}, { replicationFactor: 3, minInsyncReplicas: 2 }],
+    format: ["deltalake", "iceberg", "parquet"],
+    writeMode: ["append", "upsert"],
+    table: ["public.customers", "public.orders", "inventory.products", "dbo.customers", "dbo.Customers"],
+    partitionBy: ["day(last_updated)", "month(updated_at)", "customer_id", "year(registration_date)", "hour(x"],
+    sortBy: [["product_id"], ["lifetime_value DESC"]],
+    metadataColumns: [["_cdc_operation"], ["_cdc_binlog_file"], ["_source_system", "_cdc_source_lsn"], ["_cdc_operation", "_cdc_operation"]],
+    ordersTable: ["orders_cdc", "customers_cdc", "customers_analytics"],
+    warehouse: ["s3://cdc-lakehouse/warehouse", "s3://cdc-lakehouse/", "file:///tmp"],
+    healthCheckPort: [80, 1024, 8080, 65535],
+    loggingLevel: ["DEBUG", "INFO", "TRACE"],
+    retentionHours: [0.5, 1, 168],
+    endpoint: ["http://minio:9000", "https://minio.example.com"],
+    sourceSystemLabel: ["postgres_cdc"],
+    thresholdSeconds: [5, 0],
+    tolerance: [0, 0.01, 1],
 };
 
 const KEYS = [...new Set([...Object.keys(PLAUSIBLE), ...Object.values(SEEDS).flatMap((s) => pathsOf(s).map((p) => p[p.length - 1]).filter((k): k is string => typeof k === "string"))])];
@@ -345,6 +381,16 @@ function renderAll(spec: StackSpec): unknown[] {
         out.push(runs.map((run) => reconcilerCronJobBody(spec, spec.reconciler!, run)));
     }
     if (spec.monitoring.enabled) out.push(podMonitorBody(spec), prometheusRuleBody(spec));
+    const writers = lakehousePipelines(spec);
+    for (const p of writers) {
+        // The writer validates its file at start and refuses to run on a bad one: the stack must render only good ones.
+        const file = writerConfigFile(spec, p);
+        expect(validateWriterConfig(file) ? [] : validateWriterConfig.errors, `writer config of ${p.name}`).to.deep.equal([]);
+        out.push(file, lakehouseConfigMapBody(spec, p), lakehouseDeploymentBody(spec, p), lakehouseMaintenanceCronJobBody(spec, p), lakehousePodMonitorBody(spec, p));
+    }
+    if (spec.lakehouse && writers.length > 0) out.push(lakehouseServiceAccountBody(spec), lakehouseKafkaAccessBody(spec));
+    const k8sNames = out.flat(2).filter((o): o is { kind: string; metadata: { name: string } } => typeof (o as any)?.kind === "string" && typeof (o as any)?.metadata?.name === "string");
+    for (const kind of new Set(k8sNames.map((o) => o.kind))) once(`${kind}s`, k8sNames.filter((o) => o.kind === kind).map((o) => o.metadata.name));
     return out;
 }
 

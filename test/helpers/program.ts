@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../../config/load";
 import { RecordingMocks } from "./mocks";
-import { configForRuntime, ShippedStack } from "./stack-files";
+import { configForRuntime, ShippedStack, standInSecrets } from "./stack-files";
 
 export interface ProgramRun {
     mocks: RecordingMocks;
@@ -23,7 +23,8 @@ export function runProgram(stack: ShippedStack, preview: boolean): Promise<Progr
 async function run(stack: ShippedStack, preview: boolean): Promise<ProgramRun> {
     const mocks = new RecordingMocks();
     await pulumi.runtime.setMocks(mocks, PROJECT, stack, preview);
-    pulumi.runtime.setAllConfig(configForRuntime(stack));
+    const secrets = standInSecrets(stack);
+    pulumi.runtime.setAllConfig({ ...configForRuntime(stack), ...secrets.config }, secrets.secretKeys);
     const entry = require.resolve("../../index");
     delete require.cache[entry];
     const exports = require(entry) as Record<string, unknown>;

@@ -46,3 +46,18 @@ export function configForRuntime(stack: ShippedStack): Record<string, string> {
     }
     return out;
 }
+
+/** What a test puts in place of a secret its users set with `--secret`; never a real credential. */
+export const STAND_IN_SOURCE_PASSWORD = "stand-in-source-password";
+
+/**
+ * Secret config a shipped stack needs but its file cannot hold (the passwords of the source logins the stack does
+ * not create), with stand-in values, and the keys the CLI would mark secret.
+ */
+export function standInSecrets(stack: ShippedStack): { config: Record<string, string>; secretKeys: string[] } {
+    const pipelines = (rawProjectConfig(stack).pipelines ?? []) as { name: string; source: { kind: string } }[];
+    const needed = pipelines.filter((p) => p.source.kind !== "sqlserver").map((p) => p.name);
+    if (needed.length === 0) return { config: {}, secretKeys: [] };
+    const key = `${PROJECT}:sourcePasswords`;
+    return { config: { [key]: JSON.stringify(Object.fromEntries(needed.map((name) => [name, STAND_IN_SOURCE_PASSWORD]))) }, secretKeys: [key] };
+}

@@ -1,0 +1,67 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import type { PipelineSpec, StackSpec } from "../config/spec";
+import {
+    lakehouseConfigMapBody,
+    lakehouseDeploymentBody,
+    lakehouseKafkaAccessBody,
+    lakehouseMaintenanceCronJobBody,
+    lakehousePodMonitorBody,
+    lakehouseServiceAccountBody,
+} from "../plan/lakehouse";
+
+export interface LakehouseIdentityArgs {
+    spec: StackSpec;
+}
+
+/**
+ * What every lakehouse writer of the stack shares: the ServiceAccount the Vault Secrets Operator syncs their
+ * Secrets as, and the KafkaAccess whose binding Secret carries the Kafka cluster's CA and their KafkaUser's password.
+ */
+export class LakehouseIdentity extends pulumi.ComponentResource {
+    readonly serviceAccountName: pulumi.Output<string>;
+
+    constructor(name: string, args: LakehouseIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("cdc:lakehouse:LakehouseIdentity", name, {}, opts);
+        const { spec } = args;
+        const account = new k8s.core.v1.ServiceAccount(`${name}-service-account`, lakehouseServiceAccountBody(spec), { parent: this });
+        const access = lakehouseKafkaAccessBody(spec);
+        if (access) {
+            new k8s.apiextensions.CustomResource(
+                `${name}-kafka-access`,
+                { apiVersion: access.apiVersion, kind: access.kind, metadata: access.metadata, spec: access.spec },
+                { parent: this },
+            );
+        }
+        this.serviceAccountName = account.metadata.name;
+        this.registerOutputs({ serviceAccountName: this.serviceAccountName });
+    }
+}
+
+export interface LakehouseWriterArgs {
+    spec: StackSpec;
+    /** A pipeline with destinations. */
+    pipeline: PipelineSpec;
+}
+
+/**
+ * One pipeline's lakehouse writer: the Deployment running it with its configuration file from a ConfigMap, the
+ * maintenance CronJob (seed §9.3) and the PodMonitor scraping its /metrics.
+ */
+export class LakehouseWriter extends pulumi.ComponentResource {
+    readonly deploymentName: pulumi.Output<string>;
+    readonly maintenanceCronJobName: pulumi.Output<string>;
+
+    constructor(name: string, args: LakehouseWriterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("cdc:lakehouse:LakehouseWriter", name, {}, opts);
+        const { spec, pipeline } = args;
+        const config = new k8s.core.v1.ConfigMap(`${name}-config`, lakehouseConfigMapBody(spec, pipeline), { parent: this });
+        const deployment = new k8s.apps.v1.Deployment(`${name}-writer`, lakehouseDeploymentBody(spec, pipeline), { parent: this, dependsOn: [config] });
+        const maintenance = new k8s.batch.v1.CronJob(`${name}-maintenance`, lakehouseMaintenanceCronJobBody(spec, pipeline), { parent: this, dependsOn: [config] });
+        const monitor = lakehousePodMonitorBody(spec, pipeline);
+        if (monitor) new k8s.apiextensions.CustomResource(`${name}-pod-monitor`, monitor, { parent: this });
+        this.deploymentName = deployment.metadata.name;
+        this.maintenanceCronJobName = maintenance.metadata.name;
+        this.registerOutputs({ deploymentName: this.deploymentName, maintenanceCronJobName: this.maintenanceCronJobName });
+    }
+}
