@@ -1,12 +1,14 @@
 /**
- * The image recipes agree with what runs them: the CronJob's uid, the CLI the package ships, a base image
- * pinned by digest. No Docker engine exists where these tests run, so this reads the Dockerfile as text.
+ * The image recipes agree with what runs them: the CronJob's and the lakehouse writer's uid, the CLI the package
+ * ships, the writer's lock and entrypoint, a base image pinned by digest. No Docker engine exists where these tests run, so this reads the Dockerfile as text.
  */
 import { expect } from "chai";
 import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
+import { parseStackSpec } from "../config/resolve";
+import { lakehouseDeploymentBody, lakehouseMaintenanceCronJobBody, lakehousePipelines, WRITER_ENTRYPOINT, WRITER_RUN_AS } from "../plan/lakehouse";
 import { CONFIG_DIR, CONFIG_FILE, RUN_AS } from "../plan/reconciler-job";
-import { REPO_ROOT } from "./helpers/stack-files";
+import { rawProjectConfig, REPO_ROOT, SHIPPED_STACKS } from "./helpers/stack-files";
 
 const IMAGES_DIR = path.join(REPO_ROOT, "images");
 const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { bin: Record<string, string>; files: string[] };
@@ -26,8 +28,8 @@ function instructions(dockerfile: string): { op: string; rest: string }[] {
 describe("image recipes (images/*/Dockerfile)", () => {
     const images = readdirSync(IMAGES_DIR).filter((d) => existsSync(path.join(IMAGES_DIR, d, "Dockerfile")));
 
-    it("include the reconciler", () => {
-        expect(images).to.include("reconciler");
+    it("include the reconciler and the lakehouse writer", () => {
+        expect(images).to.include.members(["reconciler", "lakehouse"]);
     });
 
     for (const image of images) {
@@ -60,6 +62,45 @@ describe("image recipes (images/*/Dockerfile)", () => {
         const entrypoint = JSON.parse(steps.find((s) => s.op === "ENTRYPOINT")!.rest) as string[];
         expect(entrypoint).to.deep.equal(["node", `/app/${pkg.bin["cdc-reconcile"]}`]);
         expect(pkg.files).to.include("dist/");
+    });
+
+    describe("lakehouse: agrees with the pods that run it", () => {
+        const text = readFileSync(path.join(IMAGES_DIR, "lakehouse", "Dockerfile"), "utf8");
+        const steps = instructions(text);
+        const runtime = steps.slice(steps.map((s) => s.op).lastIndexOf("FROM"));
+
+        it("runs as the uid the writer's Deployment and maintenance CronJob set, with the entrypoint their arguments follow", () => {
+            expect(runtime.filter((s) => s.op === "USER").pop()!.rest).to.equal(`${WRITER_RUN_AS}:${WRITER_RUN_AS}`);
+            expect(JSON.parse(runtime.find((s) => s.op === "ENTRYPOINT")!.rest)).to.deep.equal([...WRITER_ENTRYPOINT]);
+            for (const stack of SHIPPED_STACKS) {
+                const spec = parseStackSpec(rawProjectConfig(stack)).spec;
+                for (const p of lakehousePipelines(spec)) {
+                    const writer = lakehouseDeploymentBody(spec, p).spec.template.spec;
+                    const maintenance = lakehouseMaintenanceCronJobBody(spec, p).spec.jobTemplate.spec.template.spec;
+                    for (const [pod, subcommand] of [[writer, "run"], [maintenance, "maintain"]] as const) {
+                        expect(pod.securityContext.runAsUser).to.equal(WRITER_RUN_AS);
+                        // The image's entrypoint is python -m cdc_lakehouse; the pods name only the subcommand.
+                        expect(pod.containers[0]).to.not.have.property("command");
+                        expect(pod.containers[0].args[0]).to.equal(subcommand);
+                    }
+                }
+            }
+        });
+
+        it("installs exactly the runtime lock, hash-checked, with the interpreter the lock was compiled for", () => {
+            const run = steps.find((s) => s.op === "RUN" && s.rest.includes("setup-venv.sh"))!.rest;
+            expect(run).to.include("lakehouse/scripts/setup-venv.sh --runtime");
+            // setup-venv.sh --runtime installs requirements.lock with pip --require-hashes --only-binary :all:.
+            expect(readFileSync(path.join(REPO_ROOT, "lakehouse", "scripts", "setup-venv.sh"), "utf8")).to.match(/--runtime\) lock="\$here\/requirements\.lock"/);
+            const compiledWith = /pip-compile with Python (\d+\.\d+)/.exec(readFileSync(path.join(REPO_ROOT, "lakehouse", "requirements.lock"), "utf8"))![1];
+            expect(text).to.match(new RegExp(`ARG PYTHON_IMAGE=python:${compiledWith.replace(".", "\\.")}-slim-bookworm@sha256:`));
+            expect(run).to.include(`PYTHON=python${compiledWith}`);
+        });
+
+        it("carries the writer's sources and its configuration schema, which check-config and every start read", () => {
+            for (const dir of ["lakehouse/src", "lakehouse/schema"]) expect(steps.some((s) => s.op === "COPY" && s.rest === `${dir} ${dir}`), dir).to.equal(true);
+            expect(runtime.some((s) => s.op === "COPY" && s.rest.includes("/app/lakehouse /app/lakehouse"))).to.equal(true);
+        });
     });
 
     it("reconciler/README.md names the command the CronJob really runs and the build output the image starts", () => {
