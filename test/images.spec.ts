@@ -1,6 +1,7 @@
 /**
  * The image recipes agree with what runs them: the CronJob's and the lakehouse writer's uid, the CLI the package
- * ships, the writer's lock and entrypoint, a base image pinned by digest. No Docker engine exists where these tests run, so this reads the Dockerfile as text.
+ * ships, the writer's lock and entrypoint, a base image pinned by digest. No Docker engine exists where these
+ * tests run, so this reads the Dockerfile as text.
  */
 import { expect } from "chai";
 import { existsSync, readdirSync, readFileSync } from "fs";
