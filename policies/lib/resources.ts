@@ -6,6 +6,7 @@
 
 export const TOPIC = "kafka:index/topic:Topic";
 export const CRONJOB = "kubernetes:batch/v1:CronJob";
+export const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 export const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
 export const SECRET = "kubernetes:core/v1:Secret";
 export const VAULT_STATIC_SECRET = "kubernetes:secrets.hashicorp.com/v1beta1:VaultStaticSecret";

@@ -1,15 +1,25 @@
 /**
- * The reconciliation CronJob (and any workload the stack runs): runs never overlap, resources are
- * bounded, containers run as non-root, and credentials come from Secrets rather than literals.
+ * The workloads the stack runs (the reconciliation CronJobs, the lakehouse writers' Deployments and their
+ * maintenance CronJobs): runs never overlap, resources are bounded, containers run as non-root, images are named by
+ * digest where required, and credentials come from Secrets rather than literals. The policy names say "cronjob"
+ * because they predate the Deployments, and a name is what pack configurations refer to.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { boolean, settings, strings } from "../lib/config";
 import { forTypes } from "../lib/match";
-import { asArray, asRecord, CRONJOB, k8sLabel, KAFKA_CONNECT_TYPES } from "../lib/resources";
+import { asArray, asRecord, CRONJOB, DEPLOYMENT, k8sLabel, KAFKA_CONNECT_TYPES, metadata } from "../lib/resources";
 
 export function podSpec(cronJob: Record<string, any>): Record<string, any> {
     return asRecord(asRecord(asRecord(asRecord(asRecord(cronJob.spec).jobTemplate).spec).template).spec);
 }
+
+/** The pod template of a CronJob or a Deployment. */
+function workloadPod(type: string, props: Record<string, any>): Record<string, any> {
+    return type === DEPLOYMENT ? asRecord(asRecord(asRecord(props.spec).template).spec) : podSpec(props);
+}
+
+const WORKLOADS = [CRONJOB, DEPLOYMENT];
+const kindOf = (type: string): string => (type === DEPLOYMENT ? "Deployment" : "CronJob");
 
 function containers(pod: Record<string, any>): { kind: string; container: Record<string, any> }[] {
     return [
@@ -40,13 +50,13 @@ const limitSettings = settings<{ requiredLimits: string[]; requiredRequests: str
 
 export const cronJobResourceLimits: ResourceValidationPolicy = {
     name: "cronjob-resource-limits",
-    description: "Every CronJob container requests and limits CPU and memory.",
+    description: "Every CronJob and Deployment container requests and limits CPU and memory.",
     enforcementLevel: "mandatory",
     configSchema: limitSettings.schema,
-    validateResource: forTypes([CRONJOB], (cronJob, args, report) => {
+    validateResource: forTypes(WORKLOADS, (workload, args, report) => {
         const { requiredLimits, requiredRequests } = limitSettings.read(args);
-        const label = k8sLabel("CronJob", cronJob, args.name);
-        for (const { kind, container } of containers(podSpec(cronJob))) {
+        const label = k8sLabel(kindOf(args.type), workload, args.name);
+        for (const { kind, container } of containers(workloadPod(args.type, workload))) {
             const resources = asRecord(container.resources);
             const limits = asRecord(resources.limits);
             const requests = asRecord(resources.requests);
@@ -55,7 +65,7 @@ export const cronJobResourceLimits: ResourceValidationPolicy = {
             if (missingLimits.length + missingRequests.length === 0) continue;
             const missing = [...missingLimits.map((r) => `limits.${r}`), ...missingRequests.map((r) => `requests.${r}`)];
             report(
-                `${label} ${kind} "${container.name ?? "?"}" has no resources.${missing.join(", resources.")}; an unbounded scan of a large table can starve or evict the node's other pods. ` +
+                `${label} ${kind} "${container.name ?? "?"}" has no resources.${missing.join(", resources.")}; ${args.type === DEPLOYMENT ? "an unbounded table write" : "an unbounded scan of a large table"} can starve or evict the node's other pods. ` +
                     `Fix: set resources.${missing.join(" and resources.")}.`,
             );
         }
@@ -64,11 +74,11 @@ export const cronJobResourceLimits: ResourceValidationPolicy = {
 
 export const cronJobRunAsNonRoot: ResourceValidationPolicy = {
     name: "cronjob-run-as-non-root",
-    description: "CronJob containers run as non-root (runAsNonRoot: true, no runAsUser 0, not privileged).",
+    description: "CronJob and Deployment containers run as non-root (runAsNonRoot: true, no runAsUser 0, not privileged).",
     enforcementLevel: "mandatory",
-    validateResource: forTypes([CRONJOB], (cronJob, args, report) => {
-        const label = k8sLabel("CronJob", cronJob, args.name);
-        const pod = podSpec(cronJob);
+    validateResource: forTypes(WORKLOADS, (workload, args, report) => {
+        const label = k8sLabel(kindOf(args.type), workload, args.name);
+        const pod = workloadPod(args.type, workload);
         const podContext = asRecord(pod.securityContext);
         for (const { kind, container } of containers(pod)) {
             const context = asRecord(container.securityContext);
@@ -80,7 +90,7 @@ export const cronJobRunAsNonRoot: ResourceValidationPolicy = {
             if (context.privileged === true) problems.push("it is privileged");
             if (problems.length > 0) {
                 report(
-                    `${label} ${kind} "${container.name ?? "?"}": ${problems.join(", ")}; a compromised job holding database credentials would run as root. ` +
+                    `${label} ${kind} "${container.name ?? "?"}": ${problems.join(", ")}; a compromised ${args.type === DEPLOYMENT ? "workload" : "job"} holding database credentials would run as root. ` +
                         "Fix: set securityContext.runAsNonRoot: true with a non-zero runAsUser (pod or container level) and do not run privileged.",
                 );
             }
@@ -98,15 +108,15 @@ const workloadSettings = settings<{ allowedLiteralEnv: string[] }>({
 
 export const workloadCredentialsFromSecrets: ResourceValidationPolicy = {
     name: "workload-credentials-from-secrets",
-    description: "CronJob and Kafka Connect containers take credentials from Secrets (valueFrom.secretKeyRef), never as literal env values or passwords in URLs.",
+    description: "CronJob, Deployment and Kafka Connect containers take credentials from Secrets (valueFrom.secretKeyRef), never as literal env values or passwords in URLs.",
     enforcementLevel: "mandatory",
     configSchema: workloadSettings.schema,
-    validateResource: forTypes([CRONJOB, ...KAFKA_CONNECT_TYPES], (resource, args, report) => {
+    validateResource: forTypes([...WORKLOADS, ...KAFKA_CONNECT_TYPES], (resource, args, report) => {
         const { allowedLiteralEnv } = workloadSettings.read(args);
-        const isCron = args.type === CRONJOB;
-        const label = k8sLabel(isCron ? "CronJob" : "KafkaConnect", resource, args.name);
-        const found: { kind: string; container: Record<string, any> }[] = isCron
-            ? containers(podSpec(resource))
+        const isWorkload = WORKLOADS.includes(args.type);
+        const label = k8sLabel(isWorkload ? kindOf(args.type) : "KafkaConnect", resource, args.name);
+        const found: { kind: string; container: Record<string, any> }[] = isWorkload
+            ? containers(workloadPod(args.type, resource))
             : [{ kind: "connect container", container: asRecord(asRecord(asRecord(resource.spec).template).connectContainer) }];
         for (const { kind, container } of found) {
             const who = `${label} ${kind}${container.name ? ` "${container.name}"` : ""}`;
@@ -136,18 +146,21 @@ const BY_DIGEST = /@sha256:[0-9a-f]{64}$/;
 
 export const workloadImageDigest: ResourceValidationPolicy = {
     name: "workload-image-digest",
-    description: "CronJob containers name their image by digest, so the code that runs with database credentials is the code that was reviewed.",
+    description: "CronJob and Deployment containers name their image by digest, so the code that runs with credentials is the code that was reviewed.",
     enforcementLevel: "mandatory",
     configSchema: digestSettings.schema,
-    validateResource: forTypes([CRONJOB], (cronJob, args, report) => {
+    validateResource: forTypes(WORKLOADS, (workload, args, report) => {
         if (!digestSettings.read(args).requireDigest) return;
-        const label = k8sLabel("CronJob", cronJob, args.name);
-        for (const { kind, container } of containers(podSpec(cronJob))) {
+        const label = k8sLabel(kindOf(args.type), workload, args.name);
+        // Only the wording of the fix depends on which workload it is: the check is the same for all.
+        const lakehouse = metadata(workload).labels["app.kubernetes.io/name"] === "cdc-lakehouse";
+        const [setting, reads] = lakehouse ? ["lakehouse.image", "writes the lakehouse tables"] : ["reconciler.image", "reads both databases"];
+        for (const { kind, container } of containers(workloadPod(args.type, workload))) {
             const image = String(container.image ?? "");
             if (BY_DIGEST.test(image)) continue;
             report(
-                `${label} ${kind} "${container.name ?? "?"}" runs image "${image}" by tag; whoever can push that tag changes the code that reads both databases on the next run. ` +
-                    "Fix: set reconciler.image to <repository>@sha256:<digest> (docker buildx imagetools inspect <image> prints it).",
+                `${label} ${kind} "${container.name ?? "?"}" runs image "${image}" by tag; whoever can push that tag changes the code that ${reads} on the next ${args.type === DEPLOYMENT ? "restart" : "run"}. ` +
+                    `Fix: set ${setting} to <repository>@sha256:<digest> (docker buildx imagetools inspect <image> prints it).`,
             );
         }
     }),

@@ -1,10 +1,12 @@
 /**
  * The PostgreSQL target: CDC roles without superuser-class attributes, and grants confined to the
- * schema(s) the sinks write to.
+ * schema(s) the sinks write to, or, for the lakehouse writers' Iceberg catalog role, to the public schema of the
+ * catalog's own database.
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { settings, strings } from "../lib/config";
 import { viewOf } from "../lib/connectors";
+import { icebergCatalogs } from "../lib/lakehouse";
 import { forTypes } from "../lib/match";
 import { asArray, isKafkaConnector, PG_DEFAULT_PRIVILEGES, PG_GRANT, PG_ROLE } from "../lib/resources";
 
@@ -59,7 +61,8 @@ const grantSettings = settings<{ additionalSchemas: string[] }>({
 
 export const postgresqlGrantTargetSchema: StackValidationPolicy = {
     name: "postgresql-grant-target-schema",
-    description: "PostgreSQL grants and default privileges stay inside the sinks' target schema: no grants to PUBLIC, no grant option, only CONNECT/TEMPORARY on the database.",
+    description:
+        "PostgreSQL grants and default privileges stay inside the sinks' target schema (the Iceberg catalog role: the public schema of its own database): no grants to PUBLIC, no grant option, only CONNECT/TEMPORARY on the database.",
     enforcementLevel: "mandatory",
     configSchema: grantSettings.schema,
     validateStack: (args, report) => {
@@ -74,6 +77,10 @@ export const postgresqlGrantTargetSchema: StackValidationPolicy = {
             if (schema) targets.add(schema);
         }
         const allowed = [...targets].sort();
+        // pyiceberg creates its catalog tables in the search path's first schema, public, of a database kept for it.
+        const catalogs = icebergCatalogs(args.resources);
+        const catalogSchema = (p: Record<string, any>): boolean =>
+            p.objectType === "schema" && p.schema === "public" && catalogs.some((c) => c.role === p.role && c.database === p.database);
         for (const grant of grants) {
             const p = grant.props;
             const what = `${grant.type === PG_GRANT ? "Grant" : "DefaultPrivileges"} ${JSON.stringify(grant.name)} (${asArray(p.privileges).join(", ") || "no privileges"} on ${p.objectType ?? "?"} to role ${p.role ?? "?"})`;
@@ -83,7 +90,7 @@ export const postgresqlGrantTargetSchema: StackValidationPolicy = {
             if (p.objectType === "database") {
                 const extra = asArray(p.privileges).map((x) => String(x).toUpperCase()).filter((x) => !DATABASE_PRIVILEGES.has(x));
                 if (extra.length > 0) problems.push(`database-wide ${extra.join(", ")} reaches beyond the target schema`);
-            } else if (typeof p.schema !== "string" || !targets.has(p.schema)) {
+            } else if ((typeof p.schema !== "string" || !targets.has(p.schema)) && !catalogSchema(p)) {
                 problems.push(`schema ${p.schema ?? "(unset)"} is not a target schema of this stack's sinks (${allowed.join(", ") || "none found"})`);
             }
             if (problems.length > 0) {

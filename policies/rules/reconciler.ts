@@ -8,6 +8,7 @@
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { asArray, asRecord, CONFIGMAP, CRONJOB, k8sLabel, metadata, ResourceLike, SECRET, VAULT_STATIC_SECRET } from "../lib/resources";
+import { isWriterConfig } from "../lib/lakehouse";
 import { encryptionSettings, reconcilerUrlTls } from "../lib/tls";
 import { podSpec } from "./cronjob";
 
@@ -95,6 +96,8 @@ function reconcilerUrls(objects: StackObjects, namespace: string, pod: Record<st
             // The reconciler also reads YAML; the stack writes JSON, and anything else is reported as unreadable below.
         }
     }
+    // The lakehouse maintenance CronJob's file: no reconciler would start on it, and its catalog URL is the config layer's to check.
+    if (parsed && isWriterConfig(parsed)) return [];
     const urls: { side: string; found: Found }[] = [];
     for (const side of ["source", "target"]) {
         const inline = flag(side);

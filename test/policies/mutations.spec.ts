@@ -55,6 +55,10 @@ const cronJob = (rs: Resources) => rs.filter((r) => r.type === CRONJOB)[0];
 const urlTemplate = (rs: Resources, secret: string, key: string) =>
     one(rs.filter((r) => r.type === VAULT_STATIC_SECRET && r.props.spec.destination.name === secret), `VaultStaticSecret for ${secret}`).props.spec.destination.transformation.templates[key];
 const reconcilerContainer = (rs: Resources) => cronJob(rs).props.spec.jobTemplate.spec.template.spec.containers[0];
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+/** The prod lakehouse writer's container and its maintenance CronJob. */
+const writerContainer = (rs: Resources) => one(rs.filter((r) => r.type === DEPLOYMENT), "writer Deployment").props.spec.template.spec.containers[0];
+const maintenance = (rs: Resources) => one(rs.filter((r) => r.type === CRONJOB && r.name.endsWith("-maintenance")), "maintenance CronJob");
 const remove = (rs: Resources, r: AnalyzedResource): void => {
     rs.splice(rs.indexOf(r), 1);
 };
@@ -452,6 +456,54 @@ const CASES: Case[] = [
         title: "a literal password in the reconciler's environment",
         mutate: (rs) => (reconcilerContainer(rs).env = [{ name: "TARGET_PASSWORD", value: "hunter2" }]),
         expect: [{ policy: "workload-credentials-from-secrets", includes: ['CronJob "cdc/cdc-reconciler-sales" container "reconciler" sets TARGET_PASSWORD as a literal env value', "Fix: use valueFrom.secretKeyRef"], excludes: ["hunter2"] }],
+    },
+    // Lakehouse writer: its Deployment and maintenance CronJob are workloads like the reconciler
+    {
+        title: "overlapping lakehouse maintenance runs",
+        mutate: (rs) => (maintenance(rs).props.spec.concurrencyPolicy = "Allow"),
+        expect: [{ policy: "cronjob-concurrency-forbid", includes: ['CronJob "cdc/cdc-lakehouse-sales-maintenance" has concurrencyPolicy Allow'] }],
+    },
+    {
+        title: "a lakehouse writer without a memory limit",
+        mutate: (rs) => delete writerContainer(rs).resources.limits.memory,
+        expect: [{ policy: "cronjob-resource-limits", includes: ['Deployment "cdc/cdc-lakehouse-sales" container "writer" has no resources.limits.memory', "Fix: set resources.limits.memory"] }],
+    },
+    {
+        title: "a lakehouse writer running as root",
+        mutate: (rs) => {
+            writerContainer(rs).securityContext.runAsNonRoot = false;
+            writerContainer(rs).securityContext.runAsUser = 0;
+        },
+        expect: [{ policy: "cronjob-run-as-non-root", includes: ['Deployment "cdc/cdc-lakehouse-sales" container "writer": runAsNonRoot is false, runAsUser is 0', "Fix: set securityContext.runAsNonRoot: true"] }],
+    },
+    {
+        title: "a lakehouse writer image named by a tag",
+        mutate: (rs) => (writerContainer(rs).image = "registry.example.com/cdc/lakehouse:0.1.0"),
+        expect: [
+            {
+                policy: "workload-image-digest",
+                includes: [
+                    'Deployment "cdc/cdc-lakehouse-sales" container "writer" runs image "registry.example.com/cdc/lakehouse:0.1.0" by tag',
+                    "changes the code that writes the lakehouse tables on the next restart",
+                    "Fix: set lakehouse.image to <repository>@sha256:<digest>",
+                ],
+            },
+        ],
+    },
+    {
+        title: "the object-storage secret key as a literal in the writer's environment",
+        mutate: (rs) => {
+            const env = writerContainer(rs).env.find((e: Record<string, any>) => e.name === "AWS_SECRET_ACCESS_KEY");
+            delete env.valueFrom;
+            env.value = "hunter2";
+        },
+        expect: [{ policy: "workload-credentials-from-secrets", includes: ['Deployment "cdc/cdc-lakehouse-sales" container "writer" sets AWS_SECRET_ACCESS_KEY as a literal env value'], excludes: ["hunter2"] }],
+    },
+    {
+        title: "the Iceberg catalog role granted on the public schema of another database",
+        stack: "dev",
+        mutate: (rs) => (one(rs.filter((r) => r.type === PG_GRANT && r.props.role === "iceberg_catalog" && r.props.objectType === "schema"), "catalog schema grant").props.database = "warehouse"),
+        expect: [{ policy: "postgresql-grant-target-schema", includes: ["(USAGE, CREATE on schema to role iceberg_catalog): schema public is not a target schema of this stack's sinks"] }],
     },
     {
         title: "a database URL with a password on the reconciler's command line",
