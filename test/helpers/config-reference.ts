@@ -80,7 +80,8 @@ export function schemaKeys(schema: z.ZodType = stackConfigSchema): Map<string, S
         const { base, optional, default: found, prefault } = unwrap(node);
         const element = defOf(base).type === "array" ? unwrap(defOf(base).element!).base : undefined;
         const objectLike = isObject(base) || (element !== undefined && isObject(element));
-        const group = objectLike && !found;
+        // A list of objects is documented field by field even when it defaults to empty (destinations, qualityChecks).
+        const group = objectLike && (!found || element !== undefined);
         add({ path, required: !optional && !found && !prefault, ...(found ? { default: found } : {}), group, ...(kinds ? { kinds: [...kinds] } : {}) });
         if (group) walkObject(element ?? base, path, path.startsWith("pipelines.source") ? kinds : undefined);
     };
@@ -107,7 +108,7 @@ export function referenceRows(markdown: string): ReferenceRow[] {
         if (/^#+ /.test(lines[i])) heading = lines[i];
         const header = cells(lines[i]);
         if (header?.[0] !== "Key" || !header.includes("Default") || !/^\|[-| ]+\|$/.test(lines[i + 1] ?? "")) continue;
-        const scope = /`((?:pipelines\[\])(?:\.source|\.sink)?|reconciler)`/.exec(heading)?.[1];
+        const scope = /`((?:pipelines\[\])(?:\.source|\.sink|\.destinations\[\]|\.lakehouse)?|reconciler|lakehouse)`/.exec(heading)?.[1];
         const prefix = scope ? `${scope}.` : "";
         const defaultColumn = header.indexOf("Default");
         const kindsColumn = header.indexOf("Kinds");
@@ -151,10 +152,17 @@ function experimentBase(): Record<string, any> {
     const raw = structuredClone(rawProjectConfig("prod")) as Record<string, any>;
     const sink = (schema: string) => ({ host: "warehouse.postgres.svc", database: "warehouse", schema });
     raw.pipelines.push(
-        { name: "crm", source: { kind: "postgres", host: "crm-db", database: "crm", tables: [{ name: "public.customers", primaryKey: ["id"] }] }, sink: sink("crm") },
+        {
+            name: "crm",
+            source: { kind: "postgres", host: "crm-db", database: "crm", tables: [{ name: "public.customers", primaryKey: ["id"] }] },
+            sink: sink("crm"),
+            // An Iceberg destination, so the catalog's and the namespace's derived values can be observed.
+            destinations: [{ name: "customers_state", format: "iceberg", table: "public.customers", writeMode: "upsert" }],
+        },
         { name: "shop", source: { kind: "mysql", host: "shop-db", database: "shop", tables: [{ name: "shop.products", primaryKey: ["id"] }] }, sink: sink("shop") },
         { name: "books", source: { kind: "mariadb", host: "books-db", database: "books", tables: [{ name: "books.titles", primaryKey: ["id"] }] }, sink: sink("books") },
     );
+    raw.lakehouse.catalog = { host: "warehouse.postgres.svc" };
     return raw;
 }
 
