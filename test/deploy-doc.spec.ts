@@ -48,6 +48,7 @@ const ALIASES: Record<string, string> = {
     vaultstaticsecrets: "VaultStaticSecret",
     secret: "Secret",
     cronjob: "CronJob",
+    deployment: "Deployment",
 };
 
 const CONDITIONS: Record<string, string[]> = {
@@ -117,24 +118,34 @@ describe("docs/deploy.md against the shipped prod stack", () => {
 
     it("shows example KafkaUsers that are valid Strimzi 1.2 objects, named as the stack expects, whose ACLs cover every topic it creates", () => {
         const users = fenced("yaml").flatMap((block) => parseAllDocuments(block).map((d) => d.toJS()));
-        expect(users.map((u) => u.metadata.name)).to.deep.equal([spec.kafka.scramUser, stackConfig("prod")["kafka:saslUsername"]]);
-        const topics = planTopics(spec).map((t) => t.name);
+        expect(users.map((u) => u.metadata.name)).to.deep.equal([spec.kafka.scramUser, stackConfig("prod")["kafka:saslUsername"], spec.lakehouse!.scramUser]);
+        const topics = planTopics(spec);
+        const granted = (user: any, topic: string): string[] =>
+            user.spec.authorization.acls
+                .filter((acl: any) => acl.resource.type === "topic" && (acl.resource.patternType === "prefix" ? topic.startsWith(acl.resource.name) : topic === acl.resource.name))
+                .flatMap((acl: any) => acl.operations);
+        const inGroup = (user: any, group: string): boolean =>
+            user.spec.authorization.acls.some(
+                (acl: any) => acl.resource.type === "group" && (acl.resource.patternType === "prefix" ? group.startsWith(acl.resource.name) : group === acl.resource.name),
+            );
         for (const user of users) {
             expect(validateManifest(user), user.metadata.name).to.deep.equal([]);
             expect(user.metadata).to.deep.include({ namespace: spec.kafka.namespace, labels: { "strimzi.io/cluster": spec.kafka.clusterName } });
-            const need = user.metadata.name === spec.kafka.scramUser ? ["Describe"] : ["Create", "DescribeConfigs", "AlterConfigs"];
-            for (const topic of topics) {
-                const granted = user.spec.authorization.acls
-                    .filter((acl: any) => acl.resource.type === "topic" && (acl.resource.patternType === "prefix" ? topic.startsWith(acl.resource.name) : topic === acl.resource.name))
-                    .flatMap((acl: any) => acl.operations);
-                expect(granted, `${user.metadata.name} on ${topic}`).to.include.members(need);
-            }
         }
-        const groups = users[0].spec.authorization.acls.filter((acl: any) => acl.resource.type === "group");
-        const sinkGroups = spec.pipelines.map((p) => `connect-${p.sink.connectorName}`);
-        for (const group of [spec.connect.name, ...sinkGroups]) {
-            expect(groups.some((acl: any) => (acl.resource.patternType === "prefix" ? group.startsWith(acl.resource.name) : group === acl.resource.name)), group).to.equal(true);
+        const [connect, admin, lakehouse] = users;
+        for (const topic of topics.map((t) => t.name)) {
+            expect(granted(connect, topic), `${connect.metadata.name} on ${topic}`).to.include.members(["Describe"]);
+            expect(granted(admin, topic), `${admin.metadata.name} on ${topic}`).to.include.members(["Create", "DescribeConfigs", "AlterConfigs"]);
         }
+        for (const group of [spec.connect.name, ...spec.pipelines.map((p) => `connect-${p.sink.connectorName}`)]) expect(inGroup(connect, group), group).to.equal(true);
+        // The writer reads what its destinations are written from, writes its dead letter topic, and reports under lakehouse-<pipeline>.
+        for (const p of spec.pipelines.filter((x) => x.lakehouse)) {
+            for (const d of p.destinations) expect(granted(lakehouse, d.topic), `${lakehouse.metadata.name} on ${d.topic}`).to.include.members(["Read", "Describe"]);
+            expect(granted(lakehouse, p.lakehouse!.deadLetterTopic), p.lakehouse!.deadLetterTopic).to.include.members(["Write", "Describe"]);
+            expect(inGroup(lakehouse, `lakehouse-${p.name}`)).to.equal(true);
+        }
+        // …and nothing of Connect's: its internal topics, the sink's dead letter topic.
+        for (const topic of topics.filter((t) => t.role.startsWith("connect-") || t.role === "dlq")) expect(granted(lakehouse, topic.name), topic.name).to.deep.equal([]);
     });
 
     it("disables CDC on exactly the capture instances the stack enables, and drops slots and publications by the default names", () => {
