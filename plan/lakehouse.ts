@@ -135,7 +135,7 @@ function catalogCaFile(spec: StackSpec): string | undefined {
 }
 
 /** SQLAlchemy's URL for pyiceberg's SqlCatalog; the writer adds the password from the mounted file. */
-export function catalogUri(spec: StackSpec): string {
+function catalogUri(spec: StackSpec): string {
     const catalog = requireLakehouse(spec).catalog;
     if (!catalog) throw new Error("no Iceberg catalog in the spec");
     const ca = catalogCaFile(spec);
@@ -365,7 +365,7 @@ function commonMounts(spec: StackSpec, lakehouse: LakehouseSpec, pipeline: Pipel
             });
         }
     }
-    // pyarrow and delta-rs spill and stage files in /tmp; the root filesystem is read-only.
+    // The only writable path (HOME points here in the image): for whatever temporary or cache files the libraries write.
     mounts.push({ volume: { name: "tmp", emptyDir: { sizeLimit: "1Gi" } }, mount: { name: "tmp", mountPath: "/tmp" } });
     return mounts;
 }
