@@ -170,6 +170,17 @@ export function resolveLakehouse(
 // Rules
 
 export function checkLakehouseRules(spec: StackSpec, issues: ConfigIssue[], warnings: string[]): void {
+    // The destinations' own rules hold with or without the lakehouse section, whose absence resolve already reports.
+    spec.pipelines.forEach((pipeline, i) => {
+        const names = new Map<string, number>();
+        pipeline.destinations.forEach((d, j) => {
+            const at: Path = ["pipelines", i, "destinations", j];
+            const first = names.get(d.name);
+            if (first !== undefined) issues.push({ path: [...at, "name"], message: `"${d.name}" is also destinations[${first}]'s name; each destination is its own table` });
+            else names.set(d.name, j);
+            checkDestination(pipeline, d, at, issues);
+        });
+    });
     const lakehouse = spec.lakehouse;
     if (!lakehouse) return;
     checkStackSettings(spec, lakehouse, issues, warnings);
@@ -184,14 +195,6 @@ export function checkLakehouseRules(spec: StackSpec, issues: ConfigIssue[], warn
                 message: `makes the maintenance CronJob name ${cronJob} ${cronJob.length} characters long; Kubernetes allows ${CRONJOB_NAME_MAX} (it appends 11 to each Job's name), so shorten lakehouse.name or pipelines[${i}].name`,
             });
         }
-        const names = new Map<string, number>();
-        pipeline.destinations.forEach((d, j) => {
-            const at: Path = ["pipelines", i, "destinations", j];
-            const first = names.get(d.name);
-            if (first !== undefined) issues.push({ path: [...at, "name"], message: `"${d.name}" is also destinations[${first}]'s name; each destination is its own table` });
-            else names.set(d.name, j);
-            checkDestination(pipeline, d, at, issues);
-        });
     });
 }
 

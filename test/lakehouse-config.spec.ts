@@ -54,6 +54,9 @@ describe("lakehouse configuration", () => {
         expect(problemsOf(raw)).to.deep.equal([
             "lakehouse: is required: pipelines[1] (shop), pipelines[2] (inventory) declare destinations; set at least lakehouse.image and lakehouse.warehouse",
         ]);
+        // The destinations are still checked, in the same run.
+        shop(raw)[0].sortBy = ["customer_id"];
+        expect(problemsOf(raw)).to.include(`${SHOP}[0].sortBy: Delta tables have no sort order (Iceberg only); remove it`);
         const noCatalog = dev();
         delete noCatalog.lakehouse.catalog;
         expect(problemsOf(noCatalog)).to.deep.equal([
@@ -142,11 +145,15 @@ describe("lakehouse configuration", () => {
                 (raw) => (shop(raw)[0].qualityChecks[1].columns = ["customer_id", "e_mail"]),
                 [`${SHOP}[0].qualityChecks[1].columns[1]: "e_mail" is not among the declared columns (did you mean "email"?)`],
             ],
-            ["two destinations with one name", (raw) => (shop(raw)[1].name = "customers_cdc"), [
-                `${SHOP}[1].location: Delta table s3://cdc-lakehouse-dev/warehouse/delta/shop/customers_cdc is also written by ${SHOP}[0]; give one of them another location`,
-                `${SHOP}[1].name: "customers_cdc" is also destinations[0]'s name; each destination is its own table`,
-                `${SHOP}[2].derive.ordersTable: "orders_cdc" must name a deltalake append destination of this pipeline (total_orders is counted in its change log)`,
-            ]],
+            [
+                "two destinations with one name",
+                (raw) => (shop(raw)[1].name = "customers_cdc"),
+                [
+                    `${SHOP}[1].name: "customers_cdc" is also destinations[0]'s name; each destination is its own table`,
+                    `${SHOP}[2].derive.ordersTable: "orders_cdc" must name a deltalake append destination of this pipeline (total_orders is counted in its change log)`,
+                    `${SHOP}[1].location: Delta table s3://cdc-lakehouse-dev/warehouse/delta/shop/customers_cdc is also written by ${SHOP}[0]; give one of them another location`,
+                ],
+            ],
             [
                 "two pipelines writing one Iceberg table",
                 (raw) => (raw.pipelines[2].destinations[0] = { ...raw.pipelines[2].destinations[0], name: "customers_analytics", namespace: "shop" }),
