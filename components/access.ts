@@ -20,7 +20,7 @@ export interface AccessOutputs {
     reconcilerCronJobs: pulumi.Output<string[]>;
     /** What connectors must wait for: their logins, grants, tables and synced Secrets. */
     readyForConnectors: pulumi.Resource[];
-    /** What the lakehouse writers must wait for: the catalog role and grants, their synced Secrets and KafkaAccess. */
+    /** What the lakehouse writers must wait for: the catalog role and grants, their synced Secrets and ServiceAccount. */
     readyForLakehouse: pulumi.Resource[];
 }
 

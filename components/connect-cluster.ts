@@ -4,14 +4,16 @@ import type { StackSpec } from "../config/spec";
 import { jmxExporterConfig } from "../plan/metrics";
 import { connectMetricsConfigMapName } from "../plan/naming";
 import { kafkaAccessBody, kafkaConnectBody, METRICS_CONFIG_KEY, MANAGED_BY_LABELS, secretReaderRole } from "../plan/connect-cluster";
+import { connectKafkaUserBody } from "../plan/kafka-users";
 
 export interface ConnectClusterArgs {
     spec: StackSpec;
 }
 
 /**
- * The Strimzi KafkaConnect cluster with its metrics rules, the Role its config provider needs and the
- * KafkaAccess whose binding Secret carries the Kafka cluster's CA and Connect's password.
+ * The Strimzi KafkaConnect cluster with its metrics rules, the Role its config provider needs, its own
+ * KafkaUser (in the Kafka cluster's namespace) and the KafkaAccess whose binding Secret carries the Kafka
+ * cluster's CA and that user's credential.
  */
 export class ConnectCluster extends pulumi.ComponentResource {
     /** The KafkaConnect's actual name; connectors label themselves with it. */
@@ -37,15 +39,17 @@ export class ConnectCluster extends pulumi.ComponentResource {
         const role = new k8s.rbac.v1.Role(`${name}-secret-reader`, rbac.role, { parent: this });
         const binding = new k8s.rbac.v1.RoleBinding(`${name}-secret-reader`, rbac.binding, { parent: this, dependsOn: [role] });
 
+        const userBody = connectKafkaUserBody(spec);
+        const user = userBody ? [new k8s.apiextensions.CustomResource(`${name}-kafka-user`, userBody, { parent: this })] : [];
         const accessBody = kafkaAccessBody(spec);
-        // Strimzi fails a KafkaConnect whose trusted certificate or password Secret is missing; the
-        // KafkaAccess is Ready only once the Access Operator has written it.
+        // Strimzi fails a KafkaConnect whose trusted certificate or credential Secret is missing; the
+        // KafkaAccess is Ready only once the Access Operator has copied them from the KafkaUser's Secret.
         const access = accessBody
             ? [
                   new k8s.apiextensions.CustomResource(
                       `${name}-kafka-access`,
                       { apiVersion: accessBody.apiVersion, kind: accessBody.kind, metadata: accessBody.metadata, spec: accessBody.spec },
-                      { parent: this },
+                      { parent: this, dependsOn: user },
                   ),
               ]
             : [];

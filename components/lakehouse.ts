@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { PipelineSpec, StackSpec } from "../config/spec";
+import { lakehouseKafkaUserBody } from "../plan/kafka-users";
 import {
     lakehouseConfigMapBody,
     lakehouseDeploymentBody,
@@ -14,10 +15,7 @@ export interface LakehouseIdentityArgs {
     spec: StackSpec;
 }
 
-/**
- * What every lakehouse writer of the stack shares: the ServiceAccount the Vault Secrets Operator syncs their
- * Secrets as, and the KafkaAccess whose binding Secret carries the Kafka cluster's CA and their KafkaUser's password.
- */
+/** What every lakehouse writer of the stack shares: the ServiceAccount the Vault Secrets Operator syncs their Secrets as. */
 export class LakehouseIdentity extends pulumi.ComponentResource {
     readonly serviceAccountName: pulumi.Output<string>;
 
@@ -25,14 +23,6 @@ export class LakehouseIdentity extends pulumi.ComponentResource {
         super("cdc:lakehouse:LakehouseIdentity", name, {}, opts);
         const { spec } = args;
         const account = new k8s.core.v1.ServiceAccount(`${name}-service-account`, lakehouseServiceAccountBody(spec), { parent: this });
-        const access = lakehouseKafkaAccessBody(spec);
-        if (access) {
-            new k8s.apiextensions.CustomResource(
-                `${name}-kafka-access`,
-                { apiVersion: access.apiVersion, kind: access.kind, metadata: access.metadata, spec: access.spec },
-                { parent: this },
-            );
-        }
         this.serviceAccountName = account.metadata.name;
         this.registerOutputs({ serviceAccountName: this.serviceAccountName });
     }
@@ -45,8 +35,9 @@ export interface LakehouseWriterArgs {
 }
 
 /**
- * One pipeline's lakehouse writer: the Deployment running it with its configuration file from a ConfigMap, the
- * maintenance CronJob (seed §9.3) and the PodMonitor scraping its /metrics.
+ * One pipeline's lakehouse writer: the Deployment running it with its configuration file from a ConfigMap, its own
+ * KafkaUser and the KafkaAccess bringing that user's credential here, the maintenance CronJob (seed §9.3) and the
+ * PodMonitor scraping its /metrics.
  */
 export class LakehouseWriter extends pulumi.ComponentResource {
     readonly deploymentName: pulumi.Output<string>;
@@ -56,7 +47,12 @@ export class LakehouseWriter extends pulumi.ComponentResource {
         super("cdc:lakehouse:LakehouseWriter", name, {}, opts);
         const { spec, pipeline } = args;
         const config = new k8s.core.v1.ConfigMap(`${name}-config`, lakehouseConfigMapBody(spec, pipeline), { parent: this });
-        const deployment = new k8s.apps.v1.Deployment(`${name}-writer`, lakehouseDeploymentBody(spec, pipeline), { parent: this, dependsOn: [config] });
+        const userBody = lakehouseKafkaUserBody(spec, pipeline);
+        const user = userBody ? [new k8s.apiextensions.CustomResource(`${name}-kafka-user`, userBody, { parent: this })] : [];
+        const accessBody = lakehouseKafkaAccessBody(spec, pipeline);
+        // The writer mounts the binding Secret: it may start only once the Access Operator has written it.
+        const access = accessBody ? [new k8s.apiextensions.CustomResource(`${name}-kafka-access`, accessBody, { parent: this, dependsOn: user })] : [];
+        const deployment = new k8s.apps.v1.Deployment(`${name}-writer`, lakehouseDeploymentBody(spec, pipeline), { parent: this, dependsOn: [config, ...access] });
         const maintenance = new k8s.batch.v1.CronJob(`${name}-maintenance`, lakehouseMaintenanceCronJobBody(spec, pipeline), { parent: this, dependsOn: [config] });
         const monitor = lakehousePodMonitorBody(spec, pipeline);
         if (monitor) new k8s.apiextensions.CustomResource(`${name}-pod-monitor`, monitor, { parent: this });

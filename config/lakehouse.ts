@@ -12,6 +12,7 @@ import { isMySqlFamily } from "../connectors/options";
 import { DEFAULT_METADATA_COLUMNS, DestinationFormat, PARTITION_TRANSFORMS, parsePartition } from "../model/lakehouse";
 import { TLS_MODES, VERIFYING_SSL_MODES } from "../model/tls";
 import {
+    connectKafkaUserName,
     connectMetricsConfigMapName,
     connectServiceAccountName,
     dataTopicName,
@@ -20,6 +21,7 @@ import {
     lakehouseConfigMapName,
     lakehouseDlqTopicName,
     lakehouseKafkaAccessName,
+    lakehouseKafkaUserName,
     lakehouseMaintenanceName,
     lakehouseObjectStorageSecretName,
     lakehouseServiceAccountName,
@@ -157,7 +159,6 @@ export function resolveLakehouse(
         ...(iceberg && raw.catalog
             ? { catalog: { ...raw.catalog, sslMode: raw.catalog.sslMode ?? (profile.requireDatabaseEncryption ? "verify-full" : "prefer") } }
             : {}),
-        ...(raw.scramUser ? { scramUser: raw.scramUser } : {}),
         resources: raw.resources,
         maintenance: {
             schedule: raw.maintenance.schedule ?? profile.lakehouseMaintenanceSchedule,
@@ -169,7 +170,7 @@ export function resolveLakehouse(
 // ---------------------------------------------------------------------------------------------
 // Rules
 
-export function checkLakehouseRules(spec: StackSpec, issues: ConfigIssue[], warnings: string[]): void {
+export function checkLakehouseRules(spec: StackSpec, issues: ConfigIssue[]): void {
     // The destinations' own rules hold with or without the lakehouse section, whose absence resolve already reports.
     spec.pipelines.forEach((pipeline, i) => {
         const names = new Map<string, number>();
@@ -183,7 +184,7 @@ export function checkLakehouseRules(spec: StackSpec, issues: ConfigIssue[], warn
     });
     const lakehouse = spec.lakehouse;
     if (!lakehouse) return;
-    checkStackSettings(spec, lakehouse, issues, warnings);
+    checkStackSettings(spec, lakehouse, issues);
     checkObjectNames(spec, lakehouse, issues);
     checkTableIdentity(spec, lakehouse, issues);
     spec.pipelines.forEach((pipeline, i) => {
@@ -198,8 +199,7 @@ export function checkLakehouseRules(spec: StackSpec, issues: ConfigIssue[], warn
     });
 }
 
-function checkStackSettings(spec: StackSpec, lakehouse: LakehouseSpec, issues: ConfigIssue[], warnings: string[]): void {
-    const { kafka } = spec;
+function checkStackSettings(spec: StackSpec, lakehouse: LakehouseSpec, issues: ConfigIssue[]): void {
     // Each Vault auth role trusts one ServiceAccount: sharing one would give each workload the other's credentials.
     const account = lakehouseServiceAccountName(lakehouse);
     const taken = [
@@ -207,22 +207,6 @@ function checkStackSettings(spec: StackSpec, lakehouse: LakehouseSpec, issues: C
         { name: connectServiceAccountName(spec.connect.name), whose: `the one Strimzi creates for the Connect pods of connect.name ${spec.connect.name}` },
     ].find((t) => t.name === account);
     if (taken) issues.push({ path: ["lakehouse", "name"], message: `"${lakehouse.name}" names the writers' ServiceAccount, which is ${taken.whose}; the writers need their own, so use another name` });
-    if (kafka.scramUser && !lakehouse.scramUser) {
-        issues.push({
-            path: ["lakehouse", "scramUser"],
-            message: `is required: Kafka at ${kafka.bootstrapServers} authenticates with SCRAM (kafka.scramUser); name the writers' own KafkaUser (Read on the data topics, Write on dlq-lakehouse-*, Read on the consumer groups lakehouse-*)`,
-        });
-    }
-    // With tls or scramUser set, config/rules.ts already asks for the listener.
-    if (lakehouse.scramUser && !kafka.listener && !kafka.tls && !kafka.scramUser) {
-        issues.push({
-            path: ["kafka", "listener"],
-            message: `name the listener of Kafka ${kafka.clusterName} at bootstrapServers (e.g. tls): the Access Operator copies lakehouse.scramUser's password from it`,
-        });
-    }
-    if (lakehouse.scramUser && lakehouse.scramUser === kafka.scramUser) {
-        warnings.push(`lakehouse.scramUser is Connect's KafkaUser (${kafka.scramUser}); the writers then hold Connect's password and its ACLs`);
-    }
     const endpoint = lakehouse.storage.endpoint;
     if (endpoint?.startsWith("http://") && spec.profile.requireObjectStorageTls) {
         issues.push({ path: ["lakehouse", "storage", "endpoint"], message: `${spec.environment} requires TLS to object storage (table data and signed requests); use an https:// endpoint` });
@@ -274,14 +258,13 @@ function checkObjectNames(spec: StackSpec, lakehouse: LakehouseSpec, issues: Con
     other("PodMonitor", podMonitorBody(spec).metadata.name, "Connect's PodMonitor");
     other("KafkaAccess", kafkaAccessName(spec.connect.name), "Connect's KafkaAccess");
     other("Secret", kafkaAccessName(spec.connect.name), "the binding Secret of Connect's KafkaAccess");
+    other("KafkaUser", connectKafkaUserName(spec.connect.name), "Connect's KafkaUser");
     for (const sync of planSecretSyncs(spec).filter((s) => s.consumer !== "lakehouse")) other("Secret", sync.secretName, `a Secret synced for ${sync.consumer}`);
     if (spec.reconciler) {
         other("ConfigMap", reconcilerConfigMapName(spec.reconciler), "the reconciler's ConfigMap");
         for (const run of planReconcileRuns(spec)) other("CronJob", run.cronJobName, "a reconciliation CronJob");
     }
     const mine: [string, string][] = [
-        ["KafkaAccess", lakehouseKafkaAccessName(lakehouse)],
-        ["Secret", lakehouseKafkaAccessName(lakehouse)],
         ["Secret", lakehouseObjectStorageSecretName(lakehouse)],
         ["Secret", lakehouseCatalogSecretName(lakehouse)],
         ...spec.pipelines
@@ -290,6 +273,9 @@ function checkObjectNames(spec: StackSpec, lakehouse: LakehouseSpec, issues: Con
                 ["ConfigMap", lakehouseConfigMapName(lakehouse, p)],
                 ["CronJob", lakehouseMaintenanceName(lakehouse, p)],
                 ["PodMonitor", lakehouseWriterName(lakehouse, p)],
+                ["KafkaAccess", lakehouseKafkaAccessName(lakehouse, p)],
+                ["Secret", lakehouseKafkaAccessName(lakehouse, p)],
+                ...(spec.kafka.authentication !== "none" ? [["KafkaUser", lakehouseKafkaUserName(lakehouse, p)] as [string, string]] : []),
             ]),
     ];
     for (const [kind, name] of mine) {

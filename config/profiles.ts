@@ -1,3 +1,5 @@
+import type { KafkaAuthentication } from "../model/strimzi";
+
 /**
  * Environment profiles: the only place where per-environment numbers are decided. The config layer
  * fills pipeline defaults from here, the topic plan reads the resolved values, and the policy pack's
@@ -16,10 +18,21 @@ export interface EnvironmentProfile {
     minimumReplicationFactor: number;
     /** Kafka Connect worker pods; more than one gives failover without waiting for a reschedule. */
     connectReplicas: number;
+    /**
+     * The fewest Connect workers a stack may run. With two or more, Connect's PodDisruptionBudget lets a node drain
+     * evict one worker at a time and the connectors move to the others; with one, a drain stops replication.
+     */
+    minimumConnectReplicas: number;
     /** Prod topics and connectors survive `pulumi destroy` and accidental deletes. */
     protectStatefulResources: boolean;
     /** Logging record contents to Connect's log leaks row data (PII) into log pipelines. */
     logErrorRecordContents: boolean;
+    /**
+     * How the stack's workloads authenticate to Kafka, each as a KafkaUser the stack creates with ACLs for exactly its
+     * topics and groups. `none` only where the cluster's listener has no authentication (a dev cluster); where the
+     * profile authenticates, a stack may choose SCRAM or mutual TLS but not turn authentication off.
+     */
+    kafkaAuthentication: KafkaAuthentication;
     /** TLS to the source database; dev servers commonly run with self-signed certificates. */
     requireDatabaseEncryption: boolean;
     /** Images of the workloads the stack runs are named by digest: a tag can be moved under a running CronJob. */
@@ -43,6 +56,8 @@ export const PROFILES: Readonly<Record<Environment, EnvironmentProfile>> = {
         minInsyncReplicas: 1,
         minimumReplicationFactor: 1,
         connectReplicas: 1,
+        minimumConnectReplicas: 1,
+        kafkaAuthentication: "none",
         protectStatefulResources: false,
         logErrorRecordContents: true,
         requireDatabaseEncryption: false,
@@ -57,6 +72,8 @@ export const PROFILES: Readonly<Record<Environment, EnvironmentProfile>> = {
         minInsyncReplicas: 2,
         minimumReplicationFactor: 3,
         connectReplicas: 2,
+        minimumConnectReplicas: 2,
+        kafkaAuthentication: "scram-sha-512",
         protectStatefulResources: true,
         logErrorRecordContents: false,
         requireDatabaseEncryption: true,

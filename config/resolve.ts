@@ -40,7 +40,7 @@ export function parseStackSpec(raw: unknown): ParseResult {
     const spec = resolve(parsed.data, issues, warnings);
     checkRules(spec, issues, warnings);
     checkAccessRules(spec, issues, warnings);
-    checkLakehouseRules(spec, issues, warnings);
+    checkLakehouseRules(spec, issues);
     if (issues.length > 0) throw new ConfigError(issues);
     return { spec, warnings };
 }
@@ -57,7 +57,7 @@ function resolve(config: ParsedStackConfig, issues: ConfigIssue[], warnings: str
             bootstrapServers: config.kafka.bootstrapServers,
             listener: config.kafka.listener,
             tls: config.kafka.tls,
-            scramUser: config.kafka.scramUser,
+            authentication: config.kafka.authentication ?? profile.kafkaAuthentication,
         },
         connect: {
             name: config.connect.name,

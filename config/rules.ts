@@ -57,14 +57,29 @@ function checkTopicNames(spec: StackSpec, issues: ConfigIssue[]): void {
 }
 
 function checkKafka(spec: StackSpec, issues: ConfigIssue[]): void {
-    const { kafka } = spec;
+    const { kafka, profile } = spec;
     if (spec.environment === "prod" && !kafka.tls) {
         issues.push({ path: ["kafka", "tls"], message: "prod requires TLS to Kafka (change events carry row data); set tls: true and point bootstrapServers at a TLS listener" });
     }
-    if ((kafka.tls || kafka.scramUser) && !kafka.listener) {
+    if (profile.kafkaAuthentication !== "none" && kafka.authentication === "none") {
+        issues.push({
+            path: ["kafka", "authentication"],
+            message: `${spec.environment} requires Connect and the lakehouse writers to authenticate to Kafka, each as a KafkaUser the stack creates with ACLs for exactly its topics and groups; use scram-sha-512 or tls`,
+        });
+    }
+    if (kafka.authentication === "tls" && !kafka.tls) {
+        issues.push({ path: ["kafka", "authentication"], message: "mutual TLS authentication needs a TLS listener; set kafka.tls: true (and bootstrapServers to that listener) or use scram-sha-512" });
+    }
+    if ((kafka.tls || kafka.authentication !== "none") && !kafka.listener) {
         issues.push({
             path: ["kafka", "listener"],
-            message: `name the listener of Kafka ${kafka.clusterName} at bootstrapServers (e.g. tls): the Access Operator copies the cluster CA and the user's password from it, and adds the CA only for a TLS listener`,
+            message: `name the listener of Kafka ${kafka.clusterName} at bootstrapServers (e.g. tls): the Access Operator copies the cluster CA and the users' credentials for it, and adds the CA only for a TLS listener`,
+        });
+    }
+    if (spec.connect.replicas < profile.minimumConnectReplicas) {
+        issues.push({
+            path: ["connect", "replicas"],
+            message: `${spec.environment} runs at least ${profile.minimumConnectReplicas} Connect workers, so a node drain (one worker at a time) never stops replication; use ${profile.minimumConnectReplicas} or more`,
         });
     }
 }

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { ENVIRONMENTS } from "./profiles";
-import { STRIMZI_KAFKA_VERSIONS, STRIMZI_VERSION } from "../model/strimzi";
+import { KAFKA_AUTHENTICATIONS, STRIMZI_KAFKA_VERSIONS, STRIMZI_VERSION } from "../model/strimzi";
 import {
     CONNECTOR_STATES,
     DECIMAL_HANDLING_MODES,
@@ -294,8 +294,8 @@ const kafkaSchema = z.strictObject({
         .optional(),
     /** Connect to the listener over TLS, trusting the cluster CA. */
     tls: z.boolean().default(false),
-    /** SCRAM-SHA-512 KafkaUser (in kafka.namespace) Connect authenticates as. */
-    scramUser: z.string().min(1).optional(),
+    /** How Connect and the writers authenticate, each as a KafkaUser the stack creates; default from the profile. */
+    authentication: z.enum(KAFKA_AUTHENTICATIONS).optional(),
 });
 
 const connectSchema = z
@@ -434,8 +434,6 @@ const lakehouseSchema = z.strictObject({
             sslMode: z.enum(["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]).optional(),
         })
         .optional(),
-    /** SCRAM-SHA-512 KafkaUser (in kafka.namespace) the writers authenticate as; required when Connect's listener needs one. */
-    scramUser: z.string().min(1).optional(),
     resources: resourcesSchema.default({
         requests: { cpu: "250m", memory: "1Gi" },
         limits: { cpu: "1", memory: "2Gi" },

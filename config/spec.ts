@@ -5,6 +5,7 @@
 import type { ConnectorState, SinkImplementation, SourceKind } from "../connectors/options";
 import type { Environment, EnvironmentProfile } from "./profiles";
 import type { DestinationFormat, LoggingLevel, MetadataColumn, QualityCheckType, WriteMode } from "../model/lakehouse";
+import type { KafkaAuthentication } from "../model/strimzi";
 
 export interface ColumnSpec {
     name: string;
@@ -180,7 +181,6 @@ export interface LakehouseSpec {
     storage: { region?: string; endpoint?: string; credentialsPath: string };
     /** Present when a destination is Iceberg. */
     catalog?: IcebergCatalogSpec;
-    scramUser?: string;
     resources: { requests: { cpu: string; memory: string }; limits: { cpu?: string; memory: string } };
     maintenance: { schedule: string; retentionHours: number };
 }
@@ -192,7 +192,8 @@ export interface KafkaSpec {
     bootstrapServers: string;
     listener?: string;
     tls: boolean;
-    scramUser?: string;
+    /** How Connect and the lakehouse writers authenticate, each as its own KafkaUser (none: no KafkaUser). */
+    authentication: KafkaAuthentication;
 }
 
 export interface ConnectSpec {

@@ -1,6 +1,6 @@
 /**
  * Strimzi Kafka Connect cluster bodies: the KafkaConnect custom resource, its worker config, the
- * KafkaAccess that brings the Kafka cluster's CA and the Connect user's password into the stack's
+ * KafkaAccess that brings the Kafka cluster's CA and the credential of Connect's KafkaUser into the stack's
  * namespace, the Role that lets Strimzi's config provider read exactly the connector Secrets, and the
  * JMX exporter rules. Plain objects; components/ turns them into resources.
  */
@@ -10,6 +10,7 @@ import { ConnectorContext, STRIMZI_SECRETS_PROVIDER, strimziSecretRef } from "..
 import { pluginsInUse } from "../connectors/render";
 import {
     connectInternalTopics,
+    connectKafkaUserName,
     connectMetricsConfigMapName,
     connectServiceAccountName,
     kafkaAccessName,
@@ -24,10 +25,11 @@ export const METRICS_CONFIG_KEY = "metrics-config.yml";
 export const CA_CERT_KEY = "ca.crt";
 /**
  * Keys of the binding Secret the Strimzi Access Operator (0.3.0) writes for a KafkaAccess: the cluster
- * CA (`ca.crt` of `<cluster>-cluster-ca-cert`, present for a TLS listener) and the KafkaUser's SCRAM
- * password, both copied from the Kafka cluster's namespace and kept current when Strimzi renews them.
+ * CA (`ca.crt` of `<cluster>-cluster-ca-cert`, present for a TLS listener) and the KafkaUser's credential
+ * (a SCRAM user's `password`; a TLS user's `user.crt` and `user.key` as PEM), all copied from the Kafka
+ * cluster's namespace and kept current when Strimzi renews them (KafkaUserData in the operator).
  */
-export const KAFKA_ACCESS_KEYS = { caCert: "ssl.truststore.crt", password: "password" } as const;
+export const KAFKA_ACCESS_KEYS = { caCert: "ssl.truststore.crt", password: "password", userCert: "ssl.keystore.crt", userKey: "ssl.keystore.key" } as const;
 const DATABASE_CA_VOLUME = "database-ca";
 const DATABASE_CA_DIR = "/opt/kafka/database-ca";
 
@@ -54,38 +56,45 @@ export interface KafkaAccessBody {
     spec: Record<string, unknown>;
 }
 
-/** The binding Secret Connect reads the CA and password from, when Connect needs either. */
+/** Whether a client needs a binding Secret: the cluster CA for a TLS listener, or its KafkaUser's credential. */
+export const needsKafkaAccess = (spec: StackSpec): boolean => spec.kafka.tls || spec.kafka.authentication !== "none";
+
+/** The binding Secret Connect reads the CA and its credential from, when Connect needs either. */
 function kafkaAccessSecret(spec: StackSpec): string | undefined {
-    return spec.kafka.tls || spec.kafka.scramUser ? kafkaAccessName(spec.connect.name) : undefined;
+    return needsKafkaAccess(spec) ? kafkaAccessName(spec.connect.name) : undefined;
 }
 
 /**
  * Strimzi writes the cluster CA Secret and each KafkaUser's Secret in the Kafka cluster's namespace,
- * and a KafkaConnect can only name Secrets in its own. The Access Operator, shipped with Strimzi,
- * copies both into a binding Secret here and rewrites it when Strimzi renews the CA or the password,
- * so no credential passes through the stack. None when Connect uses neither TLS nor SCRAM.
+ * and a Pod or KafkaConnect can only name Secrets in its own. The Access Operator, shipped with Strimzi,
+ * copies both into a binding Secret here and rewrites it when Strimzi renews the CA or the credential,
+ * so no credential passes through the stack. `user` is the stack's own KafkaUser for this client.
  */
-export function kafkaAccessBody(spec: StackSpec): KafkaAccessBody | undefined {
-    const name = kafkaAccessSecret(spec);
-    if (!name) return undefined;
+export function kafkaAccessFor(spec: StackSpec, secretName: string, user: string, labels: Record<string, string>): KafkaAccessBody {
     const { kafka } = spec;
     return {
         apiVersion: ACCESS_API_VERSION,
         kind: "KafkaAccess",
         metadata: {
-            name,
+            name: secretName,
             namespace: spec.namespace,
-            labels: { ...MANAGED_BY_LABELS },
+            labels,
             // Ready once the binding Secret is written; False with the reason (no such listener or user,
             // incompatible authentication) otherwise, which is then where `pulumi up` stops.
             annotations: { "pulumi.com/waitFor": "condition=Ready" },
         },
         spec: {
             kafka: { name: kafka.clusterName, namespace: kafka.namespace, listener: kafka.listener },
-            ...(kafka.scramUser ? { user: { kind: "KafkaUser", apiGroup: "kafka.strimzi.io", name: kafka.scramUser, namespace: kafka.namespace } } : {}),
-            secretName: name,
+            ...(kafka.authentication !== "none" ? { user: { kind: "KafkaUser", apiGroup: "kafka.strimzi.io", name: user, namespace: kafka.namespace } } : {}),
+            secretName,
         },
     };
+}
+
+/** None when Connect uses neither TLS nor authentication. */
+export function kafkaAccessBody(spec: StackSpec): KafkaAccessBody | undefined {
+    const name = kafkaAccessSecret(spec);
+    return name ? kafkaAccessFor(spec, name, connectKafkaUserName(spec.connect.name), { ...MANAGED_BY_LABELS }) : undefined;
 }
 
 /** Debezium's plugin archive, checksum-verified by Strimzi, where there is one; otherwise a Maven dependency build. */
@@ -115,19 +124,56 @@ export function clusterConnectorContext(spec: StackSpec): ConnectorContext {
  * through its `strimzisecrets` provider), so these read the binding Secret through the connectors' provider.
  */
 function kafkaClientSecurity(spec: StackSpec): Record<string, string> {
-    const { tls, scramUser } = spec.kafka;
+    const { tls, authentication } = spec.kafka;
     const access = kafkaAccessSecret(spec);
     if (!access) return {};
     const ref = strimziSecretRef(spec.namespace);
     const trust: Record<string, string> = tls ? { "ssl.truststore.type": "PEM", "ssl.truststore.certificates": ref(access, KAFKA_ACCESS_KEYS.caCert) } : {};
-    if (!scramUser) return { "security.protocol": "SSL", ...trust };
-    return {
-        "security.protocol": tls ? "SASL_SSL" : "SASL_PLAINTEXT",
-        "sasl.mechanism": "SCRAM-SHA-512",
-        "sasl.jaas.config": `org.apache.kafka.common.security.scram.ScramLoginModule required username="${scramUser}" password="${ref(access, KAFKA_ACCESS_KEYS.password)}";`,
-        ...trust,
-    };
+    switch (authentication) {
+        case "none":
+            return { "security.protocol": "SSL", ...trust };
+        case "tls":
+            // The PEM key store Strimzi 1.x configures for the workers' own clients from the same certificate and key.
+            return {
+                "security.protocol": "SSL",
+                ...trust,
+                "ssl.keystore.type": "PEM",
+                "ssl.keystore.certificate.chain": ref(access, KAFKA_ACCESS_KEYS.userCert),
+                "ssl.keystore.key": ref(access, KAFKA_ACCESS_KEYS.userKey),
+            };
+        case "scram-sha-512":
+            return {
+                "security.protocol": tls ? "SASL_SSL" : "SASL_PLAINTEXT",
+                "sasl.mechanism": "SCRAM-SHA-512",
+                "sasl.jaas.config": `org.apache.kafka.common.security.scram.ScramLoginModule required username="${connectKafkaUserName(spec.connect.name)}" password="${ref(access, KAFKA_ACCESS_KEYS.password)}";`,
+                ...trust,
+            };
+    }
 }
+
+/** The KafkaConnect's `authentication`: the stack's KafkaUser, its credential from the binding Secret. */
+function connectAuthentication(spec: StackSpec, access: string | undefined): Record<string, unknown> | undefined {
+    switch (spec.kafka.authentication) {
+        case "none":
+            return undefined;
+        case "tls":
+            return { type: "tls", certificateAndKey: { secretName: access, certificate: KAFKA_ACCESS_KEYS.userCert, key: KAFKA_ACCESS_KEYS.userKey } };
+        case "scram-sha-512":
+            return {
+                type: "scram-sha-512",
+                username: connectKafkaUserName(spec.connect.name),
+                passwordSecret: { secretName: access, password: KAFKA_ACCESS_KEYS.password },
+            };
+    }
+}
+
+/**
+ * Strimzi's PodDisruptionBudget for the workers (its default maxUnavailable is 1 too; stated so the budget is the
+ * stack's decision and the policy pack can read it): a drain evicts one worker at a time and the others take over
+ * its connectors. With the profile's minimum of two workers (prod) a drain never stops them all; 0 would block every
+ * drain until someone deletes a pod by hand.
+ */
+export const CONNECT_MAX_UNAVAILABLE = 1;
 
 /**
  * Worker settings shared by the cluster and the local sandbox. Converters carry schemas because the
@@ -153,6 +199,7 @@ export function workerConfig(spec: StackSpec): Record<string, string> {
 export function kafkaConnectBody(spec: StackSpec): KafkaConnectBody {
     const { connect, kafka, profile } = spec;
     const access = kafkaAccessSecret(spec);
+    const authentication = connectAuthentication(spec, access);
     const rf = String(profile.replicationFactor);
     return {
         apiVersion: STRIMZI_API_VERSION,
@@ -173,15 +220,7 @@ export function kafkaConnectBody(spec: StackSpec): KafkaConnectBody {
             bootstrapServers: kafka.bootstrapServers,
             ...connectInternalTopics(connect.name),
             ...(kafka.tls ? { tls: { trustedCertificates: [{ secretName: access, certificate: KAFKA_ACCESS_KEYS.caCert }] } } : {}),
-            ...(kafka.scramUser
-                ? {
-                      authentication: {
-                          type: "scram-sha-512",
-                          username: kafka.scramUser,
-                          passwordSecret: { secretName: access, password: KAFKA_ACCESS_KEYS.password },
-                      },
-                  }
-                : {}),
+            ...(authentication ? { authentication } : {}),
             config: {
                 ...workerConfig(spec),
                 "config.storage.replication.factor": rf,
@@ -191,14 +230,15 @@ export function kafkaConnectBody(spec: StackSpec): KafkaConnectBody {
                 [`config.providers.${STRIMZI_SECRETS_PROVIDER}.class`]: "io.strimzi.kafka.KubernetesSecretConfigProvider",
             },
             resources: connect.resources,
-            ...(connect.databaseCaSecret
-                ? {
-                      template: {
+            template: {
+                podDisruptionBudget: { maxUnavailable: CONNECT_MAX_UNAVAILABLE },
+                ...(connect.databaseCaSecret
+                    ? {
                           pod: { volumes: [{ name: DATABASE_CA_VOLUME, secret: { secretName: connect.databaseCaSecret } }] },
                           connectContainer: { volumeMounts: [{ name: DATABASE_CA_VOLUME, mountPath: DATABASE_CA_DIR, readOnly: true }] },
-                      },
-                  }
-                : {}),
+                      }
+                    : {}),
+            },
             metricsConfig: {
                 type: "jmxPrometheusExporter",
                 valueFrom: { configMapKeyRef: { name: connectMetricsConfigMapName(connect.name), key: METRICS_CONFIG_KEY } },

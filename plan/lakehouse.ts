@@ -2,22 +2,25 @@
  * The lakehouse writers as plain objects: the configuration file each writer reads (the exact format of
  * lakehouse/schema/writer-config.schema.json, the contract with the Python writer), and the Kubernetes objects
  * that run it: per pipeline with destinations a Deployment, its ConfigMap, a maintenance CronJob (seed §9.3) and a
- * PodMonitor; for all of them one ServiceAccount (the Vault identity the operator syncs their Secrets with) and one
- * KafkaAccess (the Kafka cluster's CA and the writers' KafkaUser password). components/lakehouse.ts creates them.
+ * PodMonitor and a KafkaAccess (the Kafka cluster's CA and the credential of the writer's own KafkaUser,
+ * plan/kafka-users.ts); for all of them one ServiceAccount (the Vault identity the operator syncs their Secrets with).
+ * components/lakehouse.ts creates them.
  *
- * Credentials never appear in the file: it names files (the catalog password, the SCRAM password, the Kafka CA)
+ * Credentials never appear in the file: it names files (the catalog password, the Kafka credential and CA)
  * that are mounted Secrets, and the object-storage keys reach the process as environment variables from a Secret,
  * where delta-rs and pyarrow's S3 client read them.
  */
 import { createHash } from "crypto";
 import type { DestinationSpec, LakehouseSpec, PipelineSpec, StackSpec } from "../config/spec";
 import { readsCaFile, TLS_MODES } from "../model/tls";
-import { ACCESS_API_VERSION, CA_CERT_KEY, KAFKA_ACCESS_KEYS, MANAGED_BY_LABELS } from "./connect-cluster";
+import { CA_CERT_KEY, KAFKA_ACCESS_KEYS, kafkaAccessFor, MANAGED_BY_LABELS, needsKafkaAccess } from "./connect-cluster";
 import { MONITORING_API_VERSION } from "./monitoring";
 import {
     lakehouseCatalogSecretName,
     lakehouseConfigMapName,
+    lakehouseConsumerGroup,
     lakehouseKafkaAccessName,
+    lakehouseKafkaUserName,
     lakehouseMaintenanceName,
     lakehouseObjectStorageSecretName,
     lakehouseServiceAccountName,
@@ -50,7 +53,7 @@ const HTTP_PORT_NAME = "http";
 export interface WriterKafkaConfig {
     bootstrap_servers: string;
     security_protocol: "PLAINTEXT" | "SSL" | "SASL_PLAINTEXT" | "SASL_SSL";
-    tls?: { ca_file: string };
+    tls?: { ca_file: string; cert_file?: string; key_file?: string };
     sasl?: { mechanism: "SCRAM-SHA-512"; username: string; password_file: string };
 }
 
@@ -82,6 +85,7 @@ export interface WriterDestinationConfig {
 
 export interface WriterPipelineConfig {
     pipeline_id: string;
+    consumer_group: string;
     source: { system: string; before_image?: "full" | "key" };
     dead_letter_topic: string;
     observability: { logging_level: string; metrics_enabled: boolean; health_check_port: number };
@@ -112,17 +116,35 @@ function requireLakehouse(spec: StackSpec): LakehouseSpec {
     return spec.lakehouse;
 }
 
-/** The writers' Kafka client: Connect's listener, with the writers' own KafkaUser where the listener wants one. */
-function kafkaConfig(spec: StackSpec, lakehouse: LakehouseSpec): WriterKafkaConfig {
-    const { tls } = spec.kafka;
-    const user = lakehouse.scramUser;
-    const security_protocol = user ? (tls ? "SASL_SSL" : "SASL_PLAINTEXT") : tls ? "SSL" : "PLAINTEXT";
-    return {
-        bootstrap_servers: spec.kafka.bootstrapServers,
-        security_protocol,
-        ...(tls ? { tls: { ca_file: `${KAFKA_SECRET_DIR}/${KAFKA_ACCESS_KEYS.caCert}` } } : {}),
-        ...(user ? { sasl: { mechanism: "SCRAM-SHA-512" as const, username: user, password_file: `${KAFKA_SECRET_DIR}/${KAFKA_ACCESS_KEYS.password}` } } : {}),
+/** The writer's Kafka client: Connect's listener, authenticated as the writer's own KafkaUser. */
+function kafkaConfig(spec: StackSpec, lakehouse: LakehouseSpec, pipeline: PipelineSpec): WriterKafkaConfig {
+    const { tls, authentication } = spec.kafka;
+    const file = (key: string): string => `${KAFKA_SECRET_DIR}/${key}`;
+    const bootstrap_servers = spec.kafka.bootstrapServers;
+    const ca_file = file(KAFKA_ACCESS_KEYS.caCert);
+    switch (authentication) {
+        case "none":
+            return { bootstrap_servers, security_protocol: tls ? "SSL" : "PLAINTEXT", ...(tls ? { tls: { ca_file } } : {}) };
+        case "tls":
+            return { bootstrap_servers, security_protocol: "SSL", tls: { ca_file, cert_file: file(KAFKA_ACCESS_KEYS.userCert), key_file: file(KAFKA_ACCESS_KEYS.userKey) } };
+        case "scram-sha-512":
+            return {
+                bootstrap_servers,
+                security_protocol: tls ? "SASL_SSL" : "SASL_PLAINTEXT",
+                ...(tls ? { tls: { ca_file } } : {}),
+                sasl: { mechanism: "SCRAM-SHA-512", username: lakehouseKafkaUserName(lakehouse, pipeline), password_file: file(KAFKA_ACCESS_KEYS.password) },
+            };
+    }
+}
+
+/** The binding Secret's keys the writer reads: the CA for a TLS listener and its user's credential. */
+function kafkaAccessKeys(spec: StackSpec): string[] {
+    const credential: Record<typeof spec.kafka.authentication, string[]> = {
+        none: [],
+        "scram-sha-512": [KAFKA_ACCESS_KEYS.password],
+        tls: [KAFKA_ACCESS_KEYS.userCert, KAFKA_ACCESS_KEYS.userKey],
     };
+    return [...(spec.kafka.tls ? [KAFKA_ACCESS_KEYS.caCert] : []), ...credential[spec.kafka.authentication]];
 }
 
 const usesCatalog = (pipeline: PipelineSpec): boolean => pipeline.destinations.some((d) => d.format === "iceberg");
@@ -189,7 +211,7 @@ export function writerConfigFile(spec: StackSpec, pipeline: PipelineSpec): Write
     const retention = lakehouse.maintenance.retentionHours;
     const checks = pipeline.destinations.some((d) => d.qualityChecks.some((q) => q.enabled));
     return {
-        kafka: kafkaConfig(spec, lakehouse),
+        kafka: kafkaConfig(spec, lakehouse, pipeline),
         ...(usesCatalog(pipeline)
             ? {
                   catalogs: {
@@ -205,6 +227,7 @@ export function writerConfigFile(spec: StackSpec, pipeline: PipelineSpec): Write
         pipelines: [
             {
                 pipeline_id: pipeline.name,
+                consumer_group: lakehouseConsumerGroup(pipeline),
                 source: { system: pipeline.source.kind, ...(writer.beforeImage ? { before_image: writer.beforeImage } : {}) },
                 dead_letter_topic: writer.deadLetterTopic,
                 observability: {
@@ -261,30 +284,19 @@ export function lakehouseServiceAccountBody(spec: StackSpec) {
     };
 }
 
-/** The binding Secret the writers read the Kafka CA and their SCRAM password from, when they need either. */
-function kafkaAccessSecret(spec: StackSpec, lakehouse: LakehouseSpec): string | undefined {
-    return spec.kafka.tls || lakehouse.scramUser ? lakehouseKafkaAccessName(lakehouse) : undefined;
+/** The binding Secret the writer reads the Kafka CA and its credential from, when it needs either. */
+function kafkaAccessSecret(spec: StackSpec, lakehouse: LakehouseSpec, pipeline: PipelineSpec): string | undefined {
+    return needsKafkaAccess(spec) ? lakehouseKafkaAccessName(lakehouse, pipeline) : undefined;
 }
 
 /**
- * Like Connect's KafkaAccess (plan/connect-cluster.ts), for the writers' own KafkaUser: Strimzi's User Operator owns
- * its password in the Kafka cluster's namespace, where no Vault secret could reach it.
+ * Like Connect's KafkaAccess (plan/connect-cluster.ts), for the writer's own KafkaUser: Strimzi's User Operator owns
+ * its credential in the Kafka cluster's namespace, where no Vault secret could reach it.
  */
-export function lakehouseKafkaAccessBody(spec: StackSpec) {
+export function lakehouseKafkaAccessBody(spec: StackSpec, pipeline: PipelineSpec) {
     const lakehouse = requireLakehouse(spec);
-    const name = kafkaAccessSecret(spec, lakehouse);
-    if (!name) return undefined;
-    const { kafka } = spec;
-    return {
-        apiVersion: ACCESS_API_VERSION,
-        kind: "KafkaAccess" as const,
-        metadata: { name, namespace: spec.namespace, labels: sharedLabels(), annotations: { "pulumi.com/waitFor": "condition=Ready" } },
-        spec: {
-            kafka: { name: kafka.clusterName, namespace: kafka.namespace, listener: kafka.listener },
-            ...(lakehouse.scramUser ? { user: { kind: "KafkaUser", apiGroup: "kafka.strimzi.io", name: lakehouse.scramUser, namespace: kafka.namespace } } : {}),
-            secretName: name,
-        },
-    };
+    const name = kafkaAccessSecret(spec, lakehouse, pipeline);
+    return name ? kafkaAccessFor(spec, name, lakehouseKafkaUserName(lakehouse, pipeline), labels(lakehouse, pipeline, "writer")) : undefined;
 }
 
 export function lakehouseConfigMapBody(spec: StackSpec, pipeline: PipelineSpec) {
@@ -370,13 +382,10 @@ function commonMounts(spec: StackSpec, lakehouse: LakehouseSpec, pipeline: Pipel
     return mounts;
 }
 
-function kafkaMount(spec: StackSpec, lakehouse: LakehouseSpec): Mount[] {
-    const secretName = kafkaAccessSecret(spec, lakehouse);
+function kafkaMount(spec: StackSpec, lakehouse: LakehouseSpec, pipeline: PipelineSpec): Mount[] {
+    const secretName = kafkaAccessSecret(spec, lakehouse, pipeline);
     if (!secretName) return [];
-    const items = [
-        ...(spec.kafka.tls ? [{ key: KAFKA_ACCESS_KEYS.caCert, path: KAFKA_ACCESS_KEYS.caCert }] : []),
-        ...(lakehouse.scramUser ? [{ key: KAFKA_ACCESS_KEYS.password, path: KAFKA_ACCESS_KEYS.password }] : []),
-    ];
+    const items = kafkaAccessKeys(spec).map((key) => ({ key, path: key }));
     return [{ volume: { name: "kafka", secret: { secretName, items, defaultMode: READ_ONLY } }, mount: { name: "kafka", mountPath: KAFKA_SECRET_DIR, readOnly: true } }];
 }
 
@@ -385,7 +394,7 @@ const configArgs = (pipeline: PipelineSpec): string[] => ["--config", `${LAKEHOU
 export function lakehouseDeploymentBody(spec: StackSpec, pipeline: PipelineSpec) {
     const lakehouse = requireLakehouse(spec);
     const writer = pipeline.lakehouse!;
-    const mounts = [...commonMounts(spec, lakehouse, pipeline), ...kafkaMount(spec, lakehouse)];
+    const mounts = [...commonMounts(spec, lakehouse, pipeline), ...kafkaMount(spec, lakehouse, pipeline)];
     const probe = { httpGet: { path: HEALTH_PATH, port: HTTP_PORT_NAME }, timeoutSeconds: 5 };
     const configHash = createHash("sha256").update(renderWriterConfig(writerConfigFile(spec, pipeline))).digest("hex");
     return {

@@ -31,23 +31,38 @@ export function stableHash(text: string): number {
     return hash;
 }
 
+/**
+ * What every data topic and the schema history topic of a source start with. topicPrefix has no dots, so no other
+ * source's topics, nor the schema-change topic named the prefix alone, share it: Kafka ACLs grant by this prefix.
+ */
+export const dataTopicPrefix = (source: SourceSpec): string => `${source.topicPrefix}.`;
+
 /** Debezium's own topic naming for each source kind (DefaultTopicNamingStrategy). */
 export function dataTopicName(source: SourceSpec, table: TableSpec): string {
     switch (source.kind) {
         case "sqlserver":
-            return `${source.topicPrefix}.${table.database}.${table.schema}.${table.table}`;
+            return `${dataTopicPrefix(source)}${table.database}.${table.schema}.${table.table}`;
         case "postgres":
-            return `${source.topicPrefix}.${table.schema}.${table.table}`;
+            return `${dataTopicPrefix(source)}${table.schema}.${table.table}`;
         case "mysql":
         case "mariadb":
-            return `${source.topicPrefix}.${table.database}.${table.table}`;
+            return `${dataTopicPrefix(source)}${table.database}.${table.table}`;
     }
 }
 
-export const schemaHistoryTopicName = (source: SourceSpec): string => `${source.topicPrefix}.schema-history`;
+export const schemaHistoryTopicName = (source: SourceSpec): string => `${dataTopicPrefix(source)}schema-history`;
 export const schemaChangesTopicName = (source: SourceSpec): string => source.topicPrefix;
 export const heartbeatTopicName = (source: SourceSpec): string => `__debezium-heartbeat.${source.topicPrefix}`;
 export const dlqTopicName = (sinkConnectorName: string): string => `dlq-${sinkConnectorName}`;
+
+// Consumer groups, named by their clients rather than by the stack; Kafka ACLs must name them exactly.
+
+/** Kafka Connect's group for a sink connector's consumers (SinkUtils.consumerGroupId). */
+export const sinkConsumerGroup = (sinkConnectorName: string): string => `connect-${sinkConnectorName}`;
+/** Debezium's schema history consumer joins `<topic.prefix>-schemahistory` (its schema.history.internal.name default). */
+export const schemaHistoryConsumerGroup = (source: SourceSpec): string => `${source.topicPrefix}-schemahistory`;
+/** The random group kafka-console-consumer.sh joins without --group: docs/runbooks.md reads dead letters with it. */
+export const CONSOLE_CONSUMER_GROUP_PREFIX = "console-consumer-";
 
 /** `schema.table` as Debezium's include lists spell it (`database.table` for MySQL). */
 export function tableIncludeEntry(source: SourceSpec, table: TableSpec): string {
@@ -71,6 +86,9 @@ export const connectInternalTopics = (connectName: string) => ({
  * namespace, and the binding Secret the Access Operator writes for it.
  */
 export const kafkaAccessName = (connectName: string): string => `${connectName}-kafka-access`;
+
+/** Connect's own KafkaUser: its SCRAM user name or certificate CN, in the Kafka cluster's namespace. */
+export const connectKafkaUserName = (connectName: string): string => connectName;
 
 /** Strimzi names the Connect pods' ServiceAccount `<connect>-connect`. */
 export const connectServiceAccountName = (connectName: string): string => `${connectName}-connect`;
@@ -107,14 +125,18 @@ export const reconcilerServiceAccountName = (reconciler: ReconcilerSpec): string
 export const reconcilerConfigMapName = (reconciler: ReconcilerSpec): string => `${reconciler.name}-config`;
 
 /**
- * The lakehouse writers: per pipeline with destinations a Deployment, its ConfigMap and its maintenance CronJob;
- * one ServiceAccount (the Vault identity of all of them), one KafkaAccess and the Secrets they share.
+ * The lakehouse writers: per pipeline with destinations a Deployment, its ConfigMap, its maintenance CronJob, its
+ * KafkaUser and KafkaAccess; one ServiceAccount (the Vault identity of all of them) and the Secrets they share.
  */
 export const lakehouseWriterName = (lakehouse: LakehouseSpec, pipeline: PipelineSpec): string => `${lakehouse.name}-${pipeline.name}`;
 export const lakehouseConfigMapName = (lakehouse: LakehouseSpec, pipeline: PipelineSpec): string => `${lakehouseWriterName(lakehouse, pipeline)}-config`;
 export const lakehouseMaintenanceName = (lakehouse: LakehouseSpec, pipeline: PipelineSpec): string => `${lakehouseWriterName(lakehouse, pipeline)}-maintenance`;
 export const lakehouseServiceAccountName = (lakehouse: LakehouseSpec): string => lakehouse.name;
-export const lakehouseKafkaAccessName = (lakehouse: LakehouseSpec): string => `${lakehouse.name}-kafka-access`;
+/** Each writer authenticates as itself, so one writer's credential reads only its own pipeline's topics. */
+export const lakehouseKafkaUserName = lakehouseWriterName;
+export const lakehouseKafkaAccessName = (lakehouse: LakehouseSpec, pipeline: PipelineSpec): string => `${lakehouseWriterName(lakehouse, pipeline)}-kafka-access`;
+/** The writer's consumer_group: it resumes from its tables, and commits here only for lag tooling. */
+export const lakehouseConsumerGroup = (pipeline: PipelineSpec): string => `lakehouse-${pipeline.name}`;
 export const lakehouseObjectStorageSecretName = (lakehouse: LakehouseSpec): string => `${lakehouse.name}-object-storage`;
 export const lakehouseCatalogSecretName = (lakehouse: LakehouseSpec): string => `${lakehouse.name}-iceberg-catalog`;
 /** The seed's example name (dlq-lakehouse-shop): where a writer sends the events that break a §8.2 rule. */

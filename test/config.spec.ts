@@ -205,18 +205,48 @@ describe("stack config", () => {
         ]);
     });
 
-    it("requires the Kafka listener whenever the Access Operator has a CA or a password to copy", () => {
+    it("requires the Kafka listener whenever the Access Operator has a CA or a credential to copy", () => {
         const message =
-            "kafka.listener: name the listener of Kafka cdc-kafka at bootstrapServers (e.g. tls): the Access Operator copies the cluster CA and the user's password from it, and adds the CA only for a TLS listener";
-        const tlsOnly = prod();
-        delete tlsOnly.kafka.listener;
-        delete tlsOnly.kafka.scramUser;
+            "kafka.listener: name the listener of Kafka cdc-kafka at bootstrapServers (e.g. tls): the Access Operator copies the cluster CA and the users' credentials for it, and adds the CA only for a TLS listener";
+        const tlsOnly = dev();
+        tlsOnly.kafka.tls = true;
         expect(problemsOf(tlsOnly)).to.deep.equal([message]);
         const scramOnly = dev();
-        scramOnly.kafka.scramUser = "cdc-connect";
-        scramOnly.lakehouse.scramUser = "cdc-lakehouse";
+        scramOnly.kafka.authentication = "scram-sha-512";
         expect(problemsOf(scramOnly)).to.deep.equal([message]);
         expect(problemsOf(dev())).to.deep.equal([]);
+    });
+
+    it("authenticates to Kafka as the profile says: prod may choose SCRAM or mutual TLS, but not none", () => {
+        expect(parseStackSpec(prod()).spec.kafka.authentication).to.equal("scram-sha-512");
+        expect(parseStackSpec(dev()).spec.kafka.authentication).to.equal("none");
+        const none = prod();
+        none.kafka.authentication = "none";
+        expect(problemsOf(none)).to.deep.equal([
+            "kafka.authentication: prod requires Connect and the lakehouse writers to authenticate to Kafka, each as a KafkaUser the stack creates with ACLs for exactly its topics and groups; use scram-sha-512 or tls",
+        ]);
+        const mtls = prod();
+        mtls.kafka.authentication = "tls";
+        expect(problemsOf(mtls)).to.deep.equal([]);
+    });
+
+    it("refuses mutual TLS authentication on a plaintext listener", () => {
+        const raw = dev();
+        Object.assign(raw.kafka, { authentication: "tls", listener: "plain" });
+        expect(problemsOf(raw)).to.deep.equal([
+            "kafka.authentication: mutual TLS authentication needs a TLS listener; set kafka.tls: true (and bootstrapServers to that listener) or use scram-sha-512",
+        ]);
+    });
+
+    it("runs at least the profile's Connect workers, so a drain never stops them all in prod", () => {
+        const raw = prod();
+        raw.connect.replicas = 1;
+        expect(problemsOf(raw)).to.deep.equal([
+            "connect.replicas: prod runs at least 2 Connect workers, so a node drain (one worker at a time) never stops replication; use 2 or more",
+        ]);
+        const single = dev();
+        single.connect.replicas = 1;
+        expect(problemsOf(single)).to.deep.equal([]);
     });
 
     it("looks for the Kafka cluster and its users in the stack's namespace unless told otherwise", () => {

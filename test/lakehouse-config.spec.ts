@@ -213,18 +213,14 @@ describe("lakehouse configuration", () => {
     });
 
     describe("where the profile decides (prod)", () => {
-        it("requires the writers' own KafkaUser where Kafka authenticates with SCRAM", () => {
+        it("refuses a writer whose KafkaUser and KafkaAccess would be Connect's", () => {
             const raw = prod();
-            delete raw.lakehouse.scramUser;
+            raw.connect.name = "cdc-lakehouse-sales";
             expect(problemsOf(raw)).to.deep.equal([
-                "lakehouse.scramUser: is required: Kafka at cdc-kafka-kafka-bootstrap.kafka.svc:9093 authenticates with SCRAM (kafka.scramUser); name the writers' own KafkaUser (Read on the data topics, Write on dlq-lakehouse-*, Read on the consumer groups lakehouse-*)",
+                `lakehouse.name: gives a writer KafkaAccess the name "cdc-lakehouse-sales-kafka-access", which is also Connect's KafkaAccess's; use another lakehouse.name`,
+                `lakehouse.name: gives a writer Secret the name "cdc-lakehouse-sales-kafka-access", which is also the binding Secret of Connect's KafkaAccess's; use another lakehouse.name`,
+                `lakehouse.name: gives a writer KafkaUser the name "cdc-lakehouse-sales", which is also Connect's KafkaUser's; use another lakehouse.name`,
             ]);
-        });
-
-        it("warns when the writers share Connect's KafkaUser", () => {
-            const raw = prod();
-            raw.lakehouse.scramUser = "cdc-connect";
-            expect(parseStackSpec(raw).warnings).to.include("lakehouse.scramUser is Connect's KafkaUser (cdc-connect); the writers then hold Connect's password and its ACLs");
         });
 
         it("refuses plaintext object storage and an unverified catalog connection", () => {

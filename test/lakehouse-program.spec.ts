@@ -7,7 +7,15 @@ import "./policies/helpers/capture";
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { parseStackSpec } from "../config/resolve";
-import { lakehouseConfigMapBody, lakehouseDeploymentBody, lakehouseMaintenanceCronJobBody, lakehousePipelines, lakehousePodMonitorBody } from "../plan/lakehouse";
+import { lakehouseKafkaUserBody } from "../plan/kafka-users";
+import {
+    lakehouseConfigMapBody,
+    lakehouseDeploymentBody,
+    lakehouseKafkaAccessBody,
+    lakehouseMaintenanceCronJobBody,
+    lakehousePipelines,
+    lakehousePodMonitorBody,
+} from "../plan/lakehouse";
 import { validateManifest } from "./helpers/k8s-schemas";
 import { promiseOf } from "./helpers/mocks";
 import { runProgram } from "./helpers/program";
@@ -20,6 +28,8 @@ const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const CRONJOB = "kubernetes:batch/v1:CronJob";
 const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
 const PODMONITOR = "kubernetes:monitoring.coreos.com/v1:PodMonitor";
+const KAFKA_USER = "kubernetes:kafka.strimzi.io/v1:KafkaUser";
+const KAFKA_ACCESS = "kubernetes:access.strimzi.io/v1alpha1:KafkaAccess";
 
 for (const stack of SHIPPED_STACKS) {
     for (const preview of [false, true]) {
@@ -39,15 +49,18 @@ for (const stack of SHIPPED_STACKS) {
                         [DEPLOYMENT, `lakehouse-${p.name}-writer`, lakehouseDeploymentBody(spec, p)],
                         [CRONJOB, `lakehouse-${p.name}-maintenance`, lakehouseMaintenanceCronJobBody(spec, p)],
                         [PODMONITOR, `lakehouse-${p.name}-pod-monitor`, lakehousePodMonitorBody(spec, p)],
+                        [KAFKA_USER, `lakehouse-${p.name}-kafka-user`, lakehouseKafkaUserBody(spec, p)],
+                        [KAFKA_ACCESS, `lakehouse-${p.name}-kafka-access`, lakehouseKafkaAccessBody(spec, p)],
                     ];
-                    for (const [type, name, body] of children) {
+                    for (const [type, name, body] of children.filter(([, , b]) => b !== undefined)) {
                         expect(captured.get(registrationKey(type, name))!.parent, name).to.equal(writer.urn);
                         expect(mocks.one(type, name).inputs, name).to.deep.equal(body);
                     }
+                    expect(mocks.ofType(KAFKA_USER).filter((u) => u.name.startsWith(`lakehouse-${p.name}-`)).length).to.equal(stack === "prod" ? 1 : 0);
                 }
             });
 
-            it("starts each writer after its topics, the catalog role, its synced Secrets and its KafkaAccess exist", async () => {
+            it("starts each writer after its topics, the catalog role and its synced Secrets exist, its Deployment after its KafkaAccess", async () => {
                 const { mocks } = await runProgram(stack, preview);
                 const captured = capturedFor(mocks);
                 for (const p of pipelines) {
@@ -57,7 +70,6 @@ for (const stack of SHIPPED_STACKS) {
                         ...p.destinations.map((d) => `kafka:index/topic:Topic::${p.name}-topics-${d.topic}`),
                         "kubernetes:secrets.hashicorp.com/v1beta1:VaultStaticSecret::vault-sync-cdc-lakehouse-object-storage",
                         "kubernetes:core/v1:ServiceAccount::lakehouse-service-account",
-                        ...(stack === "prod" ? ["kubernetes:access.strimzi.io/v1alpha1:KafkaAccess::lakehouse-kafka-access"] : []),
                         ...(p.destinations.some((d) => d.format === "iceberg")
                             ? [
                                   "kubernetes:secrets.hashicorp.com/v1beta1:VaultStaticSecret::vault-sync-cdc-lakehouse-iceberg-catalog",
@@ -66,16 +78,20 @@ for (const stack of SHIPPED_STACKS) {
                             : []),
                     ];
                     for (const need of needs) expect(dependencies.some((urn) => urn.endsWith(`$${need}`)), `${p.name} waits for ${need}`).to.equal(true);
+                    if (stack === "prod") {
+                        const deployment = captured.get(registrationKey(DEPLOYMENT, `lakehouse-${p.name}-writer`))!.dependencies;
+                        expect(deployment.some((urn) => urn.endsWith(`::lakehouse-${p.name}-kafka-access`))).to.equal(true);
+                        const access = captured.get(registrationKey(KAFKA_ACCESS, `lakehouse-${p.name}-kafka-access`))!.dependencies;
+                        expect(access.some((urn) => urn.endsWith(`::lakehouse-${p.name}-kafka-user`))).to.equal(true);
+                    }
                 }
             });
 
-            it("keeps the ServiceAccount and KafkaAccess under one LakehouseIdentity, which the Vault Secrets Operator logs in after", async () => {
+            it("keeps the shared ServiceAccount under one LakehouseIdentity, which the Vault Secrets Operator logs in after", async () => {
                 const { mocks } = await runProgram(stack, preview);
                 const captured = capturedFor(mocks);
                 const identity = captured.get(registrationKey(IDENTITY, "lakehouse"))!;
                 expect(captured.get(registrationKey("kubernetes:core/v1:ServiceAccount", "lakehouse-service-account"))!.parent).to.equal(identity.urn);
-                const access = mocks.ofType("kubernetes:access.strimzi.io/v1alpha1:KafkaAccess").filter((a) => a.name === "lakehouse-kafka-access");
-                expect(access.length).to.equal(stack === "prod" ? 1 : 0);
                 const sync = captured.get(registrationKey("cdc:vault:SecretSync", "vault-sync"))!;
                 expect(sync.dependencies.some((urn) => urn.endsWith("::lakehouse-service-account"))).to.equal(true);
             });
@@ -83,7 +99,8 @@ for (const stack of SHIPPED_STACKS) {
             it("registers lakehouse objects that validate strictly against their schemas", async () => {
                 const { mocks } = await runProgram(stack, preview);
                 const objects = mocks.registrations.filter((r) => r.type.startsWith("kubernetes:") && /^lakehouse-/.test(r.name));
-                expect(objects.length).to.equal(pipelines.length * 4 + 1 + (stack === "prod" ? 1 : 0));
+                // Per writer: ConfigMap, Deployment, CronJob, PodMonitor, and in prod its KafkaUser and KafkaAccess; one ServiceAccount.
+                expect(objects.length).to.equal(pipelines.length * (4 + (stack === "prod" ? 2 : 0)) + 1);
                 for (const o of objects) expect(validateManifest(o.inputs as any), `${o.type} ${o.name}`).to.deep.equal([]);
             });
 

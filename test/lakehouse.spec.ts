@@ -29,6 +29,7 @@ import {
     WRITER_RUN_AS,
     writerConfigFile,
 } from "../plan/lakehouse";
+import { lakehouseKafkaUserBody } from "../plan/kafka-users";
 import { planPostgresTargets } from "../plan/postgres-target";
 import { planTopics } from "../plan/topics";
 import { planSecretSyncs, planVaultPolicies, planVaultSecrets } from "../plan/vault";
@@ -155,7 +156,7 @@ describe("lakehouse writers of the shipped stacks", () => {
                 bootstrap_servers: "cdc-kafka-kafka-bootstrap.kafka.svc:9093",
                 security_protocol: "SASL_SSL",
                 tls: { ca_file: `${KAFKA_SECRET_DIR}/ssl.truststore.crt` },
-                sasl: { mechanism: "SCRAM-SHA-512", username: "cdc-lakehouse", password_file: `${KAFKA_SECRET_DIR}/password` },
+                sasl: { mechanism: "SCRAM-SHA-512", username: "cdc-lakehouse-sales", password_file: `${KAFKA_SECRET_DIR}/password` },
             });
             expect(specs.dev.lakehouse && writerConfigFile(specs.dev, lakehousePipelines(specs.dev)[0]).kafka).to.deep.equal({
                 bootstrap_servers: "cdc-kafka-kafka-bootstrap.kafka.svc:9092",
@@ -193,8 +194,9 @@ describe("lakehouse writers of the shipped stacks", () => {
             const pipelines = lakehousePipelines(spec);
             const bodies = () => [
                 lakehouseServiceAccountBody(spec),
-                ...(lakehouseKafkaAccessBody(spec) ? [lakehouseKafkaAccessBody(spec)!] : []),
                 ...pipelines.flatMap((p) => [
+                    ...(lakehouseKafkaAccessBody(spec, p) ? [lakehouseKafkaAccessBody(spec, p)!] : []),
+                    ...(lakehouseKafkaUserBody(spec, p) ? [lakehouseKafkaUserBody(spec, p)!] : []),
                     lakehouseConfigMapBody(spec, p),
                     lakehouseDeploymentBody(spec, p),
                     lakehouseMaintenanceCronJobBody(spec, p),
@@ -202,7 +204,7 @@ describe("lakehouse writers of the shipped stacks", () => {
                 ]),
             ];
 
-            it("validate strictly against the Kubernetes, Access Operator and prometheus-operator schemas", () => {
+            it("validate strictly against the Kubernetes, Strimzi, Access Operator and prometheus-operator schemas", () => {
                 for (const body of bodies()) expect(validateManifest(body as any), `${body.kind} ${body.metadata.name}`).to.deep.equal([]);
             });
 
@@ -280,19 +282,41 @@ describe("lakehouse writers of the shipped stacks", () => {
         });
     }
 
-    it("mounts the writers' KafkaAccess binding Secret only where Kafka needs TLS or SCRAM (prod)", () => {
-        expect(lakehouseKafkaAccessBody(specs.dev)).to.equal(undefined);
-        const access = lakehouseKafkaAccessBody(specs.prod)!;
+    it("mounts each writer's own KafkaAccess binding Secret only where Kafka needs TLS or authentication (prod)", () => {
+        for (const p of lakehousePipelines(specs.dev)) expect(lakehouseKafkaAccessBody(specs.dev, p)).to.equal(undefined);
+        const sales = lakehousePipelines(specs.prod)[0];
+        const access = lakehouseKafkaAccessBody(specs.prod, sales)!;
         expect(access.spec).to.deep.equal({
             kafka: { name: "cdc-kafka", namespace: "kafka", listener: "tls" },
-            user: { kind: "KafkaUser", apiGroup: "kafka.strimzi.io", name: "cdc-lakehouse", namespace: "kafka" },
-            secretName: "cdc-lakehouse-kafka-access",
+            user: { kind: "KafkaUser", apiGroup: "kafka.strimzi.io", name: "cdc-lakehouse-sales", namespace: "kafka" },
+            secretName: "cdc-lakehouse-sales-kafka-access",
         });
-        const pod = lakehouseDeploymentBody(specs.prod, lakehousePipelines(specs.prod)[0]).spec.template.spec;
+        const pod = lakehouseDeploymentBody(specs.prod, sales).spec.template.spec;
         expect(pod.volumes.find((v) => v.name === "kafka")).to.deep.equal({
             name: "kafka",
-            secret: { secretName: "cdc-lakehouse-kafka-access", items: [{ key: "ssl.truststore.crt", path: "ssl.truststore.crt" }, { key: "password", path: "password" }], defaultMode: 0o440 },
+            secret: { secretName: "cdc-lakehouse-sales-kafka-access", items: [{ key: "ssl.truststore.crt", path: "ssl.truststore.crt" }, { key: "password", path: "password" }], defaultMode: 0o440 },
         });
+    });
+
+    it("authenticates a writer with its own client certificate under mutual TLS", () => {
+        const config = raw("prod");
+        config.kafka.authentication = "tls";
+        const spec = specOf(config);
+        const sales = lakehousePipelines(spec)[0];
+        expect(writerConfigFile(spec, sales).kafka).to.deep.equal({
+            bootstrap_servers: "cdc-kafka-kafka-bootstrap.kafka.svc:9093",
+            security_protocol: "SSL",
+            tls: {
+                ca_file: "/var/run/secrets/cdc/kafka/ssl.truststore.crt",
+                cert_file: "/var/run/secrets/cdc/kafka/ssl.keystore.crt",
+                key_file: "/var/run/secrets/cdc/kafka/ssl.keystore.key",
+            },
+        });
+        const pod = lakehouseDeploymentBody(spec, sales).spec.template.spec;
+        expect(pod.volumes.find((v) => v.name === "kafka")?.secret?.items.map((i) => i.key)).to.deep.equal(["ssl.truststore.crt", "ssl.keystore.crt", "ssl.keystore.key"]);
+        expect(lakehouseKafkaUserBody(spec, sales)!.spec.authentication).to.deep.equal({ type: "tls" });
+        expect(validateManifest(lakehouseKafkaUserBody(spec, sales) as any)).to.deep.equal([]);
+        expect(validateWriterConfig(writerConfigFile(spec, sales))).to.equal(true);
     });
 
     describe("credentials from Vault", () => {

@@ -8,6 +8,7 @@ import { buildArtifacts, clusterConnectorContext, connectorSecretNames, kafkaAcc
 import { kafkaConnectorBody } from "../plan/kafka-connector";
 import { jmxExporterConfig } from "../plan/metrics";
 import { planTopics } from "../plan/topics";
+import { validateManifest } from "./helpers/k8s-schemas";
 import { parse } from "yaml";
 import { rawProjectConfig } from "./helpers/stack-files";
 
@@ -98,18 +99,43 @@ describe("connector plan", () => {
         expect(connectorSecretNames(prod)).to.deep.equal(["cdc-connect-kafka-access", "sales-source-db", "sales-target-db"]);
     });
 
-    it("needs no KafkaAccess for a plaintext listener without SCRAM, and names no user for TLS alone", () => {
+    it("needs no KafkaAccess for a plaintext listener without authentication, and names no user for TLS alone", () => {
         const dev = spec("dev");
         expect(kafkaAccessBody(dev)).to.equal(undefined);
         expect(kafkaConnectBody(dev).spec).to.not.have.any.keys("tls", "authentication");
         expect(connectorSecretNames(dev)).to.deep.equal(["inventory-source-db", "inventory-target-db", "sales-source-db", "sales-target-db", "shop-source-db", "shop-target-db"]);
-        const tlsOnly = spec("prod", (raw) => delete raw.kafka.scramUser);
+        const tlsOnly = spec("dev", (raw) => Object.assign(raw.kafka, { tls: true, listener: "tls" }));
         expect(kafkaAccessBody(tlsOnly)!.spec).to.not.have.property("user");
         expect(kafkaConnectBody(tlsOnly).spec).to.not.have.property("authentication");
         expect(byName(tlsOnly).get("sqlserver-cdc-source")!.config).to.include({
             "schema.history.internal.producer.security.protocol": "SSL",
-            "schema.history.internal.producer.ssl.truststore.certificates": "${secrets:cdc/cdc-connect-kafka-access:ssl.truststore.crt}",
+            "schema.history.internal.producer.ssl.truststore.certificates": "${secrets:cdc-dev/cdc-connect-kafka-access:ssl.truststore.crt}",
         });
+    });
+
+    it("authenticates Connect and its schema history clients with the KafkaUser's certificate under mutual TLS", () => {
+        const mtls = spec("prod", (raw) => (raw.kafka.authentication = "tls"));
+        expect(kafkaConnectBody(mtls).spec.authentication).to.deep.equal({
+            type: "tls",
+            certificateAndKey: { secretName: "cdc-connect-kafka-access", certificate: "ssl.keystore.crt", key: "ssl.keystore.key" },
+        });
+        expect(validateManifest(kafkaConnectBody(mtls) as any)).to.deep.equal([]);
+        const source = byName(mtls).get("sqlserver-cdc-source")!.config;
+        const prefix = "schema.history.internal.consumer.";
+        expect(Object.fromEntries(Object.entries(source).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]))).to.deep.equal({
+            "security.protocol": "SSL",
+            "ssl.truststore.type": "PEM",
+            "ssl.truststore.certificates": "${secrets:cdc/cdc-connect-kafka-access:ssl.truststore.crt}",
+            "ssl.keystore.type": "PEM",
+            "ssl.keystore.certificate.chain": "${secrets:cdc/cdc-connect-kafka-access:ssl.keystore.crt}",
+            "ssl.keystore.key": "${secrets:cdc/cdc-connect-kafka-access:ssl.keystore.key}",
+        });
+    });
+
+    it("gives Strimzi's PodDisruptionBudget for the workers one pod at a time", () => {
+        for (const stack of ["dev", "prod"] as const) {
+            expect(kafkaConnectBody(spec(stack)).spec.template).to.deep.include({ podDisruptionBudget: { maxUnavailable: 1 } });
+        }
     });
 
     it("renders the Debezium JDBC sink in its own key spelling, with the DLQ and context headers", () => {
@@ -141,7 +167,7 @@ describe("connector plan", () => {
         const template = kafkaConnectBody(prod).spec.template as any;
         expect(template.pod.volumes).to.deep.equal([{ name: "database-ca", secret: { secretName: "database-ca" } }]);
         expect(template.connectContainer.volumeMounts[0].mountPath).to.equal("/opt/kafka/database-ca");
-        expect(kafkaConnectBody(spec("dev")).spec).to.not.have.property("template");
+        expect(kafkaConnectBody(spec("dev")).spec.template).to.not.have.any.keys("pod", "connectContainer");
         expect(byName(spec("dev")).get("postgresql-jdbc-sink")!.config["connection.url"]).to.equal(
             "jdbc:postgresql://warehouse-dev.postgres.svc:5432/warehouse?sslmode=prefer",
         );

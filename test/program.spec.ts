@@ -13,6 +13,7 @@ const CONNECTOR = "kubernetes:kafka.strimzi.io/v1:KafkaConnector";
 const CONNECT = "kubernetes:kafka.strimzi.io/v1:KafkaConnect";
 const TOPIC = "kafka:index/topic:Topic";
 const KAFKA_ACCESS = "kubernetes:access.strimzi.io/v1alpha1:KafkaAccess";
+const KAFKA_USER = "kubernetes:kafka.strimzi.io/v1:KafkaUser";
 const CREDENTIAL_KEY = /(password|secret|token|user(name)?)$/i;
 
 /** Besides the SQL Server pipeline both stacks share, dev has seed 004's PostgreSQL and MariaDB pipelines. */
@@ -138,23 +139,30 @@ for (const stack of SHIPPED_STACKS) {
 
             it(
                 stack === "prod"
-                    ? "brings the Kafka cluster's CA and Connect's password from namespace kafka through a KafkaAccess the KafkaConnect waits for"
-                    : "needs no KafkaAccess: dev's Connect uses a plaintext listener without SCRAM",
+                    ? "creates Connect's own KafkaUser in namespace kafka and brings the cluster CA and its password through a KafkaAccess the KafkaConnect waits for"
+                    : "needs no KafkaUser or KafkaAccess: dev's Connect uses a plaintext listener without authentication",
                 async () => {
                     const { mocks } = await runProgram(stack, preview);
-                    // The lakehouse writers' own KafkaAccess is test/lakehouse-program.spec.ts's.
+                    // The lakehouse writers' own KafkaUsers and KafkaAccess objects are test/lakehouse-program.spec.ts's.
                     const access = mocks.ofType(KAFKA_ACCESS).filter((a) => a.inputs.metadata.name === "cdc-connect-kafka-access");
+                    const user = mocks.ofType(KAFKA_USER).filter((u) => u.inputs.metadata.name === "cdc-connect");
                     if (stack === "dev") {
-                        expect(access).to.deep.equal([]);
+                        expect([...access, ...user]).to.deep.equal([]);
                         return;
                     }
+                    expect(user.map((u) => [u.inputs.metadata.namespace, u.inputs.spec.authentication.type])).to.deep.equal([["kafka", "scram-sha-512"]]);
                     expect(access.map((a) => a.inputs.spec.kafka)).to.deep.equal([{ name: "cdc-kafka", namespace: "kafka", listener: "tls" }]);
-                    expect(validateManifest(access[0].inputs as any)).to.deep.equal([]);
+                    expect(access[0].inputs.spec.user.name).to.equal("cdc-connect");
+                    for (const o of [...user, ...access]) expect(validateManifest(o.inputs as any), o.name).to.deep.equal([]);
                     const [connect] = mocks.ofType(CONNECT);
                     expect(connect.inputs.spec.tls.trustedCertificates[0].secretName).to.equal(access[0].inputs.metadata.name);
+                    expect(connect.inputs.spec.authentication.username).to.equal("cdc-connect");
                     const captured = capturedFor(mocks);
-                    const accessUrn = captured.get(registrationKey(KAFKA_ACCESS, access[0].name))!.urn;
-                    expect(captured.get(registrationKey(CONNECT, connect.name))!.dependencies).to.include(accessUrn);
+                    const cluster = captured.get(registrationKey("cdc:connect:ConnectCluster", "connect"))!.urn;
+                    const [userOptions, accessOptions] = [captured.get(registrationKey(KAFKA_USER, user[0].name))!, captured.get(registrationKey(KAFKA_ACCESS, access[0].name))!];
+                    expect([userOptions.parent, accessOptions.parent]).to.deep.equal([cluster, cluster]);
+                    expect(accessOptions.dependencies).to.include(userOptions.urn);
+                    expect(captured.get(registrationKey(CONNECT, connect.name))!.dependencies).to.include(accessOptions.urn);
                 },
             );
 

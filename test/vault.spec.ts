@@ -147,7 +147,7 @@ describe("Vault Secrets Operator objects", () => {
         it(`syncs exactly the Secrets the connectors reference (${stack})`, () => {
             const connect = planSecretSyncs(spec).filter((s) => s.consumer === "connect").map((s) => s.secretName);
             // Connect's Role may also read the Access Operator's binding Secret (prod: TLS and SCRAM to Kafka).
-            const kafkaBinding = spec.kafka.tls || spec.kafka.scramUser ? [kafkaAccessName(spec.connect.name)] : [];
+            const kafkaBinding = spec.kafka.tls || spec.kafka.authentication !== "none" ? [kafkaAccessName(spec.connect.name)] : [];
             expect([...connect, ...kafkaBinding].sort()).to.deep.equal(connectorSecretNames(spec));
             for (const secret of planVaultSecrets(spec)) {
                 expect([...Object.keys(secret.fields), "password"]).to.include.members(Object.values(CREDENTIAL_KEYS));

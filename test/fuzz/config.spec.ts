@@ -15,7 +15,8 @@ import type { StackSpec } from "../../config/spec";
 import { RENAMED_SNAPSHOT_MODES, SNAPSHOT_MODES, SOURCE_KINDS } from "../../connectors/options";
 import { renderConnectors, restConfig } from "../../connectors/render";
 import { TLS_MODES } from "../../model/tls";
-import { clusterConnectorContext, kafkaConnectBody, secretReaderRole } from "../../plan/connect-cluster";
+import { clusterConnectorContext, kafkaAccessBody, kafkaConnectBody, secretReaderRole } from "../../plan/connect-cluster";
+import { connectKafkaUserBody, lakehouseKafkaUserBody } from "../../plan/kafka-users";
 import { kafkaConnectorBody } from "../../plan/kafka-connector";
 import {
     lakehouseConfigMapBody,
@@ -164,7 +165,7 @@ const PLAUSIBLE: Record<string, readonly unknown[]> = {
     primaryKeyFields: [[], ["id"]],
     connectionPool: [{}, { minSize: 11, maxSize: 10 }],
     tlsCaSecret: ["cdc-kafka-cluster-ca-cert"],
-    scramUser: ["cdc-connect", "other-user", ...TAKEN_NAMES],
+    authentication: ["none", "scram-sha-512", "tls", "scram"],
     databaseCaSecret: ["database-ca"],
     kafkaVersion: ["4.1.1", "3.9.0"],
     replicas: [1, 2],
@@ -386,9 +387,18 @@ function renderAll(spec: StackSpec): unknown[] {
         // The writer validates its file at start and refuses to run on a bad one: the stack must render only good ones.
         const file = writerConfigFile(spec, p);
         expect(validateWriterConfig(file) ? [] : validateWriterConfig.errors, `writer config of ${p.name}`).to.deep.equal([]);
-        out.push(file, lakehouseConfigMapBody(spec, p), lakehouseDeploymentBody(spec, p), lakehouseMaintenanceCronJobBody(spec, p), lakehousePodMonitorBody(spec, p));
+        out.push(
+            file,
+            lakehouseConfigMapBody(spec, p),
+            lakehouseDeploymentBody(spec, p),
+            lakehouseMaintenanceCronJobBody(spec, p),
+            lakehousePodMonitorBody(spec, p),
+            lakehouseKafkaAccessBody(spec, p),
+            lakehouseKafkaUserBody(spec, p),
+        );
     }
-    if (spec.lakehouse && writers.length > 0) out.push(lakehouseServiceAccountBody(spec), lakehouseKafkaAccessBody(spec));
+    if (spec.lakehouse && writers.length > 0) out.push(lakehouseServiceAccountBody(spec));
+    out.push(connectKafkaUserBody(spec), kafkaAccessBody(spec));
     const k8sNames = out.flat(2).filter((o): o is { kind: string; metadata: { name: string } } => typeof (o as any)?.kind === "string" && typeof (o as any)?.metadata?.name === "string");
     for (const kind of new Set(k8sNames.map((o) => o.kind))) once(`${kind}s`, k8sNames.filter((o) => o.kind === kind).map((o) => o.metadata.name));
     return out;
