@@ -7,8 +7,10 @@ import {
     lakehouseDeploymentBody,
     lakehouseKafkaAccessBody,
     lakehouseMaintenanceCronJobBody,
+    lakehouseMaintenanceNetworkPolicyBody,
     lakehousePodMonitorBody,
     lakehouseServiceAccountBody,
+    lakehouseWriterNetworkPolicyBody,
 } from "../plan/lakehouse";
 
 export interface LakehouseIdentityArgs {
@@ -36,8 +38,8 @@ export interface LakehouseWriterArgs {
 
 /**
  * One pipeline's lakehouse writer: the Deployment running it with its configuration file from a ConfigMap, its own
- * KafkaUser and the KafkaAccess bringing that user's credential here, the maintenance CronJob (seed §9.3) and the
- * PodMonitor scraping its /metrics.
+ * KafkaUser and the KafkaAccess bringing that user's credential here, the maintenance CronJob (seed §9.3), the
+ * PodMonitor scraping its /metrics and the NetworkPolicies of the writer's and the maintenance job's pods.
  */
 export class LakehouseWriter extends pulumi.ComponentResource {
     readonly deploymentName: pulumi.Output<string>;
@@ -54,6 +56,12 @@ export class LakehouseWriter extends pulumi.ComponentResource {
         const access = accessBody ? [new k8s.apiextensions.CustomResource(`${name}-kafka-access`, accessBody, { parent: this, dependsOn: user })] : [];
         const deployment = new k8s.apps.v1.Deployment(`${name}-writer`, lakehouseDeploymentBody(spec, pipeline), { parent: this, dependsOn: [config, ...access] });
         const maintenance = new k8s.batch.v1.CronJob(`${name}-maintenance`, lakehouseMaintenanceCronJobBody(spec, pipeline), { parent: this, dependsOn: [config] });
+        for (const [suffix, policy] of [
+            ["writer", lakehouseWriterNetworkPolicyBody(spec, pipeline)],
+            ["maintenance", lakehouseMaintenanceNetworkPolicyBody(spec, pipeline)],
+        ] as const) {
+            if (policy) new k8s.networking.v1.NetworkPolicy(`${name}-${suffix}-network-policy`, policy, { parent: this });
+        }
         const monitor = lakehousePodMonitorBody(spec, pipeline);
         if (monitor) new k8s.apiextensions.CustomResource(`${name}-pod-monitor`, monitor, { parent: this });
         this.deploymentName = deployment.metadata.name;

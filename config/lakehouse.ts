@@ -262,7 +262,10 @@ function checkObjectNames(spec: StackSpec, lakehouse: LakehouseSpec, issues: Con
     for (const sync of planSecretSyncs(spec).filter((s) => s.consumer !== "lakehouse")) other("Secret", sync.secretName, `a Secret synced for ${sync.consumer}`);
     if (spec.reconciler) {
         other("ConfigMap", reconcilerConfigMapName(spec.reconciler), "the reconciler's ConfigMap");
-        for (const run of planReconcileRuns(spec)) other("CronJob", run.cronJobName, "a reconciliation CronJob");
+        for (const run of planReconcileRuns(spec)) {
+            other("CronJob", run.cronJobName, "a reconciliation CronJob");
+            other("NetworkPolicy", run.cronJobName, "a reconciliation CronJob's NetworkPolicy");
+        }
     }
     const mine: [string, string][] = [
         ["Secret", lakehouseObjectStorageSecretName(lakehouse)],
@@ -273,6 +276,7 @@ function checkObjectNames(spec: StackSpec, lakehouse: LakehouseSpec, issues: Con
                 ["ConfigMap", lakehouseConfigMapName(lakehouse, p)],
                 ["CronJob", lakehouseMaintenanceName(lakehouse, p)],
                 ["PodMonitor", lakehouseWriterName(lakehouse, p)],
+                ["NetworkPolicy", lakehouseWriterName(lakehouse, p)],
                 ["KafkaAccess", lakehouseKafkaAccessName(lakehouse, p)],
                 ["Secret", lakehouseKafkaAccessName(lakehouse, p)],
                 ...(spec.kafka.authentication !== "none" ? [["KafkaUser", lakehouseKafkaUserName(lakehouse, p)] as [string, string]] : []),

@@ -33,6 +33,11 @@ export interface EnvironmentProfile {
      * profile authenticates, a stack may choose SCRAM or mutual TLS but not turn authentication off.
      */
     kafkaAuthentication: KafkaAuthentication;
+    /**
+     * NetworkPolicies limit the pods the stack runs (reconciler, lakehouse writers and their maintenance) to the
+     * databases, Kafka and endpoints they use. Where required, a stack may not turn them off.
+     */
+    requireNetworkPolicies: boolean;
     /** TLS to the source database; dev servers commonly run with self-signed certificates. */
     requireDatabaseEncryption: boolean;
     /** Images of the workloads the stack runs are named by digest: a tag can be moved under a running CronJob. */
@@ -58,6 +63,7 @@ export const PROFILES: Readonly<Record<Environment, EnvironmentProfile>> = {
         connectReplicas: 1,
         minimumConnectReplicas: 1,
         kafkaAuthentication: "none",
+        requireNetworkPolicies: false,
         protectStatefulResources: false,
         logErrorRecordContents: true,
         requireDatabaseEncryption: false,
@@ -74,6 +80,7 @@ export const PROFILES: Readonly<Record<Environment, EnvironmentProfile>> = {
         connectReplicas: 2,
         minimumConnectReplicas: 2,
         kafkaAuthentication: "scram-sha-512",
+        requireNetworkPolicies: true,
         protectStatefulResources: true,
         logErrorRecordContents: false,
         requireDatabaseEncryption: true,

@@ -8,6 +8,7 @@ import { ConfigError, ConfigIssue, closest } from "./errors";
 import { EnvironmentProfile, profileFor } from "./profiles";
 import { checkRules } from "./rules";
 import { checkAccessRules } from "./access-rules";
+import { checkNetworkRules } from "./network";
 import { checkLakehouseRules, resolveDestinations, resolveLakehouse, resolvePipelineLakehouse } from "./lakehouse";
 import { ParsedPipeline, ParsedSource, ParsedStackConfig, ParsedTable, SECRET_CONFIG_KEYS, stackConfigSchema } from "./schema";
 import type { LakehouseSpec, PipelineSpec, SourceSpec, StackSpec, TableSpec } from "./spec";
@@ -41,6 +42,7 @@ export function parseStackSpec(raw: unknown): ParseResult {
     checkRules(spec, issues, warnings);
     checkAccessRules(spec, issues, warnings);
     checkLakehouseRules(spec, issues);
+    checkNetworkRules(spec, issues, warnings);
     if (issues.length > 0) throw new ConfigError(issues);
     return { spec, warnings };
 }
@@ -75,6 +77,7 @@ function resolve(config: ParsedStackConfig, issues: ConfigIssue[], warnings: str
         ...(config.reconciler ? { reconciler: config.reconciler } : {}),
         ...lakehouseOf(config, profile, issues, warnings),
         monitoring: config.monitoring,
+        network: config.network,
     };
 }
 

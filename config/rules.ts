@@ -19,7 +19,7 @@ export function checkRules(spec: StackSpec, issues: ConfigIssue[], warnings: str
         checkSink(spec, pipeline, [...path, "sink"], issues);
         checkReplication(spec, pipeline, [...path, "topics"], issues);
     });
-    checkKafka(spec, issues);
+    checkKafka(spec, issues, warnings);
     checkTopicNames(spec, issues);
 }
 
@@ -56,7 +56,7 @@ function checkTopicNames(spec: StackSpec, issues: ConfigIssue[]): void {
     }
 }
 
-function checkKafka(spec: StackSpec, issues: ConfigIssue[]): void {
+function checkKafka(spec: StackSpec, issues: ConfigIssue[], warnings: string[]): void {
     const { kafka, profile } = spec;
     if (spec.environment === "prod" && !kafka.tls) {
         issues.push({ path: ["kafka", "tls"], message: "prod requires TLS to Kafka (change events carry row data); set tls: true and point bootstrapServers at a TLS listener" });
@@ -75,6 +75,14 @@ function checkKafka(spec: StackSpec, issues: ConfigIssue[]): void {
             path: ["kafka", "listener"],
             message: `name the listener of Kafka ${kafka.clusterName} at bootstrapServers (e.g. tls): the Access Operator copies the cluster CA and the users' credentials for it, and adds the CA only for a TLS listener`,
         });
+    }
+    // The KafkaAccess, the KafkaUsers and the writers' NetworkPolicy all look for the cluster in kafka.namespace.
+    for (const entry of kafka.bootstrapServers.split(",")) {
+        const namespace = /^[a-z0-9-]+\.([a-z0-9-]+)\.svc(\.[a-z0-9.-]+)?:\d+$/i.exec(entry.trim())?.[1];
+        if (namespace && namespace !== kafka.namespace) {
+            warnings.push(`kafka.bootstrapServers names a Service in namespace ${namespace}, but kafka.namespace is ${kafka.namespace}: the KafkaAccess, the stack's KafkaUsers and the writers' NetworkPolicy look for Kafka ${kafka.clusterName} there`);
+            break;
+        }
     }
     if (spec.connect.replicas < profile.minimumConnectReplicas) {
         issues.push({

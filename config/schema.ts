@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ENVIRONMENTS } from "./profiles";
+import { isIP } from "net";
 import { KAFKA_AUTHENTICATIONS, STRIMZI_KAFKA_VERSIONS, STRIMZI_VERSION } from "../model/strimzi";
 import {
     CONNECTOR_STATES,
@@ -499,6 +500,34 @@ const monitoringSchema = z
     })
     .prefault({});
 
+/** An IPv4 or IPv6 network in CIDR notation, as a NetworkPolicy's ipBlock takes it. */
+const cidr = z.string().refine(
+    (value) => {
+        const [address, prefix, ...rest] = value.split("/");
+        const family = isIP(address);
+        return rest.length === 0 && family !== 0 && /^\d{1,3}$/.test(prefix ?? "") && Number(prefix) <= (family === 4 ? 32 : 128);
+    },
+    { error: "must be an IP network in CIDR notation, e.g. 10.20.0.0/16 or 192.0.2.10/32" },
+);
+
+const networkSchema = z
+    .strictObject({
+        /** NetworkPolicies for the pods the stack runs (reconciler, lakehouse writers and their maintenance). */
+        enabled: z.boolean().default(true),
+        /** Where the cluster DNS runs; every policy allows port 53 to these pods. */
+        dns: z
+            .strictObject({
+                namespaceLabels: labelsSchema.default({ "kubernetes.io/metadata.name": "kube-system" }),
+                podLabels: labelsSchema.default({ "k8s-app": "kube-dns" }),
+            })
+            .prefault({}),
+        /** Labels of the namespace(s) Prometheus scrapes from: the writers' metrics port accepts only them. */
+        prometheusNamespaceLabels: labelsSchema.default({ "kubernetes.io/metadata.name": "monitoring" }),
+        /** { <host>: [CIDR, ...] }: where a host outside the cluster is, since a NetworkPolicy matches addresses, not names. */
+        egressCidrs: z.record(z.string(), z.array(cidr).min(1, { error: "list at least one CIDR" })).default({}),
+    })
+    .prefault({});
+
 export const stackConfigSchema = z.strictObject({
     environment: z.enum(ENVIRONMENTS, { error: 'must be "dev" or "prod"' }),
     namespace: dnsName.default("cdc"),
@@ -513,6 +542,7 @@ export const stackConfigSchema = z.strictObject({
     /** The lakehouse writers; required once a pipeline declares destinations. */
     lakehouse: lakehouseSchema.optional(),
     monitoring: monitoringSchema,
+    network: networkSchema,
 });
 
 /** Project keys read as secrets by config/load.ts, outside the parsed spec; listed so a misspelling gets a suggestion. */

@@ -262,6 +262,15 @@ export interface StackSpec {
     /** Absent when no pipeline has destinations. */
     lakehouse?: LakehouseSpec;
     monitoring: MonitoringSpec;
+    network: NetworkSpec;
+}
+
+export interface NetworkSpec {
+    enabled: boolean;
+    dns: { namespaceLabels: Record<string, string>; podLabels: Record<string, string> };
+    prometheusNamespaceLabels: Record<string, string>;
+    /** Host → the networks it is in, for hosts outside the cluster. */
+    egressCidrs: Record<string, string[]>;
 }
 
 export interface MonitoringSpec {

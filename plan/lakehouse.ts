@@ -15,6 +15,7 @@ import type { DestinationSpec, LakehouseSpec, PipelineSpec, StackSpec } from "..
 import { readsCaFile, TLS_MODES } from "../model/tls";
 import { CA_CERT_KEY, KAFKA_ACCESS_KEYS, kafkaAccessFor, MANAGED_BY_LABELS, needsKafkaAccess } from "./connect-cluster";
 import { MONITORING_API_VERSION } from "./monitoring";
+import { Endpoint, endpointRules, kafkaRule, networkPolicyBody, objectStorageEndpoint } from "./network";
 import {
     lakehouseCatalogSecretName,
     lakehouseConfigMapName,
@@ -511,4 +512,39 @@ export function lakehousePodMonitorBody(spec: StackSpec, pipeline: PipelineSpec)
             podMetricsEndpoints: [{ port: HTTP_PORT_NAME, path: METRICS_PATH, interval: "30s" }],
         },
     };
+}
+
+// ---------------------------------------------------------------------------------------------
+// NetworkPolicies and the PodDisruptionBudget
+
+/** Object storage, and the Iceberg catalog's database where the pipeline writes Iceberg tables. */
+export function lakehouseStorageEndpoints(spec: StackSpec, pipeline: PipelineSpec): Endpoint[] {
+    const lakehouse = requireLakehouse(spec);
+    const storage = objectStorageEndpoint(lakehouse);
+    const catalog = usesCatalog(pipeline) ? lakehouse.catalog : undefined;
+    return [...(storage ? [storage] : []), ...(catalog ? [{ host: catalog.host, port: catalog.port }] : [])];
+}
+
+/** The writer reaches Kafka besides its tables, and takes scrapes where a PodMonitor is (kubelet probes come from the node, which policies never block). */
+export function lakehouseWriterNetworkPolicyBody(spec: StackSpec, pipeline: PipelineSpec) {
+    const lakehouse = requireLakehouse(spec);
+    const monitored = lakehousePodMonitorBody(spec, pipeline) !== undefined;
+    return networkPolicyBody(spec, () => ({
+        name: lakehouseWriterName(lakehouse, pipeline),
+        labels: labels(lakehouse, pipeline, "writer"),
+        podSelector: selectorLabels(lakehouse, pipeline, "writer"),
+        egress: [kafkaRule(spec), ...endpointRules(spec, lakehouseStorageEndpoints(spec, pipeline))],
+        ...(monitored ? { metricsPort: pipeline.lakehouse!.observability.healthCheckPort } : {}),
+    }));
+}
+
+/** Maintenance opens the tables only: no Kafka, no ingress. */
+export function lakehouseMaintenanceNetworkPolicyBody(spec: StackSpec, pipeline: PipelineSpec) {
+    const lakehouse = requireLakehouse(spec);
+    return networkPolicyBody(spec, () => ({
+        name: lakehouseMaintenanceName(lakehouse, pipeline),
+        labels: labels(lakehouse, pipeline, "maintenance"),
+        podSelector: selectorLabels(lakehouse, pipeline, "maintenance"),
+        egress: endpointRules(spec, lakehouseStorageEndpoints(spec, pipeline)),
+    }));
 }

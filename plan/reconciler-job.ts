@@ -11,6 +11,7 @@
 import type { PipelineSpec, ReconcilerSpec, StackSpec } from "../config/spec";
 import { readsCaFile, TLS_MODES, TlsModeFamily } from "../model/tls";
 import { CA_CERT_KEY, MANAGED_BY_LABELS } from "./connect-cluster";
+import { Endpoint, endpointRules, networkPolicyBody, urlEndpoint } from "./network";
 import { reconcilerConfigMapName, reconcilerServiceAccountName, reconcilerSourceSecretName, reconcilerTargetSecretName, stableHash } from "./naming";
 import { targetTableName } from "./postgres-target";
 
@@ -212,8 +213,15 @@ export function reconcilerConfigMapBody(spec: StackSpec, reconciler: ReconcilerS
     };
 }
 
+/** What selects one run's pods, for its NetworkPolicy. */
+const runSelector = (reconciler: ReconcilerSpec, run: ReconcileRunPlan) => ({
+    "app.kubernetes.io/name": "cdc-reconciler",
+    "app.kubernetes.io/instance": reconciler.name,
+    "cdc.pipeline/reconcile-run": run.key,
+});
+
 export function reconcilerCronJobBody(spec: StackSpec, reconciler: ReconcilerSpec, run: ReconcileRunPlan) {
-    const podLabels = labels(reconciler, { "cdc.pipeline/name": run.pipeline, "cdc.pipeline/reconcile-run": run.key });
+    const podLabels = labels(reconciler, { "cdc.pipeline/name": run.pipeline, ...runSelector(reconciler, run) });
     const readOnly = 0o440;
     const caSecret = spec.connect.databaseCaSecret;
     return {
@@ -296,4 +304,25 @@ export function reconcilerCronJobBody(spec: StackSpec, reconciler: ReconcilerSpe
             },
         },
     };
+}
+
+/** The databases and the Pushgateway a run reaches; the run's config, URLs and CA are mounted files, so nothing else. */
+export function reconcilerEndpoints(spec: StackSpec, reconciler: ReconcilerSpec, run: ReconcileRunPlan): Endpoint[] {
+    const pipeline = spec.pipelines.find((p) => p.name === run.pipeline)!;
+    const pushgateway = reconciler.pushgatewayUrl ? urlEndpoint(reconciler.pushgatewayUrl) : undefined;
+    return [
+        { host: pipeline.source.host, port: pipeline.source.port },
+        { host: pipeline.sink.host, port: pipeline.sink.port },
+        ...(pushgateway ? [pushgateway] : []),
+    ];
+}
+
+/** A run pushes its results and serves nothing: no ingress at all. */
+export function reconcilerNetworkPolicyBody(spec: StackSpec, reconciler: ReconcilerSpec, run: ReconcileRunPlan) {
+    return networkPolicyBody(spec, () => ({
+        name: run.cronJobName,
+        labels: labels(reconciler, { "cdc.pipeline/name": run.pipeline }),
+        podSelector: runSelector(reconciler, run),
+        egress: endpointRules(spec, reconcilerEndpoints(spec, reconciler, run)),
+    }));
 }

@@ -250,7 +250,9 @@ describe("stack config", () => {
     });
 
     it("looks for the Kafka cluster and its users in the stack's namespace unless told otherwise", () => {
-        expect(parseStackSpec(dev()).spec.kafka.namespace).to.equal("cdc-dev");
+        const unset = dev();
+        delete unset.kafka.namespace;
+        expect(parseStackSpec(unset).spec.kafka.namespace).to.equal("cdc-dev");
         expect(parseStackSpec(prod()).spec.kafka.namespace).to.equal("kafka");
     });
 

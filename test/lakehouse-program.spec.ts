@@ -13,8 +13,10 @@ import {
     lakehouseDeploymentBody,
     lakehouseKafkaAccessBody,
     lakehouseMaintenanceCronJobBody,
+    lakehouseMaintenanceNetworkPolicyBody,
     lakehousePipelines,
     lakehousePodMonitorBody,
+    lakehouseWriterNetworkPolicyBody,
 } from "../plan/lakehouse";
 import { validateManifest } from "./helpers/k8s-schemas";
 import { promiseOf } from "./helpers/mocks";
@@ -30,6 +32,7 @@ const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
 const PODMONITOR = "kubernetes:monitoring.coreos.com/v1:PodMonitor";
 const KAFKA_USER = "kubernetes:kafka.strimzi.io/v1:KafkaUser";
 const KAFKA_ACCESS = "kubernetes:access.strimzi.io/v1alpha1:KafkaAccess";
+const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 
 for (const stack of SHIPPED_STACKS) {
     for (const preview of [false, true]) {
@@ -51,12 +54,15 @@ for (const stack of SHIPPED_STACKS) {
                         [PODMONITOR, `lakehouse-${p.name}-pod-monitor`, lakehousePodMonitorBody(spec, p)],
                         [KAFKA_USER, `lakehouse-${p.name}-kafka-user`, lakehouseKafkaUserBody(spec, p)],
                         [KAFKA_ACCESS, `lakehouse-${p.name}-kafka-access`, lakehouseKafkaAccessBody(spec, p)],
+                        [NETWORK_POLICY, `lakehouse-${p.name}-writer-network-policy`, lakehouseWriterNetworkPolicyBody(spec, p)],
+                        [NETWORK_POLICY, `lakehouse-${p.name}-maintenance-network-policy`, lakehouseMaintenanceNetworkPolicyBody(spec, p)],
                     ];
                     for (const [type, name, body] of children.filter(([, , b]) => b !== undefined)) {
                         expect(captured.get(registrationKey(type, name))!.parent, name).to.equal(writer.urn);
                         expect(mocks.one(type, name).inputs, name).to.deep.equal(body);
                     }
                     expect(mocks.ofType(KAFKA_USER).filter((u) => u.name.startsWith(`lakehouse-${p.name}-`)).length).to.equal(stack === "prod" ? 1 : 0);
+                    expect(mocks.ofType(NETWORK_POLICY).filter((n) => n.name.startsWith(`lakehouse-${p.name}-`)).length).to.equal(2);
                 }
             });
 
@@ -99,8 +105,8 @@ for (const stack of SHIPPED_STACKS) {
             it("registers lakehouse objects that validate strictly against their schemas", async () => {
                 const { mocks } = await runProgram(stack, preview);
                 const objects = mocks.registrations.filter((r) => r.type.startsWith("kubernetes:") && /^lakehouse-/.test(r.name));
-                // Per writer: ConfigMap, Deployment, CronJob, PodMonitor, and in prod its KafkaUser and KafkaAccess; one ServiceAccount.
-                expect(objects.length).to.equal(pipelines.length * (4 + (stack === "prod" ? 2 : 0)) + 1);
+                // Per writer: ConfigMap, Deployment, CronJob, PodMonitor, two NetworkPolicies, and in prod its KafkaUser and KafkaAccess; one ServiceAccount.
+                expect(objects.length).to.equal(pipelines.length * (6 + (stack === "prod" ? 2 : 0)) + 1);
                 for (const o of objects) expect(validateManifest(o.inputs as any), `${o.type} ${o.name}`).to.deep.equal([]);
             });
 

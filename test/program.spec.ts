@@ -14,6 +14,7 @@ const CONNECT = "kubernetes:kafka.strimzi.io/v1:KafkaConnect";
 const TOPIC = "kafka:index/topic:Topic";
 const KAFKA_ACCESS = "kubernetes:access.strimzi.io/v1alpha1:KafkaAccess";
 const KAFKA_USER = "kubernetes:kafka.strimzi.io/v1:KafkaUser";
+const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 const CREDENTIAL_KEY = /(password|secret|token|user(name)?)$/i;
 
 /** Besides the SQL Server pipeline both stacks share, dev has seed 004's PostgreSQL and MariaDB pipelines. */
@@ -165,6 +166,22 @@ for (const stack of SHIPPED_STACKS) {
                     expect(captured.get(registrationKey(CONNECT, connect.name))!.dependencies).to.include(accessOptions.urn);
                 },
             );
+
+            it("isolates each reconciliation CronJob's pods with a NetworkPolicy of its own, a child of the ReconciliationJob", async () => {
+                const { mocks } = await runProgram(stack, preview);
+                const captured = capturedFor(mocks);
+                const job = captured.get(registrationKey("cdc:reconciler:ReconciliationJob", "reconciler"))!.urn;
+                const cronJobs = mocks.ofType("kubernetes:batch/v1:CronJob").filter((c) => c.name.startsWith("reconciler-"));
+                const policies = mocks.ofType(NETWORK_POLICY).filter((n) => n.name.startsWith("reconciler-"));
+                expect(policies.map((p) => p.inputs.metadata.name).sort()).to.deep.equal(cronJobs.map((c) => c.inputs.metadata.name).sort());
+                for (const policy of policies) {
+                    expect(captured.get(registrationKey(NETWORK_POLICY, policy.name))!.parent).to.equal(job);
+                    expect(validateManifest(policy.inputs as any), policy.name).to.deep.equal([]);
+                    const cronJob = cronJobs.find((c) => c.inputs.metadata.name === policy.inputs.metadata.name)!;
+                    const podLabels = cronJob.inputs.spec.jobTemplate.spec.template.metadata.labels;
+                    expect(podLabels).to.deep.include(policy.inputs.spec.podSelector.matchLabels);
+                }
+            });
 
             it("puts no credential value in any registered input", async () => {
                 const { mocks } = await runProgram(stack, preview);

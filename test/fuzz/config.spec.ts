@@ -23,14 +23,16 @@ import {
     lakehouseDeploymentBody,
     lakehouseKafkaAccessBody,
     lakehouseMaintenanceCronJobBody,
+    lakehouseMaintenanceNetworkPolicyBody,
     lakehousePipelines,
     lakehousePodMonitorBody,
     lakehouseServiceAccountBody,
+    lakehouseWriterNetworkPolicyBody,
     writerConfigFile,
 } from "../../plan/lakehouse";
 import { podMonitorBody, prometheusRuleBody } from "../../plan/monitoring";
 import { planPostgresTargets } from "../../plan/postgres-target";
-import { planReconcileRuns, reconcilerConfigMapBody, reconcilerCronJobBody, reconcilerServiceAccountBody } from "../../plan/reconciler-job";
+import { planReconcileRuns, reconcilerConfigMapBody, reconcilerCronJobBody, reconcilerNetworkPolicyBody, reconcilerServiceAccountBody } from "../../plan/reconciler-job";
 import { planSqlServerSources } from "../../plan/sqlserver-source";
 import { planTopics } from "../../plan/topics";
 import {
@@ -166,6 +168,7 @@ const PLAUSIBLE: Record<string, readonly unknown[]> = {
     connectionPool: [{}, { minSize: 11, maxSize: 10 }],
     tlsCaSecret: ["cdc-kafka-cluster-ca-cert"],
     authentication: ["none", "scram-sha-512", "tls", "scram"],
+    egressCidrs: [{}, { "db.example.com": ["10.0.0.0/8"] }, { "db.example.com": ["10.0.0.0/33"] }, { constructor: ["192.0.2.1/32"] }],
     databaseCaSecret: ["database-ca"],
     kafkaVersion: ["4.1.1", "3.9.0"],
     replicas: [1, 2],
@@ -199,7 +202,7 @@ const PLAUSIBLE: Record<string, readonly unknown[]> = {
     schedule: ["30 2 * * *", "*/5 * * * *"],
     lagWindowSeconds: [0, 60],
     criticalRatio: [0, 0.01, 1],
-    pushgatewayUrl: ["http://pushgateway:9091"],
+    pushgatewayUrl: ["http://pushgateway:9091", "http://pushgateway.monitoring.svc:9091", "https://push.example.com", "http://%zz"],
     backoffLimit: [0, 10],
     activeDeadlineSeconds: [1, 3600],
     reportClaimName: ["reports"],
@@ -379,7 +382,7 @@ function renderAll(spec: StackSpec): unknown[] {
         // The CronJob's reconciler reads this file at run time: the stack must not write one it refuses.
         for (const run of runs) validateReconcilerConfig(run.config);
         out.push(reconcilerServiceAccountBody(spec, spec.reconciler), reconcilerConfigMapBody(spec, spec.reconciler, runs));
-        out.push(runs.map((run) => reconcilerCronJobBody(spec, spec.reconciler!, run)));
+        out.push(runs.map((run) => [reconcilerCronJobBody(spec, spec.reconciler!, run), reconcilerNetworkPolicyBody(spec, spec.reconciler!, run)]));
     }
     if (spec.monitoring.enabled) out.push(podMonitorBody(spec), prometheusRuleBody(spec));
     const writers = lakehousePipelines(spec);
@@ -395,6 +398,8 @@ function renderAll(spec: StackSpec): unknown[] {
             lakehousePodMonitorBody(spec, p),
             lakehouseKafkaAccessBody(spec, p),
             lakehouseKafkaUserBody(spec, p),
+            lakehouseWriterNetworkPolicyBody(spec, p),
+            lakehouseMaintenanceNetworkPolicyBody(spec, p),
         );
     }
     if (spec.lakehouse && writers.length > 0) out.push(lakehouseServiceAccountBody(spec));
