@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: the whole CDC pipeline on this machine. Starts the sandbox, applies the stack's dev
  * pipelines, loads seed-004 mock data, streams changes with a live progress line, waits for the target
- * to catch up, runs the reconciler and prints its summary, then shuts everything down.
+ * and the lakehouse tables to catch up, runs the reconciler and prints its summary, then shuts everything down;
+ * the lakehouse tables stay on disk (until the next run) with a command printed to query them.
  *
  *   npm run demo -- [--changes N] [--rate N] [--seed N] [--keep]
  *
@@ -17,6 +18,8 @@ import { describeDiff, waitForSync } from "./compare";
 import { demoVerdict, PipelineReconciliation } from "./demo-verdict";
 import { endOffsets, watchEndOffsets } from "./kafka-admin";
 import { ChangeStream, initialDataset } from "./mock-data/change-stream";
+import { describeProgress, lakehouseCaughtUp, lakehouseProgress, LakehouseTableProgress } from "./lakehouse-compare";
+import { VENV_PYTHON } from "./lakehouse";
 import { installHint, missingPackages } from "./prerequisites";
 import { pipelineReconcilerConfig } from "./reconcile";
 import { Sandbox, startSandbox } from "./sandbox";
@@ -68,11 +71,18 @@ async function streamWithProgress(sb: Sandbox, writers: SourceWriters, stream: C
     const streamStart = new Date();
     let written = 0;
     let last = "";
+    let lakehouseRows = "";
+    const lakehouseTicker = setInterval(() => {
+        void lakehouseProgress(sb).then(
+            (p) => (lakehouseRows = p.map((t) => `${t.table} ${t.rows}`).join(" ")),
+            () => undefined,
+        );
+    }, 3000);
     const ticker = setInterval(() => {
         void applyStats(sb.target.url, streamStart).then((s) => {
             last =
                 `written ${written}/${opts.changes}  captured ${captured} records (deletes add a tombstone)  ` +
-                `applied ${s.applied}  lag p50 ${fmtLag(s.p50)} p99 ${fmtLag(s.p99)}`;
+                `applied ${s.applied}  lag p50 ${fmtLag(s.p50)} p99 ${fmtLag(s.p99)}  lakehouse rows: ${lakehouseRows || "-"}`;
             if (process.stdout.isTTY) live(last);
             else say(last);
         });
@@ -101,8 +111,29 @@ async function streamWithProgress(sb: Sandbox, writers: SourceWriters, stream: C
         return sync.synced;
     } finally {
         clearInterval(ticker);
+        clearInterval(lakehouseTicker);
         await watcher.stop();
     }
+}
+
+/** Waits until every lakehouse table holds the sources' current keys, or CATCH_UP_SECONDS pass. */
+async function waitForLakehouse(sb: Sandbox): Promise<{ caughtUp: boolean; progress: LakehouseTableProgress[] }> {
+    const deadline = Date.now() + CATCH_UP_SECONDS * 1000;
+    for (;;) {
+        const progress = await lakehouseProgress(sb);
+        if (lakehouseCaughtUp(progress) || Date.now() > deadline) {
+            say(`lakehouse: ${describeProgress(progress)}`);
+            return { caughtUp: lakehouseCaughtUp(progress), progress };
+        }
+        await new Promise((r) => setTimeout(r, 2000));
+    }
+}
+
+async function printLakehouseWhere(sb: Sandbox): Promise<void> {
+    const tablesFile = await sb.lakehouse.writeTablesFile();
+    say(`lakehouse tables kept in ${sb.lakehouse.warehouseDir} (Delta under delta/, Iceberg under iceberg/; writer logs in ${sb.logDir}) until the next demo`);
+    say(`query them with DuckDB (each table is a view of its name):`);
+    say(`  ${VENV_PYTHON} sandbox/lakehouse_read.py ${tablesFile} "SELECT customer_tier, count(*) AS customers, sum(total_orders) AS orders FROM customers_analytics GROUP BY 1 ORDER BY 1"`);
 }
 
 async function reconcile(sb: Sandbox): Promise<PipelineReconciliation[]> {
@@ -165,7 +196,15 @@ async function main(): Promise<number> {
         say(`streaming ${opts.changes} changes at ${opts.rate || "max"}/s (inserts, updates, deletes over 4 tables)`);
         const caughtUp = await streamWithProgress(sb, writers, new ChangeStream(opts.seed, dataset), opts);
 
-        const verdict = demoVerdict({ caughtUp, catchUpSeconds: CATCH_UP_SECONDS, reconciliations: await reconcile(sb) });
+        const lakehouse = await waitForLakehouse(sb);
+        await printLakehouseWhere(sb);
+        const verdict = demoVerdict({
+            caughtUp,
+            lakehouseCaughtUp: lakehouse.caughtUp,
+            lakehouseSummary: describeProgress(lakehouse.progress),
+            catchUpSeconds: CATCH_UP_SECONDS,
+            reconciliations: await reconcile(sb),
+        });
         say(verdict.line);
         if (opts.keep) {
             printKeepInstructions(sb);

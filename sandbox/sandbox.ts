@@ -4,6 +4,7 @@
  * plugins and the stack's worker settings. Connectors are applied separately (`applyConnectors`), so
  * callers choose whether data is loaded before the initial snapshot or streamed after it. Failed
  * connectors are restarted the way Strimzi's autoRestart restarts them in the cluster (`supervisor`).
+ * The lakehouse writers consume the same topics into a local warehouse (sandbox/lakehouse.ts).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -19,6 +20,7 @@ import { ConnectClient } from "./connect-client";
 import { mariaDbBinlog, postgresLogicalReplication, RunningDatabase, startMariaDb, startPostgres } from "./databases";
 import { logDir, reapOrphans } from "./jvm";
 import { RunningKafka, startKafka } from "./kafka";
+import { RunningLakehouse, startLakehouse, VENV_PYTHON } from "./lakehouse";
 import { resolveKafkaClasspath } from "./kafka-jars";
 import { PLUGIN_PATH, resolvePlugins } from "./plugins";
 import { RUN_DIR } from "./paths";
@@ -45,6 +47,8 @@ export interface Sandbox {
     target: RunningDatabase;
     kafka: RunningKafka;
     connect: RunningConnect;
+    /** The lakehouse writers of the pipelines with destinations, and their tables. */
+    lakehouse: RunningLakehouse;
     client: ConnectClient;
     supervisor: ConnectorSupervisor;
     spec: StackSpec;
@@ -122,6 +126,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     log(`state and logs: ${runDir}`);
 
     try {
+        if (!fs.existsSync(VENV_PYTHON)) throw new Error(`the lakehouse writer's venv is missing: run lakehouse/scripts/setup-venv.sh`);
         const classpath = await resolveKafkaClasspath(log);
         const { resolved, skipped } = await resolvePlugins(log);
         for (const s of skipped) log(`plugin ${s.id} not available locally: ${s.reason}`);
@@ -158,6 +163,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         const client = new ConnectClient(connect.url);
         const supervisor = new ConnectorSupervisor({ client, log });
         supervisor.start();
+        const lakehouse = await startLakehouse({ spec, runDir, logDir: logDir(runDir), secretsDir, target: dbs.target, log });
 
         return {
             runDir,
@@ -167,6 +173,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
             ...dbs,
             kafka,
             connect,
+            lakehouse,
             client,
             supervisor,
             spec,

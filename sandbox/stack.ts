@@ -5,11 +5,13 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { parse as parseYaml } from "yaml";
 import { parseStackSpec } from "../config/resolve";
 import type { PipelineSpec, StackSpec } from "../config/spec";
 import type { ConnectorContext } from "../connectors/context";
 import { CREDENTIAL_KEYS, sinkCredentialsSecretName, sourceCredentialsSecretName } from "../plan/naming";
 import type { RunningDatabase } from "./databases";
+import { REPO_ROOT } from "./paths";
 
 export interface LocalEndpoints {
     bootstrapServers: string;
@@ -21,9 +23,27 @@ export interface LocalEndpoints {
 /** The target database and one schema per pipeline in it. */
 export const TARGET_DATABASE = "warehouse";
 export const PIPELINES = { postgres: "shop", mysql: "inventory" } as const;
+/** The Iceberg SQL catalog's database on the target server, apart from the JDBC sink's. */
+export const CATALOG_DATABASE = "iceberg_catalog";
+/**
+ * Stands in for the object-storage warehouse the stack requires (s3:// only); sandbox/lakehouse.ts
+ * maps every path under it to the instance's local warehouse folder.
+ */
+export const SANDBOX_WAREHOUSE_URI = "s3://sandbox-lakehouse/warehouse";
+
+/**
+ * The dev stack's seed-004 destinations, read from Pulumi.dev.yaml so the sandbox writes exactly the
+ * tables a deployed dev stack does, not a copy that drifts from it.
+ */
+export function devStackDestinations(file = path.join(REPO_ROOT, "Pulumi.dev.yaml")): Record<string, unknown[]> {
+    const config = (parseYaml(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> }).config;
+    const pipelines = config["cdc-pipeline:pipelines"] as { name: string; destinations?: unknown[] }[];
+    return Object.fromEntries(pipelines.map((p) => [p.name, p.destinations ?? []]));
+}
 
 /** Raw stack config, the shape Pulumi.<stack>.yaml holds under `cdc-pipeline:`. */
 export function sandboxStackConfig(e: LocalEndpoints): Record<string, unknown> {
+    const destinations = devStackDestinations();
     const sink = (schema: string) => ({
         host: e.target.host,
         port: e.target.port,
@@ -43,8 +63,12 @@ export function sandboxStackConfig(e: LocalEndpoints): Record<string, unknown> {
         },
         // No Prometheus here: nothing scrapes the local worker or evaluates alerts.
         monitoring: { enabled: false },
-        // No Kubernetes either, so no NetworkPolicy, and no network its stand-in hosts could be placed in.
-        network: { enabled: false },
+        lakehouse: {
+            // Required by the stack for the Deployment; the sandbox runs the writer from the venv instead.
+            image: "localhost/cdc-sandbox-lakehouse:unused",
+            warehouse: SANDBOX_WAREHOUSE_URI,
+            catalog: { host: e.target.host, port: e.target.port, database: CATALOG_DATABASE, username: e.target.user, sslMode: "disable" },
+        },
         pipelines: [
             {
                 name: PIPELINES.postgres,
@@ -61,6 +85,7 @@ export function sandboxStackConfig(e: LocalEndpoints): Record<string, unknown> {
                 },
                 sink: sink(PIPELINES.postgres),
                 topics: { partitions: 1 },
+                destinations: destinations[PIPELINES.postgres],
             },
             {
                 name: PIPELINES.mysql,
@@ -76,6 +101,7 @@ export function sandboxStackConfig(e: LocalEndpoints): Record<string, unknown> {
                 },
                 sink: sink(PIPELINES.mysql),
                 topics: { partitions: 1 },
+                destinations: destinations[PIPELINES.mysql],
             },
         ],
     };

@@ -5,20 +5,33 @@ const inSync = (pipeline: string): PipelineReconciliation => ({ pipeline, exitCo
 
 describe("demo verdict (last line and exit code of npm run demo)", () => {
     it("succeeds only when the target caught up and every pipeline reconciled in sync", () => {
-        const v = demoVerdict({ caughtUp: true, catchUpSeconds: 180, reconciliations: [inSync("orders"), inSync("inventory")] });
+        const v = demoVerdict({ caughtUp: true, lakehouseCaughtUp: true, catchUpSeconds: 180, reconciliations: [inSync("orders"), inSync("inventory")] });
         expect(v.exitCode).to.equal(0);
         expect(v.line).to.match(/^done: .*2 pipeline/);
     });
 
     it("fails when the target did not catch up, saying so", () => {
-        const v = demoVerdict({ caughtUp: false, catchUpSeconds: 180, reconciliations: [inSync("orders")] });
+        const v = demoVerdict({ caughtUp: false, lakehouseCaughtUp: true, catchUpSeconds: 180, reconciliations: [inSync("orders")] });
         expect(v.exitCode).to.equal(1);
         expect(v.line).to.equal("FAILED: the target did not catch up with the sources within 180 s; logs are listed above");
+    });
+
+    it("fails when the lakehouse tables did not catch up, naming their counts", () => {
+        const v = demoVerdict({
+            caughtUp: true,
+            lakehouseCaughtUp: false,
+            lakehouseSummary: "orders_cdc 10 rows (4/5 keys)",
+            catchUpSeconds: 180,
+            reconciliations: [inSync("orders")],
+        });
+        expect(v.exitCode).to.equal(1);
+        expect(v.line).to.equal("FAILED: the lakehouse tables did not catch up with the sources within 180 s (orders_cdc 10 rows (4/5 keys)); logs are listed above");
     });
 
     it("fails on confirmed discrepancies and on reconciler errors, naming the pipeline and the report", () => {
         const v = demoVerdict({
             caughtUp: true,
+            lakehouseCaughtUp: true,
             catchUpSeconds: 180,
             reconciliations: [
                 inSync("orders"),
@@ -33,6 +46,6 @@ describe("demo verdict (last line and exit code of npm run demo)", () => {
     });
 
     it("fails when nothing was reconciled", () => {
-        expect(demoVerdict({ caughtUp: true, catchUpSeconds: 180, reconciliations: [] }).exitCode).to.equal(1);
+        expect(demoVerdict({ caughtUp: true, lakehouseCaughtUp: true, catchUpSeconds: 180, reconciliations: [] }).exitCode).to.equal(1);
     });
 });
