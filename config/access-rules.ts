@@ -126,8 +126,8 @@ function checkAdminHosts(spec: StackSpec, warnings: string[]): void {
 
 function checkVault(spec: StackSpec, issues: ConfigIssue[]): void {
     const https = spec.vault.address.startsWith("https://");
-    if (spec.environment === "prod" && !https) {
-        issues.push({ path: ["vault", "address"], message: "prod requires TLS to Vault (the operator fetches database passwords over it); use an https:// address" });
+    if (spec.profile.requireVaultTls && !https) {
+        issues.push({ path: ["vault", "address"], message: `${spec.environment} requires TLS to Vault (the operator fetches database passwords over it); use an https:// address` });
     }
     if (spec.vault.caCertSecret && !https) {
         issues.push({ path: ["vault", "caCertSecret"], message: "a CA certificate only applies to an https:// vault.address" });
@@ -137,7 +137,7 @@ function checkVault(spec: StackSpec, issues: ConfigIssue[]): void {
 function checkReconciler(spec: StackSpec, issues: ConfigIssue[], warnings: string[]): void {
     const reconciler = spec.reconciler;
     if (!reconciler) {
-        if (spec.environment === "prod") warnings.push("no reconciler section: nothing checks that the targets match their sources");
+        if (spec.profile.expectVerifiedCopies) warnings.push("no reconciler section: nothing checks that the targets match their sources");
         return;
     }
     if (reconciler.name === connectServiceAccountName(spec.connect.name)) {
@@ -165,7 +165,7 @@ function checkReconciler(spec: StackSpec, issues: ConfigIssue[], warnings: strin
         }
         byKey.set(run.key, run);
     }
-    if (spec.environment === "prod" && !reconciler.reportClaimName) {
+    if (spec.profile.expectVerifiedCopies && !reconciler.reportClaimName) {
         warnings.push(`reconciler: no reportClaimName; reports in ${REPORT_DIR} are lost when the job's pod is removed`);
     }
 }

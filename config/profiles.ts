@@ -38,6 +38,15 @@ export interface EnvironmentProfile {
      * databases, Kafka and endpoints they use. Where required, a stack may not turn them off.
      */
     requireNetworkPolicies: boolean;
+    /** Change events carry row data: TLS to Kafka (`kafka.tls`). */
+    requireKafkaTls: boolean;
+    /** The Vault Secrets Operator fetches database passwords over this connection: an https `vault.address`. */
+    requireVaultTls: boolean;
+    /**
+     * Warn when nothing proves the copy right: no reconciliation job, no heartbeats on quiet sources (their stored
+     * offsets age out of the log), reconciliation reports that vanish with the job's pod.
+     */
+    expectVerifiedCopies: boolean;
     /** TLS to the source database; dev servers commonly run with self-signed certificates. */
     requireDatabaseEncryption: boolean;
     /** Images of the workloads the stack runs are named by digest: a tag can be moved under a running CronJob. */
@@ -66,6 +75,9 @@ export const PROFILES: Readonly<Record<Environment, EnvironmentProfile>> = {
         requireNetworkPolicies: false,
         protectStatefulResources: false,
         logErrorRecordContents: true,
+        requireKafkaTls: false,
+        requireVaultTls: false,
+        expectVerifiedCopies: false,
         requireDatabaseEncryption: false,
         requireImageDigests: false,
         alertSeverity: "warning",
@@ -83,6 +95,9 @@ export const PROFILES: Readonly<Record<Environment, EnvironmentProfile>> = {
         requireNetworkPolicies: true,
         protectStatefulResources: true,
         logErrorRecordContents: false,
+        requireKafkaTls: true,
+        requireVaultTls: true,
+        expectVerifiedCopies: true,
         requireDatabaseEncryption: true,
         requireImageDigests: true,
         alertSeverity: "critical",

@@ -58,8 +58,8 @@ function checkTopicNames(spec: StackSpec, issues: ConfigIssue[]): void {
 
 function checkKafka(spec: StackSpec, issues: ConfigIssue[], warnings: string[]): void {
     const { kafka, profile } = spec;
-    if (spec.environment === "prod" && !kafka.tls) {
-        issues.push({ path: ["kafka", "tls"], message: "prod requires TLS to Kafka (change events carry row data); set tls: true and point bootstrapServers at a TLS listener" });
+    if (profile.requireKafkaTls && !kafka.tls) {
+        issues.push({ path: ["kafka", "tls"], message: `${spec.environment} requires TLS to Kafka (change events carry row data); set tls: true and point bootstrapServers at a TLS listener` });
     }
     if (profile.kafkaAuthentication !== "none" && kafka.authentication === "none") {
         issues.push({
@@ -151,7 +151,7 @@ function checkSource(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues
     if (source.heartbeatIntervalMs > 0 && source.heartbeatIntervalMs < source.pollIntervalMs) {
         warnings.push(`${pipeline.name}: source.heartbeatIntervalMs is shorter than pollIntervalMs; heartbeats cannot be emitted faster than polls`);
     }
-    if (source.heartbeatIntervalMs === 0 && spec.environment === "prod") {
+    if (source.heartbeatIntervalMs === 0 && spec.profile.expectVerifiedCopies) {
         warnings.push(`${pipeline.name}: source.heartbeatIntervalMs is 0; on quiet databases stored offsets age out of the log (SQL Server CDC cleanup, PostgreSQL WAL)`);
     }
     if (source.kind === "sqlserver") {
@@ -170,12 +170,12 @@ function checkSource(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues
             });
         }
         if (spec.profile.requireDatabaseEncryption && !source.encrypt) {
-            issues.push({ path: [...path, "encrypt"], message: "prod requires an encrypted connection to SQL Server; set encrypt: true" });
+            issues.push({ path: [...path, "encrypt"], message: `${spec.environment} requires an encrypted connection to SQL Server; set encrypt: true` });
         }
-        if (spec.environment === "prod" && source.trustServerCertificate) {
+        if (spec.profile.requireDatabaseEncryption && source.trustServerCertificate) {
             issues.push({
                 path: [...path, "trustServerCertificate"],
-                message: "prod must verify the SQL Server certificate; set trustServerCertificate: false and provide a truststore",
+                message: `${spec.environment} must verify the SQL Server certificate; set trustServerCertificate: false and provide a truststore`,
             });
         }
     }
