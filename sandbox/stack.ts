@@ -63,6 +63,8 @@ export function sandboxStackConfig(e: LocalEndpoints): Record<string, unknown> {
         },
         // No Prometheus here: nothing scrapes the local worker or evaluates alerts.
         monitoring: { enabled: false },
+        // No Kubernetes either, so no NetworkPolicy, and no network its stand-in hosts could be placed in.
+        network: { enabled: false },
         lakehouse: {
             // Required by the stack for the Deployment; the sandbox runs the writer from the venv instead.
             image: "localhost/cdc-sandbox-lakehouse:unused",
