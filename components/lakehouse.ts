@@ -5,6 +5,7 @@ import { lakehouseKafkaUserBody } from "../plan/kafka-users";
 import {
     lakehouseConfigMapBody,
     lakehouseDeploymentBody,
+    lakehouseDisruptionBudgetBody,
     lakehouseKafkaAccessBody,
     lakehouseMaintenanceCronJobBody,
     lakehouseMaintenanceNetworkPolicyBody,
@@ -39,7 +40,8 @@ export interface LakehouseWriterArgs {
 /**
  * One pipeline's lakehouse writer: the Deployment running it with its configuration file from a ConfigMap, its own
  * KafkaUser and the KafkaAccess bringing that user's credential here, the maintenance CronJob (seed §9.3), the
- * PodMonitor scraping its /metrics and the NetworkPolicies of the writer's and the maintenance job's pods.
+ * PodMonitor scraping its /metrics, the NetworkPolicies of the writer's and the maintenance job's pods, and the
+ * writer's PodDisruptionBudget.
  */
 export class LakehouseWriter extends pulumi.ComponentResource {
     readonly deploymentName: pulumi.Output<string>;
@@ -55,6 +57,7 @@ export class LakehouseWriter extends pulumi.ComponentResource {
         // The writer mounts the binding Secret: it may start only once the Access Operator has written it.
         const access = accessBody ? [new k8s.apiextensions.CustomResource(`${name}-kafka-access`, accessBody, { parent: this, dependsOn: user })] : [];
         const deployment = new k8s.apps.v1.Deployment(`${name}-writer`, lakehouseDeploymentBody(spec, pipeline), { parent: this, dependsOn: [config, ...access] });
+        new k8s.policy.v1.PodDisruptionBudget(`${name}-disruption-budget`, lakehouseDisruptionBudgetBody(spec, pipeline), { parent: this });
         const maintenance = new k8s.batch.v1.CronJob(`${name}-maintenance`, lakehouseMaintenanceCronJobBody(spec, pipeline), { parent: this, dependsOn: [config] });
         for (const [suffix, policy] of [
             ["writer", lakehouseWriterNetworkPolicyBody(spec, pipeline)],

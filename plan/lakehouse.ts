@@ -517,6 +517,23 @@ export function lakehousePodMonitorBody(spec: StackSpec, pipeline: PipelineSpec)
 // ---------------------------------------------------------------------------------------------
 // NetworkPolicies and the PodDisruptionBudget
 
+/**
+ * The writer runs one replica by design, so a budget can only choose between blocking every voluntary eviction
+ * (maxUnavailable 0: a node drain then waits forever, until someone deletes the pod) and allowing it. It allows
+ * it: on SIGTERM the writer commits its batch with its offsets and the next pod resumes from its tables, so a drain
+ * costs a restart (up to the startup probe's ten minutes of loading positions). The budget states that decision
+ * where cluster tooling and the policy pack can read it.
+ */
+export function lakehouseDisruptionBudgetBody(spec: StackSpec, pipeline: PipelineSpec) {
+    const lakehouse = requireLakehouse(spec);
+    return {
+        apiVersion: "policy/v1" as const,
+        kind: "PodDisruptionBudget" as const,
+        metadata: { name: lakehouseWriterName(lakehouse, pipeline), namespace: spec.namespace, labels: labels(lakehouse, pipeline, "writer") },
+        spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(lakehouse, pipeline, "writer") } },
+    };
+}
+
 /** Object storage, and the Iceberg catalog's database where the pipeline writes Iceberg tables. */
 export function lakehouseStorageEndpoints(spec: StackSpec, pipeline: PipelineSpec): Endpoint[] {
     const lakehouse = requireLakehouse(spec);

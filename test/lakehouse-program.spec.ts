@@ -11,6 +11,7 @@ import { lakehouseKafkaUserBody } from "../plan/kafka-users";
 import {
     lakehouseConfigMapBody,
     lakehouseDeploymentBody,
+    lakehouseDisruptionBudgetBody,
     lakehouseKafkaAccessBody,
     lakehouseMaintenanceCronJobBody,
     lakehouseMaintenanceNetworkPolicyBody,
@@ -33,6 +34,7 @@ const PODMONITOR = "kubernetes:monitoring.coreos.com/v1:PodMonitor";
 const KAFKA_USER = "kubernetes:kafka.strimzi.io/v1:KafkaUser";
 const KAFKA_ACCESS = "kubernetes:access.strimzi.io/v1alpha1:KafkaAccess";
 const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
 
 for (const stack of SHIPPED_STACKS) {
     for (const preview of [false, true]) {
@@ -56,6 +58,7 @@ for (const stack of SHIPPED_STACKS) {
                         [KAFKA_ACCESS, `lakehouse-${p.name}-kafka-access`, lakehouseKafkaAccessBody(spec, p)],
                         [NETWORK_POLICY, `lakehouse-${p.name}-writer-network-policy`, lakehouseWriterNetworkPolicyBody(spec, p)],
                         [NETWORK_POLICY, `lakehouse-${p.name}-maintenance-network-policy`, lakehouseMaintenanceNetworkPolicyBody(spec, p)],
+                        [PDB, `lakehouse-${p.name}-disruption-budget`, lakehouseDisruptionBudgetBody(spec, p)],
                     ];
                     for (const [type, name, body] of children.filter(([, , b]) => b !== undefined)) {
                         expect(captured.get(registrationKey(type, name))!.parent, name).to.equal(writer.urn);
@@ -105,8 +108,9 @@ for (const stack of SHIPPED_STACKS) {
             it("registers lakehouse objects that validate strictly against their schemas", async () => {
                 const { mocks } = await runProgram(stack, preview);
                 const objects = mocks.registrations.filter((r) => r.type.startsWith("kubernetes:") && /^lakehouse-/.test(r.name));
-                // Per writer: ConfigMap, Deployment, CronJob, PodMonitor, two NetworkPolicies, and in prod its KafkaUser and KafkaAccess; one ServiceAccount.
-                expect(objects.length).to.equal(pipelines.length * (6 + (stack === "prod" ? 2 : 0)) + 1);
+                // Per writer: ConfigMap, Deployment, CronJob, PodMonitor, two NetworkPolicies, a PodDisruptionBudget, and in prod
+                // its KafkaUser and KafkaAccess; one ServiceAccount.
+                expect(objects.length).to.equal(pipelines.length * (7 + (stack === "prod" ? 2 : 0)) + 1);
                 for (const o of objects) expect(validateManifest(o.inputs as any), `${o.type} ${o.name}`).to.deep.equal([]);
             });
 

@@ -20,6 +20,7 @@ import {
     LAKEHOUSE_CONFIG_FILE,
     lakehouseConfigMapBody,
     lakehouseDeploymentBody,
+    lakehouseDisruptionBudgetBody,
     lakehouseKafkaAccessBody,
     lakehouseMaintenanceCronJobBody,
     lakehousePipelines,
@@ -201,6 +202,7 @@ describe("lakehouse writers of the shipped stacks", () => {
                     lakehouseDeploymentBody(spec, p),
                     lakehouseMaintenanceCronJobBody(spec, p),
                     lakehousePodMonitorBody(spec, p)!,
+                    lakehouseDisruptionBudgetBody(spec, p),
                 ]),
             ];
 
@@ -270,6 +272,16 @@ describe("lakehouse writers of the shipped stacks", () => {
                         selector: { matchLabels: lakehouseDeploymentBody(spec, p).spec.selector.matchLabels },
                         podMetricsEndpoints: [{ port: "http", path: "/metrics", interval: "30s" }],
                     });
+                }
+            });
+
+            it("give each single-replica writer a budget that lets a node drain evict it instead of blocking the drain", () => {
+                for (const p of pipelines) {
+                    const budget = lakehouseDisruptionBudgetBody(spec, p);
+                    const deployment = lakehouseDeploymentBody(spec, p);
+                    expect(budget.spec.maxUnavailable).to.equal(deployment.spec.replicas);
+                    expect(budget.spec.selector).to.deep.equal(deployment.spec.selector);
+                    expect(budget.metadata.namespace).to.equal(deployment.metadata.namespace);
                 }
             });
 

@@ -167,6 +167,13 @@ for (const stack of SHIPPED_STACKS) {
                 },
             );
 
+            it("has Strimzi keep at most one Connect worker down in a drain, of the profile's workers", async () => {
+                const { mocks } = await runProgram(stack, preview);
+                const [connect] = mocks.ofType(CONNECT);
+                expect(connect.inputs.spec.template.podDisruptionBudget).to.deep.equal({ maxUnavailable: 1 });
+                expect(connect.inputs.spec.replicas).to.equal(stack === "prod" ? 2 : 1);
+            });
+
             it("isolates each reconciliation CronJob's pods with a NetworkPolicy of its own, a child of the ReconciliationJob", async () => {
                 const { mocks } = await runProgram(stack, preview);
                 const captured = capturedFor(mocks);

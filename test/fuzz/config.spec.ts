@@ -21,6 +21,7 @@ import { kafkaConnectorBody } from "../../plan/kafka-connector";
 import {
     lakehouseConfigMapBody,
     lakehouseDeploymentBody,
+    lakehouseDisruptionBudgetBody,
     lakehouseKafkaAccessBody,
     lakehouseMaintenanceCronJobBody,
     lakehouseMaintenanceNetworkPolicyBody,
@@ -400,6 +401,7 @@ function renderAll(spec: StackSpec): unknown[] {
             lakehouseKafkaUserBody(spec, p),
             lakehouseWriterNetworkPolicyBody(spec, p),
             lakehouseMaintenanceNetworkPolicyBody(spec, p),
+            lakehouseDisruptionBudgetBody(spec, p),
         );
     }
     if (spec.lakehouse && writers.length > 0) out.push(lakehouseServiceAccountBody(spec));
