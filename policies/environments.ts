@@ -14,11 +14,14 @@ export interface ProfileThresholds {
     logErrorRecordContents: boolean;
     requireDatabaseEncryption: boolean;
     requireImageDigests: boolean;
+    kafkaAuthentication: string;
+    requireNetworkPolicies: boolean;
+    minimumConnectReplicas: number;
 }
 
 /**
- * How strictly an environment is held. Not a profile number but a pack decision: dev reports data-loss
- * rules as advisory (the stack is disposable) and still blocks leaks; prod blocks both.
+ * How strictly an environment is held. Not a profile number but a pack decision: dev reports data-loss and
+ * availability rules as advisory (the stack is disposable) and still blocks leaks; prod blocks all of them.
  */
 export interface Posture {
     all: EnforcementLevel;
@@ -46,6 +49,9 @@ export function packConfigFor(environment: string, profile: ProfileThresholds): 
         "reconciler-database-encryption": { requireEncryption: profile.requireDatabaseEncryption },
         "source-heartbeat": { requireHeartbeat: posture.requireHeartbeat },
         "workload-image-digest": { requireDigest: profile.requireImageDigests },
+        "kafka-user-stack-owned": { requireKafkaUser: profile.kafkaAuthentication !== "none" },
+        "workload-network-policy": { requireNetworkPolicies: profile.requireNetworkPolicies },
+        "connect-disruption-budget": { minReplicas: profile.minimumConnectReplicas },
     };
     for (const policy of POLICIES) {
         // `all` overrides each policy's own level; keep advisory-by-design policies advisory, and leaks blocking.

@@ -14,8 +14,11 @@ import {
     kafkaConnectorClusterLabel,
 } from "./rules/connectors";
 import { capturedTableCoverage } from "./rules/coverage";
+import { connectDisruptionBudget, deploymentDisruptionBudget } from "./rules/disruption";
 import { cronJobConcurrencyForbid, cronJobResourceLimits, cronJobRunAsNonRoot, workloadCredentialsFromSecrets, workloadImageDigest } from "./rules/cronjob";
 import { policyConfigMatchesStack } from "./rules/environment";
+import { kafkaAclNoWildcard, kafkaUserStackOwned } from "./rules/kafka-identity";
+import { workloadNetworkPolicy } from "./rules/network";
 import { postgresqlGrantTargetSchema, postgresqlRoleLeastPrivilege } from "./rules/postgresql";
 import { reconcilerDatabaseEncryption } from "./rules/reconciler";
 import { sinkDatabaseEncryption, sinkDeadLetterQueue, sinkDeadLetterTopicExists, sinkDeleteRequiresRecordKey, sinkTopicsExcludeInternal, sinkUpsertPrimaryKey } from "./rules/sinks";
@@ -31,8 +34,8 @@ export const PACK_DESCRIPTION =
 
 export type CdcPolicy = ResourceValidationPolicy | StackValidationPolicy;
 
-/** What a violation costs: lost or unverified data, or leaked credentials. Drives the dev posture. */
-export type Risk = "data-loss" | "leak";
+/** What a violation costs: lost or unverified data, leaked credentials, or stopped replication. Drives the dev posture. */
+export type Risk = "data-loss" | "leak" | "availability";
 
 const tagged = <P extends CdcPolicy>(policy: P, risk: Risk): P => ({ ...policy, tags: [risk] });
 
@@ -65,6 +68,10 @@ export const POLICIES: readonly CdcPolicy[] = [
     // Kafka Connect cluster
     tagged(connectPluginsPinned, "leak"),
     tagged(k8sRoleSecretsLeastPrivilege, "leak"),
+    tagged(connectDisruptionBudget, "availability"),
+    // Kafka identities
+    tagged(kafkaUserStackOwned, "leak"),
+    tagged(kafkaAclNoWildcard, "leak"),
     // Vault
     tagged(vaultPolicyCdcReadOnly, "leak"),
     tagged(vaultPolicyNoWildcardPath, "leak"),
@@ -81,6 +88,8 @@ export const POLICIES: readonly CdcPolicy[] = [
     tagged(workloadCredentialsFromSecrets, "leak"),
     tagged(workloadImageDigest, "leak"),
     tagged(reconcilerDatabaseEncryption, "leak"),
+    tagged(workloadNetworkPolicy, "leak"),
+    tagged(deploymentDisruptionBudget, "availability"),
     // Stack
     tagged(capturedTableCoverage, "data-loss"),
     tagged(policyConfigMatchesStack, "data-loss"),

@@ -23,6 +23,11 @@ export const STACK = "pulumi:pulumi:Stack";
 export const KAFKA_CONNECT_TYPES = ["kubernetes:kafka.strimzi.io/v1:KafkaConnect", "kubernetes:kafka.strimzi.io/v1beta2:KafkaConnect"];
 export const KAFKA_CONNECTOR_TYPES = ["kubernetes:kafka.strimzi.io/v1:KafkaConnector", "kubernetes:kafka.strimzi.io/v1beta2:KafkaConnector"];
 
+export const KAFKA_USER_TYPES = ["kubernetes:kafka.strimzi.io/v1:KafkaUser", "kubernetes:kafka.strimzi.io/v1beta2:KafkaUser"];
+export const KAFKA_ACCESS = "kubernetes:access.strimzi.io/v1alpha1:KafkaAccess";
+export const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+export const POD_DISRUPTION_BUDGET = "kubernetes:policy/v1:PodDisruptionBudget";
+
 export const isKafkaConnect = (type: string): boolean => KAFKA_CONNECT_TYPES.includes(type);
 export const isKafkaConnector = (type: string): boolean => KAFKA_CONNECTOR_TYPES.includes(type);
 
@@ -83,4 +88,40 @@ export function topicConfig(props: Props): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [key, value] of Object.entries(asRecord(props.config))) out[key] = String(value);
     return out;
+}
+
+/** The labels of the pods a Deployment or CronJob creates. */
+export function podTemplateLabels(type: string, props: Props): Record<string, any> {
+    const spec = asRecord(props.spec);
+    const template = type === DEPLOYMENT ? asRecord(spec.template) : asRecord(asRecord(asRecord(spec.jobTemplate).spec).template);
+    return asRecord(asRecord(template.metadata).labels);
+}
+
+/**
+ * Whether a Kubernetes label selector (matchLabels and matchExpressions) selects these labels. An empty
+ * selector selects everything, as in a NetworkPolicy's podSelector; a PodDisruptionBudget's empty selector
+ * selects nothing in policy/v1, which its callers handle.
+ */
+export function selects(selector: unknown, labels: Record<string, any>): boolean {
+    const s = asRecord(selector);
+    const matchLabels = Object.entries(asRecord(s.matchLabels)).every(([key, value]) => labels[key] === value);
+    const matchExpressions = asArray(s.matchExpressions).every((raw) => {
+        const e = asRecord(raw);
+        const key = String(e.key ?? "");
+        const values = asArray(e.values).map(String);
+        const has = Object.hasOwn(labels, key);
+        switch (e.operator) {
+            case "In":
+                return has && values.includes(String(labels[key]));
+            case "NotIn":
+                return !has || !values.includes(String(labels[key]));
+            case "Exists":
+                return has;
+            case "DoesNotExist":
+                return !has;
+            default:
+                return false;
+        }
+    });
+    return matchLabels && matchExpressions;
 }

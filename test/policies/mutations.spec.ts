@@ -62,6 +62,11 @@ const maintenance = (rs: Resources) => one(rs.filter((r) => r.type === CRONJOB &
 const remove = (rs: Resources, r: AnalyzedResource): void => {
     rs.splice(rs.indexOf(r), 1);
 };
+const KAFKA_USER = "kubernetes:kafka.strimzi.io/v1:KafkaUser";
+const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
+const byName = (rs: Resources, type: string, name: string) => one(rs.filter((r) => r.type === type && r.props.metadata?.name === name), `${type} ${name}`);
+const acls = (rs: Resources, user: string): Record<string, any>[] => byName(rs, KAFKA_USER, user).props.spec.authorization.acls;
 
 const ORDERS = "sqlserver.SalesDB.dbo.orders";
 const HISTORY = "sqlserver.schema-history";
@@ -548,6 +553,84 @@ const CASES: Case[] = [
         title: "a reconciler given a target URL without TLS settings on its command line",
         mutate: (rs) => reconcilerContainer(rs).args.push("--target=postgres://warehouse.postgres.svc/warehouse"),
         expect: [{ policy: "reconciler-database-encryption", includes: ["the target database URL (--target on the command line) has sslmode=unset sslrootcert=unset: sslmode unset (libpq's prefer"] }],
+    },
+    // Kafka identities
+    {
+        title: "a KafkaUser ACL on every topic",
+        mutate: (rs) => acls(rs, "cdc-connect").push({ resource: { type: "topic", name: "*", patternType: "literal" }, operations: ["Read"] }),
+        expect: [{ policy: "kafka-acl-no-wildcard", includes: ['KafkaUser "kafka/cdc-connect" ACL 12 allows Read on every topic (name "*")', "Fix: name the topics and groups the client uses"] }],
+    },
+    {
+        title: "a writer's KafkaUser allowed every consumer group through an empty prefix",
+        mutate: (rs) => (acls(rs, "cdc-lakehouse-sales")[2].resource = { type: "group", name: "", patternType: "prefix" }),
+        expect: [{ policy: "kafka-acl-no-wildcard", includes: ['KafkaUser "kafka/cdc-lakehouse-sales" ACL 2 allows Read on every group (an empty prefix)'] }],
+    },
+    {
+        title: "a prod KafkaConnect that does not authenticate to Kafka",
+        mutate: (rs) => delete connect(rs).props.spec.authentication,
+        expect: [{ policy: "kafka-user-stack-owned", includes: ['KafkaConnect "cdc/cdc-connect" does not authenticate to Kafka', "Fix: leave kafka.authentication at the profile's value"] }],
+    },
+    {
+        title: "Connect's KafkaUser left to someone else (not declared by the stack)",
+        mutate: (rs) => remove(rs, byName(rs, KAFKA_USER, "cdc-connect")),
+        expect: [
+            { policy: "kafka-user-stack-owned", includes: ['KafkaAccess "cdc/cdc-connect-kafka-access" binds KafkaUser "cdc-connect", which this stack does not declare'] },
+            { policy: "kafka-user-stack-owned", includes: ['KafkaConnect "cdc/cdc-connect" reads its credential through KafkaAccess "cdc/cdc-connect-kafka-access", whose KafkaUser this stack does not declare'] },
+        ],
+    },
+    {
+        title: "Connect authenticating as another SCRAM user than its own",
+        mutate: (rs) => (connect(rs).props.spec.authentication.username = "cdc-pulumi-admin"),
+        expect: [{ policy: "kafka-user-stack-owned", includes: ['KafkaConnect "cdc/cdc-connect" authenticates as "cdc-pulumi-admin", not as its KafkaUser "cdc-connect"'] }],
+    },
+    // NetworkPolicies
+    {
+        title: "a reconciliation CronJob without its NetworkPolicy",
+        mutate: (rs) => remove(rs, byName(rs, NETWORK_POLICY, "cdc-reconciler-sales")),
+        expect: [{ policy: "workload-network-policy", includes: ['CronJob "cdc/cdc-reconciler-sales" runs pods no NetworkPolicy of this stack isolates for ingress and egress', "Fix: keep network.enabled on"] }],
+    },
+    {
+        title: "a maintenance NetworkPolicy that no longer isolates egress",
+        mutate: (rs) => (byName(rs, NETWORK_POLICY, "cdc-lakehouse-sales-maintenance").props.spec.policyTypes = ["Ingress"]),
+        expect: [{ policy: "workload-network-policy", includes: ['CronJob "cdc/cdc-lakehouse-sales-maintenance" runs pods no NetworkPolicy of this stack isolates for egress'] }],
+    },
+    {
+        title: "a writer NetworkPolicy rule that lets the writer connect anywhere on 443",
+        mutate: (rs) => byName(rs, NETWORK_POLICY, "cdc-lakehouse-sales").props.spec.egress.push({ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] }),
+        expect: [{ policy: "workload-network-policy", includes: ['NetworkPolicy "cdc/cdc-lakehouse-sales" egress rule 3 lets its pods connect to anything (it allows 0.0.0.0/0)', "Fix: name the pods, namespaces or networks"] }],
+    },
+    {
+        title: "a writer NetworkPolicy ingress rule without peers",
+        mutate: (rs) => delete byName(rs, NETWORK_POLICY, "cdc-lakehouse-sales").props.spec.ingress[0].from,
+        expect: [{ policy: "workload-network-policy", includes: ['NetworkPolicy "cdc/cdc-lakehouse-sales" ingress rule 0 accepts connections from anything (it names no peers)'] }],
+    },
+    // Disruption budgets
+    {
+        title: "a prod Connect cluster with one worker",
+        mutate: (rs) => (connect(rs).props.spec.replicas = 1),
+        expect: [
+            { policy: "connect-disruption-budget", includes: ['KafkaConnect "cdc/cdc-connect" runs 1 worker(s), below this environment\'s 2', "Fix: set connect.replicas to 2 or more"] },
+            { policy: "connect-disruption-budget", includes: ['KafkaConnect "cdc/cdc-connect" lets a drain evict 1 of its 1 workers at once'] },
+        ],
+    },
+    {
+        title: "a Connect disruption budget that blocks every drain",
+        mutate: (rs) => (connect(rs).props.spec.template.podDisruptionBudget.maxUnavailable = 0),
+        expect: [{ policy: "connect-disruption-budget", includes: ['KafkaConnect "cdc/cdc-connect" sets template.podDisruptionBudget.maxUnavailable 0', "Fix: set maxUnavailable to 1"] }],
+    },
+    {
+        title: "a lakehouse writer without its PodDisruptionBudget",
+        mutate: (rs) => remove(rs, byName(rs, PDB, "cdc-lakehouse-sales")),
+        expect: [{ policy: "deployment-disruption-budget", includes: ['Deployment "cdc/cdc-lakehouse-sales" has no PodDisruptionBudget of this stack', "Fix: give it a policy/v1 PodDisruptionBudget"] }],
+    },
+    {
+        title: "a writer budget that blocks every drain",
+        mutate: (rs) => {
+            const spec = byName(rs, PDB, "cdc-lakehouse-sales").props.spec;
+            delete spec.maxUnavailable;
+            spec.minAvailable = "100%";
+        },
+        expect: [{ policy: "deployment-disruption-budget", includes: ['PodDisruptionBudget "cdc/cdc-lakehouse-sales" lets no pod of Deployment "cdc/cdc-lakehouse-sales" be evicted', "Fix: set maxUnavailable to 1"] }],
     },
     // Stack-level coverage
     {

@@ -27,7 +27,7 @@ describe("policy pack metadata", () => {
             expect(policy.name).to.not.equal("all");
             expect(policy.description.length, `${policy.name} description`).to.be.greaterThan(20);
             expect(["advisory", "mandatory"], policy.name).to.include(policy.enforcementLevel);
-            expect(["data-loss", "leak"]).to.include(riskOf(policy));
+            expect(["data-loss", "leak", "availability"]).to.include(riskOf(policy));
         }
     });
 
@@ -77,6 +77,9 @@ describe("per-environment policy pack config", () => {
             expect(setting("kafka-topic-protected", "requireProtect")).to.equal(profile.protectStatefulResources);
             expect(setting("connector-error-log-redacted", "allowRecordContentsInLogs")).to.equal(profile.logErrorRecordContents);
             expect(setting("source-database-encryption", "requireEncryption")).to.equal(profile.requireDatabaseEncryption);
+            expect(setting("kafka-user-stack-owned", "requireKafkaUser")).to.equal(profile.kafkaAuthentication !== "none");
+            expect(setting("workload-network-policy", "requireNetworkPolicies")).to.equal(profile.requireNetworkPolicies);
+            expect(setting("connect-disruption-budget", "minReplicas")).to.equal(profile.minimumConnectReplicas);
             expect(setting("policy-config-matches-stack", "environment")).to.equal(environment);
         });
 
@@ -102,7 +105,7 @@ describe("per-environment policy pack config", () => {
         });
     }
 
-    it("blocks leaks everywhere, data-loss rules only in prod, and keeps advisory policies advisory", () => {
+    it("blocks leaks everywhere, data-loss and availability rules only in prod, and keeps advisory policies advisory", () => {
         for (const environment of ENVIRONMENTS) {
             const config = shippedPackConfig(environment);
             for (const policy of POLICIES) {
