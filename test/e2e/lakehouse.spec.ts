@@ -87,6 +87,23 @@ describe("sandbox e2e: lakehouse tables", function () {
         await expectEveryTableEqualsItsSource();
     });
 
+    it("current state carries the source's values, and customers_analytics the order counts SQL computes on the source", async () => {
+        const customers = destinations.find(({ d }) => d.name === "customers_cdc")!.d;
+        const textColumns = ["email", "first_name", "last_name", "city", "customer_tier"];
+        const c = new Client({ connectionString: env.sb.postgresSource.url });
+        await c.connect();
+        const source = (await c.query(`SELECT customer_id, ${textColumns.join(", ")} FROM customers ORDER BY customer_id`)).rows as Row[];
+        const orders = (await c.query("SELECT c.customer_id, count(o.order_id)::int AS n FROM customers c LEFT JOIN orders o USING (customer_id) GROUP BY c.customer_id ORDER BY c.customer_id")).rows as Row[];
+        await c.end();
+        const [lake, analytics] = await env.sb.lakehouse.query<Row>(
+            `SELECT customer_id, ${textColumns.join(", ")} FROM (${currentStateSql(customers)}) ORDER BY customer_id`,
+            "SELECT customer_id, total_orders FROM customers_analytics ORDER BY customer_id",
+        );
+        const text = (rows: Row[], cols: string[]) => rows.map((r) => cols.map((k) => (r[k] === null ? null : String(r[k]))));
+        expect(text(lake, ["customer_id", ...textColumns])).to.deep.equal(text(source, ["customer_id", ...textColumns]));
+        expect(text(analytics, ["customer_id", "total_orders"])).to.deep.equal(text(orders, ["customer_id", "n"]));
+    });
+
     it("a writer killed with SIGKILL mid-stream resumes from its tables: no duplicate and no missing row", async () => {
         const writer = env.sb.lakehouse.writers[0];
         const restartsBefore = writer.restarts;
