@@ -173,7 +173,7 @@ function connectAuthentication(spec: StackSpec, access: string | undefined): Rec
  * its connectors. With the profile's minimum of two workers (prod) a drain never stops them all; 0 would block every
  * drain until someone deletes a pod by hand.
  */
-export const CONNECT_MAX_UNAVAILABLE = 1;
+const CONNECT_MAX_UNAVAILABLE = 1;
 
 /**
  * Worker settings shared by the cluster and the local sandbox. Converters carry schemas because the

@@ -535,7 +535,7 @@ export function lakehouseDisruptionBudgetBody(spec: StackSpec, pipeline: Pipelin
 }
 
 /** Object storage, and the Iceberg catalog's database where the pipeline writes Iceberg tables. */
-export function lakehouseStorageEndpoints(spec: StackSpec, pipeline: PipelineSpec): Endpoint[] {
+function lakehouseStorageEndpoints(spec: StackSpec, pipeline: PipelineSpec): Endpoint[] {
     const lakehouse = requireLakehouse(spec);
     const storage = objectStorageEndpoint(lakehouse);
     const catalog = usesCatalog(pipeline) ? lakehouse.catalog : undefined;

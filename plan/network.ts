@@ -14,9 +14,9 @@ import { isIP } from "net";
 import type { LakehouseSpec, NetworkSpec, StackSpec } from "../config/spec";
 import { MANAGED_BY_LABELS } from "./connect-cluster";
 
-export const NETWORK_POLICY_API_VERSION = "networking.k8s.io/v1";
+const NETWORK_POLICY_API_VERSION = "networking.k8s.io/v1";
 /** Set by Kubernetes (1.22+) on every namespace: the one label a policy can select a namespace by name with. */
-export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 const DNS_PORT = 53;
 
 export interface Endpoint {

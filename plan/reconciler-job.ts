@@ -307,7 +307,7 @@ export function reconcilerCronJobBody(spec: StackSpec, reconciler: ReconcilerSpe
 }
 
 /** The databases and the Pushgateway a run reaches; the run's config, URLs and CA are mounted files, so nothing else. */
-export function reconcilerEndpoints(spec: StackSpec, reconciler: ReconcilerSpec, run: ReconcileRunPlan): Endpoint[] {
+function reconcilerEndpoints(spec: StackSpec, reconciler: ReconcilerSpec, run: ReconcileRunPlan): Endpoint[] {
     const pipeline = spec.pipelines.find((p) => p.name === run.pipeline)!;
     const pushgateway = reconciler.pushgatewayUrl ? urlEndpoint(reconciler.pushgatewayUrl) : undefined;
     return [
