@@ -1,0 +1,315 @@
+"""Lakehouse writer benchmark (issue 11 item 11): events/s into Delta and Iceberg through the writer's
+real loop (PipelineRunner.step over KafkaSource against a real broker) against a floor measured in the
+same run, and lag at a fixed produce rate.
+
+Run by bench/lakehouse/run.ts, which starts the sandbox's KRaft Kafka and passes --bootstrap:
+
+    flock /tmp/cdc-heavy.lock npx ts-node --transpile-only bench/lakehouse/run.ts [-- --changes 100000 --repeat 3]
+
+Per format (Delta: the seed's `customers_cdc`, PostgreSQL envelopes; Iceberg: `products_cdc`, MariaDB
+envelopes; both append change logs, one destination per pipeline so each number is one format):
+- writer: `changes` Debezium records (built on the captured records' own Connect schemas,
+  lakehouse/tests/debezium_records.py; 1 partition) are produced to the topic first; the clock runs from
+  `PipelineRunner.start()` (tables created, offsets read back) until the last batch's table commit;
+  events/s = changes / that time. The table is then counted (must hold exactly `changes` rows).
+- floor: the rows the writer wrote, read back from its table into one Arrow table, appended by the same
+  library in one call to a fresh table created the same way (same schema, partitioning, properties):
+  `write_deltalake(path, rows, mode="append")` / pyiceberg `Table.append(rows)`.
+- lag: a fresh table, the writer's loop in a thread, changes produced at `rate`/s for `lag_seconds`.
+  Each change's source timestamp (`source.ts_ms`, also its envelope `ts_ms`) is the wall-clock time the
+  benchmark hands it to the producer (there is no database in this loop, so "committed at the source" = "produced"); lag = wall
+  clock when the table commit holding the change has returned (visible to any new reader) − that time.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT / "lakehouse" / "src"), str(ROOT / "lakehouse" / "tests")]
+
+import yaml  # noqa: E402
+from confluent_kafka import Producer  # noqa: E402
+from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+from deltalake import DeltaTable, write_deltalake  # noqa: E402
+
+from cdc_lakehouse.config import parse_config  # noqa: E402
+from cdc_lakehouse.kafka_io import KafkaSource  # noqa: E402
+from cdc_lakehouse.metrics import Metrics  # noqa: E402
+from cdc_lakehouse.pipeline import PipelineRunner  # noqa: E402
+from cdc_lakehouse.tables import DeltaLake, IcebergLake, open_catalog  # noqa: E402
+from cdc_lakehouse.writer import DestinationWriter  # noqa: E402
+from debezium_records import CUSTOMERS, PRODUCTS, Builder, customer, product  # noqa: E402
+from memory_kafka import MemoryDeadLetters  # noqa: E402
+
+EXAMPLE = ROOT / "lakehouse" / "examples" / "seed-004.yaml"
+FORMATS = {
+    # format: (pipeline, destination, topic)
+    "delta": ("shop", "customers_cdc", CUSTOMERS),
+    "iceberg": ("inventory", "products_cdc", PRODUCTS),
+}
+
+
+def log(msg: str) -> None:
+    print(f"[lakehouse-bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+# ---- the change stream ----------------------------------------------------------------------------
+class Changes:
+    """Inserts of `keys` rows, then updates, every 20th a delete (plus its tombstone) whose key is
+    inserted again at its next turn: Debezium's shapes for PostgreSQL (customers) or MariaDB (products)."""
+
+    def __init__(self, fmt: str, keys: int):
+        self.fmt = fmt
+        self.builder = Builder(FORMATS[fmt][2])
+        self.keys = keys
+        self.deleted: set[int] = set()
+        self.i = 0
+
+    def _source(self, now_us: int) -> dict:
+        pos = 1000 + self.i * 10
+        ms = now_us // 1000
+        # millisecond precision, the same as the envelope's ts_ms (capture), so source <= capture holds;
+        # the truncation can only lengthen the measured lag, by < 1 ms
+        common = {"ts_ms": ms, "ts_us": ms * 1000, "ts_ns": ms * 1_000_000, "snapshot": "false"}
+        if self.fmt == "delta":
+            return {**common, "sequence": json.dumps([None, str(pos)]), "lsn": pos, "txId": 900 + self.i}
+        return {**common, "file": "mariadb-bin.000002", "pos": pos, "row": 0, "gtid": f"0-1-{pos}"}
+
+    def _row(self, k: int, n: int) -> dict:
+        if self.fmt == "delta":
+            return customer(k, tier=("Bronze", "Silver", "Gold", "Platinum")[n % 4], value=f"{100 + n % 1000}.00")
+        return product(k, price=f"{10 + n % 90}.00", qty=n % 500)
+
+    def next(self, now_us: int) -> list:
+        """One change (and a tombstone after a delete) as KafkaRecords."""
+        b, i = self.builder, self.i
+        ms = now_us // 1000
+        k = i % self.keys + 1
+        src = self._source(now_us)
+        if i < self.keys or k in self.deleted:
+            self.deleted.discard(k)
+            out = [b.change("c", None, self._row(k, i), source=src, ts_ms=ms)]
+        elif i % 20 == 19:
+            self.deleted.add(k)
+            out = [b.change("d", self._row(k, i - 1), None, source=src, ts_ms=ms), b.tombstone({"customer_id" if self.fmt == "delta" else "product_id": k})]
+        else:
+            before = None if self.fmt == "delta" else self._row(k, i - 1)  # PostgreSQL REPLICA IDENTITY DEFAULT sends none
+            out = [b.change("u", before, self._row(k, i), source=src, ts_ms=ms)]
+        self.i += 1
+        return out
+
+
+def produce(producer: Producer, records: list, topic: str) -> None:
+    for r in records:
+        while True:
+            try:
+                producer.produce(topic, value=r.value, key=r.key, partition=0, timestamp=r.timestamp_ms or 0)
+                break
+            except BufferError:
+                producer.poll(0.05)
+    producer.poll(0)
+
+
+# ---- config -----------------------------------------------------------------------------------------
+def config_for(fmt: str, root: Path, bootstrap: str, topic: str):
+    pipeline_id, dest_name, _ = FORMATS[fmt]
+    raw = yaml.safe_load(EXAMPLE.read_text().replace("/var/lib/lakehouse", str(root)))
+    raw["kafka"]["bootstrap_servers"] = bootstrap
+    p = next(p for p in raw["pipelines"] if p["pipeline_id"] == pipeline_id)
+    p["destinations"] = [{**d, "topic": topic} for d in p["destinations"] if d["name"] == dest_name]
+    raw["pipelines"] = [p]
+    config = parse_config(raw)
+    return config, config.pipeline(pipeline_id)
+
+
+def new_runner(fmt: str, root: Path, bootstrap: str, topic: str):
+    config, pipeline = config_for(fmt, root, bootstrap, topic)
+    source = KafkaSource(config.kafka, f"{pipeline.consumer_group}-bench-{root.name}")
+    dlq = MemoryDeadLetters()
+    return config, pipeline, source, dlq, PipelineRunner(config, pipeline, source, dlq, Metrics(pipeline.pipeline_id))
+
+
+def count_rows(writer: DestinationWriter) -> int:
+    t = writer.table
+    if isinstance(t, DeltaLake):
+        return DeltaTable(t.uri).to_pyarrow_dataset().count_rows()
+    return t.table().scan().to_arrow().num_rows
+
+
+# ---- phases -----------------------------------------------------------------------------------------
+def writer_run(fmt: str, root: Path, bootstrap: str, end_offset: int, changes: int) -> dict:
+    topic = FORMATS[fmt][2]
+    config, pipeline, source, dlq, runner = new_runner(fmt, root, bootstrap, topic)
+    spent = {"poll": 0.0, "convert": 0.0, "prepare": 0.0, "commit": 0.0}
+
+    def timed(name, fn):
+        def wrapper(*a, **kw):
+            t = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                spent[name] += time.perf_counter() - t
+        return wrapper
+
+    t0 = time.perf_counter()
+    runner.start()
+    w = runner.writers[0]
+    # where the loop's time goes: Kafka fetch, Debezium parse + event + validation, rows + Arrow, table commit
+    source.poll = timed("poll", source.poll)
+    runner._convert = timed("convert", runner._convert)
+    w.prepare = timed("prepare", w.prepare)
+    w.commit = timed("commit", w.commit)
+    batches = 0
+    while w.next_offset(topic, 0) < end_offset:
+        if runner.step():
+            batches += 1
+        if time.perf_counter() - t0 > 1800:
+            raise RuntimeError(f"{fmt}: writer stuck at offset {w.next_offset(topic, 0)} of {end_offset}")
+    seconds = time.perf_counter() - t0
+    source.close()
+    rows = count_rows(w)
+    if rows != changes or dlq.sent:
+        raise RuntimeError(f"{fmt}: table holds {rows} rows for {changes} changes; {len(dlq.sent)} dead-lettered {dlq.rules()[:5]}")
+    return {"seconds": seconds, "events_per_s": changes / seconds, "batches": batches, "rows": rows, "writer": w, "config": config, "spent": spent}
+
+
+def floor_run(fmt: str, written: dict, root: Path) -> dict:
+    w: DestinationWriter = written["writer"]
+    config = written["config"]
+    if isinstance(w.table, DeltaLake):
+        rows = DeltaTable(w.table.uri).to_pyarrow_table()
+        dest = dataclasses.replace(w.dest, name="floor_" + w.dest.name, location=str(root / "floor" / w.dest.name))
+        floor = DeltaLake(dest, "floor")
+        floor.create(w._initial_columns(w.dest.columns))
+        rows = rows.select(floor.arrow_schema().names)
+        t0 = time.perf_counter()
+        write_deltalake(dest.location, rows, mode="append")
+        seconds = time.perf_counter() - t0
+        n = DeltaTable(dest.location).to_pyarrow_dataset().count_rows()
+    else:
+        rows = w.table.table().scan().to_arrow()
+        dest = dataclasses.replace(w.dest, name="floor_" + w.dest.name)
+        floor = IcebergLake(dest, "floor", open_catalog(config.catalogs[dest.catalog]))
+        floor.create(w._initial_columns(w.dest.columns))
+        table = floor.table()
+        rows = rows.select(table.schema().as_arrow().names)
+        t0 = time.perf_counter()
+        table.append(rows)
+        seconds = time.perf_counter() - t0
+        n = floor.table().scan().to_arrow().num_rows
+    if n != rows.num_rows:
+        raise RuntimeError(f"{fmt} floor: {n} rows for {rows.num_rows}")
+    return {"seconds": seconds, "events_per_s": rows.num_rows / seconds}
+
+
+def lag_run(fmt: str, root: Path, bootstrap: str, producer: Producer, rate: int, seconds: int, keys: int) -> dict:
+    # A fresh table starts at offset 0, so the lag phase has its own (empty) topic per format.
+    topic = FORMATS[fmt][2] + ".lag"
+    config, pipeline, source, dlq, runner = new_runner(fmt, root, bootstrap, topic)
+    lags: list[float] = []
+    orig_commit = DestinationWriter.commit
+
+    def commit(self, prepared):
+        orig_commit(self, prepared)
+        now = time.time()
+        for e in prepared.written:
+            lags.append(now - e.source_ts.timestamp())
+
+    DestinationWriter.commit = commit
+    stop = threading.Event()
+    runner.start()
+    t = threading.Thread(target=lambda: runner.run(stop), daemon=True)
+    t.start()
+    try:
+        changes = Changes(fmt, keys)
+        total = rate * seconds
+        t0 = time.time()
+        for n in range(total):
+            due = t0 + n / rate
+            delay = due - time.time()
+            if delay > 0:
+                time.sleep(delay)
+            produce(producer, changes.next(int(time.time() * 1_000_000)), topic)
+        producer.flush(60)
+        deadline = time.time() + 120
+        while len(lags) < total and time.time() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        t.join(30)
+        DestinationWriter.commit = orig_commit
+        source.close()
+    if len(lags) != total or dlq.sent:
+        raise RuntimeError(f"{fmt} lag: {len(lags)} of {total} changes committed; {len(dlq.sent)} dead-lettered")
+    q = statistics.quantiles(lags, n=100, method="inclusive")
+    return {"changes": total, "p50_s": statistics.median(lags), "p99_s": q[98], "max_s": max(lags)}
+
+
+# ---- main -------------------------------------------------------------------------------------------
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bootstrap", required=True)
+    ap.add_argument("--changes", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--rate", type=int, default=1000)
+    ap.add_argument("--lag-seconds", type=int, default=30)
+    ap.add_argument("--formats", default="delta,iceberg")
+    ap.add_argument("--out", default=None, help="JSON lines of every measurement")
+    args = ap.parse_args()
+    formats = args.formats.split(",")
+    keys = max(1, args.changes // 5)
+
+    admin = AdminClient({"bootstrap.servers": args.bootstrap})
+    topics = [FORMATS[f][2] for f in formats] + [FORMATS[f][2] + ".lag" for f in formats]
+    for f in admin.create_topics([NewTopic(t, num_partitions=1, replication_factor=1) for t in topics]).values():
+        f.result()
+    producer = Producer({"bootstrap.servers": args.bootstrap, "acks": "all", "enable.idempotence": True, "linger.ms": 5})
+
+    out = open(args.out, "a") if args.out else None
+    summary = {}
+    for fmt in formats:
+        log(f"{fmt}: producing {args.changes} changes to {FORMATS[fmt][2]}")
+        t0 = time.perf_counter()
+        changes = Changes(fmt, keys)
+        for _ in range(args.changes):
+            produce(producer, changes.next(int(time.time() * 1_000_000)), FORMATS[fmt][2])
+        producer.flush(120)
+        end_offset = changes.builder.offset  # records incl. tombstones
+        log(f"{fmt}: {end_offset} records produced in {time.perf_counter() - t0:.1f} s")
+        runs = []
+        for rep in range(args.repeat):
+            with tempfile.TemporaryDirectory(prefix=f"lakehouse-bench-{fmt}-") as tmp:
+                root = Path(tmp)
+                wr = writer_run(fmt, root, args.bootstrap, end_offset, args.changes)
+                fl = floor_run(fmt, wr, root)
+                r = {"format": fmt, "rep": rep, "changes": args.changes, "records": end_offset, "writer_s": wr["seconds"], "writer_eps": wr["events_per_s"],
+                     "batches": wr["batches"], **{f"{k}_s": v for k, v in wr["spent"].items()}, "floor_s": fl["seconds"], "floor_eps": fl["events_per_s"], "ratio": wr["events_per_s"] / fl["events_per_s"]}
+                log(f"{fmt} rep {rep}: writer {r['writer_eps']:.0f} ev/s ({r['writer_s']:.1f} s, {r['batches']} batches), floor {r['floor_eps']:.0f} ev/s ({r['floor_s']:.2f} s), ratio {r['ratio']:.3f}; loop time: " + ", ".join(f"{k} {v:.1f} s" for k, v in wr["spent"].items()))
+                runs.append(r)
+                if out:
+                    out.write(json.dumps(r) + "\n")
+                    out.flush()
+        # lag: its own topic, so the fresh table starts at an empty log
+        with tempfile.TemporaryDirectory(prefix=f"lakehouse-lag-{fmt}-") as tmp:
+            lag = lag_run(fmt, Path(tmp), args.bootstrap, producer, args.rate, args.lag_seconds, keys)
+        lag = {"format": fmt, "phase": "lag", "rate": args.rate, **lag}
+        log(f"{fmt} lag at {args.rate}/s over {lag['changes']} changes: p50 {lag['p50_s']:.3f} s, p99 {lag['p99_s']:.3f} s, max {lag['max_s']:.3f} s")
+        if out:
+            out.write(json.dumps(lag) + "\n")
+            out.flush()
+        med = lambda k: statistics.median(r[k] for r in runs)  # noqa: E731
+        summary[fmt] = {"writer_eps": med("writer_eps"), "floor_eps": med("floor_eps"), "ratio": med("ratio"), "lag_p50_s": lag["p50_s"], "lag_p99_s": lag["p99_s"], "lag_max_s": lag["max_s"]}
+    print("SUMMARY " + json.dumps(summary), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
