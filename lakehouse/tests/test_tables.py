@@ -2,14 +2,20 @@
 evolution (§6), metrics, quality results and maintenance: all read back with DuckDB."""
 import datetime as dt
 import json
+import os
 import urllib.request
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from deltalake import DeltaTable
+from fsspec.implementations.memory import MemoryFileSystem
+from pyarrow.fs import FSSpecHandler, PyFileSystem, S3FileSystem
+from pyiceberg.io.pyarrow import PyArrowFileIO
 
 from cdc_lakehouse.metrics import serve
 from cdc_lakehouse.quality import results_table, run_checks, write_results
+from cdc_lakehouse import maintenance
 from cdc_lakehouse.maintenance import maintain
 from debezium_records import CUSTOMERS, ORDERS, PRODUCTS, T0, Builder, customer, mariadb_source, order, pg_source, product
 from reader import delta_rows, iceberg_rows
@@ -260,3 +266,111 @@ def test_maintenance_vacuums_and_expires(shop, root):
     assert by_table["customers_analytics"]["expired_snapshots"] >= 2
     assert by_table["customers_cdc"]["format"] == "deltalake"
     assert iceberg_rows(root / "iceberg", "lakehouse", "customers_analytics", "SELECT customer_tier FROM t") == [{"customer_tier": "T3"}]
+
+
+class _TimedMemoryFS(MemoryFileSystem):
+    """fsspec's in-memory store standing in for object storage; reports a modification time (its
+    creation time) as S3 does, which fsspec's memory store leaves out."""
+
+    def find(self, path, maxdepth=None, withdirs=False, detail=False, **kwargs):
+        found = super().find(path, maxdepth=maxdepth, withdirs=withdirs, detail=detail, **kwargs)
+        if detail:
+            for info in found.values():
+                if info.get("created") is not None:
+                    info["mtime"] = info["created"]
+        return found
+
+
+class _Recording(FSSpecHandler):
+    def __init__(self, fs):
+        super().__init__(fs)
+        self.listed, self.deleted = [], []
+
+    def get_file_info_selector(self, selector):
+        self.listed.append(selector.base_dir)
+        return super().get_file_info_selector(selector)
+
+    def delete_file(self, path):
+        self.deleted.append(path)
+        return super().delete_file(path)
+
+
+def _analytics_with_history(shop):
+    c = Builder(CUSTOMERS)
+    for i in range(1, 4):
+        shop.broker.produce(pg(c, "u" if i > 1 else "c", None, customer(1, tier=f"T{i}"), 100 + i))
+        shop.run()
+    return next(w for w in shop.runner.writers if w.dest.name == "customers_analytics").table
+
+
+def test_orphan_removal_lists_and_deletes_only_through_the_filesystem(shop, root, monkeypatch):
+    table = _analytics_with_history(shop)
+    t = table.table()
+    referenced = maintenance._referenced_paths(t)
+    assert any(p.endswith(".parquet") for p in referenced) and any(p.endswith(".avro") for p in referenced)
+    location = PyArrowFileIO.parse_location(t.location())[2]
+    local_files = sorted(str(p) for p in Path(location).rglob("*") if p.is_file())
+    assert set(referenced) <= set(local_files)
+    # the table's files, copied into a non-local store at the same paths, plus two orphans
+    store = _TimedMemoryFS()
+    for p in local_files:
+        store.pipe(p, Path(p).read_bytes())
+    orphans = [f"{location}/data/orphan-00000.parquet", f"{location}/metadata/stale-m0.avro"]
+    for p in orphans:
+        store.pipe(p, b"orphan")
+    store.pipe(f"{location}_sibling/data/x.parquet", b"another table's prefix")
+    handler = _Recording(store)
+    fs = PyFileSystem(handler)
+    for name in ("walk", "remove", "unlink", "scandir", "listdir"):
+        monkeypatch.setattr(os, name, lambda *a, **k: pytest.fail(f"local os.{name} on the filesystem path"))
+    monkeypatch.setattr(os.path, "getmtime", lambda *a, **k: pytest.fail("local os.path.getmtime on the filesystem path"))
+    now = dt.datetime.now(dt.timezone.utc)
+    # within the retention nothing goes, referenced or not
+    assert maintenance.remove_orphan_files(table, now - dt.timedelta(days=1), fs=fs) == 0
+    assert handler.deleted == []
+    # past it only the unreferenced files go, even though every file is older than the cutoff
+    assert maintenance.remove_orphan_files(table, now + dt.timedelta(days=1), fs=fs) == 2
+    monkeypatch.undo()
+    assert handler.listed == [location, location]
+    assert sorted(handler.deleted) == sorted(orphans)
+    assert not set(handler.deleted) & referenced
+    for p in referenced:
+        assert store.exists(p), p
+    assert not any(store.exists(p) for p in orphans)
+    assert store.exists(f"{location}_sibling/data/x.parquet")
+    # nothing local was touched
+    assert sorted(str(p) for p in Path(location).rglob("*") if p.is_file()) == local_files
+    store.rm(location, recursive=True)
+    store.rm(f"{location}_sibling", recursive=True)
+
+
+def test_orphan_removal_on_a_local_warehouse_keeps_the_table_readable(shop, root):
+    table = _analytics_with_history(shop)
+    t = table.table()
+    referenced = maintenance._referenced_paths(t)
+    location = Path(PyArrowFileIO.parse_location(t.location())[2])
+    orphan = location / "data" / "orphan-00000.parquet"
+    orphan.write_bytes(b"orphan")
+    young = location / "data" / "young-00000.parquet"
+    young.write_bytes(b"being written")
+    old = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30)).timestamp()
+    os.utime(orphan, (old, old))
+    assert maintenance.remove_orphan_files(table, dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)) == 1
+    assert not orphan.exists() and young.exists()
+    for p in referenced:
+        assert Path(p).exists(), p
+    assert iceberg_rows(root / "iceberg", "lakehouse", "customers_analytics", "SELECT customer_tier FROM t") == [{"customer_tier": "T3"}]
+
+
+def test_orphan_removal_on_s3_uses_the_tables_own_s3_filesystem():
+    class FakeTable:
+        io = PyArrowFileIO({"s3.region": "eu-west-1", "s3.endpoint": "http://minio.invalid:9000"})
+
+        def location(self):
+            return "s3://cdc-lakehouse-dev/warehouse/lakehouse.db/products"
+
+    fs, root = maintenance._table_filesystem(FakeTable(), None)
+    assert isinstance(fs, S3FileSystem) and fs.region == "eu-west-1"
+    assert root == "cdc-lakehouse-dev/warehouse/lakehouse.db/products"
+    assert maintenance._fs_path("s3://cdc-lakehouse-dev/warehouse/lakehouse.db/products/data/a.parquet") == "cdc-lakehouse-dev/warehouse/lakehouse.db/products/data/a.parquet"
+    assert maintenance._fs_path("s3a://cdc-lakehouse-dev/x/m.avro") == "cdc-lakehouse-dev/x/m.avro"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-from pathlib import Path
-from urllib.parse import urlparse
+
+from pyarrow.fs import FileSelector, FileSystem, FileType
+from pyiceberg.io.pyarrow import PyArrowFileIO
 
 from .config import Config, Pipeline
 from .debezium import UTC
@@ -52,32 +52,55 @@ def expire_snapshots(table: IcebergLake, older_than: dt.datetime, keep: int) -> 
     return len(ids)
 
 
-def remove_orphan_files(table: IcebergLake, older_than: dt.datetime) -> int:
-    """Files under the table's location that no snapshot, manifest or metadata file references.
-    pyiceberg 0.12 has no orphan-file action, so this walks the table: local file systems only
-    (object storage would list through its own API; not run here)."""
+def remove_orphan_files(table: IcebergLake, older_than: dt.datetime, fs: FileSystem | None = None) -> int:
+    """Files under the table's location that no snapshot, manifest, metadata or statistics file
+    references and that were last modified before older_than. pyiceberg 0.12 has no orphan-file
+    action, so this lists the table's location and deletes through a pyarrow FileSystem: by default
+    the one pyiceberg's own FileIO writes the table with (the catalog's `s3.*` properties, else the
+    AWS_* environment / default credential chain for s3://; the local file system for paths), so
+    local warehouses and object storage take the same code. A file whose age the store does not
+    report is kept."""
     t = table.table()
-    location = urlparse(t.location())
-    if location.scheme not in ("", "file"):
-        raise NotImplementedError(f"orphan-file removal lists local paths only, not {location.scheme}://")
-    referenced = {_local(t.metadata_location)}
-    referenced |= {_local(e.metadata_file) for e in t.metadata.metadata_log}
-    for snapshot in t.snapshots():
-        referenced.add(_local(snapshot.manifest_list))
-        for manifest in snapshot.manifests(t.io):
-            referenced.add(_local(manifest.manifest_path))
-            for entry in manifest.fetch_manifest_entry(t.io, discard_deleted=False):
-                referenced.add(_local(entry.data_file.file_path))
-    cutoff = older_than.timestamp()
+    fs, root = _table_filesystem(t, fs)
+    referenced = _referenced_paths(t)
+    prefix = root.rstrip("/") + "/"
+    cutoff_ns = int(older_than.timestamp() * 1_000_000_000)
     removed = 0
-    for dirpath, _, files in os.walk(location.path):
-        for f in files:
-            path = str(Path(dirpath) / f)
-            if path not in referenced and os.path.getmtime(path) < cutoff:
-                os.remove(path)
-                removed += 1
+    for info in fs.get_file_info(FileSelector(root, recursive=True, allow_not_found=True)):
+        if info.type != FileType.File or not info.path.startswith(prefix) or info.path in referenced:
+            continue
+        if info.mtime_ns is None:
+            log.warning("orphan-file removal: %s reports no modification time, kept", info.path)
+            continue
+        if info.mtime_ns < cutoff_ns:
+            fs.delete_file(info.path)
+            removed += 1
     return removed
 
 
-def _local(uri: str) -> str:
-    return urlparse(uri).path if uri.startswith("file:") else uri
+def _table_filesystem(t, fs: FileSystem | None) -> tuple[FileSystem, str]:
+    scheme, netloc, root = PyArrowFileIO.parse_location(t.location())
+    if fs is not None:
+        return fs, root
+    if isinstance(t.io, PyArrowFileIO):
+        return t.io.fs_by_scheme(scheme, netloc), root
+    return FileSystem.from_uri(t.location())[0], root
+
+
+def _referenced_paths(t) -> set[str]:
+    """Every file the table's metadata still points at, as FileSystem paths (bucket/key on object
+    storage, absolute paths locally)."""
+    uris = {t.metadata_location, *(e.metadata_file for e in t.metadata.metadata_log)}
+    uris |= {s.statistics_path for s in t.metadata.statistics}
+    uris |= {s.statistics_path for s in t.metadata.partition_statistics}
+    for snapshot in t.snapshots():
+        uris.add(snapshot.manifest_list)
+        for manifest in snapshot.manifests(t.io):
+            uris.add(manifest.manifest_path)
+            for entry in manifest.fetch_manifest_entry(t.io, discard_deleted=False):
+                uris.add(entry.data_file.file_path)
+    return {_fs_path(u) for u in uris if u}
+
+
+def _fs_path(uri: str) -> str:
+    return PyArrowFileIO.parse_location(uri)[2]
