@@ -1,4 +1,5 @@
 import axios, { AxiosError, AxiosInstance } from "axios";
+import { waitUntil } from "../model/wait";
 
 export type State = "RUNNING" | "PAUSED" | "STOPPED" | "FAILED" | "UNASSIGNED" | "RESTARTING";
 
@@ -100,22 +101,19 @@ export class ConnectClient {
      * once with its stack trace, which is where the real reason is.
      */
     async waitForRunning(name: string, timeoutMs = 120_000): Promise<ConnectorStatus> {
-        const deadline = Date.now() + timeoutMs;
-        let last: ConnectorStatus | string = "no status yet";
-        while (Date.now() < deadline) {
-            try {
+        let last: ConnectorStatus | undefined;
+        return waitUntil(
+            `connector ${name} RUNNING`,
+            timeoutMs,
+            async () => {
                 const s = await this.status(name);
                 last = s;
                 const failed = [s.connector, ...s.tasks].find((x) => x.state === "FAILED");
                 if (failed) throw new ConnectorFailedError(name, failed.trace ?? "(no trace)");
-                if (s.connector.state === "RUNNING" && s.tasks.length > 0 && s.tasks.every((t) => t.state === "RUNNING")) return s;
-            } catch (err) {
-                if (err instanceof ConnectorFailedError) throw err;
-                last = (err as Error).message;
-            }
-            await new Promise((r) => setTimeout(r, 500));
-        }
-        throw new Error(`connector ${name} not RUNNING within ${timeoutMs / 1000}s; last status: ${JSON.stringify(last)}`);
+                return s.connector.state === "RUNNING" && s.tasks.length > 0 && s.tasks.every((t) => t.state === "RUNNING") ? s : undefined;
+            },
+            { intervalMs: 500, isFatal: (err) => err instanceof ConnectorFailedError, describe: () => `last status: ${last ? JSON.stringify(last) : "none yet"}` },
+        );
     }
 
     private async call<T>(method: string, url: string, data?: unknown): Promise<T> {

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from "child_process";
+import { waitUntil as waitFor } from "../model/wait";
 import * as fs from "fs";
 import * as path from "path";
 import { track } from "./shutdown";
@@ -189,21 +190,9 @@ export async function waitUntil(
     timeoutMs: number,
     probe: () => Promise<boolean>,
 ): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let lastError = "";
-    while (Date.now() < deadline) {
-        if (!jvm.isRunning()) {
-            throw new Error(`${jvm.name} exited (${await jvm.exited}) before ${what}; log ${jvm.logFile}:\n${logTail(jvm.logFile)}`);
-        }
-        try {
-            if (await probe()) return;
-        } catch (err) {
-            lastError = (err as Error).message;
-        }
-        await new Promise((r) => setTimeout(r, 500));
-    }
-    throw new Error(
-        `${jvm.name}: ${what} not reached within ${timeoutMs / 1000}s${lastError ? ` (last error: ${lastError})` : ""}; ` +
-            `log ${jvm.logFile}:\n${logTail(jvm.logFile)}`,
-    );
+    await waitFor(`${jvm.name}: ${what}`, timeoutMs, probe, {
+        intervalMs: 500,
+        abortIf: async () => (jvm.isRunning() ? undefined : `${jvm.name} exited (${await jvm.exited}) before ${what}; log ${jvm.logFile}:\n${logTail(jvm.logFile)}`),
+        describe: () => `log ${jvm.logFile}:\n${logTail(jvm.logFile)}`,
+    });
 }

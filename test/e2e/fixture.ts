@@ -3,6 +3,7 @@
  * (about 30 s) and stop in a root `after` hook. Specs leave source and target in sync when they end.
  */
 import { Client } from "pg";
+import { waitUntil } from "../../model/wait";
 import type { Logger } from "../../reconciler/progress";
 import { runReconciliation } from "../../reconciler/run";
 import { applyConnectors } from "../../sandbox/apply";
@@ -94,10 +95,5 @@ export async function targetQuery<T = Record<string, unknown>>(env: E2E, sql: st
 }
 
 export async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-        if (await probe()) return;
-        await new Promise((r) => setTimeout(r, 1000));
-    }
-    throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+    await waitUntil(what, timeoutMs, probe);
 }
