@@ -28,6 +28,7 @@ import {
     lakehouseWriterName,
 } from "./naming";
 import { DATABASE_CA_DIR } from "./reconciler-job";
+import { containerSecurityContext, podSecurityContext } from "./workload-security";
 
 export const LAKEHOUSE_CONFIG_DIR = "/etc/cdc-lakehouse";
 /** JSON: the writer reads YAML or JSON and picks by extension; JSON is also what policies can parse. */
@@ -35,8 +36,6 @@ export const LAKEHOUSE_CONFIG_FILE = "lakehouse.json";
 export const KAFKA_SECRET_DIR = "/var/run/secrets/cdc/kafka";
 export const CATALOG_SECRET_DIR = "/var/run/secrets/cdc/catalog";
 export const CATALOG_PASSWORD_KEY = "password";
-/** The image's USER (images/lakehouse/Dockerfile); python:slim has no such user and Python needs none. */
-export const WRITER_RUN_AS = 65532;
 /** The image's ENTRYPOINT; the Deployment and the CronJob pass the subcommand as arguments. */
 export const WRITER_ENTRYPOINT = ["python", "-m", "cdc_lakehouse"] as const;
 export const HEALTH_PATH = "/healthz";
@@ -312,21 +311,6 @@ export function lakehouseConfigMapBody(spec: StackSpec, pipeline: PipelineSpec) 
 
 const READ_ONLY = 0o440;
 
-const podSecurityContext = {
-    runAsNonRoot: true,
-    runAsUser: WRITER_RUN_AS,
-    runAsGroup: WRITER_RUN_AS,
-    fsGroup: WRITER_RUN_AS,
-    seccompProfile: { type: "RuntimeDefault" },
-};
-
-const containerSecurityContext = {
-    allowPrivilegeEscalation: false,
-    readOnlyRootFilesystem: true,
-    runAsNonRoot: true,
-    capabilities: { drop: ["ALL"] },
-};
-
 /** Object storage for delta-rs (which reads AWS_* from the environment) and pyarrow; keys from the synced Secret. */
 function storageEnv(lakehouse: LakehouseSpec) {
     const { region, endpoint } = lakehouse.storage;
@@ -417,7 +401,7 @@ export function lakehouseDeploymentBody(spec: StackSpec, pipeline: PipelineSpec)
                     automountServiceAccountToken: false,
                     // On SIGTERM the writer finishes its batch and commits it with its offsets before it exits.
                     terminationGracePeriodSeconds: 60,
-                    securityContext: podSecurityContext,
+                    securityContext: podSecurityContext(),
                     containers: [
                         {
                             name: "writer",
@@ -433,7 +417,7 @@ export function lakehouseDeploymentBody(spec: StackSpec, pipeline: PipelineSpec)
                             readinessProbe: { ...probe, periodSeconds: 10, failureThreshold: 3 },
                             // The writer retries failed batches itself; a restart after 5 unhealthy minutes resets anything stuck.
                             livenessProbe: { ...probe, periodSeconds: 30, failureThreshold: 10 },
-                            securityContext: containerSecurityContext,
+                            securityContext: containerSecurityContext(),
                             volumeMounts: mounts.map((m) => m.mount),
                         },
                     ],
@@ -472,7 +456,7 @@ export function lakehouseMaintenanceCronJobBody(spec: StackSpec, pipeline: Pipel
                             serviceAccountName: lakehouseServiceAccountName(lakehouse),
                             automountServiceAccountToken: false,
                             restartPolicy: "Never",
-                            securityContext: podSecurityContext,
+                            securityContext: podSecurityContext(),
                             containers: [
                                 {
                                     name: "maintenance",
@@ -482,7 +466,7 @@ export function lakehouseMaintenanceCronJobBody(spec: StackSpec, pipeline: Pipel
                                     args: ["maintain", ...configArgs(pipeline)],
                                     env: storageEnv(lakehouse),
                                     resources: lakehouse.resources,
-                                    securityContext: containerSecurityContext,
+                                    securityContext: containerSecurityContext(),
                                     volumeMounts: mounts.map((m) => m.mount),
                                 },
                             ],

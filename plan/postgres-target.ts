@@ -144,9 +144,18 @@ const CATALOG_CONNECTIONS_PER_PIPELINE = 2 * 15;
 function addIcebergCatalog(spec: StackSpec, plan: PostgresTargetPlan, catalog: IcebergCatalogSpec): void {
     const users = spec.pipelines.filter((p) => p.destinations.some((d) => d.format === "iceberg")).map((p) => p.name);
     if (spec.postgres.createDatabases) plan.databases = [...new Set([...plan.databases, catalog.database])].sort();
-    plan.roles.push({
-        name: catalog.username,
-        purpose: "catalog",
+    plan.roles.push(loginRole(catalog.username, "catalog", CATALOG_CONNECTIONS_PER_PIPELINE * users.length, users));
+    plan.grants.push(
+        { role: catalog.username, database: catalog.database, objectType: "database", objects: [], privileges: ["CONNECT"] },
+        { role: catalog.username, database: catalog.database, schema: "public", objectType: "schema", objects: [], privileges: ["USAGE", "CREATE"] },
+    );
+}
+
+/** Every role the stack creates: a login with no attribute beyond it (least privilege; grants add the rest). */
+function loginRole(name: string, purpose: PgRolePlan["purpose"], connectionLimit: number, pipelines: string[]): PgRolePlan {
+    return {
+        name,
+        purpose,
         login: true,
         superuser: false,
         createDatabase: false,
@@ -154,13 +163,9 @@ function addIcebergCatalog(spec: StackSpec, plan: PostgresTargetPlan, catalog: I
         replication: false,
         bypassRowLevelSecurity: false,
         inherit: true,
-        connectionLimit: CATALOG_CONNECTIONS_PER_PIPELINE * users.length,
-        pipelines: users,
-    });
-    plan.grants.push(
-        { role: catalog.username, database: catalog.database, objectType: "database", objects: [], privileges: ["CONNECT"] },
-        { role: catalog.username, database: catalog.database, schema: "public", objectType: "schema", objects: [], privileges: ["USAGE", "CREATE"] },
-    );
+        connectionLimit,
+        pipelines,
+    };
 }
 
 function planPostgresServer(spec: StackSpec, key: string, pipelines: PipelineSpec[]): PostgresTargetPlan {
@@ -172,19 +177,7 @@ function planPostgresServer(spec: StackSpec, key: string, pipelines: PipelineSpe
             if (existing.connectionLimit >= 0) existing.connectionLimit += connections;
             return;
         }
-        roles.set(name, {
-            name,
-            purpose,
-            login: true,
-            superuser: false,
-            createDatabase: false,
-            createRole: false,
-            replication: false,
-            bypassRowLevelSecurity: false,
-            inherit: true,
-            connectionLimit: connections,
-            pipelines: [pipeline],
-        });
+        roles.set(name, loginRole(name, purpose, connections, [pipeline]));
     };
 
     // Grants are merged per (role, database, schema, objectType): the provider revokes what one Grant

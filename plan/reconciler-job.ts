@@ -9,6 +9,7 @@
  * Secrets (templates below), mounted read-only into the pod.
  */
 import type { PipelineSpec, ReconcilerSpec, StackSpec } from "../config/spec";
+import { containerSecurityContext, podSecurityContext } from "./workload-security";
 import { readsCaFile, TLS_MODES, TlsModeFamily } from "../model/tls";
 import { CA_CERT_KEY, MANAGED_BY_LABELS } from "./connect-cluster";
 import { Endpoint, endpointRules, networkPolicyBody, urlEndpoint } from "./network";
@@ -24,8 +25,6 @@ export const TARGET_URL_DIR = "/var/run/secrets/cdc/target";
 export const URL_FILE = "url";
 /** Where connect.databaseCaSecret is mounted: the CA the Connect pods verify the databases with. */
 export const DATABASE_CA_DIR = "/var/run/secrets/cdc/database-ca";
-/** A non-root uid/gid that exists in distroless and most slim images. */
-export const RUN_AS = 65532;
 /** CronJob names are at most 52 characters: the controller appends an 11-character suffix to Job names. */
 export const CRONJOB_NAME_MAX = 52;
 
@@ -248,13 +247,7 @@ export function reconcilerCronJobBody(spec: StackSpec, reconciler: ReconcilerSpe
                             serviceAccountName: reconcilerServiceAccountName(reconciler),
                             automountServiceAccountToken: false,
                             restartPolicy: "Never",
-                            securityContext: {
-                                runAsNonRoot: true,
-                                runAsUser: RUN_AS,
-                                runAsGroup: RUN_AS,
-                                fsGroup: RUN_AS,
-                                seccompProfile: { type: "RuntimeDefault" },
-                            },
+                            securityContext: podSecurityContext(),
                             containers: [
                                 {
                                     name: "reconciler",
@@ -263,12 +256,7 @@ export function reconcilerCronJobBody(spec: StackSpec, reconciler: ReconcilerSpe
                                     args: ["--config", `${CONFIG_DIR}/${CONFIG_FILE}`],
                                     ...nodeHeapEnv(reconciler.resources.limits.memory),
                                     resources: reconciler.resources,
-                                    securityContext: {
-                                        allowPrivilegeEscalation: false,
-                                        readOnlyRootFilesystem: true,
-                                        runAsNonRoot: true,
-                                        capabilities: { drop: ["ALL"] },
-                                    },
+                                    securityContext: containerSecurityContext(),
                                     volumeMounts: [
                                         { name: "config", mountPath: CONFIG_DIR, readOnly: true },
                                         { name: "source-url", mountPath: SOURCE_URL_DIR, readOnly: true },

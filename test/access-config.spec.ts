@@ -4,25 +4,14 @@
  */
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError } from "../config/errors";
 import { loadStackSecrets } from "../config/load";
 import { parseStackSpec } from "../config/resolve";
 import { promiseOf } from "./helpers/mocks";
-import { rawProjectConfig } from "./helpers/stack-files";
+import { issuesOf, Raw, shippedRaw } from "./helpers/config-problems";
 
-type Raw = Record<string, any>;
-const dev = (): Raw => structuredClone(rawProjectConfig("dev"));
-const prod = (): Raw => structuredClone(rawProjectConfig("prod"));
+const dev = (): Raw => shippedRaw("dev");
+const prod = (): Raw => shippedRaw("prod");
 
-function problemsOf(raw: Raw): string[] {
-    try {
-        parseStackSpec(raw);
-    } catch (e) {
-        if (e instanceof ConfigError) return e.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-        throw e;
-    }
-    return [];
-}
 
 describe("access config", () => {
     it("fills Vault, SQL Server, PostgreSQL and login defaults", () => {
@@ -57,7 +46,7 @@ describe("access config", () => {
     it("requires TLS to Vault in prod, and a CA only with TLS", () => {
         const r = prod();
         r.vault.address = "http://vault.vault.svc:8200";
-        expect(problemsOf(r)).to.deep.equal([
+        expect(issuesOf(r)).to.deep.equal([
             "vault.address: prod requires TLS to Vault (the operator fetches database passwords over it); use an https:// address",
             "vault.caCertSecret: a CA certificate only applies to an https:// vault.address",
         ]);
@@ -66,7 +55,7 @@ describe("access config", () => {
     it("names the Vault key a typo meant", () => {
         const r = dev();
         r.vault.kvMout = "secret";
-        expect(problemsOf(r)).to.deep.equal(['vault: unknown key "kvMout" (did you mean "kvMount"?); remove it or fix its spelling']);
+        expect(issuesOf(r)).to.deep.equal(['vault: unknown key "kvMout" (did you mean "kvMount"?); remove it or fix its spelling']);
     });
 
     it("validates Vault paths, durations and cron schedules", () => {
@@ -74,7 +63,7 @@ describe("access config", () => {
         r.vault.kvMount = "secret/v2";
         r.vault.refreshAfter = "1 hour";
         r.reconciler.schedule = "daily";
-        expect(problemsOf(r)).to.deep.equal([
+        expect(issuesOf(r)).to.deep.equal([
             "vault.kvMount: must be a mount path of letters, digits, '_' or '-' (no slashes), e.g. secret",
             "vault.refreshAfter: must be a duration such as 30s, 15m or 1h",
             'reconciler.schedule: must be a five-field cron expression, e.g. "30 2 * * *"',
@@ -84,7 +73,7 @@ describe("access config", () => {
     it("keeps the reconciler's role read-only and distinct from the writer", () => {
         const r = dev();
         r.pipelines[0].sink.readOnlyUsername = "cdc_writer";
-        expect(problemsOf(r)).to.deep.equal([
+        expect(issuesOf(r)).to.deep.equal([
             "pipelines.0.sink.readOnlyUsername: must differ from sink.username (cdc_writer); the reconciler reads with its own read-only role",
             // dev's other pipelines write as cdc_writer too.
             'pipelines.1.sink.username: "cdc_writer" is the read-only role of pipelines[0]; use a different writing role',
@@ -97,7 +86,7 @@ describe("access config", () => {
         r.pipelines[0].source.tables[0].columns = r.pipelines[0].source.tables[0].columns.filter((c: Raw) => c.name !== "id");
         r.pipelines[0].source.tables[1].columns[0].type = "bigint; DROP TABLE x";
         r.pipelines[0].source.tables[2].columns.push({ name: "SKU", type: "text" });
-        expect(problemsOf(r)).to.deep.equal([
+        expect(issuesOf(r)).to.deep.equal([
             "pipelines.0.source.tables.0.columns: primary key column id missing from columns; the pre-created target table needs its primary key",
             'pipelines.0.source.tables.1.columns.0.type: "bigint; DROP TABLE x" is not a PostgreSQL column type the stack can write into DDL (e.g. bigint, varchar(255), numeric(12,2), timestamp with time zone)',
             'pipelines.0.source.tables.2.columns.5.name: duplicates column "SKU" (PostgreSQL folds unquoted names to lower case)',
@@ -112,13 +101,13 @@ describe("access config", () => {
             { name: "c", type: "text[]" },
             { name: "d", type: "numeric(38, 10)" },
         );
-        expect(problemsOf(r)).to.deep.equal([]);
+        expect(issuesOf(r)).to.deep.equal([]);
     });
 
     it("rejects a reconciler name that makes CronJob names too long", () => {
         const r = dev();
         r.reconciler.name = "a-very-long-reconciler-name-for-the-sales-team-xx";
-        expect(problemsOf(r)).to.deep.equal(
+        expect(issuesOf(r)).to.deep.equal(
             ["sales", "shop", "inventory"].map(
                 (pipeline) =>
                     `reconciler.name: CronJob name "a-very-long-reconciler-name-for-the-sales-team-xx-${pipeline}" is longer than 52 characters (Kubernetes appends a suffix to Job names); use a shorter name`,

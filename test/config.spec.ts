@@ -2,25 +2,16 @@ import { expect } from "chai";
 import { ConfigError } from "../config/errors";
 import { parseStackSpec } from "../config/resolve";
 import { kafkaProviderWarnings } from "../config/kafka-provider";
-import { rawProjectConfig, stackConfig } from "./helpers/stack-files";
+import { stackConfig } from "./helpers/stack-files";
 import { clusterConnectorContext } from "../plan/connect-cluster";
 import { renderConnectors } from "../connectors/render";
 import { dataTopicName } from "../plan/naming";
+import { problemsOf, Raw, shippedRaw } from "./helpers/config-problems";
 
-type Raw = Record<string, any>;
 
-const dev = (): Raw => structuredClone(rawProjectConfig("dev"));
-const prod = (): Raw => structuredClone(rawProjectConfig("prod"));
+const dev = (): Raw => shippedRaw("dev");
+const prod = (): Raw => shippedRaw("prod");
 
-function problemsOf(raw: Raw): string[] {
-    try {
-        parseStackSpec(raw);
-    } catch (e) {
-        if (e instanceof ConfigError) return e.message.split("\n").slice(1).map((l) => l.replace(/^ {2}- /, ""));
-        throw e;
-    }
-    return [];
-}
 
 describe("stack config", () => {
     it("accepts both shipped stack files", () => {

@@ -7,8 +7,9 @@ import { expect } from "chai";
 import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import { parseStackSpec } from "../config/resolve";
-import { lakehouseDeploymentBody, lakehouseMaintenanceCronJobBody, lakehousePipelines, WRITER_ENTRYPOINT, WRITER_RUN_AS } from "../plan/lakehouse";
-import { CONFIG_DIR, CONFIG_FILE, RUN_AS } from "../plan/reconciler-job";
+import { lakehouseDeploymentBody, lakehouseMaintenanceCronJobBody, lakehousePipelines, WRITER_ENTRYPOINT } from "../plan/lakehouse";
+import { WORKLOAD_UID } from "../plan/workload-security";
+import { CONFIG_DIR, CONFIG_FILE } from "../plan/reconciler-job";
 import { rawProjectConfig, REPO_ROOT, SHIPPED_STACKS } from "./helpers/stack-files";
 
 const IMAGES_DIR = path.join(REPO_ROOT, "images");
@@ -59,7 +60,7 @@ describe("image recipes (images/*/Dockerfile)", () => {
     it("reconciler: runs as the CronJob's uid and starts the CLI the package ships", () => {
         const steps = instructions(readFileSync(path.join(IMAGES_DIR, "reconciler", "Dockerfile"), "utf8"));
         const user = steps.filter((s) => s.op === "USER").pop()!.rest;
-        expect(user).to.equal(`${RUN_AS}:${RUN_AS}`);
+        expect(user).to.equal(`${WORKLOAD_UID}:${WORKLOAD_UID}`);
         const entrypoint = JSON.parse(steps.find((s) => s.op === "ENTRYPOINT")!.rest) as string[];
         expect(entrypoint).to.deep.equal(["node", `/app/${pkg.bin["cdc-reconcile"]}`]);
         expect(pkg.files).to.include("dist/");
@@ -71,7 +72,7 @@ describe("image recipes (images/*/Dockerfile)", () => {
         const runtime = steps.slice(steps.map((s) => s.op).lastIndexOf("FROM"));
 
         it("runs as the uid the writer's Deployment and maintenance CronJob set, with the entrypoint their arguments follow", () => {
-            expect(runtime.filter((s) => s.op === "USER").pop()!.rest).to.equal(`${WRITER_RUN_AS}:${WRITER_RUN_AS}`);
+            expect(runtime.filter((s) => s.op === "USER").pop()!.rest).to.equal(`${WORKLOAD_UID}:${WORKLOAD_UID}`);
             expect(JSON.parse(runtime.find((s) => s.op === "ENTRYPOINT")!.rest)).to.deep.equal([...WRITER_ENTRYPOINT]);
             for (const stack of SHIPPED_STACKS) {
                 const spec = parseStackSpec(rawProjectConfig(stack)).spec;
@@ -79,7 +80,7 @@ describe("image recipes (images/*/Dockerfile)", () => {
                     const writer = lakehouseDeploymentBody(spec, p).spec.template.spec;
                     const maintenance = lakehouseMaintenanceCronJobBody(spec, p).spec.jobTemplate.spec.template.spec;
                     for (const [pod, subcommand] of [[writer, "run"], [maintenance, "maintain"]] as const) {
-                        expect(pod.securityContext.runAsUser).to.equal(WRITER_RUN_AS);
+                        expect(pod.securityContext.runAsUser).to.equal(WORKLOAD_UID);
                         // The image's entrypoint is python -m cdc_lakehouse; the pods name only the subcommand.
                         expect(pod.containers[0]).to.not.have.property("command");
                         expect(pod.containers[0].args[0]).to.equal(subcommand);

@@ -4,24 +4,13 @@
  * file the writer accepts; per-environment defaults from the profile.
  */
 import { expect } from "chai";
-import { ConfigError } from "../config/errors";
 import { parseStackSpec } from "../config/resolve";
-import { rawProjectConfig } from "./helpers/stack-files";
+import { problemsOf, Raw, shippedRaw } from "./helpers/config-problems";
 
-type Raw = Record<string, any>;
 
-const dev = (): Raw => structuredClone(rawProjectConfig("dev"));
-const prod = (): Raw => structuredClone(rawProjectConfig("prod"));
+const dev = (): Raw => shippedRaw("dev");
+const prod = (): Raw => shippedRaw("prod");
 
-function problemsOf(raw: Raw): string[] {
-    try {
-        parseStackSpec(raw);
-    } catch (e) {
-        if (e instanceof ConfigError) return e.message.split("\n").slice(1).map((l) => l.replace(/^ {2}- /, ""));
-        throw e;
-    }
-    return [];
-}
 
 /** dev's shop pipeline (pipelines[1]) and its destinations: customers_cdc, orders_cdc, customers_analytics. */
 const SHOP = "pipelines[1].destinations";

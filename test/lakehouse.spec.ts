@@ -27,9 +27,9 @@ import {
     lakehousePodMonitorBody,
     lakehouseServiceAccountBody,
     renderWriterConfig,
-    WRITER_RUN_AS,
     writerConfigFile,
 } from "../plan/lakehouse";
+import { WORKLOAD_UID } from "../plan/workload-security";
 import { lakehouseKafkaUserBody } from "../plan/kafka-users";
 import { planPostgresTargets } from "../plan/postgres-target";
 import { planTopics } from "../plan/topics";
@@ -215,7 +215,7 @@ describe("lakehouse writers of the shipped stacks", () => {
                     const deployment = lakehouseDeploymentBody(spec, p);
                     expect(deployment.spec).to.deep.include({ replicas: 1, strategy: { type: "Recreate" } });
                     const pod = deployment.spec.template.spec;
-                    expect(pod.securityContext).to.include({ runAsNonRoot: true, runAsUser: WRITER_RUN_AS, runAsGroup: WRITER_RUN_AS });
+                    expect(pod.securityContext).to.include({ runAsNonRoot: true, runAsUser: WORKLOAD_UID, runAsGroup: WORKLOAD_UID });
                     expect(pod.automountServiceAccountToken).to.equal(false);
                     const [container] = pod.containers;
                     expect(container.securityContext).to.deep.equal({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } });

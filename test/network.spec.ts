@@ -4,7 +4,6 @@
  * policy from cutting a workload off from a host it cannot name.
  */
 import { expect } from "chai";
-import { ConfigError } from "../config/errors";
 import { parseStackSpec } from "../config/resolve";
 import type { StackSpec } from "../config/spec";
 import { lakehouseDeploymentBody, lakehouseMaintenanceCronJobBody, lakehouseMaintenanceNetworkPolicyBody, lakehousePipelines, lakehouseWriterNetworkPolicyBody } from "../plan/lakehouse";
@@ -12,20 +11,11 @@ import { bootstrapPorts, EgressRule, hostPeers, NetworkPolicyBody } from "../pla
 import { planReconcileRuns, reconcilerCronJobBody, reconcilerNetworkPolicyBody } from "../plan/reconciler-job";
 import { validateManifest } from "./helpers/k8s-schemas";
 import { rawProjectConfig, SHIPPED_STACKS } from "./helpers/stack-files";
+import { issuesOf, Raw } from "./helpers/config-problems";
 
-type Raw = Record<string, any>;
 const raw = (stack: "dev" | "prod"): Raw => structuredClone(rawProjectConfig(stack)) as Raw;
 const specOf = (config: Raw): StackSpec => parseStackSpec(config).spec;
 
-function problemsOf(config: Raw): string[] {
-    try {
-        parseStackSpec(config);
-        return [];
-    } catch (e) {
-        if (e instanceof ConfigError) return e.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-        throw e;
-    }
-}
 
 function policies(spec: StackSpec): NetworkPolicyBody[] {
     const reconciler = spec.reconciler ? planReconcileRuns(spec).map((run) => reconcilerNetworkPolicyBody(spec, spec.reconciler!, run)) : [];
@@ -160,7 +150,7 @@ describe("NetworkPolicies of the stack's workloads", () => {
         it("keeps NetworkPolicies on where the profile requires them (prod)", () => {
             const config = raw("prod");
             config.network.enabled = false;
-            expect(problemsOf(config)).to.deep.equal([
+            expect(issuesOf(config)).to.deep.equal([
                 "network.enabled: prod limits the reconciler and lakehouse pods to their databases, Kafka and endpoints with NetworkPolicies; remove enabled: false (network.egressCidrs places hosts outside the cluster)",
             ]);
         });
@@ -169,28 +159,28 @@ describe("NetworkPolicies of the stack's workloads", () => {
             const config = raw("prod");
             config.pipelines[0].sink.host = "warehouse.example.com";
             delete config.network.egressCidrs;
-            expect(problemsOf(config)).to.deep.equal([
+            expect(issuesOf(config)).to.deep.equal([
                 'pipelines.0.sink.host: names warehouse.example.com, which a NetworkPolicy cannot place: it matches IP networks and pods, not names, and this is neither <service>.<namespace>.svc, a Service name in namespace cdc nor an IP address; list its networks in network.egressCidrs (e.g. "warehouse.example.com": [10.20.0.0/16])',
                 'lakehouse.storage.region: names s3.eu-west-1.amazonaws.com, which a NetworkPolicy cannot place: it matches IP networks and pods, not names, and this is neither <service>.<namespace>.svc, a Service name in namespace cdc nor an IP address; list its networks in network.egressCidrs (e.g. "s3.eu-west-1.amazonaws.com": [10.20.0.0/16])',
             ]);
             config.network.egressCidrs = { "warehouse.example.com": ["10.20.0.0/16"], "s3.eu-west-1.amazonaws.com": ["203.0.113.0/24"] };
-            expect(problemsOf(config)).to.deep.equal([]);
+            expect(issuesOf(config)).to.deep.equal([]);
         });
 
         it("offers dev the way out of turning policies off", () => {
             const config = raw("dev");
             config.reconciler.pushgatewayUrl = "https://push.example.com";
-            expect(problemsOf(config)).to.deep.equal([
+            expect(issuesOf(config)).to.deep.equal([
                 'reconciler.pushgatewayUrl: names push.example.com, which a NetworkPolicy cannot place: it matches IP networks and pods, not names, and this is neither <service>.<namespace>.svc, a Service name in namespace cdc-dev nor an IP address; list its networks in network.egressCidrs (e.g. "push.example.com": [10.20.0.0/16]) or set network.enabled: false',
             ]);
             config.network = { enabled: false };
-            expect(problemsOf(config)).to.deep.equal([]);
+            expect(issuesOf(config)).to.deep.equal([]);
         });
 
         it("refuses a CIDR that is not one, and warns about networks no workload uses", () => {
             const config = raw("prod");
             config.network.egressCidrs["s3.eu-west-1.amazonaws.com"] = ["203.0.113.0/33", "s3"];
-            expect(problemsOf(config)).to.deep.equal([
+            expect(issuesOf(config)).to.deep.equal([
                 'network.egressCidrs.s3.eu-west-1.amazonaws.com.0: must be an IP network in CIDR notation, e.g. 10.20.0.0/16 or 192.0.2.10/32',
                 'network.egressCidrs.s3.eu-west-1.amazonaws.com.1: must be an IP network in CIDR notation, e.g. 10.20.0.0/16 or 192.0.2.10/32',
             ]);
@@ -202,7 +192,7 @@ describe("NetworkPolicies of the stack's workloads", () => {
         it("needs the bootstrap servers' ports for the writers' policy, and warns when they name another namespace than kafka.namespace", () => {
             const config = raw("prod");
             config.kafka.bootstrapServers = "cdc-kafka-kafka-bootstrap.kafka.svc";
-            expect(problemsOf(config)).to.deep.equal([
+            expect(issuesOf(config)).to.deep.equal([
                 "kafka.bootstrapServers: name each bootstrap server as host:port; the writers' NetworkPolicy opens exactly those ports to the brokers",
             ]);
             const elsewhere = raw("dev");

@@ -5,7 +5,6 @@
  * with its path, or handled.
  */
 import { expect } from "chai";
-import { ConfigError } from "../../config/errors";
 import { parseStackSpec } from "../../config/resolve";
 import type { StackSpec } from "../../config/spec";
 import { planPostgresTargets } from "../../plan/postgres-target";
@@ -14,8 +13,8 @@ import { planSqlServerSources } from "../../plan/sqlserver-source";
 import { parseReconcilerConfig } from "../../reconciler/config";
 import { parseDatabaseUrl, redact } from "../../reconciler/db";
 import { rawProjectConfig } from "../helpers/stack-files";
+import { issuesOf, Raw } from "../helpers/config-problems";
 
-type Raw = Record<string, any>;
 
 const stack = (name: "dev" | "prod", edit: (raw: Raw) => void): Raw => {
     const raw = structuredClone(rawProjectConfig(name)) as Raw;
@@ -23,25 +22,16 @@ const stack = (name: "dev" | "prod", edit: (raw: Raw) => void): Raw => {
     return raw;
 };
 
-function problemsOf(raw: Raw): string[] {
-    try {
-        parseStackSpec(raw);
-    } catch (e) {
-        if (e instanceof ConfigError) return e.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-        throw e;
-    }
-    return [];
-}
 
 const specOf = (raw: Raw): StackSpec => parseStackSpec(raw).spec;
 
 describe("configurations the fuzzer found", () => {
     it('monitoring.labels { release: " " }: refused, Kubernetes would refuse the PodMonitor and PrometheusRule', () => {
-        expect(problemsOf(stack("dev", (r) => (r.monitoring.labels = { release: " " })))).to.deep.equal([
+        expect(issuesOf(stack("dev", (r) => (r.monitoring.labels = { release: " " })))).to.deep.equal([
             "monitoring.labels.release: must be a Kubernetes label value: up to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (or empty)",
         ]);
-        expect(problemsOf(stack("dev", (r) => (r.monitoring.labels = { "": "dev" }))), "empty key").to.have.length(1);
-        expect(problemsOf(stack("dev", (r) => (r.monitoring.labels = { "example.com/team": "cdc", release: "" })))).to.deep.equal([]);
+        expect(issuesOf(stack("dev", (r) => (r.monitoring.labels = { "": "dev" }))), "empty key").to.have.length(1);
+        expect(issuesOf(stack("dev", (r) => (r.monitoring.labels = { "example.com/team": "cdc", release: "" })))).to.deep.equal([]);
     });
 
     it('SQL Server databases ["SalesDB", "salesdb"] (or Sales_DB and Sales-DB): one reconciler run, CronJob and URL each', () => {
@@ -65,10 +55,10 @@ describe("configurations the fuzzer found", () => {
     });
 
     it('source.host " ": refused, the reconciler (and Debezium) could not connect to it', () => {
-        expect(problemsOf(stack("dev", (r) => (r.pipelines[0].source.host = " ")))).to.deep.equal([
+        expect(issuesOf(stack("dev", (r) => (r.pipelines[0].source.host = " ")))).to.deep.equal([
             "pipelines.0.source.host: must be a host name or IPv4 address, e.g. sqlserver.sales.svc",
         ]);
-        expect(problemsOf(stack("dev", (r) => (r.pipelines[0].sink.host = "warehouse/dev")))).to.have.length(1);
+        expect(issuesOf(stack("dev", (r) => (r.pipelines[0].sink.host = "warehouse/dev")))).to.have.length(1);
     });
 
     it("two autoCreate pipelines into one target schema: one default-privileges grant, not two resources with one name", () => {
@@ -99,15 +89,15 @@ describe("configurations the fuzzer found", () => {
     });
 
     it('snapshotMode "toString": the error names the valid modes, not a function\'s source text', () => {
-        const [problem] = problemsOf(stack("dev", (r) => (r.pipelines[0].source.snapshotMode = "toString")));
+        const [problem] = issuesOf(stack("dev", (r) => (r.pipelines[0].source.snapshotMode = "toString")));
         expect(problem).to.match(/^pipelines\.0\.source\.snapshotMode: "toString" is not a Debezium 3\.6 sqlserver snapshot mode; use one of initial,/);
     });
 
     it('topicPrefix "cdc-connect-configs" or "dlq-postgresql-jdbc-sink": refused, two roles would share one topic', () => {
-        expect(problemsOf(stack("dev", (r) => (r.pipelines[0].source.topicPrefix = "cdc-connect-configs")))).to.deep.equal([
+        expect(issuesOf(stack("dev", (r) => (r.pipelines[0].source.topicPrefix = "cdc-connect-configs")))).to.deep.equal([
             'pipelines.0.source.topicPrefix: gives the schema-changes topic of pipeline sales the name "cdc-connect-configs", which is also Kafka Connect\'s configs topic; the two would write into one topic, so change this or connect.name',
         ]);
-        expect(problemsOf(stack("dev", (r) => (r.pipelines[0].source.topicPrefix = "dlq-postgresql-jdbc-sink")))).to.deep.equal([
+        expect(issuesOf(stack("dev", (r) => (r.pipelines[0].source.topicPrefix = "dlq-postgresql-jdbc-sink")))).to.deep.equal([
             'pipelines.0.sink.connectorName: gives the dead letter queue of pipeline sales the name "dlq-postgresql-jdbc-sink", which is also the schema-changes topic of pipeline sales; the two would write into one topic, so change this or pipelines[0].source.topicPrefix',
         ]);
     });
@@ -125,13 +115,13 @@ describe("configurations the fuzzer found", () => {
             });
         const target = planPostgresTargets(specOf(twice((c) => c))).find((t) => t.pipelines.includes("sales-eu"))!;
         expect(target.tables.filter((t) => t.schema === "sales").map((t) => t.table)).to.deep.equal(["customers", "orders", "order_items"]);
-        expect(problemsOf(twice((c) => c.slice(0, 2)))).to.deep.equal([
+        expect(issuesOf(twice((c) => c.slice(0, 2)))).to.deep.equal([
             "pipelines.1.source.tables.0.columns: pre-creates target table warehouse.postgres.svc:5432/warehouse.sales.customers differently from pipelines[0].source.tables[0], which creates it too; give both the same columns and primary key, or remove the columns of one",
         ]);
     });
 
     it('reconciler.name "cdc-connect-connect": refused, it is the Connect pods\' ServiceAccount and both Vault roles would trust them', () => {
-        expect(problemsOf(stack("prod", (r) => (r.reconciler.name = "cdc-connect-connect")))).to.deep.equal([
+        expect(issuesOf(stack("prod", (r) => (r.reconciler.name = "cdc-connect-connect")))).to.deep.equal([
             'reconciler.name: "cdc-connect-connect" is the ServiceAccount Strimzi creates for the Connect pods of connect.name cdc-connect; the reconciler needs its own, so use another name',
         ]);
     });
@@ -139,11 +129,11 @@ describe("configurations the fuzzer found", () => {
 
 describe("configurations the fuzzer found (2)", () => {
     it('sink.database "\\ud800" (half a surrogate pair): refused by path, not a URIError from the reconciler URL template', () => {
-        expect(problemsOf(stack("dev", (r) => (r.pipelines[0].sink.database = "\ud800")))).to.deep.equal([
+        expect(issuesOf(stack("dev", (r) => (r.pipelines[0].sink.database = "\ud800")))).to.deep.equal([
             "pipelines.0.sink.database: holds an unpaired UTF-16 surrogate (such as \\ud800), which no UTF-8 text can; remove it",
         ]);
-        expect(problemsOf(stack("dev", (r) => (r.monitoring.labels = { "\udc00x": "y" }))), "in a key").to.have.length(1);
-        expect(problemsOf(stack("dev", (r) => (r.pipelines[0].sink.database = "ware😀house"))), "a whole pair").to.deep.equal([]);
+        expect(issuesOf(stack("dev", (r) => (r.monitoring.labels = { "\udc00x": "y" }))), "in a key").to.have.length(1);
+        expect(issuesOf(stack("dev", (r) => (r.pipelines[0].sink.database = "ware😀house"))), "a whole pair").to.deep.equal([]);
     });
 });
 
@@ -162,7 +152,7 @@ describe("configurations the fuzzer found (3)", () => {
             r.pipelines.push(other);
         });
         const i = raw.pipelines.length - 1;
-        expect(problemsOf(raw)).to.deep.equal([
+        expect(issuesOf(raw)).to.deep.equal([
             `pipelines.${i}.name: its reconciliation CronJob would be "cdc-reconciler-sales-salesdb", the one of pipeline sales's database SalesDB; rename this pipeline`,
         ]);
     });
