@@ -2,6 +2,6 @@
 // Each tier script in package.json names its own spec files.
 process.env.TS_NODE_TRANSPILE_ONLY = "true";
 module.exports = {
-  require: ["ts-node/register"],
-  timeout: 30000,
+    require: ["ts-node/register"],
+    timeout: 30000,
 };

@@ -62,7 +62,7 @@ export class ConnectCluster extends pulumi.ComponentResource {
                 dependsOn: [metrics, binding, ...access],
                 // metadata.name is fixed, so a replacement must delete the old cluster first.
                 deleteBeforeReplace: true,
-                ignoreChanges: ["metadata.annotations[\"strimzi.io/restart\"]"],
+                ignoreChanges: ['metadata.annotations["strimzi.io/restart"]'],
             },
         );
 

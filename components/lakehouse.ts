@@ -55,10 +55,18 @@ export class LakehouseWriter extends pulumi.ComponentResource {
         const user = userBody ? [new k8s.apiextensions.CustomResource(`${name}-kafka-user`, userBody, { parent: this })] : [];
         const accessBody = lakehouseKafkaAccessBody(spec, pipeline);
         // The writer mounts the binding Secret: it may start only once the Access Operator has written it.
-        const access = accessBody ? [new k8s.apiextensions.CustomResource(`${name}-kafka-access`, accessBody, { parent: this, dependsOn: user })] : [];
-        const deployment = new k8s.apps.v1.Deployment(`${name}-writer`, lakehouseDeploymentBody(spec, pipeline), { parent: this, dependsOn: [config, ...access] });
+        const access = accessBody
+            ? [new k8s.apiextensions.CustomResource(`${name}-kafka-access`, accessBody, { parent: this, dependsOn: user })]
+            : [];
+        const deployment = new k8s.apps.v1.Deployment(`${name}-writer`, lakehouseDeploymentBody(spec, pipeline), {
+            parent: this,
+            dependsOn: [config, ...access],
+        });
         new k8s.policy.v1.PodDisruptionBudget(`${name}-disruption-budget`, lakehouseDisruptionBudgetBody(spec, pipeline), { parent: this });
-        const maintenance = new k8s.batch.v1.CronJob(`${name}-maintenance`, lakehouseMaintenanceCronJobBody(spec, pipeline), { parent: this, dependsOn: [config] });
+        const maintenance = new k8s.batch.v1.CronJob(`${name}-maintenance`, lakehouseMaintenanceCronJobBody(spec, pipeline), {
+            parent: this,
+            dependsOn: [config],
+        });
         for (const [suffix, policy] of [
             ["writer", lakehouseWriterNetworkPolicyBody(spec, pipeline)],
             ["maintenance", lakehouseMaintenanceNetworkPolicyBody(spec, pipeline)],

@@ -41,19 +41,27 @@ export function buildPlatform(spec: StackSpec, secrets: StackSecrets = NO_SECRET
 
     const pipelines = spec.pipelines.map(
         (pipeline) =>
-            new CdcPipeline(pipeline.name, {
-                spec,
-                pipeline,
-                topics: allTopics.filter((t) => t.pipeline === pipeline.name),
-                connectors: connectors.filter((c) => c.pipeline === pipeline.name),
-                connectClusterName: connect.clusterName,
-            }, { dependsOn: access.readyForConnectors }),
+            new CdcPipeline(
+                pipeline.name,
+                {
+                    spec,
+                    pipeline,
+                    topics: allTopics.filter((t) => t.pipeline === pipeline.name),
+                    connectors: connectors.filter((c) => c.pipeline === pipeline.name),
+                    connectClusterName: connect.clusterName,
+                },
+                { dependsOn: access.readyForConnectors },
+            ),
     );
 
     // A writer starts once its topics exist (its dead letter topic included) and its credentials are synced.
     const writers = lakehousePipelines(spec).map(
         (pipeline) =>
-            new LakehouseWriter(`lakehouse-${pipeline.name}`, { spec, pipeline }, { dependsOn: [...access.readyForLakehouse, pipelines[spec.pipelines.indexOf(pipeline)]] }),
+            new LakehouseWriter(
+                `lakehouse-${pipeline.name}`,
+                { spec, pipeline },
+                { dependsOn: [...access.readyForLakehouse, pipelines[spec.pipelines.indexOf(pipeline)]] },
+            ),
     );
 
     const monitoring = spec.monitoring.enabled ? new Monitoring("monitoring", { spec }, { dependsOn: [connect] }) : undefined;

@@ -47,7 +47,11 @@ const provider: pulumi.dynamic.ResourceProvider = {
         const replaces = ["database", "schema", "table"].filter((k) =>
             k === "database" ? olds.connection?.database !== news.connection.database : (olds as any)[k] !== (news as any)[k],
         );
-        const changed = replaces.length > 0 || olds.sql !== news.sql || olds.connection?.host !== news.connection.host || olds.connection?.port !== news.connection.port;
+        const changed =
+            replaces.length > 0 ||
+            olds.sql !== news.sql ||
+            olds.connection?.host !== news.connection.host ||
+            olds.connection?.port !== news.connection.port;
         return { changes: changed, replaces, deleteBeforeReplace: false };
     },
     async update(_id: string, _olds: PostgresTableInputs, news: PostgresTableInputs) {
@@ -65,10 +69,14 @@ function withoutPassword(inputs: PostgresTableInputs): PostgresTableInputs {
 }
 
 async function execute(inputs: PostgresTableInputs): Promise<void> {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
     const { Client } = require("pg");
     const { sslmode } = inputs.connection;
-    const ssl = sslmode === "verify-ca" || sslmode === "verify-full" ? { rejectUnauthorized: true } : sslmode === "require" ? { rejectUnauthorized: false } : undefined;
+    const ssl =
+        sslmode === "verify-ca" || sslmode === "verify-full"
+            ? { rejectUnauthorized: true }
+            : sslmode === "require"
+              ? { rejectUnauthorized: false }
+              : undefined;
     const client = new Client({
         host: inputs.connection.host,
         port: inputs.connection.port,

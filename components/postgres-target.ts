@@ -48,7 +48,8 @@ export class PostgresTarget extends pulumi.ComponentResource {
         const kept = { protect: args.protect, retainOnDelete: args.protect };
 
         const databases = plan.databases.map(
-            (db) => new postgresql.Database(`${name}-db-${db}`, { name: db, encoding: "UTF8", template: "template0" }, { ...child, ...kept }),
+            (db) =>
+                new postgresql.Database(`${name}-db-${db}`, { name: db, encoding: "UTF8", template: "template0" }, { ...child, ...kept }),
         );
         const schemas = plan.schemas.map(
             (s) =>
@@ -123,7 +124,15 @@ export class PostgresTarget extends pulumi.ComponentResource {
         for (const d of plan.defaultPrivileges) {
             new postgresql.DefaultPrivileges(
                 `${name}-default-${d.role}-${d.database}-${d.schema}-from-${d.owner}`,
-                { role: d.role, owner: d.owner, database: d.database, schema: d.schema, objectType: d.objectType, privileges: d.privileges, withGrantOption: false },
+                {
+                    role: d.role,
+                    owner: d.owner,
+                    database: d.database,
+                    schema: d.schema,
+                    objectType: d.objectType,
+                    privileges: d.privileges,
+                    withGrantOption: false,
+                },
                 { ...child, dependsOn: after },
             );
         }

@@ -8,7 +8,11 @@ export interface VaultSecretSyncArgs {
 }
 
 const custom = (name: string, body: VsoObject<string>, opts: pulumi.CustomResourceOptions) =>
-    new k8s.apiextensions.CustomResource(name, { apiVersion: body.apiVersion, kind: body.kind, metadata: body.metadata, spec: body.spec }, opts);
+    new k8s.apiextensions.CustomResource(
+        name,
+        { apiVersion: body.apiVersion, kind: body.kind, metadata: body.metadata, spec: body.spec },
+        opts,
+    );
 
 /**
  * Delivery Vault → Kubernetes Secret through the Vault Secrets Operator: one VaultConnection, one
@@ -25,7 +29,10 @@ export class VaultSecretSync extends pulumi.ComponentResource {
         const { spec } = args;
         const connection = custom(`${name}-connection`, vaultConnectionBody(spec), { parent: this });
         const auths = new Map(
-            consumersOf(spec).map((consumer) => [consumer, custom(`${name}-auth-${consumer}`, vaultAuthBody(spec, consumer), { parent: this, dependsOn: [connection] })]),
+            consumersOf(spec).map((consumer) => [
+                consumer,
+                custom(`${name}-auth-${consumer}`, vaultAuthBody(spec, consumer), { parent: this, dependsOn: [connection] }),
+            ]),
         );
         const secrets = planSecretSyncs(spec).map((sync) =>
             custom(`${name}-${sync.secretName}`, vaultStaticSecretBody(spec, sync), {

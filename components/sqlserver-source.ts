@@ -40,7 +40,13 @@ export class SqlServerSource extends pulumi.ComponentResource {
                 login.name,
                 new mssql.SqlLogin(
                     `${name}-login-${login.name}`,
-                    { name: login.name, password: secret, checkPasswordPolicy: true, checkPasswordExpiration: false, mustChangePassword: false },
+                    {
+                        name: login.name,
+                        password: secret,
+                        checkPasswordPolicy: true,
+                        checkPasswordExpiration: false,
+                        mustChangePassword: false,
+                    },
                     child,
                 ),
             );
@@ -52,8 +58,16 @@ export class SqlServerSource extends pulumi.ComponentResource {
             const gatingRole = new mssql.DatabaseRole(`${prefix}-gating-role`, { name: db.gatingRole, databaseId }, child);
             const users = new Map<string, pulumi.Resource[]>();
             for (const userName of db.users) {
-                const user = new mssql.SqlUser(`${prefix}-user-${userName}`, { name: userName, databaseId, loginId: logins.get(userName)!.id }, child);
-                const member = new mssql.DatabaseRoleMember(`${prefix}-gating-member-${userName}`, { roleId: gatingRole.id, memberId: user.id }, child);
+                const user = new mssql.SqlUser(
+                    `${prefix}-user-${userName}`,
+                    { name: userName, databaseId, loginId: logins.get(userName)!.id },
+                    child,
+                );
+                const member = new mssql.DatabaseRoleMember(
+                    `${prefix}-gating-member-${userName}`,
+                    { roleId: gatingRole.id, memberId: user.id },
+                    child,
+                );
                 const viewState = new mssql.DatabasePermission(
                     `${prefix}-view-database-state-${userName}`,
                     { principalId: user.id, permission: VIEW_DATABASE_STATE, withGrantOption: false },

@@ -39,7 +39,12 @@ export class VaultAccess extends pulumi.ComponentResource {
         const mount = spec.vault.createMount
             ? new vault.Mount(
                   `${name}-kv`,
-                  { path: spec.vault.kvMount, type: "kv", options: { version: "2" }, description: "cdc-pipeline credentials (KV version 2)" },
+                  {
+                      path: spec.vault.kvMount,
+                      type: "kv",
+                      options: { version: "2" },
+                      description: "cdc-pipeline credentials (KV version 2)",
+                  },
                   { parent: this, protect, retainOnDelete: protect },
               )
             : undefined;
@@ -60,7 +65,14 @@ export class VaultAccess extends pulumi.ComponentResource {
                         errors: problems.map((reason) => ({ propertyPath: "policy", reason })),
                     });
                 }
-                return [plan.consumer, new vault.Policy(`${name}-policy-${plan.consumer}`, { name: plan.name, policy: renderPolicyJson(plan) }, { parent: this })];
+                return [
+                    plan.consumer,
+                    new vault.Policy(
+                        `${name}-policy-${plan.consumer}`,
+                        { name: plan.name, policy: renderPolicyJson(plan) },
+                        { parent: this },
+                    ),
+                ];
             }),
         );
 

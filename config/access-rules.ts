@@ -33,7 +33,10 @@ function checkRoles(spec: StackSpec, issues: ConfigIssue[]): void {
         const reader = p.sink.readOnlyUsername.toLowerCase();
         if (!spec.reconciler) return;
         if (reader === p.sink.username.toLowerCase()) {
-            issues.push({ path: ["pipelines", i, "sink", "readOnlyUsername"], message: `must differ from sink.username (${p.sink.username}); the reconciler reads with its own read-only role` });
+            issues.push({
+                path: ["pipelines", i, "sink", "readOnlyUsername"],
+                message: `must differ from sink.username (${p.sink.username}); the reconciler reads with its own read-only role`,
+            });
         } else if (writers.has(reader)) {
             issues.push({
                 path: ["pipelines", i, "sink", "readOnlyUsername"],
@@ -60,7 +63,9 @@ function checkTargetTables(spec: StackSpec, issues: ConfigIssue[], warnings: str
             const target = `${p.sink.host}:${p.sink.port}/${p.sink.database}.${p.sink.schema.toLowerCase()}.${targetTableName(p, t)}`;
             const owner = targets.get(target);
             if (owner !== undefined && !owner.startsWith(`pipelines[${i}]`)) {
-                warnings.push(`${p.name}: tables[${j}] lands in target table ${target}, which ${owner} already writes; deletes and snapshots of one pipeline will fight the other`);
+                warnings.push(
+                    `${p.name}: tables[${j}] lands in target table ${target}, which ${owner} already writes; deletes and snapshots of one pipeline will fight the other`,
+                );
             } else if (owner === undefined) {
                 targets.set(target, `pipelines[${i}].source.tables[${j}]`);
             }
@@ -101,7 +106,11 @@ function checkTargetTables(spec: StackSpec, issues: ConfigIssue[], warnings: str
             });
             const seen = new Set<string>();
             t.columns.forEach((c, k) => {
-                if (seen.has(c.name.toLowerCase())) issues.push({ path: [...path, "columns", k, "name"], message: `duplicates column "${c.name}" (PostgreSQL folds unquoted names to lower case)` });
+                if (seen.has(c.name.toLowerCase()))
+                    issues.push({
+                        path: [...path, "columns", k, "name"],
+                        message: `duplicates column "${c.name}" (PostgreSQL folds unquoted names to lower case)`,
+                    });
                 seen.add(c.name.toLowerCase());
             });
         });
@@ -113,13 +122,17 @@ function checkAdminHosts(spec: StackSpec, warnings: string[]): void {
     const sourceHosts = new Set(spec.pipelines.filter((p) => p.source.kind === "sqlserver").map((p) => p.source.host));
     for (const host of Object.keys(spec.sqlserver.adminHosts)) {
         if (!sourceHosts.has(host)) {
-            warnings.push(`sqlserver.adminHosts: no SQL Server source uses host "${host}", so it is ignored; keys are source.host values (${[...sourceHosts].join(", ") || "none"})`);
+            warnings.push(
+                `sqlserver.adminHosts: no SQL Server source uses host "${host}", so it is ignored; keys are source.host values (${[...sourceHosts].join(", ") || "none"})`,
+            );
         }
     }
     const targetHosts = new Set(spec.pipelines.map((p) => p.sink.host));
     for (const host of Object.keys(spec.postgres.adminHosts)) {
         if (!targetHosts.has(host)) {
-            warnings.push(`postgres.adminHosts: no pipeline sink uses host "${host}", so it is ignored; keys are sink.host values (${[...targetHosts].join(", ")})`);
+            warnings.push(
+                `postgres.adminHosts: no pipeline sink uses host "${host}", so it is ignored; keys are sink.host values (${[...targetHosts].join(", ")})`,
+            );
         }
     }
 }
@@ -127,7 +140,10 @@ function checkAdminHosts(spec: StackSpec, warnings: string[]): void {
 function checkVault(spec: StackSpec, issues: ConfigIssue[]): void {
     const https = spec.vault.address.startsWith("https://");
     if (spec.profile.requireVaultTls && !https) {
-        issues.push({ path: ["vault", "address"], message: `${spec.environment} requires TLS to Vault (the operator fetches database passwords over it); use an https:// address` });
+        issues.push({
+            path: ["vault", "address"],
+            message: `${spec.environment} requires TLS to Vault (the operator fetches database passwords over it); use an https:// address`,
+        });
     }
     if (spec.vault.caCertSecret && !https) {
         issues.push({ path: ["vault", "caCertSecret"], message: "a CA certificate only applies to an https:// vault.address" });

@@ -47,7 +47,10 @@ function findTable(source: SourceSpec, name: string, path: Path, issues: ConfigI
     const matches = source.tables.filter((t) => tableNames(source, t).includes(name));
     if (matches.length === 1) return matches[0];
     if (matches.length > 1) {
-        issues.push({ path, message: `"${name}" is captured from several databases (${matches.map((t) => t.database).join(", ")}); write database.schema.table` });
+        issues.push({
+            path,
+            message: `"${name}" is captured from several databases (${matches.map((t) => t.database).join(", ")}); write database.schema.table`,
+        });
         return undefined;
     }
     const known = source.tables.map((t) => `${t.schema}.${t.table}`);
@@ -73,7 +76,10 @@ export function resolveDestinations(
         const table = findTable(pipeline.source, d.table, [...at, "table"], issues);
         const iceberg = d.format === "iceberg";
         if (iceberg && d.location !== undefined) {
-            issues.push({ path: [...at, "location"], message: "an Iceberg table's location is decided by its catalog (lakehouse.warehouse); remove it, or set namespace" });
+            issues.push({
+                path: [...at, "location"],
+                message: "an Iceberg table's location is decided by its catalog (lakehouse.warehouse); remove it, or set namespace",
+            });
         }
         if (!iceberg && d.namespace !== undefined) {
             issues.push({ path: [...at, "namespace"], message: "a Delta table has no catalog namespace; remove it, or set location" });
@@ -157,7 +163,12 @@ export function resolveLakehouse(
         warehouse: withoutTrailingSlash(raw.warehouse),
         storage: { ...raw.storage },
         ...(iceberg && raw.catalog
-            ? { catalog: { ...raw.catalog, sslMode: raw.catalog.sslMode ?? (profile.requireDatabaseEncryption ? "verify-full" : "prefer") } }
+            ? {
+                  catalog: {
+                      ...raw.catalog,
+                      sslMode: raw.catalog.sslMode ?? (profile.requireDatabaseEncryption ? "verify-full" : "prefer"),
+                  },
+              }
             : {}),
         resources: raw.resources,
         maintenance: {
@@ -177,7 +188,11 @@ export function checkLakehouseRules(spec: StackSpec, issues: ConfigIssue[]): voi
         pipeline.destinations.forEach((d, j) => {
             const at: Path = ["pipelines", i, "destinations", j];
             const first = names.get(d.name);
-            if (first !== undefined) issues.push({ path: [...at, "name"], message: `"${d.name}" is also destinations[${first}]'s name; each destination is its own table` });
+            if (first !== undefined)
+                issues.push({
+                    path: [...at, "name"],
+                    message: `"${d.name}" is also destinations[${first}]'s name; each destination is its own table`,
+                });
             else names.set(d.name, j);
             checkDestination(pipeline, d, at, issues);
         });
@@ -204,12 +219,22 @@ function checkStackSettings(spec: StackSpec, lakehouse: LakehouseSpec, issues: C
     const account = lakehouseServiceAccountName(lakehouse);
     const taken = [
         ...(spec.reconciler ? [{ name: reconcilerServiceAccountName(spec.reconciler), whose: "the reconciler's (reconciler.name)" }] : []),
-        { name: connectServiceAccountName(spec.connect.name), whose: `the one Strimzi creates for the Connect pods of connect.name ${spec.connect.name}` },
+        {
+            name: connectServiceAccountName(spec.connect.name),
+            whose: `the one Strimzi creates for the Connect pods of connect.name ${spec.connect.name}`,
+        },
     ].find((t) => t.name === account);
-    if (taken) issues.push({ path: ["lakehouse", "name"], message: `"${lakehouse.name}" names the writers' ServiceAccount, which is ${taken.whose}; the writers need their own, so use another name` });
+    if (taken)
+        issues.push({
+            path: ["lakehouse", "name"],
+            message: `"${lakehouse.name}" names the writers' ServiceAccount, which is ${taken.whose}; the writers need their own, so use another name`,
+        });
     const endpoint = lakehouse.storage.endpoint;
     if (endpoint?.startsWith("http://") && spec.profile.requireObjectStorageTls) {
-        issues.push({ path: ["lakehouse", "storage", "endpoint"], message: `${spec.environment} requires TLS to object storage (table data and signed requests); use an https:// endpoint` });
+        issues.push({
+            path: ["lakehouse", "storage", "endpoint"],
+            message: `${spec.environment} requires TLS to object storage (table data and signed requests); use an https:// endpoint`,
+        });
     }
     const catalog = lakehouse.catalog;
     if (!catalog) return;
@@ -230,7 +255,10 @@ function checkStackSettings(spec: StackSpec, lakehouse: LakehouseSpec, issues: C
     const databases: string[] = [];
     spec.pipelines.forEach((p, i) => {
         if (serverKey(p.sink.host, p.sink.port, 5432) !== server) return;
-        for (const [key, role] of [["username", p.sink.username], ["readOnlyUsername", p.sink.readOnlyUsername]] as const) {
+        for (const [key, role] of [
+            ["username", p.sink.username],
+            ["readOnlyUsername", p.sink.readOnlyUsername],
+        ] as const) {
             if (key === "readOnlyUsername" && !spec.reconciler) continue;
             if (role.toLowerCase() === catalog.username.toLowerCase()) roles.push(`pipelines[${i}].sink.${key}`);
         }
@@ -259,7 +287,8 @@ function checkObjectNames(spec: StackSpec, lakehouse: LakehouseSpec, issues: Con
     other("KafkaAccess", kafkaAccessName(spec.connect.name), "Connect's KafkaAccess");
     other("Secret", kafkaAccessName(spec.connect.name), "the binding Secret of Connect's KafkaAccess");
     other("KafkaUser", connectKafkaUserName(spec.connect.name), "Connect's KafkaUser");
-    for (const sync of planSecretSyncs(spec).filter((s) => s.consumer !== "lakehouse")) other("Secret", sync.secretName, `a Secret synced for ${sync.consumer}`);
+    for (const sync of planSecretSyncs(spec).filter((s) => s.consumer !== "lakehouse"))
+        other("Secret", sync.secretName, `a Secret synced for ${sync.consumer}`);
     if (spec.reconciler) {
         other("ConfigMap", reconcilerConfigMapName(spec.reconciler), "the reconciler's ConfigMap");
         for (const run of planReconcileRuns(spec)) {
@@ -284,7 +313,11 @@ function checkObjectNames(spec: StackSpec, lakehouse: LakehouseSpec, issues: Con
     ];
     for (const [kind, name] of mine) {
         const what = others.get(`${kind}/${name}`);
-        if (what) issues.push({ path: ["lakehouse", "name"], message: `gives a writer ${kind} the name "${name}", which is also ${what}'s; use another lakehouse.name` });
+        if (what)
+            issues.push({
+                path: ["lakehouse", "name"],
+                message: `gives a writer ${kind} the name "${name}", which is also ${what}'s; use another lakehouse.name`,
+            });
     }
 }
 
@@ -300,10 +333,19 @@ function checkTableIdentity(spec: StackSpec, lakehouse: LakehouseSpec, issues: C
         p.destinations.forEach((d, j) => {
             const at: Path = ["pipelines", i, "destinations", j];
             const [key, path, what] =
-                d.format === "iceberg" ? [`iceberg:${d.namespace}.${d.name}`, [...at, "namespace"], `Iceberg table ${d.namespace}.${d.name}`] : [`delta:${d.location}`, [...at, "location"], `Delta table ${d.location}`];
+                d.format === "iceberg"
+                    ? [`iceberg:${d.namespace}.${d.name}`, [...at, "namespace"], `Iceberg table ${d.namespace}.${d.name}`]
+                    : [`delta:${d.location}`, [...at, "location"], `Delta table ${d.location}`];
             const first = seen.get(key);
-            const other = first?.at(-1) === "qualityChecks" ? `the quality checks of ${formatPath(first.slice(0, 2))} (their validation_results table)` : first && formatPath(first);
-            if (first) issues.push({ path, message: `${what} is also written by ${other}; give one of them another ${d.format === "iceberg" ? "namespace or name" : "location"}` });
+            const other =
+                first?.at(-1) === "qualityChecks"
+                    ? `the quality checks of ${formatPath(first.slice(0, 2))} (their validation_results table)`
+                    : first && formatPath(first);
+            if (first)
+                issues.push({
+                    path,
+                    message: `${what} is also written by ${other}; give one of them another ${d.format === "iceberg" ? "namespace or name" : "location"}`,
+                });
             else seen.set(key, at);
         }),
     );
@@ -314,33 +356,50 @@ const TEMPORAL_TYPES = ["timestamp", "date"];
 function checkDestination(pipeline: PipelineSpec, d: DestinationSpec, at: Path, issues: ConfigIssue[]): void {
     const format: DestinationFormat = d.format;
     const meta: readonly string[] = d.metadataColumns ?? DEFAULT_METADATA_COLUMNS;
-    if (format === "deltalake" && d.sortBy) issues.push({ path: [...at, "sortBy"], message: "Delta tables have no sort order (Iceberg only); remove it" });
+    if (format === "deltalake" && d.sortBy)
+        issues.push({ path: [...at, "sortBy"], message: "Delta tables have no sort order (Iceberg only); remove it" });
     if (format === "deltalake" && (d.tableProperties["delta.columnMapping.mode"] ?? "none") !== "none") {
         issues.push({
             path: [...at, "tableProperties", "delta.columnMapping.mode"],
-            message: 'delta-rs 1.6 refuses schema evolution on column-mapped tables and cannot read their change data feed; remove it (lakehouse/README.md "Tables and seed properties a library cannot produce")',
+            message:
+                'delta-rs 1.6 refuses schema evolution on column-mapped tables and cannot read their change data feed; remove it (lakehouse/README.md "Tables and seed properties a library cannot produce")',
         });
     }
-    if (new Set(d.primaryKey).size !== d.primaryKey.length) issues.push({ path: [...at, "primaryKey"], message: "lists a column twice; list each once" });
+    if (new Set(d.primaryKey).size !== d.primaryKey.length)
+        issues.push({ path: [...at, "primaryKey"], message: "lists a column twice; list each once" });
     if (d.metadataColumns && new Set(d.metadataColumns).size !== d.metadataColumns.length) {
         issues.push({ path: [...at, "metadataColumns"], message: "lists a column twice; list each once" });
     }
     if (d.writeMode === "upsert" && !meta.includes("_cdc_source_lsn")) {
         issues.push({
             path: [...at, "metadataColumns"],
-            message: "upsert tables need _cdc_source_lsn (the per-row source position that keeps late and duplicate events from regressing a row); add it",
+            message:
+                "upsert tables need _cdc_source_lsn (the per-row source position that keeps late and duplicate events from regressing a row); add it",
         });
     }
     if (meta.some((m) => m.startsWith("_cdc_binlog_")) && !isMySqlFamily(pipeline.source.kind)) {
-        issues.push({ path: [...at, "metadataColumns"], message: `_cdc_binlog_file and _cdc_binlog_position need a mysql or mariadb source, not ${pipeline.source.kind}` });
+        issues.push({
+            path: [...at, "metadataColumns"],
+            message: `_cdc_binlog_file and _cdc_binlog_position need a mysql or mariadb source, not ${pipeline.source.kind}`,
+        });
     }
     if (meta.includes("_source_system") && !d.sourceSystemLabel) {
-        issues.push({ path: [...at, "sourceSystemLabel"], message: 'is required when metadataColumns has _source_system (seed: "postgres_cdc")' });
+        issues.push({
+            path: [...at, "sourceSystemLabel"],
+            message: 'is required when metadataColumns has _source_system (seed: "postgres_cdc")',
+        });
     }
     d.qualityChecks.forEach((q, k) => {
-        if (q.type === "checksum" && !q.columns) issues.push({ path: [...at, "qualityChecks", k, "columns"], message: "is required for a checksum check: name the key columns it hashes" });
+        if (q.type === "checksum" && !q.columns)
+            issues.push({
+                path: [...at, "qualityChecks", k, "columns"],
+                message: "is required for a checksum check: name the key columns it hashes",
+            });
         if (q.type === "lag_monitoring" && q.thresholdSeconds === undefined) {
-            issues.push({ path: [...at, "qualityChecks", k, "thresholdSeconds"], message: "is required for a lag_monitoring check (seed: 5)" });
+            issues.push({
+                path: [...at, "qualityChecks", k, "thresholdSeconds"],
+                message: "is required for a lag_monitoring check (seed: 5)",
+            });
         }
     });
     checkColumns(d, meta, at, issues);
@@ -348,11 +407,15 @@ function checkDestination(pipeline: PipelineSpec, d: DestinationSpec, at: Path, 
         const { transform } = parsePartition(d.partitionBy);
         const allowed = PARTITION_TRANSFORMS[format];
         if (!allowed.includes(transform)) {
-            issues.push({ path: [...at, "partitionBy"], message: `${format} partitions by ${allowed.map((t) => `${t}(column)`).join(" or ")}, not ${transform}()` });
+            issues.push({
+                path: [...at, "partitionBy"],
+                message: `${format} partitions by ${allowed.map((t) => `${t}(column)`).join(" or ")}, not ${transform}()`,
+            });
         }
     }
     if (d.derive) {
-        if (d.writeMode !== "upsert") issues.push({ path: [...at, "writeMode"], message: 'a customers_analytics table is current state; must be "upsert"' });
+        if (d.writeMode !== "upsert")
+            issues.push({ path: [...at, "writeMode"], message: 'a customers_analytics table is current state; must be "upsert"' });
         if (!d.columns) issues.push({ path: [...at, "columns"], message: "a derived table must declare its columns" });
         const orders = pipeline.destinations.find((o) => o.name === d.derive!.ordersTable);
         if (!orders || orders.format !== "deltalake" || orders.writeMode !== "append") {
@@ -376,17 +439,27 @@ function checkColumns(d: DestinationSpec, meta: readonly string[], at: Path, iss
     const known = [...declared.keys(), ...meta];
     const unknown = (name: string, path: Path): void => {
         const suggestion = closest(name, known);
-        issues.push({ path, message: `"${name}" is not among the declared columns${suggestion ? ` (did you mean "${suggestion}"?)` : ""}` });
+        issues.push({
+            path,
+            message: `"${name}" is not among the declared columns${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`,
+        });
     };
     d.columns.forEach((c, k) => {
-        if (meta.includes(c.name)) issues.push({ path: [...at, "columns", k, "name"], message: `"${c.name}" is a metadata column the writer fills; list it in metadataColumns only` });
-        if (d.columns!.findIndex((o) => o.name === c.name) !== k) issues.push({ path: [...at, "columns", k, "name"], message: `"${c.name}" is declared twice` });
+        if (meta.includes(c.name))
+            issues.push({
+                path: [...at, "columns", k, "name"],
+                message: `"${c.name}" is a metadata column the writer fills; list it in metadataColumns only`,
+            });
+        if (d.columns!.findIndex((o) => o.name === c.name) !== k)
+            issues.push({ path: [...at, "columns", k, "name"], message: `"${c.name}" is declared twice` });
     });
     d.primaryKey.forEach((k, n) => {
         // A key taken from the captured table is written as the source spells it; the writer matches exactly.
         if (!declared.has(k)) unknown(k, [...at, "primaryKey", n]);
     });
-    d.qualityChecks.forEach((q, k) => q.columns?.forEach((c, m) => known.includes(c) || unknown(c, [...at, "qualityChecks", k, "columns", m])));
+    d.qualityChecks.forEach((q, k) =>
+        q.columns?.forEach((c, m) => known.includes(c) || unknown(c, [...at, "qualityChecks", k, "columns", m])),
+    );
     d.sortBy?.forEach((s, k) => {
         const column = s.split(" ")[0];
         if (!known.includes(column)) unknown(column, [...at, "sortBy", k]);
@@ -396,7 +469,10 @@ function checkColumns(d: DestinationSpec, meta: readonly string[], at: Path, iss
         const declaredColumn = declared.get(column);
         if (!declaredColumn && !meta.includes(column)) unknown(column, [...at, "partitionBy"]);
         else if (declaredColumn && transform !== "identity" && !TEMPORAL_TYPES.includes(declaredColumn.type)) {
-            issues.push({ path: [...at, "partitionBy"], message: `${transform}() needs a timestamp or date column; "${column}" is ${declaredColumn.type}` });
+            issues.push({
+                path: [...at, "partitionBy"],
+                message: `${transform}() needs a timestamp or date column; "${column}" is ${declaredColumn.type}`,
+            });
         }
     }
 }

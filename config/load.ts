@@ -19,7 +19,10 @@ const SECRET_KEYS: ReadonlySet<string> = new Set(SECRET_CONFIG_KEYS);
  * reported with a suggestion instead of being ignored. Unknown keys are passed without their value: only the
  * name matters to the error, and a misspelt secret key must not carry its secret into a message.
  */
-export function readRawConfig(config = new pulumi.Config(PROJECT), all: Record<string, string> = pulumi.runtime.allConfig()): Record<string, unknown> {
+export function readRawConfig(
+    config = new pulumi.Config(PROJECT),
+    all: Record<string, string> = pulumi.runtime.allConfig(),
+): Record<string, unknown> {
     const known = new Set(Object.keys(stackConfigSchema.shape));
     const raw: Record<string, unknown> = {};
     for (const fullKey of Object.keys(all)) {

@@ -19,7 +19,8 @@ function reachedHosts(spec: StackSpec): { path: Path; endpoint: Endpoint | undef
             found.push({ path: ["pipelines", i, "source", "host"], endpoint: { host: p.source.host, port: p.source.port } });
             found.push({ path: ["pipelines", i, "sink", "host"], endpoint: { host: p.sink.host, port: p.sink.port } });
         });
-        if (reconciler.pushgatewayUrl) found.push({ path: ["reconciler", "pushgatewayUrl"], endpoint: urlEndpoint(reconciler.pushgatewayUrl) });
+        if (reconciler.pushgatewayUrl)
+            found.push({ path: ["reconciler", "pushgatewayUrl"], endpoint: urlEndpoint(reconciler.pushgatewayUrl) });
     }
     const writers = lakehousePipelines(spec);
     if (lakehouse && writers.length > 0) {
@@ -60,10 +61,16 @@ export function checkNetworkRules(spec: StackSpec, issues: ConfigIssue[], warnin
         }
     }
     if (lakehousePipelines(spec).length > 0 && !bootstrapPorts(spec.kafka.bootstrapServers)) {
-        issues.push({ path: ["kafka", "bootstrapServers"], message: "name each bootstrap server as host:port; the writers' NetworkPolicy opens exactly those ports to the brokers" });
+        issues.push({
+            path: ["kafka", "bootstrapServers"],
+            message: "name each bootstrap server as host:port; the writers' NetworkPolicy opens exactly those ports to the brokers",
+        });
     }
     const hosts = new Set(reached.flatMap(({ endpoint }) => (endpoint ? [endpoint.host] : [])));
     for (const host of Object.keys(network.egressCidrs)) {
-        if (!hosts.has(host)) warnings.push(`${formatPath(["network", "egressCidrs", host])}: no workload of the stack connects to ${host}, so these networks are opened to nothing`);
+        if (!hosts.has(host))
+            warnings.push(
+                `${formatPath(["network", "egressCidrs", host])}: no workload of the stack connects to ${host}, so these networks are opened to nothing`,
+            );
     }
 }

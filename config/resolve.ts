@@ -81,17 +81,17 @@ function resolve(config: ParsedStackConfig, issues: ConfigIssue[], warnings: str
     };
 }
 
-function lakehouseOf(config: ParsedStackConfig, profile: EnvironmentProfile, issues: ConfigIssue[], warnings: string[]): { lakehouse?: LakehouseSpec } {
+function lakehouseOf(
+    config: ParsedStackConfig,
+    profile: EnvironmentProfile,
+    issues: ConfigIssue[],
+    warnings: string[],
+): { lakehouse?: LakehouseSpec } {
     const lakehouse = resolveLakehouse(config.lakehouse, config.pipelines, profile, issues, warnings);
     return lakehouse ? { lakehouse } : {};
 }
 
-function resolvePipeline(
-    p: ParsedPipeline,
-    path: (string | number)[],
-    config: ParsedStackConfig,
-    issues: ConfigIssue[],
-): PipelineSpec {
+function resolvePipeline(p: ParsedPipeline, path: (string | number)[], config: ParsedStackConfig, issues: ConfigIssue[]): PipelineSpec {
     const profile = profileFor(config.environment);
     const source = resolveSource(p.name, p.source, [...path, "source"], profile.requireDatabaseEncryption, issues);
     const lakehouse = resolvePipelineLakehouse(p);

@@ -27,8 +27,10 @@ export function checkRules(spec: StackSpec, issues: ConfigIssue[], warnings: str
 function topicOwner(spec: StackSpec, topic: TopicSpec): { path: Path; what: string } {
     const i = spec.pipelines.findIndex((p) => p.name === topic.pipeline);
     if (i < 0) return { path: ["connect", "name"], what: `Kafka Connect's ${topic.role.replace("connect-", "")} topic` };
-    if (topic.role === "dlq") return { path: ["pipelines", i, "sink", "connectorName"], what: `the dead letter queue of pipeline ${topic.pipeline}` };
-    if (topic.role === "lakehouse-dlq") return { path: ["pipelines", i, "name"], what: `the lakehouse writer's dead letter topic of pipeline ${topic.pipeline}` };
+    if (topic.role === "dlq")
+        return { path: ["pipelines", i, "sink", "connectorName"], what: `the dead letter queue of pipeline ${topic.pipeline}` };
+    if (topic.role === "lakehouse-dlq")
+        return { path: ["pipelines", i, "name"], what: `the lakehouse writer's dead letter topic of pipeline ${topic.pipeline}` };
     return { path: ["pipelines", i, "source", "topicPrefix"], what: `the ${topic.role} topic of pipeline ${topic.pipeline}` };
 }
 
@@ -59,7 +61,10 @@ function checkTopicNames(spec: StackSpec, issues: ConfigIssue[]): void {
 function checkKafka(spec: StackSpec, issues: ConfigIssue[], warnings: string[]): void {
     const { kafka, profile } = spec;
     if (profile.requireKafkaTls && !kafka.tls) {
-        issues.push({ path: ["kafka", "tls"], message: `${spec.environment} requires TLS to Kafka (change events carry row data); set tls: true and point bootstrapServers at a TLS listener` });
+        issues.push({
+            path: ["kafka", "tls"],
+            message: `${spec.environment} requires TLS to Kafka (change events carry row data); set tls: true and point bootstrapServers at a TLS listener`,
+        });
     }
     if (profile.kafkaAuthentication !== "none" && kafka.authentication === "none") {
         issues.push({
@@ -68,7 +73,11 @@ function checkKafka(spec: StackSpec, issues: ConfigIssue[], warnings: string[]):
         });
     }
     if (kafka.authentication === "tls" && !kafka.tls) {
-        issues.push({ path: ["kafka", "authentication"], message: "mutual TLS authentication needs a TLS listener; set kafka.tls: true (and bootstrapServers to that listener) or use scram-sha-512" });
+        issues.push({
+            path: ["kafka", "authentication"],
+            message:
+                "mutual TLS authentication needs a TLS listener; set kafka.tls: true (and bootstrapServers to that listener) or use scram-sha-512",
+        });
     }
     if ((kafka.tls || kafka.authentication !== "none") && !kafka.listener) {
         issues.push({
@@ -80,7 +89,9 @@ function checkKafka(spec: StackSpec, issues: ConfigIssue[], warnings: string[]):
     for (const entry of kafka.bootstrapServers.split(",")) {
         const namespace = /^[a-z0-9-]+\.([a-z0-9-]+)\.svc(\.[a-z0-9.-]+)?:\d+$/i.exec(entry.trim())?.[1];
         if (namespace && namespace !== kafka.namespace) {
-            warnings.push(`kafka.bootstrapServers names a Service in namespace ${namespace}, but kafka.namespace is ${kafka.namespace}: the KafkaAccess, the stack's KafkaUsers and the writers' NetworkPolicy look for Kafka ${kafka.clusterName} there`);
+            warnings.push(
+                `kafka.bootstrapServers names a Service in namespace ${namespace}, but kafka.namespace is ${kafka.namespace}: the KafkaAccess, the stack's KafkaUsers and the writers' NetworkPolicy look for Kafka ${kafka.clusterName} there`,
+            );
             break;
         }
     }
@@ -100,7 +111,13 @@ function checkUniqueness(spec: StackSpec, issues: ConfigIssue[]): void {
         if (first !== undefined) {
             issues.push({ path, message: `${kind} "${value}" is already used by ${first}; ${hint}` });
         } else {
-            seen.set(key, path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("").replace(/^\./, ""));
+            seen.set(
+                key,
+                path
+                    .map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`))
+                    .join("")
+                    .replace(/^\./, ""),
+            );
         }
     };
     spec.pipelines.forEach((p, i) => {
@@ -109,12 +126,27 @@ function checkUniqueness(spec: StackSpec, issues: ConfigIssue[]): void {
         const rename = "connector names must be unique across all connectors (set connectorName)";
         claim("connector name", p.source.connectorName, [...base, "source", "connectorName"], rename);
         claim("connector name", p.sink.connectorName, [...base, "sink", "connectorName"], rename);
-        claim("topic prefix", p.source.topicPrefix, [...base, "source", "topicPrefix"], "two sources writing one topic namespace would mix their events (set topicPrefix)");
+        claim(
+            "topic prefix",
+            p.source.topicPrefix,
+            [...base, "source", "topicPrefix"],
+            "two sources writing one topic namespace would mix their events (set topicPrefix)",
+        );
         if (p.source.kind === "postgres") {
-            claim("replication slot", p.source.slotName, [...base, "source", "slotName"], "two connectors on one slot steal each other's changes (set slotName)");
+            claim(
+                "replication slot",
+                p.source.slotName,
+                [...base, "source", "slotName"],
+                "two connectors on one slot steal each other's changes (set slotName)",
+            );
         }
         if (isMySqlFamilySource(p.source)) {
-            claim("MySQL server id", String(p.source.serverId), [...base, "source", "serverId"], "replication clients need distinct ids (set serverId)");
+            claim(
+                "MySQL server id",
+                String(p.source.serverId),
+                [...base, "source", "serverId"],
+                "replication clients need distinct ids (set serverId)",
+            );
         }
     });
 }
@@ -123,7 +155,9 @@ function checkSource(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues
     const source = pipeline.source;
     const allowed = SNAPSHOT_MODES[source.kind];
     if (!allowed.includes(source.snapshotMode)) {
-        const renamed = Object.hasOwn(RENAMED_SNAPSHOT_MODES, source.snapshotMode) ? RENAMED_SNAPSHOT_MODES[source.snapshotMode] : undefined;
+        const renamed = Object.hasOwn(RENAMED_SNAPSHOT_MODES, source.snapshotMode)
+            ? RENAMED_SNAPSHOT_MODES[source.snapshotMode]
+            : undefined;
         issues.push({
             path: [...path, "snapshotMode"],
             message:
@@ -149,10 +183,14 @@ function checkSource(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues
         );
     }
     if (source.heartbeatIntervalMs > 0 && source.heartbeatIntervalMs < source.pollIntervalMs) {
-        warnings.push(`${pipeline.name}: source.heartbeatIntervalMs is shorter than pollIntervalMs; heartbeats cannot be emitted faster than polls`);
+        warnings.push(
+            `${pipeline.name}: source.heartbeatIntervalMs is shorter than pollIntervalMs; heartbeats cannot be emitted faster than polls`,
+        );
     }
     if (source.heartbeatIntervalMs === 0 && spec.profile.expectVerifiedCopies) {
-        warnings.push(`${pipeline.name}: source.heartbeatIntervalMs is 0; on quiet databases stored offsets age out of the log (SQL Server CDC cleanup, PostgreSQL WAL)`);
+        warnings.push(
+            `${pipeline.name}: source.heartbeatIntervalMs is 0; on quiet databases stored offsets age out of the log (SQL Server CDC cleanup, PostgreSQL WAL)`,
+        );
     }
     if (source.kind === "sqlserver") {
         source.tables.forEach((table, i) => {
@@ -170,7 +208,10 @@ function checkSource(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues
             });
         }
         if (spec.profile.requireDatabaseEncryption && !source.encrypt) {
-            issues.push({ path: [...path, "encrypt"], message: `${spec.environment} requires an encrypted connection to SQL Server; set encrypt: true` });
+            issues.push({
+                path: [...path, "encrypt"],
+                message: `${spec.environment} requires an encrypted connection to SQL Server; set encrypt: true`,
+            });
         }
         if (spec.profile.requireDatabaseEncryption && source.trustServerCertificate) {
             issues.push({
@@ -199,7 +240,10 @@ function checkSource(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues
     source.tables.forEach((table, i) => {
         const topic = dataTopicName(source, table);
         if (topics.has(topic)) {
-            issues.push({ path: [...path, "tables", i, "name"], message: `duplicates tables[${topics.get(topic)}] (both map to topic ${topic})` });
+            issues.push({
+                path: [...path, "tables", i, "name"],
+                message: `duplicates tables[${topics.get(topic)}] (both map to topic ${topic})`,
+            });
         }
         topics.set(topic, i);
     });
@@ -222,12 +266,17 @@ function checkSink(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues: 
     const sink = pipeline.sink;
     const verifiedPg = VERIFYING_SSL_MODES.postgres;
     if (spec.profile.requireDatabaseEncryption && !verifiedPg.includes(sink.sslMode)) {
-        issues.push({ path: [...path, "sslMode"], message: `prod requires a verified TLS connection to the target; use ${verifiedPg.join(" or ")}` });
+        issues.push({
+            path: [...path, "sslMode"],
+            message: `prod requires a verified TLS connection to the target; use ${verifiedPg.join(" or ")}`,
+        });
     }
-    const verifiesPostgres = verifiedPg.includes(sink.sslMode) || (pipeline.source.kind === "postgres" && verifiedPg.includes(pipeline.source.sslMode));
+    const verifiesPostgres =
+        verifiedPg.includes(sink.sslMode) || (pipeline.source.kind === "postgres" && verifiedPg.includes(pipeline.source.sslMode));
     const source = pipeline.source;
     // The reconciler verifies with the same mounted CA; without it, its URL could not name a CA file.
-    const reconcilerVerifiesMySql = spec.reconciler !== undefined && isMySqlFamilySource(source) && VERIFYING_SSL_MODES[source.kind].includes(source.sslMode);
+    const reconcilerVerifiesMySql =
+        spec.reconciler !== undefined && isMySqlFamilySource(source) && VERIFYING_SSL_MODES[source.kind].includes(source.sslMode);
     if ((verifiesPostgres || reconcilerVerifiesMySql) && !spec.connect.databaseCaSecret) {
         issues.push({
             path: ["connect", "databaseCaSecret"],
@@ -251,13 +300,15 @@ function checkSink(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues: 
     if (sink.deleteEnabled && sink.primaryKeyMode !== "record_key") {
         issues.push({
             path: [...path, "deleteEnabled"],
-            message: "deletes can only be applied with primaryKeyMode: record_key (a delete event has no row value); set it, or deleteEnabled: false",
+            message:
+                "deletes can only be applied with primaryKeyMode: record_key (a delete event has no row value); set it, or deleteEnabled: false",
         });
     }
     if (sink.errorsTolerance === "all" && !sink.deadLetterQueue) {
         issues.push({
             path: [...path, "deadLetterQueue"],
-            message: "errorsTolerance all without a dead letter queue drops failed records silently; set deadLetterQueue: true or errorsTolerance: none",
+            message:
+                "errorsTolerance all without a dead letter queue drops failed records silently; set deadLetterQueue: true or errorsTolerance: none",
         });
     }
     if (sink.implementation === "debezium" && sink.autoCreate !== sink.autoEvolve) {
@@ -268,7 +319,10 @@ function checkSink(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues: 
         });
     }
     if (sink.connectionPool.minSize > sink.connectionPool.maxSize) {
-        issues.push({ path: [...path, "connectionPool", "minSize"], message: `must not exceed connectionPool.maxSize (${sink.connectionPool.maxSize})` });
+        issues.push({
+            path: [...path, "connectionPool", "minSize"],
+            message: `must not exceed connectionPool.maxSize (${sink.connectionPool.maxSize})`,
+        });
     }
 }
 

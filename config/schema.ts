@@ -185,11 +185,15 @@ const lakehouseIdentifier = z.string().regex(LAKEHOUSE_IDENTIFIER, {
 /** The writer reaches object storage through delta-rs and pyarrow's S3 clients; the stack wires S3 credentials only. */
 const objectStorageUri = z
     .string()
-    .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s?#]*)?$/, { error: "must be an s3:// URI (bucket and optional prefix), e.g. s3://cdc-lakehouse/warehouse" });
+    .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s?#]*)?$/, {
+        error: "must be an s3:// URI (bucket and optional prefix), e.g. s3://cdc-lakehouse/warehouse",
+    });
 
 const destinationColumnSchema = z.strictObject({
     name: lakehouseIdentifier,
-    type: z.string().regex(COLUMN_TYPE, { error: "must be string, int, long, boolean, float, double, date, timestamp, binary or decimal(p,s)" }),
+    type: z
+        .string()
+        .regex(COLUMN_TYPE, { error: "must be string, int, long, boolean, float, double, date, timestamp, binary or decimal(p,s)" }),
     required: z.boolean().default(false),
 });
 
@@ -219,7 +223,9 @@ const destinationSchema = z.strictObject({
     namespace: lakehouseIdentifier.optional(),
     partitionBy: z
         .string()
-        .regex(PARTITION_BY, { error: "must be a column or transform(column) with transform identity, year, month, day or hour, e.g. day(order_date)" })
+        .regex(PARTITION_BY, {
+            error: "must be a column or transform(column) with transform identity, year, month, day or hour, e.g. day(order_date)",
+        })
         .optional(),
     /** Iceberg only: the table's sort order. */
     sortBy: z.array(z.string().regex(SORT_BY, { error: 'must be a column, optionally followed by " ASC" or " DESC"' })).optional(),
@@ -243,7 +249,9 @@ const pipelineLakehouseSchema = z
                 healthCheckPort: z
                     .number()
                     .int()
-                    .min(1024, { error: "must be 1024 or higher: the writer runs as a non-root user without capabilities, which cannot bind lower ports" })
+                    .min(1024, {
+                        error: "must be 1024 or higher: the writer runs as a non-root user without capabilities, which cannot bind lower ports",
+                    })
                     .max(65535)
                     .default(8080),
             })
@@ -260,7 +268,11 @@ const topicOverrides = z
         partitions: positiveInt.default(3),
         replicationFactor: positiveInt.optional(),
         minInsyncReplicas: positiveInt.optional(),
-        retentionMs: z.number().int().min(-1).default(7 * 24 * 3600 * 1000),
+        retentionMs: z
+            .number()
+            .int()
+            .min(-1)
+            .default(7 * 24 * 3600 * 1000),
     })
     .prefault({});
 
@@ -291,7 +303,9 @@ const kafkaSchema = z.strictObject({
      */
     listener: z
         .string()
-        .regex(/^[a-z0-9]{1,11}$/, { error: "must be the name of a listener of the Kafka resource (lower-case letters and digits, at most 11), e.g. tls" })
+        .regex(/^[a-z0-9]{1,11}$/, {
+            error: "must be the name of a listener of the Kafka resource (lower-case letters and digits, at most 11), e.g. tls",
+        })
         .optional(),
     /** Connect to the listener over TLS, trusting the cluster CA. */
     tls: z.boolean().default(false),
@@ -299,28 +313,27 @@ const kafkaSchema = z.strictObject({
     authentication: z.enum(KAFKA_AUTHENTICATIONS).optional(),
 });
 
-const connectSchema = z
-    .strictObject({
-        name: dnsName.default("cdc-connect"),
-        replicas: positiveInt.optional(),
-        /** Unset means the operator's default Kafka version; pin it to control upgrades. */
-        kafkaVersion: z
-            .string()
-            .refine((version) => (STRIMZI_KAFKA_VERSIONS as readonly string[]).includes(version), {
-                error: (issue) =>
-                    `${JSON.stringify(issue.input)} is not a Kafka version Strimzi ${STRIMZI_VERSION} runs, and the operator would refuse the KafkaConnect only after pulumi up; use one of ${STRIMZI_KAFKA_VERSIONS.join(", ")}`,
-            })
-            .optional(),
-        /** Where Strimzi pushes the image it builds with the connector plugins. */
-        outputImage: z.string().min(1),
-        pushSecret: z.string().optional(),
-        /** Secret with `ca.crt`, the CA that signed the databases' certificates; mounted into Connect pods. */
-        databaseCaSecret: z.string().optional(),
-        resources: resourcesSchema.default({
-            requests: { cpu: "500m", memory: "2Gi" },
-            limits: { memory: "2Gi" },
-        }),
-    });
+const connectSchema = z.strictObject({
+    name: dnsName.default("cdc-connect"),
+    replicas: positiveInt.optional(),
+    /** Unset means the operator's default Kafka version; pin it to control upgrades. */
+    kafkaVersion: z
+        .string()
+        .refine((version) => (STRIMZI_KAFKA_VERSIONS as readonly string[]).includes(version), {
+            error: (issue) =>
+                `${JSON.stringify(issue.input)} is not a Kafka version Strimzi ${STRIMZI_VERSION} runs, and the operator would refuse the KafkaConnect only after pulumi up; use one of ${STRIMZI_KAFKA_VERSIONS.join(", ")}`,
+        })
+        .optional(),
+    /** Where Strimzi pushes the image it builds with the connector plugins. */
+    outputImage: z.string().min(1),
+    pushSecret: z.string().optional(),
+    /** Secret with `ca.crt`, the CA that signed the databases' certificates; mounted into Connect pods. */
+    databaseCaSecret: z.string().optional(),
+    resources: resourcesSchema.default({
+        requests: { cpu: "500m", memory: "2Gi" },
+        limits: { memory: "2Gi" },
+    }),
+});
 
 const vaultSchema = z
     .strictObject({
@@ -337,13 +350,19 @@ const vaultSchema = z
         /** Create the KV v2 mount; false when it already exists (a dev-mode Vault mounts secret/). */
         createMount: z.boolean().default(true),
         /** Path of the Kubernetes auth method the Vault Secrets Operator logs in through. */
-        kubernetesAuthMount: z.string().regex(/^[a-z0-9][a-z0-9_/-]*$/, { error: "must be an auth mount path, e.g. kubernetes" }).default("kubernetes"),
+        kubernetesAuthMount: z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9_/-]*$/, { error: "must be an auth mount path, e.g. kubernetes" })
+            .default("kubernetes"),
         /** Prefix of the Vault policy and auth role names; defaults to cdc-<environment>. */
         namePrefix: dnsName.optional(),
         /** Secret (key ca.crt) in the namespace holding the CA that signed Vault's certificate. */
         caCertSecret: dnsName.optional(),
         /** How often the operator re-reads the secrets from Vault, e.g. 1h, 30m. */
-        refreshAfter: z.string().regex(/^\d+(s|m|h)$/, { error: "must be a duration such as 30s, 15m or 1h" }).default("1h"),
+        refreshAfter: z
+            .string()
+            .regex(/^\d+(s|m|h)$/, { error: "must be a duration such as 30s, 15m or 1h" })
+            .default("1h"),
         /** TTL of the Vault tokens issued to the operator for each consumer. */
         tokenTtlSeconds: z.number().int().min(60).max(86400).default(3600),
     })
@@ -395,7 +414,10 @@ const reconcilerSchema = z.strictObject({
     /** Share of differing rows above which a table is reported critical. */
     criticalRatio: z.number().min(0).max(1).optional(),
     /** Prometheus Pushgateway the job pushes its per-table results to. */
-    pushgatewayUrl: z.string().regex(/^https?:\/\/\S+$/, { error: "must be an http(s) URL, e.g. http://pushgateway.monitoring.svc:9091" }).optional(),
+    pushgatewayUrl: z
+        .string()
+        .regex(/^https?:\/\/\S+$/, { error: "must be an http(s) URL, e.g. http://pushgateway.monitoring.svc:9091" })
+        .optional(),
     backoffLimit: z.number().int().min(0).max(10).default(1),
     activeDeadlineSeconds: positiveInt.default(3600),
     /** An existing PersistentVolumeClaim for /var/reports; without one, reports live only as long as the pod. */
@@ -415,13 +437,21 @@ const lakehouseSchema = z.strictObject({
     warehouse: objectStorageUri,
     storage: z
         .strictObject({
-            region: z.string().regex(/^[a-z0-9-]+$/, { error: "must be a region name, e.g. eu-west-1" }).optional(),
+            region: z
+                .string()
+                .regex(/^[a-z0-9-]+$/, { error: "must be a region name, e.g. eu-west-1" })
+                .optional(),
             /** An S3-compatible endpoint (MinIO, Ceph); unset: AWS S3. */
-            endpoint: z.string().regex(/^https?:\/\/[^\s/?#]+\/?$/, { error: "must be an http(s) URL without a path, e.g. https://minio.storage.svc:9000" }).optional(),
+            endpoint: z
+                .string()
+                .regex(/^https?:\/\/[^\s/?#]+\/?$/, { error: "must be an http(s) URL without a path, e.g. https://minio.storage.svc:9000" })
+                .optional(),
             /** KV v2 path (in vault.kvMount) holding access_key_id and secret_access_key; written by whoever owns the bucket. */
             credentialsPath: z
                 .string()
-                .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, { error: "must be a path inside the KV mount, e.g. lakehouse/object-storage" })
+                .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, {
+                    error: "must be a path inside the KV mount, e.g. lakehouse/object-storage",
+                })
                 .default("lakehouse/object-storage"),
         })
         .prefault({}),
@@ -430,7 +460,10 @@ const lakehouseSchema = z.strictObject({
         .strictObject({
             host: hostName,
             port: z.number().int().min(1).max(65535).default(5432),
-            database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "must be a plain database name (letters, digits, '_')" }).default("iceberg_catalog"),
+            database: z
+                .string()
+                .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "must be a plain database name (letters, digits, '_')" })
+                .default("iceberg_catalog"),
             username: identifier.default("iceberg_catalog"),
             sslMode: z.enum(["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]).optional(),
         })
@@ -494,7 +527,8 @@ const monitoringSchema = z
             ctx.addIssue({
                 code: "custom",
                 path: ["runbookBaseUrl"],
-                message: "is required when monitoring is enabled: every alert links to its runbook section under this URL (e.g. https://git.example.com/platform/cdc-pipeline/-/blob/main/docs/runbooks.md)",
+                message:
+                    "is required when monitoring is enabled: every alert links to its runbook section under this URL (e.g. https://git.example.com/platform/cdc-pipeline/-/blob/main/docs/runbooks.md)",
             });
         }
     })

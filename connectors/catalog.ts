@@ -34,12 +34,7 @@ export interface PluginArchive {
 }
 
 export type PluginId =
-    | "debezium-sqlserver"
-    | "debezium-postgres"
-    | "debezium-mysql"
-    | "debezium-mariadb"
-    | "debezium-jdbc-sink"
-    | "confluent-jdbc-sink";
+    "debezium-sqlserver" | "debezium-postgres" | "debezium-mysql" | "debezium-mariadb" | "debezium-jdbc-sink" | "confluent-jdbc-sink";
 
 export interface ConnectorPlugin {
     id: PluginId;
@@ -66,21 +61,33 @@ export const CONNECTOR_PLUGINS: Readonly<Record<PluginId, ConnectorPlugin>> = {
         connectorClass: "io.debezium.connector.sqlserver.SqlServerConnector",
         kind: "source",
         license: "Apache-2.0",
-        ...debezium("debezium-connector-sqlserver", DEBEZIUM_VERSION, "37685607fd4430553abc33ea01c0d7fdffba2d1391aaea2be88afc4474ab39b0c1d81126b1e7c35c041957e179f71aeaa22a3b21f95b32fe2077729c70a810ab"),
+        ...debezium(
+            "debezium-connector-sqlserver",
+            DEBEZIUM_VERSION,
+            "37685607fd4430553abc33ea01c0d7fdffba2d1391aaea2be88afc4474ab39b0c1d81126b1e7c35c041957e179f71aeaa22a3b21f95b32fe2077729c70a810ab",
+        ),
     },
     "debezium-postgres": {
         id: "debezium-postgres",
         connectorClass: "io.debezium.connector.postgresql.PostgresConnector",
         kind: "source",
         license: "Apache-2.0",
-        ...debezium("debezium-connector-postgres", DEBEZIUM_VERSION, "774f6854a6c1c9a7ad3bdb6ddd367e9479a0b80e511ea27fc361320a955f9bf57a72393ff0e045b868b63589e7e16c27266cda296d9b1419bb071e914ee4d212"),
+        ...debezium(
+            "debezium-connector-postgres",
+            DEBEZIUM_VERSION,
+            "774f6854a6c1c9a7ad3bdb6ddd367e9479a0b80e511ea27fc361320a955f9bf57a72393ff0e045b868b63589e7e16c27266cda296d9b1419bb071e914ee4d212",
+        ),
     },
     "debezium-mysql": {
         id: "debezium-mysql",
         connectorClass: "io.debezium.connector.mysql.MySqlConnector",
         kind: "source",
         license: "Apache-2.0",
-        ...debezium("debezium-connector-mysql", DEBEZIUM_VERSION, "81d43014a1ba0f1dd650525ed23bec36caecc33e3368a95554ca8bd2cca82df9575f7f4c46c8c5fd45ea2e3ee85c20620e9f71f07ecc6b0354eea3bccf0653bd"),
+        ...debezium(
+            "debezium-connector-mysql",
+            DEBEZIUM_VERSION,
+            "81d43014a1ba0f1dd650525ed23bec36caecc33e3368a95554ca8bd2cca82df9575f7f4c46c8c5fd45ea2e3ee85c20620e9f71f07ecc6b0354eea3bccf0653bd",
+        ),
     },
     // Debezium 3.x's MySQL connector refuses MariaDB servers (it sends MySQL 8.4 statements to them).
     "debezium-mariadb": {
@@ -88,14 +95,22 @@ export const CONNECTOR_PLUGINS: Readonly<Record<PluginId, ConnectorPlugin>> = {
         connectorClass: "io.debezium.connector.mariadb.MariaDbConnector",
         kind: "source",
         license: "Apache-2.0",
-        ...debezium("debezium-connector-mariadb", DEBEZIUM_CENTRAL_ONLY_VERSION, "94309fdfdb9744b586f3a0825ac48d05d241bb79b4218cedb42c04831e4844262bf26bcfa32fd4a60551614ddcfc57b5b5a1a4a9dd26a85341d7623cda883de1"),
+        ...debezium(
+            "debezium-connector-mariadb",
+            DEBEZIUM_CENTRAL_ONLY_VERSION,
+            "94309fdfdb9744b586f3a0825ac48d05d241bb79b4218cedb42c04831e4844262bf26bcfa32fd4a60551614ddcfc57b5b5a1a4a9dd26a85341d7623cda883de1",
+        ),
     },
     "debezium-jdbc-sink": {
         id: "debezium-jdbc-sink",
         connectorClass: "io.debezium.connector.jdbc.JdbcSinkConnector",
         kind: "sink",
         license: "Apache-2.0",
-        ...debezium("debezium-connector-jdbc", DEBEZIUM_CENTRAL_ONLY_VERSION, "0190ce8f03dc722a856a1d5c732c79999257eeb171cd78922d5a5f0710819b8fe8996c96ef9ce7087025949ec2714155b33869ddc598d4356c943da33a3d9422"),
+        ...debezium(
+            "debezium-connector-jdbc",
+            DEBEZIUM_CENTRAL_ONLY_VERSION,
+            "0190ce8f03dc722a856a1d5c732c79999257eeb171cd78922d5a5f0710819b8fe8996c96ef9ce7087025949ec2714155b33869ddc598d4356c943da33a3d9422",
+        ),
     },
     // Confluent Community License, served from Confluent's own repository, not Maven Central.
     "confluent-jdbc-sink": {

@@ -15,7 +15,17 @@ export const isMySqlFamily = (kind: SourceKind): kind is MySqlFamilyKind => kind
 export const isMySqlFamilySource = (source: SourceSpec): source is MySqlSourceSpec => isMySqlFamily(source.kind);
 
 export const SNAPSHOT_MODES: Readonly<Record<SourceKind, readonly string[]>> = {
-    sqlserver: ["initial", "initial_only", "no_data", "recovery", "when_needed", "configuration_based", "custom", "always", "when_needed_no_data"],
+    sqlserver: [
+        "initial",
+        "initial_only",
+        "no_data",
+        "recovery",
+        "when_needed",
+        "configuration_based",
+        "custom",
+        "always",
+        "when_needed_no_data",
+    ],
     postgres: ["initial", "initial_only", "no_data", "when_needed", "configuration_based", "custom", "always"],
     mysql: ["initial", "initial_only", "no_data", "recovery", "when_needed", "configuration_based", "custom", "always"],
     mariadb: ["initial", "initial_only", "no_data", "recovery", "when_needed", "configuration_based", "custom", "always"],
@@ -29,9 +39,22 @@ export const RENAMED_SNAPSHOT_MODES: Readonly<Record<string, string>> = {
     never: 'removed in Debezium 3.x; use "no_data"',
 };
 
-export const SQLSERVER_SNAPSHOT_ISOLATION_MODES = ["snapshot", "exclusive", "repeatable_read", "read_committed", "read_uncommitted"] as const;
+export const SQLSERVER_SNAPSHOT_ISOLATION_MODES = [
+    "snapshot",
+    "exclusive",
+    "repeatable_read",
+    "read_committed",
+    "read_uncommitted",
+] as const;
 export const DECIMAL_HANDLING_MODES = ["precise", "string", "double"] as const;
-export const TIME_PRECISION_MODES = ["adaptive", "adaptive_time_microseconds", "isostring", "connect", "microseconds", "nanoseconds"] as const;
+export const TIME_PRECISION_MODES = [
+    "adaptive",
+    "adaptive_time_microseconds",
+    "isostring",
+    "connect",
+    "microseconds",
+    "nanoseconds",
+] as const;
 
 export const SINK_IMPLEMENTATIONS = ["debezium", "confluent"] as const;
 export type SinkImplementation = (typeof SINK_IMPLEMENTATIONS)[number];

@@ -27,7 +27,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Calls `probe` until it returns something other than `undefined` or `false`, and returns that. A probe that
  * throws counts as "not yet" (its message is kept for the timeout error) unless `isFatal` says otherwise.
  */
-export async function waitUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>, opts: WaitOptions = {}): Promise<T> {
+export async function waitUntil<T>(
+    what: string,
+    timeoutMs: number,
+    probe: () => Promise<T | undefined | false>,
+    opts: WaitOptions = {},
+): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     let lastError = "";
     for (;;) {

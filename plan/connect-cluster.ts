@@ -29,7 +29,12 @@ export const CA_CERT_KEY = "ca.crt";
  * (a SCRAM user's `password`; a TLS user's `user.crt` and `user.key` as PEM), all copied from the Kafka
  * cluster's namespace and kept current when Strimzi renews them (KafkaUserData in the operator).
  */
-export const KAFKA_ACCESS_KEYS = { caCert: "ssl.truststore.crt", password: "password", userCert: "ssl.keystore.crt", userKey: "ssl.keystore.key" } as const;
+export const KAFKA_ACCESS_KEYS = {
+    caCert: "ssl.truststore.crt",
+    password: "password",
+    userCert: "ssl.keystore.crt",
+    userKey: "ssl.keystore.key",
+} as const;
 const DATABASE_CA_VOLUME = "database-ca";
 const DATABASE_CA_DIR = "/opt/kafka/database-ca";
 
@@ -85,7 +90,9 @@ export function kafkaAccessFor(spec: StackSpec, secretName: string, user: string
         },
         spec: {
             kafka: { name: kafka.clusterName, namespace: kafka.namespace, listener: kafka.listener },
-            ...(kafka.authentication !== "none" ? { user: { kind: "KafkaUser", apiGroup: "kafka.strimzi.io", name: user, namespace: kafka.namespace } } : {}),
+            ...(kafka.authentication !== "none"
+                ? { user: { kind: "KafkaUser", apiGroup: "kafka.strimzi.io", name: user, namespace: kafka.namespace } }
+                : {}),
             secretName,
         },
     };
@@ -128,7 +135,9 @@ function kafkaClientSecurity(spec: StackSpec): Record<string, string> {
     const access = kafkaAccessSecret(spec);
     if (!access) return {};
     const ref = strimziSecretRef(spec.namespace);
-    const trust: Record<string, string> = tls ? { "ssl.truststore.type": "PEM", "ssl.truststore.certificates": ref(access, KAFKA_ACCESS_KEYS.caCert) } : {};
+    const trust: Record<string, string> = tls
+        ? { "ssl.truststore.type": "PEM", "ssl.truststore.certificates": ref(access, KAFKA_ACCESS_KEYS.caCert) }
+        : {};
     switch (authentication) {
         case "none":
             return { "security.protocol": "SSL", ...trust };
@@ -157,7 +166,10 @@ function connectAuthentication(spec: StackSpec, access: string | undefined): Rec
         case "none":
             return undefined;
         case "tls":
-            return { type: "tls", certificateAndKey: { secretName: access, certificate: KAFKA_ACCESS_KEYS.userCert, key: KAFKA_ACCESS_KEYS.userKey } };
+            return {
+                type: "tls",
+                certificateAndKey: { secretName: access, certificate: KAFKA_ACCESS_KEYS.userCert, key: KAFKA_ACCESS_KEYS.userKey },
+            };
         case "scram-sha-512":
             return {
                 type: "scram-sha-512",

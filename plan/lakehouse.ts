@@ -126,13 +126,21 @@ function kafkaConfig(spec: StackSpec, lakehouse: LakehouseSpec, pipeline: Pipeli
         case "none":
             return { bootstrap_servers, security_protocol: tls ? "SSL" : "PLAINTEXT", ...(tls ? { tls: { ca_file } } : {}) };
         case "tls":
-            return { bootstrap_servers, security_protocol: "SSL", tls: { ca_file, cert_file: file(KAFKA_ACCESS_KEYS.userCert), key_file: file(KAFKA_ACCESS_KEYS.userKey) } };
+            return {
+                bootstrap_servers,
+                security_protocol: "SSL",
+                tls: { ca_file, cert_file: file(KAFKA_ACCESS_KEYS.userCert), key_file: file(KAFKA_ACCESS_KEYS.userKey) },
+            };
         case "scram-sha-512":
             return {
                 bootstrap_servers,
                 security_protocol: tls ? "SASL_SSL" : "SASL_PLAINTEXT",
                 ...(tls ? { tls: { ca_file } } : {}),
-                sasl: { mechanism: "SCRAM-SHA-512", username: lakehouseKafkaUserName(lakehouse, pipeline), password_file: file(KAFKA_ACCESS_KEYS.password) },
+                sasl: {
+                    mechanism: "SCRAM-SHA-512",
+                    username: lakehouseKafkaUserName(lakehouse, pipeline),
+                    password_file: file(KAFKA_ACCESS_KEYS.password),
+                },
             };
     }
 }
@@ -236,7 +244,13 @@ export function writerConfigFile(spec: StackSpec, pipeline: PipelineSpec): Write
                     health_check_port: writer.observability.healthCheckPort,
                 },
                 ...(checks
-                    ? { validation_results: { format: "deltalake" as const, location: validationResultsLocation(lakehouse, pipeline), interval_seconds: writer.qualityIntervalSeconds } }
+                    ? {
+                          validation_results: {
+                              format: "deltalake" as const,
+                              location: validationResultsLocation(lakehouse, pipeline),
+                              interval_seconds: writer.qualityIntervalSeconds,
+                          },
+                      }
                     : {}),
                 maintenance: {
                     vacuum_retention_hours: retention,
@@ -296,7 +310,9 @@ function kafkaAccessSecret(spec: StackSpec, lakehouse: LakehouseSpec, pipeline: 
 export function lakehouseKafkaAccessBody(spec: StackSpec, pipeline: PipelineSpec) {
     const lakehouse = requireLakehouse(spec);
     const name = kafkaAccessSecret(spec, lakehouse, pipeline);
-    return name ? kafkaAccessFor(spec, name, lakehouseKafkaUserName(lakehouse, pipeline), labels(lakehouse, pipeline, "writer")) : undefined;
+    return name
+        ? kafkaAccessFor(spec, name, lakehouseKafkaUserName(lakehouse, pipeline), labels(lakehouse, pipeline, "writer"))
+        : undefined;
 }
 
 export function lakehouseConfigMapBody(spec: StackSpec, pipeline: PipelineSpec) {
@@ -304,7 +320,11 @@ export function lakehouseConfigMapBody(spec: StackSpec, pipeline: PipelineSpec) 
     return {
         apiVersion: "v1" as const,
         kind: "ConfigMap" as const,
-        metadata: { name: lakehouseConfigMapName(lakehouse, pipeline), namespace: spec.namespace, labels: labels(lakehouse, pipeline, "writer") },
+        metadata: {
+            name: lakehouseConfigMapName(lakehouse, pipeline),
+            namespace: spec.namespace,
+            labels: labels(lakehouse, pipeline, "writer"),
+        },
         data: { [LAKEHOUSE_CONFIG_FILE]: renderWriterConfig(writerConfigFile(spec, pipeline)) },
     };
 }
@@ -342,7 +362,13 @@ interface Mount {
 function commonMounts(spec: StackSpec, lakehouse: LakehouseSpec, pipeline: PipelineSpec): Mount[] {
     const mounts: Mount[] = [
         {
-            volume: { name: "config", configMap: { name: lakehouseConfigMapName(lakehouse, pipeline), items: [{ key: LAKEHOUSE_CONFIG_FILE, path: LAKEHOUSE_CONFIG_FILE }] } },
+            volume: {
+                name: "config",
+                configMap: {
+                    name: lakehouseConfigMapName(lakehouse, pipeline),
+                    items: [{ key: LAKEHOUSE_CONFIG_FILE, path: LAKEHOUSE_CONFIG_FILE }],
+                },
+            },
             mount: { name: "config", mountPath: LAKEHOUSE_CONFIG_DIR, readOnly: true },
         },
     ];
@@ -350,14 +376,21 @@ function commonMounts(spec: StackSpec, lakehouse: LakehouseSpec, pipeline: Pipel
         mounts.push({
             volume: {
                 name: "catalog",
-                secret: { secretName: lakehouseCatalogSecretName(lakehouse), items: [{ key: CATALOG_PASSWORD_KEY, path: CATALOG_PASSWORD_KEY }], defaultMode: READ_ONLY },
+                secret: {
+                    secretName: lakehouseCatalogSecretName(lakehouse),
+                    items: [{ key: CATALOG_PASSWORD_KEY, path: CATALOG_PASSWORD_KEY }],
+                    defaultMode: READ_ONLY,
+                },
             },
             mount: { name: "catalog", mountPath: CATALOG_SECRET_DIR, readOnly: true },
         });
         const caSecret = spec.connect.databaseCaSecret;
         if (caSecret && catalogCaFile(spec)) {
             mounts.push({
-                volume: { name: "database-ca", secret: { secretName: caSecret, items: [{ key: CA_CERT_KEY, path: CA_CERT_KEY }], defaultMode: READ_ONLY } },
+                volume: {
+                    name: "database-ca",
+                    secret: { secretName: caSecret, items: [{ key: CA_CERT_KEY, path: CA_CERT_KEY }], defaultMode: READ_ONLY },
+                },
                 mount: { name: "database-ca", mountPath: DATABASE_CA_DIR, readOnly: true },
             });
         }
@@ -371,21 +404,37 @@ function kafkaMount(spec: StackSpec, lakehouse: LakehouseSpec, pipeline: Pipelin
     const secretName = kafkaAccessSecret(spec, lakehouse, pipeline);
     if (!secretName) return [];
     const items = kafkaAccessKeys(spec).map((key) => ({ key, path: key }));
-    return [{ volume: { name: "kafka", secret: { secretName, items, defaultMode: READ_ONLY } }, mount: { name: "kafka", mountPath: KAFKA_SECRET_DIR, readOnly: true } }];
+    return [
+        {
+            volume: { name: "kafka", secret: { secretName, items, defaultMode: READ_ONLY } },
+            mount: { name: "kafka", mountPath: KAFKA_SECRET_DIR, readOnly: true },
+        },
+    ];
 }
 
-const configArgs = (pipeline: PipelineSpec): string[] => ["--config", `${LAKEHOUSE_CONFIG_DIR}/${LAKEHOUSE_CONFIG_FILE}`, "--pipeline", pipeline.name];
+const configArgs = (pipeline: PipelineSpec): string[] => [
+    "--config",
+    `${LAKEHOUSE_CONFIG_DIR}/${LAKEHOUSE_CONFIG_FILE}`,
+    "--pipeline",
+    pipeline.name,
+];
 
 export function lakehouseDeploymentBody(spec: StackSpec, pipeline: PipelineSpec) {
     const lakehouse = requireLakehouse(spec);
     const writer = pipeline.lakehouse!;
     const mounts = [...commonMounts(spec, lakehouse, pipeline), ...kafkaMount(spec, lakehouse, pipeline)];
     const probe = { httpGet: { path: HEALTH_PATH, port: HTTP_PORT_NAME }, timeoutSeconds: 5 };
-    const configHash = createHash("sha256").update(renderWriterConfig(writerConfigFile(spec, pipeline))).digest("hex");
+    const configHash = createHash("sha256")
+        .update(renderWriterConfig(writerConfigFile(spec, pipeline)))
+        .digest("hex");
     return {
         apiVersion: "apps/v1" as const,
         kind: "Deployment" as const,
-        metadata: { name: lakehouseWriterName(lakehouse, pipeline), namespace: spec.namespace, labels: labels(lakehouse, pipeline, "writer") },
+        metadata: {
+            name: lakehouseWriterName(lakehouse, pipeline),
+            namespace: spec.namespace,
+            labels: labels(lakehouse, pipeline, "writer"),
+        },
         spec: {
             // Exactly one writer per table: the writer assigns itself every partition of its topics and commits offsets
             // with its table commits, so a second replica, or an old pod overlapping a new one, would write every change twice.
@@ -513,7 +562,11 @@ export function lakehouseDisruptionBudgetBody(spec: StackSpec, pipeline: Pipelin
     return {
         apiVersion: "policy/v1" as const,
         kind: "PodDisruptionBudget" as const,
-        metadata: { name: lakehouseWriterName(lakehouse, pipeline), namespace: spec.namespace, labels: labels(lakehouse, pipeline, "writer") },
+        metadata: {
+            name: lakehouseWriterName(lakehouse, pipeline),
+            namespace: spec.namespace,
+            labels: labels(lakehouse, pipeline, "writer"),
+        },
         spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(lakehouse, pipeline, "writer") } },
     };
 }

@@ -49,7 +49,8 @@ const rules: Rule[] = [
     },
     {
         // Debezium streaming/snapshot/schema-history MBeans, with or without a task key (SQL Server has one per database).
-        pattern: "debezium.([^:]+)<type=connector-metrics, context=([^,]+), server=([^,>]+)(?:, task=([^,>]+))?(?:, database=([^>]+))?><>([A-Za-z]+)",
+        pattern:
+            "debezium.([^:]+)<type=connector-metrics, context=([^,]+), server=([^,>]+)(?:, task=([^,>]+))?(?:, database=([^>]+))?><>([A-Za-z]+)",
         name: "debezium_metrics_$6",
         labels: { plugin: "$1", context: "$2", name: "$3", task: "$4", database: "$5" },
     },

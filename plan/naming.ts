@@ -129,12 +129,15 @@ export const reconcilerConfigMapName = (reconciler: ReconcilerSpec): string => `
  * KafkaUser and KafkaAccess; one ServiceAccount (the Vault identity of all of them) and the Secrets they share.
  */
 export const lakehouseWriterName = (lakehouse: LakehouseSpec, pipeline: PipelineSpec): string => `${lakehouse.name}-${pipeline.name}`;
-export const lakehouseConfigMapName = (lakehouse: LakehouseSpec, pipeline: PipelineSpec): string => `${lakehouseWriterName(lakehouse, pipeline)}-config`;
-export const lakehouseMaintenanceName = (lakehouse: LakehouseSpec, pipeline: PipelineSpec): string => `${lakehouseWriterName(lakehouse, pipeline)}-maintenance`;
+export const lakehouseConfigMapName = (lakehouse: LakehouseSpec, pipeline: PipelineSpec): string =>
+    `${lakehouseWriterName(lakehouse, pipeline)}-config`;
+export const lakehouseMaintenanceName = (lakehouse: LakehouseSpec, pipeline: PipelineSpec): string =>
+    `${lakehouseWriterName(lakehouse, pipeline)}-maintenance`;
 export const lakehouseServiceAccountName = (lakehouse: LakehouseSpec): string => lakehouse.name;
 /** Each writer authenticates as itself, so one writer's credential reads only its own pipeline's topics. */
 export const lakehouseKafkaUserName = lakehouseWriterName;
-export const lakehouseKafkaAccessName = (lakehouse: LakehouseSpec, pipeline: PipelineSpec): string => `${lakehouseWriterName(lakehouse, pipeline)}-kafka-access`;
+export const lakehouseKafkaAccessName = (lakehouse: LakehouseSpec, pipeline: PipelineSpec): string =>
+    `${lakehouseWriterName(lakehouse, pipeline)}-kafka-access`;
 /** The writer's consumer_group: it resumes from its tables, and commits here only for lag tooling. */
 export const lakehouseConsumerGroup = (pipeline: PipelineSpec): string => `lakehouse-${pipeline.name}`;
 export const lakehouseObjectStorageSecretName = (lakehouse: LakehouseSpec): string => `${lakehouse.name}-object-storage`;

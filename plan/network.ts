@@ -102,7 +102,12 @@ export function kafkaRule(spec: StackSpec): EgressRule {
     const ports = bootstrapPorts(spec.kafka.bootstrapServers);
     if (!ports) throw new Error(`kafka.bootstrapServers ${spec.kafka.bootstrapServers} names no port`);
     return {
-        to: [{ ...inNamespace(spec.kafka.namespace), podSelector: { matchLabels: { "strimzi.io/cluster": spec.kafka.clusterName, "strimzi.io/broker-role": "true" } } }],
+        to: [
+            {
+                ...inNamespace(spec.kafka.namespace),
+                podSelector: { matchLabels: { "strimzi.io/cluster": spec.kafka.clusterName, "strimzi.io/broker-role": "true" } },
+            },
+        ],
         ports: tcp(ports),
     };
 }
@@ -136,7 +141,14 @@ export function networkPolicyBody(spec: StackSpec, describe: () => WorkloadNetwo
     if (!spec.network.enabled) return undefined;
     const workload = describe();
     const ingress: IngressRule[] =
-        workload.metricsPort === undefined ? [] : [{ from: [{ namespaceSelector: { matchLabels: spec.network.prometheusNamespaceLabels } }], ports: tcp([workload.metricsPort]) }];
+        workload.metricsPort === undefined
+            ? []
+            : [
+                  {
+                      from: [{ namespaceSelector: { matchLabels: spec.network.prometheusNamespaceLabels } }],
+                      ports: tcp([workload.metricsPort]),
+                  },
+              ];
     return {
         apiVersion: NETWORK_POLICY_API_VERSION,
         kind: "NetworkPolicy",

@@ -135,7 +135,18 @@ export function planPostgresTargets(spec: StackSpec): PostgresTargetPlan[] {
 }
 
 function emptyServer(spec: StackSpec, host: string, port: number): Omit<PostgresTargetPlan, "key"> {
-    return { host, port, admin: adminEndpoint(spec.postgres.adminHosts, host, port), pipelines: [], databases: [], schemas: [], roles: [], grants: [], defaultPrivileges: [], tables: [] };
+    return {
+        host,
+        port,
+        admin: adminEndpoint(spec.postgres.adminHosts, host, port),
+        pipelines: [],
+        databases: [],
+        schemas: [],
+        roles: [],
+        grants: [],
+        defaultPrivileges: [],
+        tables: [],
+    };
 }
 
 /** pyiceberg's SQLAlchemy pool holds up to 15 connections (5 + 10 overflow) per process: a writer and its maintenance job per pipeline. */
@@ -147,7 +158,14 @@ function addIcebergCatalog(spec: StackSpec, plan: PostgresTargetPlan, catalog: I
     plan.roles.push(loginRole(catalog.username, "catalog", CATALOG_CONNECTIONS_PER_PIPELINE * users.length, users));
     plan.grants.push(
         { role: catalog.username, database: catalog.database, objectType: "database", objects: [], privileges: ["CONNECT"] },
-        { role: catalog.username, database: catalog.database, schema: "public", objectType: "schema", objects: [], privileges: ["USAGE", "CREATE"] },
+        {
+            role: catalog.username,
+            database: catalog.database,
+            schema: "public",
+            objectType: "schema",
+            objects: [],
+            privileges: ["USAGE", "CREATE"],
+        },
     );
 }
 
@@ -191,7 +209,8 @@ function planPostgresServer(spec: StackSpec, key: string, pipelines: PipelineSpe
             return;
         }
         // "Every table" absorbs named tables.
-        existing.objects = existing.objects.length === 0 || g.objects.length === 0 ? [] : [...new Set([...existing.objects, ...g.objects])].sort();
+        existing.objects =
+            existing.objects.length === 0 || g.objects.length === 0 ? [] : [...new Set([...existing.objects, ...g.objects])].sort();
         existing.privileges = PRIVILEGE_ORDER.filter((p) => existing.privileges.includes(p) || g.privileges.includes(p));
     };
     // Pipelines sharing a target schema share its default privileges: one resource per (role, owner, database, schema).
@@ -216,7 +235,14 @@ function planPostgresServer(spec: StackSpec, key: string, pipelines: PipelineSpe
         for (const r of [writer, ...readers]) {
             grant({ role: r, database, objectType: "database", objects: [], privileges: ["CONNECT"] });
         }
-        grant({ role: writer, database, schema, objectType: "schema", objects: [], privileges: sink.autoCreate ? ["USAGE", "CREATE"] : ["USAGE"] });
+        grant({
+            role: writer,
+            database,
+            schema,
+            objectType: "schema",
+            objects: [],
+            privileges: sink.autoCreate ? ["USAGE", "CREATE"] : ["USAGE"],
+        });
         for (const r of readers) grant({ role: r, database, schema, objectType: "schema", objects: [], privileges: ["USAGE"] });
 
         const names = pipeline.source.tables.map((t) => targetTableName(pipeline, t)).sort();
@@ -224,7 +250,14 @@ function planPostgresServer(spec: StackSpec, key: string, pipelines: PipelineSpe
             // The writer owns what it creates; the reader needs SELECT on those tables, present and future.
             for (const r of readers) {
                 grant({ role: r, database, schema, objectType: "table", objects: [], privileges: ["SELECT"] });
-                defaults.set([r, writer, database, schema].join("\u0000"), { role: r, owner: writer, database, schema, objectType: "table", privileges: ["SELECT"] });
+                defaults.set([r, writer, database, schema].join("\u0000"), {
+                    role: r,
+                    owner: writer,
+                    database,
+                    schema,
+                    objectType: "table",
+                    privileges: ["SELECT"],
+                });
             }
         } else {
             const dml: PgPrivilege[] = sink.truncateEnabled ? [...WRITER_DML, "TRUNCATE"] : WRITER_DML;

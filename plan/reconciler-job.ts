@@ -13,7 +13,13 @@ import { containerSecurityContext, podSecurityContext } from "./workload-securit
 import { readsCaFile, TLS_MODES, TlsModeFamily } from "../model/tls";
 import { CA_CERT_KEY, MANAGED_BY_LABELS } from "./connect-cluster";
 import { Endpoint, endpointRules, networkPolicyBody, urlEndpoint } from "./network";
-import { reconcilerConfigMapName, reconcilerServiceAccountName, reconcilerSourceSecretName, reconcilerTargetSecretName, stableHash } from "./naming";
+import {
+    reconcilerConfigMapName,
+    reconcilerServiceAccountName,
+    reconcilerSourceSecretName,
+    reconcilerTargetSecretName,
+    stableHash,
+} from "./naming";
 import { targetTableName } from "./postgres-target";
 
 /** The seed's report location (000 §5: /var/reports/reconciliation-{report_id}.json). */
@@ -53,7 +59,11 @@ export interface ReconcileRunPlan {
     targetSecret: { name: string; key: string };
 }
 
-const dnsPart = (s: string): string => s.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "");
+const dnsPart = (s: string): string =>
+    s
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, "-")
+        .replace(/^-+|-+$/g, "");
 
 export function sourceDatabasesOf(pipeline: PipelineSpec): string[] {
     const source = pipeline.source;
@@ -103,7 +113,10 @@ export function planReconcileRuns(spec: StackSpec): ReconcileRunPlan[] {
             const key = labels.size === 1 ? pipeline.name : `${pipeline.name}-${label}`;
             const tables = pipeline.source.tables
                 .filter((t) => pipeline.source.kind !== "sqlserver" || t.database === database)
-                .map((t) => ({ source: `${t.schema}.${t.table}`, target: `${pipeline.sink.schema.toLowerCase()}.${targetTableName(pipeline, t)}` }));
+                .map((t) => ({
+                    source: `${t.schema}.${t.table}`,
+                    target: `${pipeline.sink.schema.toLowerCase()}.${targetTableName(pipeline, t)}`,
+                }));
             return {
                 key,
                 pipeline: pipeline.name,
@@ -118,7 +131,12 @@ export function planReconcileRuns(spec: StackSpec): ReconcileRunPlan[] {
     });
 }
 
-function fileConfig(reconciler: ReconcilerSpec, pipeline: PipelineSpec, key: string, tables: ReconcilerFileConfig["tables"]): ReconcilerFileConfig {
+function fileConfig(
+    reconciler: ReconcilerSpec,
+    pipeline: PipelineSpec,
+    key: string,
+    tables: ReconcilerFileConfig["tables"],
+): ReconcilerFileConfig {
     return {
         source: { urlFile: `${SOURCE_URL_DIR}/${URL_FILE}` },
         target: { urlFile: `${TARGET_URL_DIR}/${URL_FILE}` },
@@ -180,7 +198,9 @@ export function sourceUrlTemplates(spec: StackSpec, pipeline: PipelineSpec): Rec
 
 export function targetUrlTemplates(spec: StackSpec, pipeline: PipelineSpec): Record<string, string> {
     const sink = pipeline.sink;
-    return { [TARGET_URL_KEY]: `postgres://${userinfo}/${encodeURIComponent(sink.database)}?${tlsQuery("postgres", sink.sslMode, databaseCaFile(spec))}` };
+    return {
+        [TARGET_URL_KEY]: `postgres://${userinfo}/${encodeURIComponent(sink.database)}?${tlsQuery("postgres", sink.sslMode, databaseCaFile(spec))}`,
+    };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -269,17 +289,40 @@ export function reconcilerCronJobBody(spec: StackSpec, reconciler: ReconcilerSpe
                                 },
                             ],
                             volumes: [
-                                { name: "config", configMap: { name: reconcilerConfigMapName(reconciler), items: [{ key: run.configKey, path: CONFIG_FILE }] } },
+                                {
+                                    name: "config",
+                                    configMap: {
+                                        name: reconcilerConfigMapName(reconciler),
+                                        items: [{ key: run.configKey, path: CONFIG_FILE }],
+                                    },
+                                },
                                 {
                                     name: "source-url",
-                                    secret: { secretName: run.sourceSecret.name, items: [{ key: run.sourceSecret.key, path: URL_FILE }], defaultMode: readOnly },
+                                    secret: {
+                                        secretName: run.sourceSecret.name,
+                                        items: [{ key: run.sourceSecret.key, path: URL_FILE }],
+                                        defaultMode: readOnly,
+                                    },
                                 },
                                 {
                                     name: "target-url",
-                                    secret: { secretName: run.targetSecret.name, items: [{ key: run.targetSecret.key, path: URL_FILE }], defaultMode: readOnly },
+                                    secret: {
+                                        secretName: run.targetSecret.name,
+                                        items: [{ key: run.targetSecret.key, path: URL_FILE }],
+                                        defaultMode: readOnly,
+                                    },
                                 },
                                 ...(caSecret
-                                    ? [{ name: "database-ca", secret: { secretName: caSecret, items: [{ key: CA_CERT_KEY, path: CA_CERT_KEY }], defaultMode: readOnly } }]
+                                    ? [
+                                          {
+                                              name: "database-ca",
+                                              secret: {
+                                                  secretName: caSecret,
+                                                  items: [{ key: CA_CERT_KEY, path: CA_CERT_KEY }],
+                                                  defaultMode: readOnly,
+                                              },
+                                          },
+                                      ]
                                     : []),
                                 reconciler.reportClaimName
                                     ? { name: "reports", persistentVolumeClaim: { claimName: reconciler.reportClaimName } }

@@ -102,7 +102,8 @@ function planSqlServer(spec: StackSpec, key: string, sources: { pipeline: string
             const tableKeys = tables.map((t) => tableScriptKey(t));
             const scripts: SqlScriptPlan[] = [enableDatabaseScript(database)];
             if (db.snapshotIsolation) scripts.push(snapshotIsolationScript(database));
-            for (const table of tables) scripts.push(enableTableScript(table, spec.sqlserver.gatingRole, spec.sqlserver.changeTableFilegroup));
+            for (const table of tables)
+                scripts.push(enableTableScript(table, spec.sqlserver.gatingRole, spec.sqlserver.changeTableFilegroup));
             // The cleanup job exists once the first table is enabled.
             scripts.push(retentionScript(spec.sqlserver.cdcRetentionMinutes, tableKeys));
             for (const user of users) {
@@ -130,7 +131,10 @@ export function enableDatabaseScript(database: string): SqlScriptPlan {
         description: `enable CDC on database ${database} (sys.sp_cdc_enable_db; needs sysadmin)`,
         readScript: "SELECT CAST(is_cdc_enabled AS varchar(1)) AS is_cdc_enabled FROM sys.databases WHERE database_id = DB_ID();",
         state: { is_cdc_enabled: "1" },
-        updateScript: ["IF (SELECT is_cdc_enabled FROM sys.databases WHERE database_id = DB_ID()) = 0", "    EXEC sys.sp_cdc_enable_db;"].join("\n"),
+        updateScript: [
+            "IF (SELECT is_cdc_enabled FROM sys.databases WHERE database_id = DB_ID()) = 0",
+            "    EXEC sys.sp_cdc_enable_db;",
+        ].join("\n"),
         after: [],
     };
 }
@@ -140,7 +144,8 @@ export function snapshotIsolationScript(database: string): SqlScriptPlan {
     return {
         key: "snapshot-isolation",
         description: `ALLOW_SNAPSHOT_ISOLATION ON for ${database} (Debezium snapshot.isolation.mode=snapshot)`,
-        readScript: "SELECT CAST(snapshot_isolation_state AS varchar(1)) AS snapshot_isolation_state FROM sys.databases WHERE database_id = DB_ID();",
+        readScript:
+            "SELECT CAST(snapshot_isolation_state AS varchar(1)) AS snapshot_isolation_state FROM sys.databases WHERE database_id = DB_ID();",
         state: { snapshot_isolation_state: "1" },
         updateScript: `ALTER DATABASE ${bracket(database)} SET ALLOW_SNAPSHOT_ISOLATION ON;`,
         after: [],

@@ -121,7 +121,19 @@ function connectTopics(spec: StackSpec): TopicSpec[] {
     const compacted = { "cleanup.policy": "compact", "min.insync.replicas": String(minInsyncReplicas) };
     return [
         { name: names.configStorageTopic, role: "connect-configs", partitions: 1, replicationFactor, config: compacted },
-        { name: names.offsetStorageTopic, role: "connect-offsets", partitions: CONNECT_OFFSETS_PARTITIONS, replicationFactor, config: compacted },
-        { name: names.statusStorageTopic, role: "connect-status", partitions: CONNECT_STATUS_PARTITIONS, replicationFactor, config: compacted },
+        {
+            name: names.offsetStorageTopic,
+            role: "connect-offsets",
+            partitions: CONNECT_OFFSETS_PARTITIONS,
+            replicationFactor,
+            config: compacted,
+        },
+        {
+            name: names.statusStorageTopic,
+            role: "connect-status",
+            partitions: CONNECT_STATUS_PARTITIONS,
+            replicationFactor,
+            config: compacted,
+        },
     ];
 }

@@ -75,7 +75,10 @@ export function planVaultSecrets(spec: StackSpec): VaultSecretPlan[] {
             pipeline: pipeline.name,
             purpose: "source",
             fields: { host: source.host, port: String(source.port), username: source.username },
-            password: source.kind === "sqlserver" ? { kind: "sqlserver-login", login: source.username } : { kind: "config", pipeline: pipeline.name },
+            password:
+                source.kind === "sqlserver"
+                    ? { kind: "sqlserver-login", login: source.username }
+                    : { kind: "config", pipeline: pipeline.name },
         });
         secrets.push({
             path: dbSecretPath(pipeline, "target"),
@@ -123,8 +126,18 @@ export function planSecretSyncs(spec: StackSpec): SecretSyncPlan[] {
     const syncs: SecretSyncPlan[] = [];
     for (const pipeline of spec.pipelines) {
         syncs.push(
-            { consumer: "connect", secretName: sourceCredentialsSecretName(pipeline), path: dbSecretPath(pipeline, "source"), pipeline: pipeline.name },
-            { consumer: "connect", secretName: sinkCredentialsSecretName(pipeline), path: dbSecretPath(pipeline, "target"), pipeline: pipeline.name },
+            {
+                consumer: "connect",
+                secretName: sourceCredentialsSecretName(pipeline),
+                path: dbSecretPath(pipeline, "source"),
+                pipeline: pipeline.name,
+            },
+            {
+                consumer: "connect",
+                secretName: sinkCredentialsSecretName(pipeline),
+                path: dbSecretPath(pipeline, "target"),
+                pipeline: pipeline.name,
+            },
         );
     }
     if (spec.reconciler) {
@@ -151,14 +164,25 @@ export function planSecretSyncs(spec: StackSpec): SecretSyncPlan[] {
     const lakehouse = spec.lakehouse;
     if (lakehouse) {
         // The object-storage keys belong to whoever owns the bucket: the stack reads them from Vault, never writes them.
-        syncs.push({ consumer: "lakehouse", secretName: lakehouseObjectStorageSecretName(lakehouse), path: lakehouse.storage.credentialsPath });
-        if (lakehouse.catalog) syncs.push({ consumer: "lakehouse", secretName: lakehouseCatalogSecretName(lakehouse), path: icebergCatalogSecretPath(lakehouse) });
+        syncs.push({
+            consumer: "lakehouse",
+            secretName: lakehouseObjectStorageSecretName(lakehouse),
+            path: lakehouse.storage.credentialsPath,
+        });
+        if (lakehouse.catalog)
+            syncs.push({
+                consumer: "lakehouse",
+                secretName: lakehouseCatalogSecretName(lakehouse),
+                path: icebergCatalogSecretPath(lakehouse),
+            });
     }
     return syncs;
 }
 
 export function consumersOf(spec: StackSpec): VaultConsumer[] {
-    return VAULT_CONSUMERS.filter((consumer) => consumer === "connect" || (consumer === "reconciler" ? spec.reconciler : spec.lakehouse) !== undefined);
+    return VAULT_CONSUMERS.filter(
+        (consumer) => consumer === "connect" || (consumer === "reconciler" ? spec.reconciler : spec.lakehouse) !== undefined,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -212,7 +236,10 @@ export function planVaultPolicies(spec: StackSpec): VaultPolicyPlan[] {
  */
 export function renderPolicyJson(policy: VaultPolicyPlan): string {
     const path = Object.fromEntries(
-        policy.rules.map((rule) => [rule.path, { capabilities: rule.capabilities, ...(rule.description ? { comment: rule.description } : {}) }]),
+        policy.rules.map((rule) => [
+            rule.path,
+            { capabilities: rule.capabilities, ...(rule.description ? { comment: rule.description } : {}) },
+        ]),
     );
     return `${JSON.stringify({ path }, null, 2)}\n`;
 }
@@ -229,8 +256,10 @@ export function policyProblems(policy: VaultPolicyPlan, kvMount: string): string
         const writes = rule.capabilities.filter((c) => WRITE_CAPABILITIES.includes(c));
         if (glob && writes.length > 0) problems.push(`${policy.name}: ${rule.path} grants ${writes.join(", ")} on a wildcard path`);
         if (writes.length > 0) problems.push(`${policy.name}: ${rule.path} grants ${writes.join(", ")}; consumers only read`);
-        if (!rule.path.startsWith(`${kvMount}/data/`)) problems.push(`${policy.name}: ${rule.path} is not a KV v2 data path under ${kvMount}/`);
-        if (rule.path === `${kvMount}/data/*` || rule.path === `${kvMount}/*`) problems.push(`${policy.name}: ${rule.path} opens the whole mount`);
+        if (!rule.path.startsWith(`${kvMount}/data/`))
+            problems.push(`${policy.name}: ${rule.path} is not a KV v2 data path under ${kvMount}/`);
+        if (rule.path === `${kvMount}/data/*` || rule.path === `${kvMount}/*`)
+            problems.push(`${policy.name}: ${rule.path} opens the whole mount`);
     }
     return problems;
 }

@@ -15,16 +15,41 @@ import {
 } from "./rules/connectors";
 import { capturedTableCoverage } from "./rules/coverage";
 import { connectDisruptionBudget, deploymentDisruptionBudget } from "./rules/disruption";
-import { cronJobConcurrencyForbid, cronJobResourceLimits, cronJobRunAsNonRoot, workloadCredentialsFromSecrets, workloadImageDigest } from "./rules/cronjob";
+import {
+    cronJobConcurrencyForbid,
+    cronJobResourceLimits,
+    cronJobRunAsNonRoot,
+    workloadCredentialsFromSecrets,
+    workloadImageDigest,
+} from "./rules/cronjob";
 import { policyConfigMatchesStack } from "./rules/environment";
 import { kafkaAclNoWildcard, kafkaUserStackOwned } from "./rules/kafka-identity";
 import { workloadNetworkPolicy } from "./rules/network";
 import { postgresqlGrantTargetSchema, postgresqlRoleLeastPrivilege } from "./rules/postgresql";
 import { reconcilerDatabaseEncryption } from "./rules/reconciler";
-import { sinkDatabaseEncryption, sinkDeadLetterQueue, sinkDeadLetterTopicExists, sinkDeleteRequiresRecordKey, sinkTopicsExcludeInternal, sinkUpsertPrimaryKey } from "./rules/sinks";
-import { sourceDatabaseEncryption, sourceHeartbeat, sourceIdentityUnique, sourceNoSkippedEvents, sourceTombstonesForCompactedTopics } from "./rules/sources";
+import {
+    sinkDatabaseEncryption,
+    sinkDeadLetterQueue,
+    sinkDeadLetterTopicExists,
+    sinkDeleteRequiresRecordKey,
+    sinkTopicsExcludeInternal,
+    sinkUpsertPrimaryKey,
+} from "./rules/sinks";
+import {
+    sourceDatabaseEncryption,
+    sourceHeartbeat,
+    sourceIdentityUnique,
+    sourceNoSkippedEvents,
+    sourceTombstonesForCompactedTopics,
+} from "./rules/sources";
 import { sqlServerLeastPrivilege } from "./rules/sqlserver";
-import { connectInternalTopicsCompacted, kafkaTopicMinInsyncReplicas, kafkaTopicProtected, kafkaTopicReplicationFactor, schemaHistoryTopic } from "./rules/topics";
+import {
+    connectInternalTopicsCompacted,
+    kafkaTopicMinInsyncReplicas,
+    kafkaTopicProtected,
+    kafkaTopicReplicationFactor,
+    schemaHistoryTopic,
+} from "./rules/topics";
 import { vaultPolicyCdcReadOnly, vaultPolicyNoWildcardPath } from "./rules/vault";
 import { vaultAuthRoleScoped } from "./rules/vault-auth";
 

@@ -11,20 +11,20 @@ export const PROBES = ["k1", "", "Zürich ✓ 😀", ".42\u001f.x"];
 const PROBE_BUCKETS = 1 << 30;
 
 export function probeQuery(db: Db): string | null {
-  const f = db.dialect.nativeBucket;
-  if (!f) return null;
-  return `SELECT ${PROBES.map((p) => f(`'${p.replace(/'/g, "''")}'`, PROBE_BUCKETS)).join(", ")}`;
+    const f = db.dialect.nativeBucket;
+    if (!f) return null;
+    return `SELECT ${PROBES.map((p) => f(`'${p.replace(/'/g, "''")}'`, PROBE_BUCKETS)).join(", ")}`;
 }
 
 export async function chooseBucketHash(source: Db, target: Db): Promise<BucketHash> {
-  if (source.engine !== target.engine) return "md5";
-  const [qs, qt] = [probeQuery(source), probeQuery(target)];
-  if (!qs || !qt) return "md5";
-  const [a, b] = await Promise.all([source.query({ sql: qs, params: [] }), target.query({ sql: qt, params: [] })]);
-  return a[0].map(String).join(",") === b[0].map(String).join(",") ? "native" : "md5";
+    if (source.engine !== target.engine) return "md5";
+    const [qs, qt] = [probeQuery(source), probeQuery(target)];
+    if (!qs || !qt) return "md5";
+    const [a, b] = await Promise.all([source.query({ sql: qs, params: [] }), target.query({ sql: qt, params: [] })]);
+    return a[0].map(String).join(",") === b[0].map(String).join(",") ? "native" : "md5";
 }
 
 export function bucketExpr(db: Db, keyString: string, buckets: number, hash: BucketHash): string {
-  const native = db.dialect.nativeBucket;
-  return hash === "native" && native ? native(keyString, buckets) : db.dialect.hashBucket(keyString, buckets);
+    const native = db.dialect.nativeBucket;
+    return hash === "native" && native ? native(keyString, buckets) : db.dialect.hashBucket(keyString, buckets);
 }

@@ -43,7 +43,9 @@ export async function installApplyLog(targetUrl: string, pairs: readonly TablePa
                     RETURN NULL;
                 END $$`);
             await c.query(`DROP TRIGGER IF EXISTS cdc_sandbox_apply_log ON ${pair.target}`);
-            await c.query(`CREATE TRIGGER cdc_sandbox_apply_log AFTER INSERT OR UPDATE OR DELETE ON ${pair.target} FOR EACH ROW EXECUTE FUNCTION ${fn}()`);
+            await c.query(
+                `CREATE TRIGGER cdc_sandbox_apply_log AFTER INSERT OR UPDATE OR DELETE ON ${pair.target} FOR EACH ROW EXECUTE FUNCTION ${fn}()`,
+            );
         }
     } finally {
         await c.end();

@@ -24,7 +24,11 @@ export async function applyConnectors(
         // config error with a 500 (a NullPointerException over keys the validator leaves unchecked).
         const errors = validationErrors(await client.validate(c.name, restConfig(c)));
         if (Object.keys(errors).length > 0) {
-            throw new Error(`connector ${c.name} config rejected by ${c.connectorClass}:\n${Object.entries(errors).map(([k, v]) => `  ${k}: ${v.join("; ")}`).join("\n")}`);
+            throw new Error(
+                `connector ${c.name} config rejected by ${c.connectorClass}:\n${Object.entries(errors)
+                    .map(([k, v]) => `  ${k}: ${v.join("; ")}`)
+                    .join("\n")}`,
+            );
         }
         await client.putConfig(c.name, restConfig(c));
         if (c.state === "paused") await client.pause(c.name);

@@ -123,7 +123,12 @@ export async function diffPair(e: Endpoints, pair: TablePair): Promise<TableDiff
 }
 
 /** Polls until every pair is in sync; on timeout returns the last diffs so the caller can say what differs. */
-export async function waitForSync(e: Endpoints, pairs: readonly TablePair[], timeoutMs: number, pollMs = 1000): Promise<{ synced: boolean; diffs: TableDiff[] }> {
+export async function waitForSync(
+    e: Endpoints,
+    pairs: readonly TablePair[],
+    timeoutMs: number,
+    pollMs = 1000,
+): Promise<{ synced: boolean; diffs: TableDiff[] }> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
         const diffs = await Promise.all(pairs.map((p) => diffPair(e, p)));

@@ -28,7 +28,10 @@ export function validationErrors(result: ValidationResult): Record<string, strin
 export class ConnectClient {
     private readonly http: AxiosInstance;
 
-    constructor(readonly baseUrl: string, timeoutMs = 60_000) {
+    constructor(
+        readonly baseUrl: string,
+        timeoutMs = 60_000,
+    ) {
         this.http = axios.create({ baseURL: baseUrl, timeout: timeoutMs, headers: { "Content-Type": "application/json" } });
     }
 
@@ -112,7 +115,11 @@ export class ConnectClient {
                 if (failed) throw new ConnectorFailedError(name, failed.trace ?? "(no trace)");
                 return s.connector.state === "RUNNING" && s.tasks.length > 0 && s.tasks.every((t) => t.state === "RUNNING") ? s : undefined;
             },
-            { intervalMs: 500, isFatal: (err) => err instanceof ConnectorFailedError, describe: () => `last status: ${last ? JSON.stringify(last) : "none yet"}` },
+            {
+                intervalMs: 500,
+                isFatal: (err) => err instanceof ConnectorFailedError,
+                describe: () => `last status: ${last ? JSON.stringify(last) : "none yet"}`,
+            },
         );
     }
 
@@ -128,7 +135,9 @@ export class ConnectClient {
                     await new Promise((r) => setTimeout(r, 1000));
                     continue;
                 }
-                const detail = e.response ? `${e.response.status} ${e.response.data?.message ?? JSON.stringify(e.response.data)}` : e.message;
+                const detail = e.response
+                    ? `${e.response.status} ${e.response.data?.message ?? JSON.stringify(e.response.data)}`
+                    : e.message;
                 throw new Error(`Kafka Connect ${method} ${url}: ${detail}`);
             }
         }
@@ -136,7 +145,10 @@ export class ConnectClient {
 }
 
 export class ConnectorFailedError extends Error {
-    constructor(readonly connector: string, readonly trace: string) {
+    constructor(
+        readonly connector: string,
+        readonly trace: string,
+    ) {
         super(`connector ${connector} FAILED:\n${trace.split("\n").slice(0, 12).join("\n")}`);
     }
 }

@@ -78,8 +78,11 @@ export async function startConnect(opts: ConnectOptions): Promise<RunningConnect
             runDir: opts.runDir,
         });
         try {
-            await waitUntil(jvm, `the REST API at ${url} listing ${opts.expectedConnectorClasses.length} connector plugins`, opts.startTimeoutMs ?? 180_000, () =>
-                isReady(url, opts.expectedConnectorClasses),
+            await waitUntil(
+                jvm,
+                `the REST API at ${url} listing ${opts.expectedConnectorClasses.length} connector plugins`,
+                opts.startTimeoutMs ?? 180_000,
+                () => isReady(url, opts.expectedConnectorClasses),
             );
         } catch (err) {
             await jvm.stop(5_000);

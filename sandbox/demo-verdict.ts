@@ -26,7 +26,9 @@ export function demoVerdict(outcome: DemoOutcome): { exitCode: number; line: str
     const problems: string[] = [];
     if (!outcome.caughtUp) problems.push(`the target did not catch up with the sources within ${outcome.catchUpSeconds} s`);
     if (!outcome.lakehouseCaughtUp) {
-        problems.push(`the lakehouse tables did not catch up with the sources within ${outcome.catchUpSeconds} s${outcome.lakehouseSummary ? ` (${outcome.lakehouseSummary})` : ""}`);
+        problems.push(
+            `the lakehouse tables did not catch up with the sources within ${outcome.catchUpSeconds} s${outcome.lakehouseSummary ? ` (${outcome.lakehouseSummary})` : ""}`,
+        );
     }
     for (const r of outcome.reconciliations) {
         if (r.exitCode === 0) continue;
@@ -39,5 +41,8 @@ export function demoVerdict(outcome: DemoOutcome): { exitCode: number; line: str
     }
     if (outcome.reconciliations.length === 0) problems.push("no pipeline was reconciled");
     if (problems.length > 0) return { exitCode: 1, line: `FAILED: ${problems.join("; ")}; logs are listed above` };
-    return { exitCode: 0, line: `done: the target and the lakehouse tables caught up and every table of ${outcome.reconciliations.length} pipeline(s) reconciled in sync` };
+    return {
+        exitCode: 0,
+        line: `done: the target and the lakehouse tables caught up and every table of ${outcome.reconciliations.length} pipeline(s) reconciled in sync`,
+    };
 }

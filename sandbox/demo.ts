@@ -62,6 +62,7 @@ async function streamWithProgress(sb: Sandbox, writers: SourceWriters, stream: C
     const topics = sb.spec.pipelines.flatMap((p) => p.source.tables.map((t) => dataTopicName(p.source, t)));
     const sum = (offsets: Record<string, number>) => Object.values(offsets).reduce((a, b) => a + b, 0);
     let captured = 0;
+    // eslint-disable-next-line prefer-const -- assigned once, after the watcher whose callback reads it has started
     let baseline: number | undefined;
     // The watcher JVM takes seconds to answer; the baseline is read before the first change is written.
     const watcher = watchEndOffsets(sb.classpath, sb.kafka.bootstrapServers, topics, 1000, (offsets) => {
@@ -107,7 +108,11 @@ async function streamWithProgress(sb: Sandbox, writers: SourceWriters, stream: C
         say(
             `stream done: ${written} changes written, ${s.applied} applied, lag p50 ${fmtLag(s.p50)} p99 ${fmtLag(s.p99)} max ${fmtLag(s.max)}`,
         );
-        say(sync.synced ? "target caught up with the sources" : `target still differs after ${CATCH_UP_SECONDS} s:\n${sync.diffs.map((d) => describeDiff(d)).join("\n")}`);
+        say(
+            sync.synced
+                ? "target caught up with the sources"
+                : `target still differs after ${CATCH_UP_SECONDS} s:\n${sync.diffs.map((d) => describeDiff(d)).join("\n")}`,
+        );
         return sync.synced;
     } finally {
         clearInterval(ticker);
@@ -131,9 +136,13 @@ async function waitForLakehouse(sb: Sandbox): Promise<{ caughtUp: boolean; progr
 
 async function printLakehouseWhere(sb: Sandbox): Promise<void> {
     const tablesFile = await sb.lakehouse.writeTablesFile();
-    say(`lakehouse tables kept in ${sb.lakehouse.warehouseDir} (Delta under delta/, Iceberg under iceberg/; writer logs in ${sb.logDir}) until the next demo`);
+    say(
+        `lakehouse tables kept in ${sb.lakehouse.warehouseDir} (Delta under delta/, Iceberg under iceberg/; writer logs in ${sb.logDir}) until the next demo`,
+    );
     say(`query them with DuckDB (each table is a view of its name):`);
-    say(`  ${VENV_PYTHON} sandbox/lakehouse_read.py ${tablesFile} "SELECT customer_tier, count(*) AS customers, sum(total_orders) AS orders FROM customers_analytics GROUP BY 1 ORDER BY 1"`);
+    say(
+        `  ${VENV_PYTHON} sandbox/lakehouse_read.py ${tablesFile} "SELECT customer_tier, count(*) AS customers, sum(total_orders) AS orders FROM customers_analytics GROUP BY 1 ORDER BY 1"`,
+    );
 }
 
 async function reconcile(sb: Sandbox): Promise<PipelineReconciliation[]> {
@@ -164,7 +173,9 @@ function printKeepInstructions(sb: Sandbox): void {
     say("left running (--keep); Ctrl-C stops everything");
     say(`Connect REST: ${sb.connect.url}   e.g. curl -s ${sb.connect.url}/connectors?expand=status`);
     say(`source PostgreSQL: psql '${sb.postgresSource.url}'`);
-    say(`source MariaDB:    mariadb -h 127.0.0.1 -P ${sb.mariaDbSource.port} -u ${sb.mariaDbSource.user} -p ${sb.mariaDbSource.database}  (password in ${sb.secretsDir})`);
+    say(
+        `source MariaDB:    mariadb -h 127.0.0.1 -P ${sb.mariaDbSource.port} -u ${sb.mariaDbSource.user} -p ${sb.mariaDbSource.database}  (password in ${sb.secretsDir})`,
+    );
     say(`target PostgreSQL: psql '${sb.target.url}'   (schemas: ${sb.spec.pipelines.map((p) => p.sink.schema).join(", ")})`);
     say(`Kafka: ${sb.kafka.bootstrapServers}; logs: ${sb.logDir}`);
 }
@@ -178,12 +189,18 @@ async function main(): Promise<number> {
     const sb = await startSandbox({ name: "demo", log: say });
     const writers = await SourceWriters.connect(sb.postgresSource.url, sb.mariaDbSource.url);
     try {
-        const dataset = initialDataset(opts.seed, { customers: 1000, ordersPerCustomer: 2, products: 300, transactionsPerProduct: 3 }, new Date());
+        const dataset = initialDataset(
+            opts.seed,
+            { customers: 1000, ordersPerCustomer: 2, products: 300, transactionsPerProduct: 3 },
+            new Date(),
+        );
         await writers.load(dataset);
         await writers.pg.query(
             "INSERT INTO cdc_schema_evolution_test (original_column, created_at) SELECT 'row ' || g, now() FROM generate_series(1, 10) g",
         );
-        say(`loaded ${dataset.customers.length} customers, ${dataset.orders.length} orders, ${dataset.products.length} products, ${dataset.inventory_transactions.length} inventory transactions`);
+        say(
+            `loaded ${dataset.customers.length} customers, ${dataset.orders.length} orders, ${dataset.products.length} products, ${dataset.inventory_transactions.length} inventory transactions`,
+        );
 
         await applyConnectors(renderConnectors(sb.spec, sb.ctx), sb.client, say);
         const endpoints = { postgresSourceUrl: sb.postgresSource.url, mariaDbSourceUrl: sb.mariaDbSource.url, targetUrl: sb.target.url };

@@ -184,15 +184,13 @@ export function logTail(file: string, lines = 25): string {
 /**
  * Polls `probe` until it returns true; fails early if the JVM dies, and on timeout with the log tail.
  */
-export async function waitUntil(
-    jvm: JvmProcess,
-    what: string,
-    timeoutMs: number,
-    probe: () => Promise<boolean>,
-): Promise<void> {
+export async function waitUntil(jvm: JvmProcess, what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
     await waitFor(`${jvm.name}: ${what}`, timeoutMs, probe, {
         intervalMs: 500,
-        abortIf: async () => (jvm.isRunning() ? undefined : `${jvm.name} exited (${await jvm.exited}) before ${what}; log ${jvm.logFile}:\n${logTail(jvm.logFile)}`),
+        abortIf: async () =>
+            jvm.isRunning()
+                ? undefined
+                : `${jvm.name} exited (${await jvm.exited}) before ${what}; log ${jvm.logFile}:\n${logTail(jvm.logFile)}`,
         describe: () => `log ${jvm.logFile}:\n${logTail(jvm.logFile)}`,
     });
 }

@@ -59,9 +59,11 @@ export function brokerProperties(p: { port: number; controllerPort: number; data
 }
 
 export function toProperties(values: Record<string, string>): string {
-    return Object.entries(values)
-        .map(([k, v]) => `${k}=${v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`)
-        .join("\n") + "\n";
+    return (
+        Object.entries(values)
+            .map(([k, v]) => `${k}=${v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`)
+            .join("\n") + "\n"
+    );
 }
 
 export async function startKafka(opts: KafkaOptions): Promise<RunningKafka> {

@@ -21,12 +21,16 @@ export interface LakehouseTableProgress {
 /** The change log's order: its source position (binlog coordinates where the table keeps no LSN column). */
 export function positionColumns(d: Pick<DestinationSpec, "metadataColumns">): string[] {
     const meta = d.metadataColumns ?? [];
-    return !meta.includes("_cdc_source_lsn") && meta.includes("_cdc_binlog_position") ? ["_cdc_binlog_file", "_cdc_binlog_position"] : ["_cdc_source_lsn"];
+    return !meta.includes("_cdc_source_lsn") && meta.includes("_cdc_binlog_position")
+        ? ["_cdc_binlog_file", "_cdc_binlog_position"]
+        : ["_cdc_source_lsn"];
 }
 
 /** A change log's current state: each key's newest change, unless that was a delete. */
 export function currentStateSql(d: Pick<DestinationSpec, "name" | "primaryKey" | "metadataColumns">): string {
-    const order = positionColumns(d).map((c) => `${c} DESC`).join(", ");
+    const order = positionColumns(d)
+        .map((c) => `${c} DESC`)
+        .join(", ");
     return (
         `SELECT * EXCLUDE (_rn) FROM (SELECT *, row_number() OVER (PARTITION BY ${d.primaryKey.join(", ")} ORDER BY ${order}) AS _rn FROM ${d.name}) ` +
         `WHERE _rn = 1 AND _cdc_operation <> 'DELETE'`

@@ -33,14 +33,18 @@ export interface LocalWriterSettings {
  * file:// URI (pyiceberg picks its FileIO by scheme), and the mounted-secret path the sandbox's file.
  */
 export function localWriterConfig(file: WriterConfigFile, local: LocalWriterSettings): WriterConfigFile {
-    const toLocal = (value: string) => (value.startsWith(SANDBOX_WAREHOUSE_URI) ? local.warehouseDir + value.slice(SANDBOX_WAREHOUSE_URI.length) : value);
+    const toLocal = (value: string) =>
+        value.startsWith(SANDBOX_WAREHOUSE_URI) ? local.warehouseDir + value.slice(SANDBOX_WAREHOUSE_URI.length) : value;
     const [pipeline] = file.pipelines;
     return {
         ...file,
         ...(file.catalogs
             ? {
                   catalogs: Object.fromEntries(
-                      Object.entries(file.catalogs).map(([name, c]) => [name, { ...c, warehouse: `file://${toLocal(c.warehouse)}`, password_file: local.catalogPasswordFile }]),
+                      Object.entries(file.catalogs).map(([name, c]) => [
+                          name,
+                          { ...c, warehouse: `file://${toLocal(c.warehouse)}`, password_file: local.catalogPasswordFile },
+                      ]),
                   ),
               }
             : {}),
@@ -48,7 +52,9 @@ export function localWriterConfig(file: WriterConfigFile, local: LocalWriterSett
             {
                 ...pipeline,
                 observability: { ...pipeline.observability, health_check_port: local.healthPort },
-                ...(pipeline.validation_results ? { validation_results: { ...pipeline.validation_results, location: toLocal(pipeline.validation_results.location) } } : {}),
+                ...(pipeline.validation_results
+                    ? { validation_results: { ...pipeline.validation_results, location: toLocal(pipeline.validation_results.location) } }
+                    : {}),
                 destinations: pipeline.destinations.map((d) => (d.location ? { ...d, location: toLocal(d.location) } : d)),
             },
         ],
@@ -96,7 +102,13 @@ function healthz(port: number): Promise<boolean> {
     });
 }
 
-function startWriter(pipeline: string, configFile: string, logFile: string, healthPort: number, log: (line: string) => void): WriterProcess {
+function startWriter(
+    pipeline: string,
+    configFile: string,
+    logFile: string,
+    healthPort: number,
+    log: (line: string) => void,
+): WriterProcess {
     let child: ChildProcess | undefined;
     let exited: Promise<void> = Promise.resolve();
     let stopping = false;
@@ -106,11 +118,15 @@ function startWriter(pipeline: string, configFile: string, logFile: string, heal
     const launch = () => {
         const out = fs.openSync(logFile, "a");
         const startedAt = Date.now();
-        const p = spawn(VENV_PYTHON, ["-m", "cdc_lakehouse", "run", "--config", configFile, "--pipeline", pipeline, "--metrics-host", "127.0.0.1"], {
-            cwd: REPO_ROOT,
-            stdio: ["ignore", out, out],
-            env: { ...process.env, PYTHONUNBUFFERED: "1" },
-        });
+        const p = spawn(
+            VENV_PYTHON,
+            ["-m", "cdc_lakehouse", "run", "--config", configFile, "--pipeline", pipeline, "--metrics-host", "127.0.0.1"],
+            {
+                cwd: REPO_ROOT,
+                stdio: ["ignore", out, out],
+                env: { ...process.env, PYTHONUNBUFFERED: "1" },
+            },
+        );
         fs.closeSync(out);
         child = p;
         exited = new Promise((resolve) =>
@@ -118,7 +134,9 @@ function startWriter(pipeline: string, configFile: string, logFile: string, heal
                 resolve();
                 if (stopping) return;
                 if (Date.now() - startedAt > STABLE_MS) backoff = BACKOFF_MS.first;
-                log(`lakehouse writer ${pipeline} ended (${signal ? `signal ${signal}` : `exit ${code}`}); restarting in ${backoff / 1000} s (log ${logFile})`);
+                log(
+                    `lakehouse writer ${pipeline} ended (${signal ? `signal ${signal}` : `exit ${code}`}); restarting in ${backoff / 1000} s (log ${logFile})`,
+                );
                 timer = setTimeout(() => {
                     handle.restarts++;
                     launch();
@@ -218,12 +236,29 @@ export async function startLakehouse(opts: {
         const configFile = path.join(opts.runDir, `lakehouse-${pipeline.name}.json`);
         fs.writeFileSync(configFile, renderWriterConfig(config));
         for (const d of config.pipelines[0].destinations) {
-            tables.push({ pipeline: pipeline.name, name: d.name, format: d.format, ...(d.location ? { location: d.location } : { namespace: d.namespace }) });
+            tables.push({
+                pipeline: pipeline.name,
+                name: d.name,
+                format: d.format,
+                ...(d.location ? { location: d.location } : { namespace: d.namespace }),
+            });
         }
-        const writer = startWriter(pipeline.name, configFile, path.join(opts.logDir, `lakehouse-${pipeline.name}.log`), healthPort, opts.log);
-        track({ name: `lakehouse writer ${pipeline.name}`, stop: () => writer.stop(), killNow: () => writer.pid() && process.kill(writer.pid()!, "SIGKILL") });
+        const writer = startWriter(
+            pipeline.name,
+            configFile,
+            path.join(opts.logDir, `lakehouse-${pipeline.name}.log`),
+            healthPort,
+            opts.log,
+        );
+        track({
+            name: `lakehouse writer ${pipeline.name}`,
+            stop: () => writer.stop(),
+            killNow: () => writer.pid() && process.kill(writer.pid()!, "SIGKILL"),
+        });
         writers.push(writer);
-        opts.log(`lakehouse writer ${pipeline.name}: ${pipeline.destinations.map((d) => `${d.format} ${d.name}`).join(", ")} (log ${writer.logFile})`);
+        opts.log(
+            `lakehouse writer ${pipeline.name}: ${pipeline.destinations.map((d) => `${d.format} ${d.name}`).join(", ")} (log ${writer.logFile})`,
+        );
     }
     const tablesNow = async () => {
         const metadata = await icebergMetadata(opts.target);
@@ -243,7 +278,18 @@ export async function startLakehouse(opts: {
     const query = async <T>(...sql: string[]): Promise<T[][]> => {
         await writeTablesFile();
         const { stdout } = await run(VENV_PYTHON, [READER, tablesFile, ...sql], { maxBuffer: 256 * 1024 * 1024 });
-        return stdout.trim().split("\n").map((line) => JSON.parse(line) as T[]);
+        return stdout
+            .trim()
+            .split("\n")
+            .map((line) => JSON.parse(line) as T[]);
     };
-    return { warehouseDir, writers, tables, tablesNow, writeTablesFile, query, stop: async () => void (await Promise.all(writers.map((w) => w.stop()))) };
+    return {
+        warehouseDir,
+        writers,
+        tables,
+        tablesNow,
+        writeTablesFile,
+        query,
+        stop: async () => void (await Promise.all(writers.map((w) => w.stop()))),
+    };
 }

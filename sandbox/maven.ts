@@ -12,8 +12,7 @@ export interface Coordinates {
 /** Pinned so a resolution is reproducible whatever the local Maven defaults to. */
 const DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1";
 
-const xmlEscape = (s: string): string =>
-    s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const xmlEscape = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 /** A throwaway `pom` project whose only purpose is to declare `dependencies` for copy-dependencies. */
 export function renderPom(project: Coordinates, dependencies: readonly Coordinates[]): string {
@@ -97,7 +96,14 @@ export async function resolveDependencies(req: ResolveRequest): Promise<ResolveR
 /** Copies one artifact, without its dependencies, into `outputDir` (Maven's checksum checks as above). */
 export async function copyArtifact(artifact: Coordinates, outputDir: string, log?: (line: string) => void): Promise<string> {
     const coordinates = `${artifact.groupId}:${artifact.artifactId}:${artifact.version}`;
-    const args = ["-B", "-q", `${DEPENDENCY_PLUGIN}:copy`, `-Dartifact=${coordinates}`, `-DoutputDirectory=${outputDir}`, "--strict-checksums"];
+    const args = [
+        "-B",
+        "-q",
+        `${DEPENDENCY_PLUGIN}:copy`,
+        `-Dartifact=${coordinates}`,
+        `-DoutputDirectory=${outputDir}`,
+        "--strict-checksums",
+    ];
     log?.(`mvn ${args.slice(2).join(" ")}`);
     fs.mkdirSync(outputDir, { recursive: true });
     await runMaven(args, outputDir);
@@ -123,8 +129,6 @@ function runMaven(args: string[], cwd: string): Promise<void> {
         child.on("error", (err) =>
             reject(new Error(`cannot run mvn (${err.message}); install Maven: scripts/setup.sh or apt-get install maven`)),
         );
-        child.on("exit", (code) =>
-            code === 0 ? resolve() : reject(new Error(`mvn exited with ${code}:\n${output.trim()}`)),
-        );
+        child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`mvn exited with ${code}:\n${output.trim()}`))));
     });
 }

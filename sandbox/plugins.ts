@@ -47,7 +47,11 @@ export function partitionByReachability(plugins: readonly ConnectorPlugin[]): { 
     for (const plugin of plugins) {
         const external = plugin.artifacts.find((a) => a.repository !== undefined);
         if (plugin.archive) reachable.push(plugin as Installable);
-        else if (external) skipped.push({ id: plugin.id, reason: `${external.groupId}:${external.artifactId} is served only from ${external.repository}, not Maven Central` });
+        else if (external)
+            skipped.push({
+                id: plugin.id,
+                reason: `${external.groupId}:${external.artifactId} is served only from ${external.repository}, not Maven Central`,
+            });
         else skipped.push({ id: plugin.id, reason: "the catalog names no plugin archive for it" });
     }
     return { reachable, skipped };
@@ -78,10 +82,18 @@ async function fetchArchive(archive: PluginArchive, dir: string, log: (line: str
     return file;
 }
 
-const listJars = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith(".jar")).sort();
+const listJars = (dir: string) =>
+    fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith(".jar"))
+        .sort();
 
 /** Installs one plugin folder from its archive (its single top-level folder stripped), unless already installed. */
-export async function installArchive(plugin: Installable, dirs: PluginDirs, log: (line: string) => void): Promise<{ dir: string; cached: boolean }> {
+export async function installArchive(
+    plugin: Installable,
+    dirs: PluginDirs,
+    log: (line: string) => void,
+): Promise<{ dir: string; cached: boolean }> {
     const dir = path.join(dirs.plugins, plugin.id);
     const stamp = path.join(dir, STAMP);
     if (fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === plugin.archive.sha512) return { dir, cached: true };

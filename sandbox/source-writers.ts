@@ -49,7 +49,11 @@ export class SourceWriters {
     ) {}
 
     static async connect(postgresUrl: string, mariaDbUrl: string): Promise<SourceWriters> {
-        return new SourceWriters({ postgres: postgresUrl, mariaDb: mariaDbUrl }, await connectPostgres(postgresUrl), await connectMariaDb(mariaDbUrl));
+        return new SourceWriters(
+            { postgres: postgresUrl, mariaDb: mariaDbUrl },
+            await connectPostgres(postgresUrl),
+            await connectMariaDb(mariaDbUrl),
+        );
     }
 
     /** Replaces the connection to a source server that was restarted. */
@@ -101,7 +105,10 @@ export class SourceWriters {
             await this.pg.query(`UPDATE ${change.table} SET ${sets} WHERE ${keyCol} = $${cols.length + 1}`, [...params, keyVal]);
         } else {
             const params = cols.map((c) => mariaValue(change.set[c]));
-            await this.maria.query(`UPDATE ${change.table} SET ${cols.map((c) => `${c} = ?`).join(", ")} WHERE ${keyCol} = ?`, [...params, keyVal]);
+            await this.maria.query(`UPDATE ${change.table} SET ${cols.map((c) => `${c} = ?`).join(", ")} WHERE ${keyCol} = ?`, [
+                ...params,
+                keyVal,
+            ]);
         }
     }
 

@@ -102,7 +102,9 @@ export async function ensurePulumiCli(log: (line: string) => void): Promise<void
     const version = builtCliVersion();
     const target = builtCliPath();
     if (spawnSync("go", ["version"]).status !== 0) {
-        throw new Error(`neither a Pulumi CLI >= ${MIN_PULUMI_CLI_VERSION} on PATH nor a Go toolchain to build ${version} with; install one of them`);
+        throw new Error(
+            `neither a Pulumi CLI >= ${MIN_PULUMI_CLI_VERSION} on PATH nor a Go toolchain to build ${version} with; install one of them`,
+        );
     }
     log(`building Pulumi CLI ${version} from source into ${path.relative(REPO_ROOT, target)} (first time only)`);
     log("downloading its Go modules (about 1.6 GB unless already in the Go module cache)");

@@ -12,7 +12,6 @@ import { issuesOf, Raw, shippedRaw } from "./helpers/config-problems";
 const dev = (): Raw => shippedRaw("dev");
 const prod = (): Raw => shippedRaw("prod");
 
-
 describe("access config", () => {
     it("fills Vault, SQL Server, PostgreSQL and login defaults", () => {
         const r = dev();
@@ -37,8 +36,18 @@ describe("access config", () => {
 
     it("reads the shipped stacks' settings", () => {
         const spec = parseStackSpec(prod()).spec;
-        expect(spec.vault).to.include({ address: "https://vault.vault.svc:8200", namePrefix: "cdc-prod", caCertSecret: "vault-ca", refreshAfter: "15m" });
-        expect(spec.reconciler).to.include({ name: "cdc-reconciler", schedule: "30 2 * * *", reportClaimName: "cdc-reconciler-reports", backoffLimit: 1 });
+        expect(spec.vault).to.include({
+            address: "https://vault.vault.svc:8200",
+            namePrefix: "cdc-prod",
+            caCertSecret: "vault-ca",
+            refreshAfter: "15m",
+        });
+        expect(spec.reconciler).to.include({
+            name: "cdc-reconciler",
+            schedule: "30 2 * * *",
+            reportClaimName: "cdc-reconciler-reports",
+            backoffLimit: 1,
+        });
         expect(parseStackSpec(dev()).spec.vault).to.include({ createMount: false, namePrefix: "cdc-dev" });
         expect(parseStackSpec(prod()).warnings).to.deep.equal([]);
     });
@@ -127,7 +136,9 @@ describe("access config", () => {
         ]);
         const without = prod();
         delete without.reconciler;
-        expect(parseStackSpec(without).warnings).to.deep.equal(["no reconciler section: nothing checks that the targets match their sources"]);
+        expect(parseStackSpec(without).warnings).to.deep.equal([
+            "no reconciler section: nothing checks that the targets match their sources",
+        ]);
     });
 
     it("warns when two pipelines write one target table", () => {
@@ -147,7 +158,12 @@ describe("access config", () => {
 describe("secret config", () => {
     const crm = (): Raw => {
         const r = dev();
-        r.pipelines[0].source = { kind: "postgres", host: "crm-db", database: "crm", tables: [{ name: "public.customers", primaryKey: ["id"] }] };
+        r.pipelines[0].source = {
+            kind: "postgres",
+            host: "crm-db",
+            database: "crm",
+            tables: [{ name: "public.customers", primaryKey: ["id"] }],
+        };
         delete r.sqlserver;
         return r;
     };
@@ -156,13 +172,20 @@ describe("secret config", () => {
         pulumi.runtime.setAllConfig({}, []);
         const spec = parseStackSpec(crm()).spec;
         // A RunError: Pulumi prints its message alone, without a stack trace.
-        expect(() => loadStackSecrets(spec)).to.throw(pulumi.RunError, "sourcePasswords.sales: the stack does not create this source's login; set its password: pulumi config set --secret --path 'sourcePasswords.sales' <password>");
+        expect(() => loadStackSecrets(spec)).to.throw(
+            pulumi.RunError,
+            "sourcePasswords.sales: the stack does not create this source's login; set its password: pulumi config set --secret --path 'sourcePasswords.sales' <password>",
+        );
     });
 
     it("keeps configured passwords and admin logins Pulumi secrets", async () => {
         pulumi.runtime.setAllConfig(
             {
-                "cdc-pipeline:sourcePasswords": JSON.stringify({ sales: "crm-password", shop: "shop-password", inventory: "inventory-password" }),
+                "cdc-pipeline:sourcePasswords": JSON.stringify({
+                    sales: "crm-password",
+                    shop: "shop-password",
+                    inventory: "inventory-password",
+                }),
                 "postgresql:username": "admin",
                 "postgresql:password": "pg-admin-password",
                 "mssql:sqlAuth": JSON.stringify({ username: "sa", password: "mssql-admin-password" }),

@@ -37,7 +37,10 @@ describe("auto-restart schedule (Strimzi 1.2.0 KafkaConnector spec.autoRestart)"
         const first = autoRestartDecision(undefined, true, T0);
         expect(first).to.deep.equal({ restart: true, status: { count: 1, lastRestartAt: T0 } });
         expect(autoRestartDecision(first.status, true, T0 + 2 * MIN - 1).restart).to.equal(false);
-        expect(autoRestartDecision(first.status, true, T0 + 2 * MIN)).to.deep.equal({ restart: true, status: { count: 2, lastRestartAt: T0 + 2 * MIN } });
+        expect(autoRestartDecision(first.status, true, T0 + 2 * MIN)).to.deep.equal({
+            restart: true,
+            status: { count: 2, lastRestartAt: T0 + 2 * MIN },
+        });
     });
 
     it("forgets the restarts once the connector has run longer than the last back-off, not sooner", () => {
@@ -51,7 +54,10 @@ describe("auto-restart schedule (Strimzi 1.2.0 KafkaConnector spec.autoRestart)"
         const afterTwo = { count: 2, lastRestartAt: T0 };
         expect(autoRestartDecision(afterTwo, false, T0 + 3 * MIN).status).to.equal(afterTwo);
         expect(autoRestartDecision(afterTwo, true, T0 + 5 * MIN).restart).to.equal(false);
-        expect(autoRestartDecision(afterTwo, true, T0 + 6 * MIN)).to.deep.equal({ restart: true, status: { count: 3, lastRestartAt: T0 + 6 * MIN } });
+        expect(autoRestartDecision(afterTwo, true, T0 + 6 * MIN)).to.deep.equal({
+            restart: true,
+            status: { count: 3, lastRestartAt: T0 + 6 * MIN },
+        });
     });
 
     it("is what every rendered KafkaConnector asks Strimzi for: enabled, no restart limit", () => {

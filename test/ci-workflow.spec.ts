@@ -24,7 +24,9 @@ describe("CI entry points", () => {
         const row = readme.split("\n").find((l) => l.startsWith("| Run the tests |"));
         const command = /`([^`]+)`/.exec(row ?? "")?.[1];
         expect(command, "README row '| Run the tests | `...` |'").to.be.a("string");
-        const ci = readFileSync(path.join(REPO_ROOT, ".ci", "run"), "utf8").split("\n").filter((l) => l && !l.startsWith("#"));
+        const ci = readFileSync(path.join(REPO_ROOT, ".ci", "run"), "utf8")
+            .split("\n")
+            .filter((l) => l && !l.startsWith("#"));
         expect(ci).to.include(command!);
     });
 
@@ -36,7 +38,9 @@ describe("CI entry points", () => {
     it("the prod jobs give the kafka provider the cluster CA, read fresh from the cluster, before pulumi runs", () => {
         for (const name of ["preview", "up-prod"]) {
             const steps = workflow.jobs[name].steps;
-            const setCa = steps.findIndex((step) => step.run?.startsWith("pulumi config set --stack") && step.run.includes("kafka:caCert -- \"$(kubectl"));
+            const setCa = steps.findIndex(
+                (step) => step.run?.startsWith("pulumi config set --stack") && step.run.includes('kafka:caCert -- "$(kubectl'),
+            );
             const run = steps.findIndex((step) => step.uses?.startsWith("pulumi/actions") && step.with?.command !== undefined);
             expect(setCa, `${name}: a step setting kafka:caCert from the cluster`).to.be.greaterThan(-1);
             expect(setCa, `${name}: before the pulumi command`).to.be.lessThan(run);

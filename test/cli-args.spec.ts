@@ -75,9 +75,17 @@ describe("the CLIs' flags", () => {
 
     it("demo: defaults, whole numbers only, and the usage on a mistake", () => {
         expect(parseDemoArgs([])).to.deep.equal({ changes: 3000, rate: 100, seed: 4, keep: false });
-        expect(parseDemoArgs(["--changes", "10", "--rate=0", "--seed", "7", "--keep"])).to.deep.equal({ changes: 10, rate: 0, seed: 7, keep: true });
+        expect(parseDemoArgs(["--changes", "10", "--rate=0", "--seed", "7", "--keep"])).to.deep.equal({
+            changes: 10,
+            rate: 0,
+            seed: 7,
+            keep: true,
+        });
         expect(() => parseDemoArgs(["--changes", ""])).to.throw(UsageError, /^--changes needs a whole number of at least 0, got ""/);
         expect(() => parseDemoArgs(["--rate", "1.5"])).to.throw(UsageError, /^--rate needs a whole number/);
-        expect(() => parseDemoArgs(["--kep"])).to.throw(UsageError, "unknown option --kep; usage: npm run demo -- [--changes N] [--rate N] [--seed N] [--keep]");
+        expect(() => parseDemoArgs(["--kep"])).to.throw(
+            UsageError,
+            "unknown option --kep; usage: npm run demo -- [--changes N] [--rate N] [--seed N] [--keep]",
+        );
     });
 });

@@ -42,13 +42,13 @@ describe("README configuration reference", () => {
                 "a wrong default",
                 "| `connect.name` | `cdc-connect` |",
                 "| `connect.name` | `connect` |",
-                "`connect.name`: the schema's default is `cdc-connect`; the README says \"`connect`\"",
+                '`connect.name`: the schema\'s default is `cdc-connect`; the README says "`connect`"',
             ],
             [
                 "a wrong number in a row of several keys",
                 "| `maxBatchSize` / `maxQueueSize` | all | 2048 / 8192 |",
                 "| `maxBatchSize` / `maxQueueSize` | all | 2048 / 4096 |",
-                "`pipelines.source.maxQueueSize`: the schema's default is 8192; the README says \"4096\"",
+                '`pipelines.source.maxQueueSize`: the schema\'s default is 8192; the README says "4096"',
             ],
             [
                 "a wrong part of an object default",
@@ -60,19 +60,19 @@ describe("README configuration reference", () => {
                 "a per-environment default the schema does not have",
                 "| `sqlserver.cdcRetentionMinutes` | 4320 (3 days, SQL Server's own default) |",
                 "| `sqlserver.cdcRetentionMinutes` | 4320 (prod: 10080) |",
-                "`sqlserver.cdcRetentionMinutes`: \"4320 (prod: 10080)\" claims a per-environment value",
+                '`sqlserver.cdcRetentionMinutes`: "4320 (prod: 10080)" claims a per-environment value',
             ],
             [
                 "a per-environment value for a boolean default",
                 "| `postgres.createDatabases` | `true` |",
                 "| `postgres.createDatabases` | `true` (prod: `false`) |",
-                "`postgres.createDatabases`: \"`true` (prod: `false`)\" claims a per-environment value",
+                '`postgres.createDatabases`: "`true` (prod: `false`)" claims a per-environment value',
             ],
             [
                 "a default for a key that has none",
                 "| `vault.caCertSecret` | none |",
                 "| `vault.caCertSecret` | none (prod: `vault-ca`) |",
-                "`vault.caCertSecret`: \"none (prod: `vault-ca`)\" claims a per-environment value, but unset it has none in either environment",
+                '`vault.caCertSecret`: "none (prod: `vault-ca`)" claims a per-environment value, but unset it has none in either environment',
             ],
             [
                 "a literal default for an optional key",
@@ -92,9 +92,24 @@ describe("README configuration reference", () => {
                 "| `connect.outputImage` | `cdc-connect:latest` |",
                 "`connect.outputImage`: the schema requires it",
             ],
-            ["a key the schema no longer has", "| `kafka.tls` |", "| `kafka.tlsCaSecret` |", "`kafka.tlsCaSecret`: not a key config/schema.ts accepts"],
-            ["a schema key missing from the README", "| `kafka.listener` |", "| `kafka.listenerName` |", "`kafka.listener`: accepted by config/schema.ts but missing"],
-            ["a wrong Kinds column", "| `databases` | sqlserver |", "| `databases` | all |", "`pipelines.source.databases`: Kinds says all; the schema accepts it for sqlserver"],
+            [
+                "a key the schema no longer has",
+                "| `kafka.tls` |",
+                "| `kafka.tlsCaSecret` |",
+                "`kafka.tlsCaSecret`: not a key config/schema.ts accepts",
+            ],
+            [
+                "a schema key missing from the README",
+                "| `kafka.listener` |",
+                "| `kafka.listenerName` |",
+                "`kafka.listener`: accepted by config/schema.ts but missing",
+            ],
+            [
+                "a wrong Kinds column",
+                "| `databases` | sqlserver |",
+                "| `databases` | all |",
+                "`pipelines.source.databases`: Kinds says all; the schema accepts it for sqlserver",
+            ],
         ];
         for (const [what, from, to, expected] of cases) {
             it(what, () => {

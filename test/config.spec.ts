@@ -8,10 +8,8 @@ import { renderConnectors } from "../connectors/render";
 import { dataTopicName } from "../plan/naming";
 import { problemsOf, Raw, shippedRaw } from "./helpers/config-problems";
 
-
 const dev = (): Raw => shippedRaw("dev");
 const prod = (): Raw => shippedRaw("prod");
-
 
 describe("stack config", () => {
     it("accepts both shipped stack files", () => {
@@ -45,7 +43,10 @@ describe("stack config", () => {
     it("names the whole stack file in the error header", () => {
         const raw = dev();
         delete raw.environment;
-        expect(() => parseStackSpec(raw)).to.throw(ConfigError, /Invalid stack configuration \(1 problem; paths are under the "cdc-pipeline:" keys/);
+        expect(() => parseStackSpec(raw)).to.throw(
+            ConfigError,
+            /Invalid stack configuration \(1 problem; paths are under the "cdc-pipeline:" keys/,
+        );
     });
 
     it("requires the environment and names the allowed values", () => {
@@ -57,7 +58,9 @@ describe("stack config", () => {
     it("suggests the intended key for a misspelt one", () => {
         const raw = dev();
         raw.pipelines[0].sink.taskMax = 2;
-        expect(problemsOf(raw)).to.deep.equal(['pipelines[0].sink: unknown key "taskMax" (did you mean "tasksMax"?); remove it or fix its spelling']);
+        expect(problemsOf(raw)).to.deep.equal([
+            'pipelines[0].sink: unknown key "taskMax" (did you mean "tasksMax"?); remove it or fix its spelling',
+        ]);
     });
 
     it("requires a primary key on every captured table", () => {
@@ -263,7 +266,13 @@ describe("stack config", () => {
 
     it("warns when the kafka provider is pointed at the in-cluster address, and not for the shipped stacks", () => {
         const spec = parseStackSpec(prod()).spec;
-        expect(kafkaProviderWarnings(spec, ["cdc-kafka-kafka-bootstrap.kafka.svc:9093", "kafka-0.kafka.svc.cluster.local:9094", "kafka.example.com:9094"])).to.deep.equal(
+        expect(
+            kafkaProviderWarnings(spec, [
+                "cdc-kafka-kafka-bootstrap.kafka.svc:9093",
+                "kafka-0.kafka.svc.cluster.local:9094",
+                "kafka.example.com:9094",
+            ]),
+        ).to.deep.equal(
             ["cdc-kafka-kafka-bootstrap.kafka.svc:9093", "kafka-0.kafka.svc.cluster.local:9094"].map(
                 (server) =>
                     `kafka:bootstrapServers ${server} is an address inside the Kubernetes cluster, but the kafka provider connects from where pulumi runs; unless that is inside the cluster, use the Kafka cluster's external listener (README "Deploying")`,
@@ -288,7 +297,12 @@ describe("stack config", () => {
     it("takes the runbook base URL only as an https URL without a fragment", () => {
         const message =
             'monitoring.runbookBaseUrl: must be the https URL of docs/runbooks.md as your on-call reads it, without a "#" fragment, e.g. https://git.example.com/platform/cdc-pipeline/-/blob/main/docs/runbooks.md';
-        for (const url of ["http://git.example.com/runbooks.md", "https://git.example.com/runbooks.md#alerts", "docs/runbooks.md", "https://git.example.com/run books.md"]) {
+        for (const url of [
+            "http://git.example.com/runbooks.md",
+            "https://git.example.com/runbooks.md#alerts",
+            "docs/runbooks.md",
+            "https://git.example.com/run books.md",
+        ]) {
             const raw = dev();
             raw.monitoring.runbookBaseUrl = url;
             expect(problemsOf(raw), url).to.deep.equal([message]);
@@ -320,7 +334,14 @@ describe("stack config", () => {
         const raw = dev();
         const pg = {
             name: "crm",
-            source: { kind: "postgres", host: "pg", database: "crm", topicPrefix: "sqlserver", slotName: "s1", tables: [{ name: "public.a", primaryKey: ["id"] }] },
+            source: {
+                kind: "postgres",
+                host: "pg",
+                database: "crm",
+                topicPrefix: "sqlserver",
+                slotName: "s1",
+                tables: [{ name: "public.a", primaryKey: ["id"] }],
+            },
             sink: { host: "pg", database: "w" },
         };
         raw.pipelines.push(pg, { ...structuredClone(pg), name: "crm2", source: { ...pg.source, topicPrefix: "crm2" } });
@@ -361,18 +382,31 @@ describe("stack config", () => {
         it("renders Debezium's MariaDB connector with MySQL-family naming and MariaDB's TLS mode names", () => {
             const spec = parseStackSpec(mariadb(dev())).spec;
             const source = spec.pipelines[0].source;
-            expect(source).to.deep.include({ kind: "mariadb", port: 3306, sslMode: "disable", timePrecisionMode: "adaptive_time_microseconds" });
+            expect(source).to.deep.include({
+                kind: "mariadb",
+                port: 3306,
+                sslMode: "disable",
+                timePrecisionMode: "adaptive_time_microseconds",
+            });
             const [connector] = renderConnectors(spec, clusterConnectorContext(spec));
             expect(connector.plugin).to.equal("debezium-mariadb");
             expect(connector.connectorClass).to.equal("io.debezium.connector.mariadb.MariaDbConnector");
-            expect(connector.config).to.deep.include({ "database.include.list": "store", "table.include.list": "store.products", "database.ssl.mode": "disable" });
+            expect(connector.config).to.deep.include({
+                "database.include.list": "store",
+                "table.include.list": "store.products",
+                "database.ssl.mode": "disable",
+            });
             expect(dataTopicName(source, source.tables[0])).to.equal("store.store.products");
-            expect(parseStackSpec(mariadb(prod(), { sslMode: "verify-ca" })).spec.pipelines[0].source).to.deep.include({ sslMode: "verify-ca" });
+            expect(parseStackSpec(mariadb(prod(), { sslMode: "verify-ca" })).spec.pipelines[0].source).to.deep.include({
+                sslMode: "verify-ca",
+            });
             expect(parseStackSpec(mariadb(prod())).spec.pipelines[0].source).to.deep.include({ sslMode: "verify-full" });
         });
 
         it("refuses MySQL's TLS mode spelling and, in prod, modes that do not verify the server", () => {
-            expect(problemsOf(mariadb(dev(), { sslMode: "verify_identity" }))[0]).to.match(/^pipelines\[0\]\.source\.sslMode: .*"verify-full"/);
+            expect(problemsOf(mariadb(dev(), { sslMode: "verify_identity" }))[0]).to.match(
+                /^pipelines\[0\]\.source\.sslMode: .*"verify-full"/,
+            );
             expect(problemsOf(mariadb(prod(), { sslMode: "trust" }))).to.deep.equal([
                 "pipelines[0].source.sslMode: prod requires a verified TLS connection; use verify-ca or verify-full",
             ]);

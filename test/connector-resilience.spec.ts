@@ -15,9 +15,26 @@ function everySourceKind() {
     const raw = structuredClone(rawProjectConfig("prod")) as Record<string, any>;
     const sink = (schema: string) => ({ host: "warehouse", database: "warehouse", schema });
     raw.pipelines.push(
-        { name: "crm", source: { kind: "postgres", host: "crm-db", database: "crm", tables: [{ name: "public.customers", primaryKey: ["id"] }] }, sink: sink("crm") },
-        { name: "shop", source: { kind: "mysql", host: "shop-db", database: "shop", tables: [{ name: "shop.products", primaryKey: ["id"] }] }, sink: sink("shop") },
-        { name: "billing", source: { kind: "mariadb", host: "billing-db", database: "billing", tables: [{ name: "billing.invoices", primaryKey: ["id"] }] }, sink: sink("billing") },
+        {
+            name: "crm",
+            source: { kind: "postgres", host: "crm-db", database: "crm", tables: [{ name: "public.customers", primaryKey: ["id"] }] },
+            sink: sink("crm"),
+        },
+        {
+            name: "shop",
+            source: { kind: "mysql", host: "shop-db", database: "shop", tables: [{ name: "shop.products", primaryKey: ["id"] }] },
+            sink: sink("shop"),
+        },
+        {
+            name: "billing",
+            source: {
+                kind: "mariadb",
+                host: "billing-db",
+                database: "billing",
+                tables: [{ name: "billing.invoices", primaryKey: ["id"] }],
+            },
+            sink: sink("billing"),
+        },
     );
     const spec = parseStackSpec(raw).spec;
     return { spec, connectors: renderConnectors(spec, clusterConnectorContext(spec)) };
@@ -45,12 +62,19 @@ describe("connector settings for outages", () => {
 
     it("keeps a sink's wait inside put() below its consumer's max.poll.interval.ms", () => {
         expect(workerConfig(spec)).to.not.have.property("consumer.max.poll.interval.ms");
-        for (const sink of sinks) expect(Number(sink.config["hibernate.c3p0.checkoutTimeout"]), sink.name).to.be.below(MAX_POLL_INTERVAL_MS);
+        for (const sink of sinks)
+            expect(Number(sink.config["hibernate.c3p0.checkoutTimeout"]), sink.name).to.be.below(MAX_POLL_INTERVAL_MS);
     });
 
     it("restarts a source that lost its database every 10 s, and fails it after 10 failures with no change in between", () => {
-        expect(sources.map((s) => s.plugin).sort()).to.deep.equal(["debezium-mariadb", "debezium-mysql", "debezium-postgres", "debezium-sqlserver"]);
-        for (const source of sources) expect(source.config, source.name).to.include({ "errors.max.retries": "10", "retriable.restart.connector.wait.ms": "10000" });
+        expect(sources.map((s) => s.plugin).sort()).to.deep.equal([
+            "debezium-mariadb",
+            "debezium-mysql",
+            "debezium-postgres",
+            "debezium-sqlserver",
+        ]);
+        for (const source of sources)
+            expect(source.config, source.name).to.include({ "errors.max.retries": "10", "retriable.restart.connector.wait.ms": "10000" });
     });
 
     it("has MySQL and MariaDB binlog clients check their connection every 10 s instead of every minute", () => {
@@ -62,6 +86,10 @@ describe("connector settings for outages", () => {
 
     it("leaves broker restarts to the worker's own producer: no client overrides, which the worker refuses anyway", () => {
         expect(workerConfig(spec)["connector.client.config.override.policy"]).to.equal("None");
-        for (const c of connectors) expect(Object.keys(c.config).filter((k) => /^(producer|consumer)\.override\./.test(k)), c.name).to.deep.equal([]);
+        for (const c of connectors)
+            expect(
+                Object.keys(c.config).filter((k) => /^(producer|consumer)\.override\./.test(k)),
+                c.name,
+            ).to.deep.equal([]);
     });
 });

@@ -34,7 +34,12 @@ describe("schema validator self-test", () => {
             apiVersion: "kafka.strimzi.io/v1",
             kind: "KafkaConnector",
             metadata: { name: "sales-source", labels: { "strimzi.io/cluster": "cdc-connect" } },
-            spec: { class: "io.debezium.connector.sqlserver.SqlServerConnector", tasksMax: 1, state: "running", config: { "topic.prefix": "sales" } },
+            spec: {
+                class: "io.debezium.connector.sqlserver.SqlServerConnector",
+                tasksMax: 1,
+                state: "running",
+                config: { "topic.prefix": "sales" },
+            },
         };
         expect(validateManifest(valid)).to.deep.equal([]);
         const wrong = broken(valid, (m) => {
@@ -83,7 +88,13 @@ describe("schema validator self-test", () => {
             apiVersion: "secrets.hashicorp.com/v1beta1",
             kind: "VaultStaticSecret",
             metadata: { name: "sales-source-db", namespace: "cdc" },
-            spec: { vaultAuthRef: "connect", mount: "secret", type: "kv-v2", path: "db/sales/source", destination: { name: "sales-source-db", create: true } },
+            spec: {
+                vaultAuthRef: "connect",
+                mount: "secret",
+                type: "kv-v2",
+                path: "db/sales/source",
+                destination: { name: "sales-source-db", create: true },
+            },
         };
         expect(validateManifest(valid)).to.deep.equal([]);
         const wrong = broken(valid, (m) => {
@@ -106,7 +117,16 @@ describe("schema validator self-test", () => {
             spec: {
                 schedule: "0 2 * * *",
                 concurrencyPolicy: "Forbid",
-                jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "r", image: "r:1", resources: { limits: { memory: "1Gi" } } }] } } } },
+                jobTemplate: {
+                    spec: {
+                        template: {
+                            spec: {
+                                restartPolicy: "Never",
+                                containers: [{ name: "r", image: "r:1", resources: { limits: { memory: "1Gi" } } }],
+                            },
+                        },
+                    },
+                },
             },
         };
         expect(validateManifest(valid)).to.deep.equal([]);
@@ -127,7 +147,10 @@ describe("schema validator self-test", () => {
             apiVersion: "monitoring.coreos.com/v1",
             kind: "PodMonitor",
             metadata: { name: "cdc-connect" },
-            spec: { selector: { matchLabels: { "strimzi.io/kind": "KafkaConnect" } }, podMetricsEndpoints: [{ port: "tcp-prometheus", interval: "30s" }] },
+            spec: {
+                selector: { matchLabels: { "strimzi.io/kind": "KafkaConnect" } },
+                podMetricsEndpoints: [{ port: "tcp-prometheus", interval: "30s" }],
+            },
         };
         expect(validateManifest(valid)).to.deep.equal([]);
         const wrong = broken(valid, (m) => {
@@ -152,7 +175,9 @@ describe("schema validator self-test", () => {
         const files = fs.readdirSync(VSO_FIXTURE_DIR).filter((f) => f !== "PROVENANCE");
         expect([...pinned.keys()].sort()).to.deep.equal(files.sort());
         for (const file of files) {
-            const actual = createHash("sha256").update(new Uint8Array(fs.readFileSync(path.join(VSO_FIXTURE_DIR, file)))).digest("hex");
+            const actual = createHash("sha256")
+                .update(new Uint8Array(fs.readFileSync(path.join(VSO_FIXTURE_DIR, file))))
+                .digest("hex");
             expect(actual, file).to.equal(pinned.get(file));
         }
         expect(provenance).to.include("version: v1.4.1").and.include("licence: BUSL-1.1");

@@ -19,12 +19,23 @@ function specsUnderTest(): Array<[string, StackSpec]> {
     raw.pipelines.push(
         {
             name: "crm",
-            source: { kind: "postgres", host: "crm-db", database: "crm", signalTable: "public.debezium_signal", tables: [{ name: "public.customers", primaryKey: ["customer_id"] }] },
+            source: {
+                kind: "postgres",
+                host: "crm-db",
+                database: "crm",
+                signalTable: "public.debezium_signal",
+                tables: [{ name: "public.customers", primaryKey: ["customer_id"] }],
+            },
             sink: { host: "warehouse", database: "warehouse", schema: "crm" },
         },
         {
             name: "inventory",
-            source: { kind: "mysql", host: "inventory-db", database: "inventory", tables: [{ name: "inventory.products", primaryKey: ["product_id"] }] },
+            source: {
+                kind: "mysql",
+                host: "inventory-db",
+                database: "inventory",
+                tables: [{ name: "inventory.products", primaryKey: ["product_id"] }],
+            },
             sink: { implementation: "confluent", host: "warehouse", database: "warehouse", schema: "inventory", autoCreate: true },
         },
     );

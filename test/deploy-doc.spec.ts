@@ -116,18 +116,27 @@ describe("docs/deploy.md against the shipped prod stack", () => {
                     expect(CONDITIONS[kind], text).to.include(condition);
                     expect(text).to.match(/--timeout=\d+m/);
                 }
-                if (verb === "annotate") expect([kind, text.includes("strimzi.io/connector-offsets=reset")], text).to.deep.equal(["KafkaConnector", true]);
+                if (verb === "annotate")
+                    expect([kind, text.includes("strimzi.io/connector-offsets=reset")], text).to.deep.equal(["KafkaConnector", true]);
             }
         }
     });
 
     it("shows the provider's KafkaUser as a valid Strimzi 1.2 object whose ACLs let it create and configure every topic", () => {
         const [admin] = fenced("yaml").flatMap((block) => parseAllDocuments(block).map((d) => d.toJS()));
-        expect(admin.metadata).to.deep.equal({ name: stackConfig("prod")["kafka:saslUsername"], namespace: spec.kafka.namespace, labels: { "strimzi.io/cluster": spec.kafka.clusterName } });
+        expect(admin.metadata).to.deep.equal({
+            name: stackConfig("prod")["kafka:saslUsername"],
+            namespace: spec.kafka.namespace,
+            labels: { "strimzi.io/cluster": spec.kafka.clusterName },
+        });
         expect(validateManifest(admin)).to.deep.equal([]);
         for (const topic of planTopics(spec).map((t) => t.name)) {
             const granted = admin.spec.authorization.acls
-                .filter((acl: any) => acl.resource.type === "topic" && (acl.resource.patternType === "prefix" ? topic.startsWith(acl.resource.name) : topic === acl.resource.name))
+                .filter(
+                    (acl: any) =>
+                        acl.resource.type === "topic" &&
+                        (acl.resource.patternType === "prefix" ? topic.startsWith(acl.resource.name) : topic === acl.resource.name),
+                )
                 .flatMap((acl: any) => acl.operations);
             expect(granted, topic).to.include.members(["Create", "DescribeConfigs", "AlterConfigs"]);
         }
@@ -135,12 +144,17 @@ describe("docs/deploy.md against the shipped prod stack", () => {
 
     it("shows the KafkaUsers the stack creates exactly as it renders them", () => {
         const [, ...created] = fenced("yaml").flatMap((block) => parseAllDocuments(block).map((d) => d.toJS()));
-        expect(created).to.deep.equal([connectKafkaUserBody(spec), ...lakehousePipelines(spec).map((p) => lakehouseKafkaUserBody(spec, p))]);
+        expect(created).to.deep.equal([
+            connectKafkaUserBody(spec),
+            ...lakehousePipelines(spec).map((p) => lakehouseKafkaUserBody(spec, p)),
+        ]);
     });
 
     it("disables CDC on exactly the capture instances the stack enables, and drops slots and publications by the default names", () => {
         const sql = fenced("sql").join("\n");
-        const disabled = [...sql.matchAll(/@source_schema = N'(\w+)', @source_name = N'(\w+)', @capture_instance = N'(\w+)'/g)].map((m) => m.slice(1));
+        const disabled = [...sql.matchAll(/@source_schema = N'(\w+)', @source_name = N'(\w+)', @capture_instance = N'(\w+)'/g)].map((m) =>
+            m.slice(1),
+        );
         const source = spec.pipelines[0].source;
         expect(disabled).to.deep.equal(source.tables.map((t) => [t.schema, t.table, captureInstanceName(t)]));
         const slot = /pg_drop_replication_slot\('(\w+)'\)/.exec(sql)?.[1];
@@ -149,7 +163,9 @@ describe("docs/deploy.md against the shipped prod stack", () => {
     });
 
     it("purges exactly the Vault secrets the stack writes", () => {
-        const purged = fenced("sh").flatMap((block) => [...block.matchAll(/vault kv metadata delete -mount=(\S+) (\S+)/g)].map((m) => `${m[1]}/${m[2]}`));
+        const purged = fenced("sh").flatMap((block) =>
+            [...block.matchAll(/vault kv metadata delete -mount=(\S+) (\S+)/g)].map((m) => `${m[1]}/${m[2]}`),
+        );
         expect(purged).to.deep.equal(planVaultSecrets(spec).map((s) => `${spec.vault.kvMount}/${s.path}`));
         expect(purged).to.include(`secret/${dbSecretPath(spec.pipelines[0], "source")}`);
     });

@@ -38,7 +38,9 @@ describe("image recipes (images/*/Dockerfile)", () => {
         describe(image, () => {
             const steps = instructions(readFileSync(path.join(IMAGES_DIR, image, "Dockerfile"), "utf8"));
             const args = new Map(steps.filter((s) => s.op === "ARG").map((s) => s.rest.split("=", 2) as [string, string]));
-            const bases = steps.filter((s) => s.op === "FROM").map((s) => s.rest.split(/\s+/)[0].replace(/^\$\{(\w+)\}$/, (_, name) => args.get(name) ?? name));
+            const bases = steps
+                .filter((s) => s.op === "FROM")
+                .map((s) => s.rest.split(/\s+/)[0].replace(/^\$\{(\w+)\}$/, (_, name) => args.get(name) ?? name));
 
             it("pins every base image by digest", () => {
                 expect(bases).to.not.be.empty;
@@ -79,7 +81,10 @@ describe("image recipes (images/*/Dockerfile)", () => {
                 for (const p of lakehousePipelines(spec)) {
                     const writer = lakehouseDeploymentBody(spec, p).spec.template.spec;
                     const maintenance = lakehouseMaintenanceCronJobBody(spec, p).spec.jobTemplate.spec.template.spec;
-                    for (const [pod, subcommand] of [[writer, "run"], [maintenance, "maintain"]] as const) {
+                    for (const [pod, subcommand] of [
+                        [writer, "run"],
+                        [maintenance, "maintain"],
+                    ] as const) {
                         expect(pod.securityContext.runAsUser).to.equal(WORKLOAD_UID);
                         // The image's entrypoint is python -m cdc_lakehouse; the pods name only the subcommand.
                         expect(pod.containers[0]).to.not.have.property("command");
@@ -93,32 +98,47 @@ describe("image recipes (images/*/Dockerfile)", () => {
             const run = steps.find((s) => s.op === "RUN" && s.rest.includes("setup-venv.sh"))!.rest;
             expect(run).to.include("lakehouse/scripts/setup-venv.sh --runtime");
             // setup-venv.sh --runtime installs requirements.lock with pip --require-hashes --only-binary :all:.
-            expect(readFileSync(path.join(REPO_ROOT, "lakehouse", "scripts", "setup-venv.sh"), "utf8")).to.match(/--runtime\) lock="\$here\/requirements\.lock"/);
-            const compiledWith = /pip-compile with Python (\d+\.\d+)/.exec(readFileSync(path.join(REPO_ROOT, "lakehouse", "requirements.lock"), "utf8"))![1];
+            expect(readFileSync(path.join(REPO_ROOT, "lakehouse", "scripts", "setup-venv.sh"), "utf8")).to.match(
+                /--runtime\) lock="\$here\/requirements\.lock"/,
+            );
+            const compiledWith = /pip-compile with Python (\d+\.\d+)/.exec(
+                readFileSync(path.join(REPO_ROOT, "lakehouse", "requirements.lock"), "utf8"),
+            )![1];
             expect(text).to.match(new RegExp(`ARG PYTHON_IMAGE=python:${compiledWith.replace(".", "\\.")}-slim-bookworm@sha256:`));
             expect(run).to.include(`PYTHON=python${compiledWith}`);
         });
 
         it("carries the writer's sources and its configuration schema, which check-config and every start read", () => {
-            for (const dir of ["lakehouse/src", "lakehouse/schema"]) expect(steps.some((s) => s.op === "COPY" && s.rest === `${dir} ${dir}`), dir).to.equal(true);
+            for (const dir of ["lakehouse/src", "lakehouse/schema"])
+                expect(
+                    steps.some((s) => s.op === "COPY" && s.rest === `${dir} ${dir}`),
+                    dir,
+                ).to.equal(true);
             expect(runtime.some((s) => s.op === "COPY" && s.rest.includes("/app/lakehouse /app/lakehouse"))).to.equal(true);
         });
     });
 
     it("reconciler/README.md names the command the CronJob really runs and the build output the image starts", () => {
         const readme = readFileSync(path.join(REPO_ROOT, "reconciler", "README.md"), "utf8");
-        const tsconfig = JSON.parse(readFileSync(path.join(REPO_ROOT, "tsconfig.build.json"), "utf8")) as { compilerOptions: { outDir: string } };
+        const tsconfig = JSON.parse(readFileSync(path.join(REPO_ROOT, "tsconfig.build.json"), "utf8")) as {
+            compilerOptions: { outDir: string };
+        };
         const entry = pkg.bin["cdc-reconcile"];
         expect(entry.startsWith(`${tsconfig.compilerOptions.outDir}/`)).to.equal(true);
         expect(readme).to.include(`\`node /app/${entry} --config ${CONFIG_DIR}/${CONFIG_FILE}\``);
         expect(readme).to.include(`\`npm run build\`, then \`node ${entry}\``);
-        for (const [stale, why] of [[/\/etc\/reconciler\b/, "a config path no CronJob mounts"], [/node reconciler\/cli\.js/, "a build output that does not exist"]] as const) {
+        for (const [stale, why] of [
+            [/\/etc\/reconciler\b/, "a config path no CronJob mounts"],
+            [/node reconciler\/cli\.js/, "a build output that does not exist"],
+        ] as const) {
             expect(readme, why).to.not.match(stale);
         }
     });
 
     it("the build context leaves out dependencies, caches and local state", () => {
-        const ignored = readFileSync(path.join(REPO_ROOT, ".dockerignore"), "utf8").split("\n").map((l) => l.trim());
+        const ignored = readFileSync(path.join(REPO_ROOT, ".dockerignore"), "utf8")
+            .split("\n")
+            .map((l) => l.trim());
         for (const entry of ["node_modules", ".cache", ".sandbox", ".git", "dist"]) expect(ignored).to.include(entry);
     });
 });

@@ -27,7 +27,11 @@ const prod = parseStackSpec(rawProjectConfig("prod")).spec;
 /** What an ACL list grants on a topic or group, as Kafka's authorizer matches literal and prefixed patterns. */
 function granted(acls: KafkaAcl[], type: "topic" | "group", name: string): string[] {
     return acls
-        .filter((a) => a.resource.type === type && (a.resource.patternType === "prefix" ? name.startsWith(a.resource.name) : name === a.resource.name))
+        .filter(
+            (a) =>
+                a.resource.type === type &&
+                (a.resource.patternType === "prefix" ? name.startsWith(a.resource.name) : name === a.resource.name),
+        )
         .flatMap((a) => a.operations);
 }
 
@@ -65,15 +69,20 @@ describe("the stack's own KafkaUsers", () => {
                 for (const t of roles(topics, "connect-configs", "connect-offsets", "connect-status")) {
                     expect(granted(acls, "topic", t.name), t.name).to.include.members(["Read", "Write", "Describe", "DescribeConfigs"]);
                 }
-                for (const t of roles(topics, "data", "schema-history")) expect(granted(acls, "topic", t.name), t.name).to.include.members(["Read", "Write", "Describe"]);
-                for (const t of roles(topics, "schema-history")) expect(granted(acls, "topic", t.name), t.name).to.include("DescribeConfigs");
-                for (const t of roles(topics, "schema-changes", "heartbeat", "dlq")) expect(granted(acls, "topic", t.name), t.name).to.include.members(["Write", "Describe"]);
+                for (const t of roles(topics, "data", "schema-history"))
+                    expect(granted(acls, "topic", t.name), t.name).to.include.members(["Read", "Write", "Describe"]);
+                for (const t of roles(topics, "schema-history"))
+                    expect(granted(acls, "topic", t.name), t.name).to.include("DescribeConfigs");
+                for (const t of roles(topics, "schema-changes", "heartbeat", "dlq"))
+                    expect(granted(acls, "topic", t.name), t.name).to.include.members(["Write", "Describe"]);
                 const connectors = renderConnectors(spec, clusterConnectorContext(spec));
                 const groups = [
                     spec.connect.name,
                     ...connectors.filter((c) => c.role === "sink").map((c) => `connect-${c.name}`),
                     // Debezium's schema history consumer: schema.history.internal.name defaults to <topic.prefix>-schemahistory.
-                    ...connectors.filter((c) => c.config["schema.history.internal.kafka.topic"]).map((c) => `${c.config["topic.prefix"]}-schemahistory`),
+                    ...connectors
+                        .filter((c) => c.config["schema.history.internal.kafka.topic"])
+                        .map((c) => `${c.config["topic.prefix"]}-schemahistory`),
                 ];
                 for (const group of groups) expect(granted(acls, "group", group), group).to.deep.equal(["Read"]);
                 // docs/runbooks.md reads dead letters with kafka-console-consumer.sh and Connect's identity.
@@ -94,11 +103,17 @@ describe("the stack's own KafkaUsers", () => {
                     const acls = lakehouseAcls(spec, p);
                     const reads = new Set(p.destinations.map((d) => d.topic));
                     for (const t of topics) {
-                        const expected = reads.has(t.name) ? ["Read", "Describe"] : t.name === p.lakehouse!.deadLetterTopic ? ["Write", "Describe"] : [];
+                        const expected = reads.has(t.name)
+                            ? ["Read", "Describe"]
+                            : t.name === p.lakehouse!.deadLetterTopic
+                              ? ["Write", "Describe"]
+                              : [];
                         expect(granted(acls, "topic", t.name), `${p.name} on ${t.name}`).to.deep.equal(expected);
                     }
                     const group = writerConfigFile(spec, p).pipelines[0].consumer_group;
-                    expect(acls.filter((a) => a.resource.type === "group")).to.deep.equal([{ resource: { type: "group", name: group, patternType: "literal" }, operations: ["Read"] }]);
+                    expect(acls.filter((a) => a.resource.type === "group")).to.deep.equal([
+                        { resource: { type: "group", name: group, patternType: "literal" }, operations: ["Read"] },
+                    ]);
                 }
             });
         });
@@ -116,5 +131,4 @@ describe("the stack's own KafkaUsers", () => {
         expect(lakehouseKafkaUserBody(spec, shop)!.metadata.name).to.equal("cdc-lakehouse-shop");
         for (const d of inventory.destinations) expect(granted(lakehouseAcls(spec, shop), "topic", d.topic)).to.deep.equal([]);
     });
-
 });

@@ -7,10 +7,8 @@ import { expect } from "chai";
 import { parseStackSpec } from "../config/resolve";
 import { problemsOf, Raw, shippedRaw } from "./helpers/config-problems";
 
-
 const dev = (): Raw => shippedRaw("dev");
 const prod = (): Raw => shippedRaw("prod");
-
 
 /** dev's shop pipeline (pipelines[1]) and its destinations: customers_cdc, orders_cdc, customers_analytics. */
 const SHOP = "pipelines[1].destinations";
@@ -68,7 +66,10 @@ describe("lakehouse configuration", () => {
         const devSpec = parseStackSpec(dev()).spec.lakehouse!;
         const prodSpec = parseStackSpec(withCatalog).spec.lakehouse!;
         expect([devSpec.maintenance, devSpec.catalog!.sslMode]).to.deep.equal([{ schedule: "20 * * * *", retentionHours: 1 }, "prefer"]);
-        expect([prodSpec.maintenance, prodSpec.catalog!.sslMode]).to.deep.equal([{ schedule: "20 3 * * *", retentionHours: 168 }, "verify-full"]);
+        expect([prodSpec.maintenance, prodSpec.catalog!.sslMode]).to.deep.equal([
+            { schedule: "20 3 * * *", retentionHours: 168 },
+            "verify-full",
+        ]);
         const overridden = dev();
         overridden.lakehouse.maintenance = { schedule: "0 4 * * *", retentionHours: 24 };
         expect(parseStackSpec(overridden).spec.lakehouse!.maintenance).to.deep.equal({ schedule: "0 4 * * *", retentionHours: 24 });
@@ -78,14 +79,22 @@ describe("lakehouse configuration", () => {
         const raw = dev();
         raw.lakehouse.warehouse = "s3://cdc-lakehouse-dev/warehouse/";
         const [customers, , analytics] = parseStackSpec(raw).spec.pipelines[1].destinations;
-        expect(customers).to.deep.include({ location: "s3://cdc-lakehouse-dev/warehouse/delta/shop/customers_cdc", primaryKey: ["customer_id"], topic: "shop.public.customers" });
+        expect(customers).to.deep.include({
+            location: "s3://cdc-lakehouse-dev/warehouse/delta/shop/customers_cdc",
+            primaryKey: ["customer_id"],
+            topic: "shop.public.customers",
+        });
         expect(analytics).to.deep.include({ namespace: "shop", writeMode: "upsert" });
         expect(analytics).to.not.have.property("location");
     });
 
     describe("the writer's own rules, by stack path", () => {
         const cases: [string, (raw: Raw) => void, string[]][] = [
-            ["a Delta sort order", (raw) => (shop(raw)[0].sortBy = ["customer_id"]), [`${SHOP}[0].sortBy: Delta tables have no sort order (Iceberg only); remove it`]],
+            [
+                "a Delta sort order",
+                (raw) => (shop(raw)[0].sortBy = ["customer_id"]),
+                [`${SHOP}[0].sortBy: Delta tables have no sort order (Iceberg only); remove it`],
+            ],
             [
                 "Delta column mapping",
                 (raw) => (shop(raw)[0].tableProperties["delta.columnMapping.mode"] = "name"),
@@ -96,22 +105,40 @@ describe("lakehouse configuration", () => {
             [
                 "an upsert table without _cdc_source_lsn",
                 (raw) => (shop(raw)[2].metadataColumns = ["_ingestion_timestamp", "_source_system"]),
-                [`${SHOP}[2].metadataColumns: upsert tables need _cdc_source_lsn (the per-row source position that keeps late and duplicate events from regressing a row); add it`],
+                [
+                    `${SHOP}[2].metadataColumns: upsert tables need _cdc_source_lsn (the per-row source position that keeps late and duplicate events from regressing a row); add it`,
+                ],
             ],
             [
                 "binlog columns on a PostgreSQL source",
                 (raw) => (shop(raw)[0].metadataColumns = ["_cdc_operation", "_cdc_binlog_file"]),
                 [`${SHOP}[0].metadataColumns: _cdc_binlog_file and _cdc_binlog_position need a mysql or mariadb source, not postgres`],
             ],
-            ["_source_system without its label", (raw) => delete shop(raw)[2].sourceSystemLabel, [`${SHOP}[2].sourceSystemLabel: is required when metadataColumns has _source_system (seed: "postgres_cdc")`]],
+            [
+                "_source_system without its label",
+                (raw) => delete shop(raw)[2].sourceSystemLabel,
+                [`${SHOP}[2].sourceSystemLabel: is required when metadataColumns has _source_system (seed: "postgres_cdc")`],
+            ],
             [
                 "a metadata column declared as a column",
                 (raw) => shop(raw)[0].columns.push({ name: "_cdc_timestamp", type: "timestamp" }),
                 [`${SHOP}[0].columns[15].name: "_cdc_timestamp" is a metadata column the writer fills; list it in metadataColumns only`],
             ],
-            ["a key that is not a declared column", (raw) => (shop(raw)[1].primaryKey = ["orderid"]), [`${SHOP}[1].primaryKey[0]: "orderid" is not among the declared columns (did you mean "order_id"?)`]],
-            ["a transform Delta cannot partition by", (raw) => (shop(raw)[1].partitionBy = "month(order_date)"), [`${SHOP}[1].partitionBy: deltalake partitions by identity(column) or day(column), not month()`]],
-            ["a date transform of a non-date column", (raw) => (shop(raw)[1].partitionBy = "day(order_status)"), [`${SHOP}[1].partitionBy: day() needs a timestamp or date column; "order_status" is string`]],
+            [
+                "a key that is not a declared column",
+                (raw) => (shop(raw)[1].primaryKey = ["orderid"]),
+                [`${SHOP}[1].primaryKey[0]: "orderid" is not among the declared columns (did you mean "order_id"?)`],
+            ],
+            [
+                "a transform Delta cannot partition by",
+                (raw) => (shop(raw)[1].partitionBy = "month(order_date)"),
+                [`${SHOP}[1].partitionBy: deltalake partitions by identity(column) or day(column), not month()`],
+            ],
+            [
+                "a date transform of a non-date column",
+                (raw) => (shop(raw)[1].partitionBy = "day(order_status)"),
+                [`${SHOP}[1].partitionBy: day() needs a timestamp or date column; "order_status" is string`],
+            ],
             [
                 "customers_analytics appended",
                 (raw) => (shop(raw)[2].writeMode = "append"),
@@ -120,15 +147,27 @@ describe("lakehouse configuration", () => {
             [
                 "customers_analytics counting an Iceberg table",
                 (raw) => (shop(raw)[2].derive.ordersTable = "customers_analytics"),
-                [`${SHOP}[2].derive.ordersTable: "customers_analytics" must name a deltalake append destination of this pipeline (total_orders is counted in its change log)`],
+                [
+                    `${SHOP}[2].derive.ordersTable: "customers_analytics" must name a deltalake append destination of this pipeline (total_orders is counted in its change log)`,
+                ],
             ],
             [
                 "customers_analytics counting orders without a change feed",
                 (raw) => (shop(raw)[1].tableProperties = {}),
-                [`${SHOP}[2].derive.ordersTable: "orders_cdc" needs tableProperties delta.enableChangeDataFeed: "true" (its change feed tells which customers to recount)`],
+                [
+                    `${SHOP}[2].derive.ordersTable: "orders_cdc" needs tableProperties delta.enableChangeDataFeed: "true" (its change feed tells which customers to recount)`,
+                ],
             ],
-            ["a checksum over nothing", (raw) => delete shop(raw)[1].qualityChecks[1].columns, [`${SHOP}[1].qualityChecks[1].columns: is required for a checksum check: name the key columns it hashes`]],
-            ["a lag check without threshold", (raw) => delete shop(raw)[1].qualityChecks[2].thresholdSeconds, [`${SHOP}[1].qualityChecks[2].thresholdSeconds: is required for a lag_monitoring check (seed: 5)`]],
+            [
+                "a checksum over nothing",
+                (raw) => delete shop(raw)[1].qualityChecks[1].columns,
+                [`${SHOP}[1].qualityChecks[1].columns: is required for a checksum check: name the key columns it hashes`],
+            ],
+            [
+                "a lag check without threshold",
+                (raw) => delete shop(raw)[1].qualityChecks[2].thresholdSeconds,
+                [`${SHOP}[1].qualityChecks[2].thresholdSeconds: is required for a lag_monitoring check (seed: 5)`],
+            ],
             [
                 "a checksum over an unknown column",
                 (raw) => (shop(raw)[0].qualityChecks[1].columns = ["customer_id", "e_mail"]),
@@ -145,8 +184,15 @@ describe("lakehouse configuration", () => {
             ],
             [
                 "two pipelines writing one Iceberg table",
-                (raw) => (raw.pipelines[2].destinations[0] = { ...raw.pipelines[2].destinations[0], name: "customers_analytics", namespace: "shop" }),
-                ["pipelines[2].destinations[0].namespace: Iceberg table shop.customers_analytics is also written by pipelines[1].destinations[2]; give one of them another namespace or name"],
+                (raw) =>
+                    (raw.pipelines[2].destinations[0] = {
+                        ...raw.pipelines[2].destinations[0],
+                        name: "customers_analytics",
+                        namespace: "shop",
+                    }),
+                [
+                    "pipelines[2].destinations[0].namespace: Iceberg table shop.customers_analytics is also written by pipelines[1].destinations[2]; give one of them another namespace or name",
+                ],
             ],
             [
                 "a Delta table named like the quality checks' results",
@@ -169,7 +215,9 @@ describe("lakehouse configuration", () => {
             [
                 "a health port a non-root process cannot bind",
                 (raw) => (raw.pipelines[1].lakehouse = { observability: { healthCheckPort: 80 } }),
-                ["pipelines[1].lakehouse.observability.healthCheckPort: must be 1024 or higher: the writer runs as a non-root user without capabilities, which cannot bind lower ports"],
+                [
+                    "pipelines[1].lakehouse.observability.healthCheckPort: must be 1024 or higher: the writer runs as a non-root user without capabilities, which cannot bind lower ports",
+                ],
             ],
             [
                 "a catalog role that is a sink's",
@@ -181,7 +229,9 @@ describe("lakehouse configuration", () => {
             [
                 "a catalog in a target database",
                 (raw) => (raw.lakehouse.catalog.database = "warehouse"),
-                ['lakehouse.catalog.database: "warehouse" is the target database of pipelines[0], pipelines[1], pipelines[2] on the same server; the catalog creates its tables in a database of its own, so name another'],
+                [
+                    'lakehouse.catalog.database: "warehouse" is the target database of pipelines[0], pipelines[1], pipelines[2] on the same server; the catalog creates its tables in a database of its own, so name another',
+                ],
             ],
             [
                 "a maintenance CronJob name Kubernetes refuses",

@@ -64,7 +64,9 @@ for (const stack of SHIPPED_STACKS) {
                         expect(captured.get(registrationKey(type, name))!.parent, name).to.equal(writer.urn);
                         expect(mocks.one(type, name).inputs, name).to.deep.equal(body);
                     }
-                    expect(mocks.ofType(KAFKA_USER).filter((u) => u.name.startsWith(`lakehouse-${p.name}-`)).length).to.equal(stack === "prod" ? 1 : 0);
+                    expect(mocks.ofType(KAFKA_USER).filter((u) => u.name.startsWith(`lakehouse-${p.name}-`)).length).to.equal(
+                        stack === "prod" ? 1 : 0,
+                    );
                     expect(mocks.ofType(NETWORK_POLICY).filter((n) => n.name.startsWith(`lakehouse-${p.name}-`)).length).to.equal(2);
                 }
             });
@@ -86,7 +88,11 @@ for (const stack of SHIPPED_STACKS) {
                               ]
                             : []),
                     ];
-                    for (const need of needs) expect(dependencies.some((urn) => urn.endsWith(`$${need}`)), `${p.name} waits for ${need}`).to.equal(true);
+                    for (const need of needs)
+                        expect(
+                            dependencies.some((urn) => urn.endsWith(`$${need}`)),
+                            `${p.name} waits for ${need}`,
+                        ).to.equal(true);
                     if (stack === "prod") {
                         const deployment = captured.get(registrationKey(DEPLOYMENT, `lakehouse-${p.name}-writer`))!.dependencies;
                         expect(deployment.some((urn) => urn.endsWith(`::lakehouse-${p.name}-kafka-access`))).to.equal(true);
@@ -100,7 +106,9 @@ for (const stack of SHIPPED_STACKS) {
                 const { mocks } = await runProgram(stack, preview);
                 const captured = capturedFor(mocks);
                 const identity = captured.get(registrationKey(IDENTITY, "lakehouse"))!;
-                expect(captured.get(registrationKey("kubernetes:core/v1:ServiceAccount", "lakehouse-service-account"))!.parent).to.equal(identity.urn);
+                expect(captured.get(registrationKey("kubernetes:core/v1:ServiceAccount", "lakehouse-service-account"))!.parent).to.equal(
+                    identity.urn,
+                );
                 const sync = captured.get(registrationKey("cdc:vault:SecretSync", "vault-sync"))!;
                 expect(sync.dependencies.some((urn) => urn.endsWith("::lakehouse-service-account"))).to.equal(true);
             });

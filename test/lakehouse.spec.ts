@@ -49,10 +49,14 @@ const validateWriterConfig = new Ajv2020({ allErrors: true, strict: false }).com
 
 /** Runs the writer's own validation on rendered files; its exit code and output. */
 function checkConfig(files: string[]): { status: number; output: string }[] {
-    if (!existsSync(VENV_PYTHON)) throw new Error(`${VENV_PYTHON} is missing: run scripts/setup.sh (it creates the lakehouse writer's virtualenv)`);
+    if (!existsSync(VENV_PYTHON))
+        throw new Error(`${VENV_PYTHON} is missing: run scripts/setup.sh (it creates the lakehouse writer's virtualenv)`);
     return files.map((file) => {
         try {
-            const output = execFileSync(VENV_PYTHON, ["-m", "cdc_lakehouse", "check-config", "--config", file], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+            const output = execFileSync(VENV_PYTHON, ["-m", "cdc_lakehouse", "check-config", "--config", file], {
+                encoding: "utf8",
+                stdio: ["ignore", "pipe", "pipe"],
+            });
             return { status: 0, output };
         } catch (e) {
             const failed = e as { status: number; stdout: string; stderr: string };
@@ -65,7 +69,8 @@ describe("lakehouse writers of the shipped stacks", () => {
     const specs = Object.fromEntries(SHIPPED_STACKS.map((stack) => [stack, specOf(raw(stack))])) as Record<ShippedStack, StackSpec>;
 
     it("run one writer per pipeline with destinations: seed 004's pipelines in dev, the customers change log in prod", () => {
-        const destinations = (spec: StackSpec) => lakehousePipelines(spec).map((p) => [p.name, p.destinations.map((d) => `${d.format}:${d.name}`)]);
+        const destinations = (spec: StackSpec) =>
+            lakehousePipelines(spec).map((p) => [p.name, p.destinations.map((d) => `${d.format}:${d.name}`)]);
         expect(destinations(specs.dev)).to.deep.equal([
             ["shop", ["deltalake:customers_cdc", "deltalake:orders_cdc", "iceberg:customers_analytics"]],
             ["inventory", ["iceberg:products_cdc"]],
@@ -80,7 +85,11 @@ describe("lakehouse writers of the shipped stacks", () => {
         after(() => rmSync(dir, { recursive: true, force: true }));
 
         const rendered = SHIPPED_STACKS.flatMap((stack) =>
-            lakehousePipelines(specs[stack]).map((pipeline) => ({ stack, pipeline: pipeline.name, file: writerConfigFile(specs[stack], pipeline) })),
+            lakehousePipelines(specs[stack]).map((pipeline) => ({
+                stack,
+                pipeline: pipeline.name,
+                file: writerConfigFile(specs[stack], pipeline),
+            })),
         );
 
         it("validates against lakehouse/schema/writer-config.schema.json (ajv, draft 2020-12)", () => {
@@ -98,7 +107,9 @@ describe("lakehouse writers of the shipped stacks", () => {
                 return file;
             });
             const results = checkConfig(files);
-            results.forEach((result, i) => expect(result, files[i]).to.deep.equal({ status: 0, output: `${files[i]}: valid (1 pipeline(s))\n` }));
+            results.forEach((result, i) =>
+                expect(result, files[i]).to.deep.equal({ status: 0, output: `${files[i]}: valid (1 pipeline(s))\n` }),
+            );
         });
 
         it("is refused by check-config when it breaks a rule the stack also enforces, so both sides really check", () => {
@@ -108,7 +119,9 @@ describe("lakehouse writers of the shipped stacks", () => {
             writeFileSync(file, renderWriterConfig(broken));
             const [result] = checkConfig([file]);
             expect(result.status).to.equal(2);
-            expect(result.output).to.include("pipelines[0].destinations[0].sort_by: Delta tables have no sort order (Iceberg only); remove it");
+            expect(result.output).to.include(
+                "pipelines[0].destinations[0].sort_by: Delta tables have no sort order (Iceberg only); remove it",
+            );
         });
 
         it("renders the seed's tables with their properties, and credentials only as file paths", () => {
@@ -133,7 +146,11 @@ describe("lakehouse writers of the shipped stacks", () => {
                 write_mode: "upsert",
                 derive: { kind: "customers_analytics", orders_table: "orders_cdc" },
             });
-            expect(inventory.pipelines[0].destinations[0]).to.deep.include({ topic: "inventory.inventory.products", partition_by: "month(updated_at)", sort_by: ["product_id", "updated_at"] });
+            expect(inventory.pipelines[0].destinations[0]).to.deep.include({
+                topic: "inventory.inventory.products",
+                partition_by: "month(updated_at)",
+                sort_by: ["product_id", "updated_at"],
+            });
             expect(shop.catalogs).to.deep.equal({
                 lakehouse: {
                     uri: "postgresql+psycopg2://iceberg_catalog@warehouse-dev.postgres.svc:5432/iceberg_catalog?sslmode=prefer",
@@ -145,7 +162,11 @@ describe("lakehouse writers of the shipped stacks", () => {
             expect(shop.pipelines[0]).to.deep.include({
                 dead_letter_topic: "dlq-lakehouse-shop",
                 observability: { logging_level: "INFO", metrics_enabled: true, health_check_port: 8080 },
-                validation_results: { format: "deltalake", location: "s3://cdc-lakehouse-dev/warehouse/delta/shop/validation_results", interval_seconds: 60 },
+                validation_results: {
+                    format: "deltalake",
+                    location: "s3://cdc-lakehouse-dev/warehouse/delta/shop/validation_results",
+                    interval_seconds: 60,
+                },
             });
             // The pipeline without quality checks writes no validation_results, where no check would run.
             expect(inventory.pipelines[0]).to.not.have.property("validation_results");
@@ -167,8 +188,18 @@ describe("lakehouse writers of the shipped stacks", () => {
 
         it("takes the maintenance retention and schedule from the environment profile (seed §9.3: 1 hour for a demo, 7 days)", () => {
             const retention = (spec: StackSpec) => writerConfigFile(spec, lakehousePipelines(spec)[0]).pipelines[0].maintenance;
-            expect(retention(specs.dev)).to.deep.equal({ vacuum_retention_hours: 1, change_data_feed_retention_hours: 1, snapshot_retention_hours: 1, orphan_file_retention_hours: 1 });
-            expect(retention(specs.prod)).to.deep.equal({ vacuum_retention_hours: 168, change_data_feed_retention_hours: 168, snapshot_retention_hours: 168, orphan_file_retention_hours: 168 });
+            expect(retention(specs.dev)).to.deep.equal({
+                vacuum_retention_hours: 1,
+                change_data_feed_retention_hours: 1,
+                snapshot_retention_hours: 1,
+                orphan_file_retention_hours: 1,
+            });
+            expect(retention(specs.prod)).to.deep.equal({
+                vacuum_retention_hours: 168,
+                change_data_feed_retention_hours: 168,
+                snapshot_retention_hours: 168,
+                orphan_file_retention_hours: 168,
+            });
             expect(lakehouseMaintenanceCronJobBody(specs.dev, lakehousePipelines(specs.dev)[0]).spec.schedule).to.equal("20 * * * *");
             expect(lakehouseMaintenanceCronJobBody(specs.prod, lakehousePipelines(specs.prod)[0]).spec.schedule).to.equal("20 3 * * *");
         });
@@ -218,15 +249,31 @@ describe("lakehouse writers of the shipped stacks", () => {
                     expect(pod.securityContext).to.include({ runAsNonRoot: true, runAsUser: WORKLOAD_UID, runAsGroup: WORKLOAD_UID });
                     expect(pod.automountServiceAccountToken).to.equal(false);
                     const [container] = pod.containers;
-                    expect(container.securityContext).to.deep.equal({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } });
-                    expect(container.args).to.deep.equal(["run", "--config", `${LAKEHOUSE_CONFIG_DIR}/${LAKEHOUSE_CONFIG_FILE}`, "--pipeline", p.name]);
-                    expect(container.ports).to.deep.equal([{ name: "http", containerPort: p.lakehouse!.observability.healthCheckPort, protocol: "TCP" }]);
-                    for (const probe of [container.startupProbe, container.readinessProbe, container.livenessProbe]) expect(probe.httpGet).to.deep.equal({ path: HEALTH_PATH, port: "http" });
+                    expect(container.securityContext).to.deep.equal({
+                        allowPrivilegeEscalation: false,
+                        readOnlyRootFilesystem: true,
+                        runAsNonRoot: true,
+                        capabilities: { drop: ["ALL"] },
+                    });
+                    expect(container.args).to.deep.equal([
+                        "run",
+                        "--config",
+                        `${LAKEHOUSE_CONFIG_DIR}/${LAKEHOUSE_CONFIG_FILE}`,
+                        "--pipeline",
+                        p.name,
+                    ]);
+                    expect(container.ports).to.deep.equal([
+                        { name: "http", containerPort: p.lakehouse!.observability.healthCheckPort, protocol: "TCP" },
+                    ]);
+                    for (const probe of [container.startupProbe, container.readinessProbe, container.livenessProbe])
+                        expect(probe.httpGet).to.deep.equal({ path: HEALTH_PATH, port: "http" });
                     expect(container.resources).to.deep.equal(spec.lakehouse!.resources);
                     expect(container.resources.limits).to.include.keys("cpu", "memory");
                     expect(container.volumeMounts.find((m) => m.mountPath === "/tmp")).to.deep.equal({ name: "tmp", mountPath: "/tmp" });
                     expect(pod.volumes.find((v) => v.name === "tmp")!.emptyDir).to.deep.equal({ sizeLimit: "1Gi" });
-                    expect(pod.volumes.find((v) => v.name === "config")!.configMap!.name).to.equal(lakehouseConfigMapBody(spec, p).metadata.name);
+                    expect(pod.volumes.find((v) => v.name === "config")!.configMap!.name).to.equal(
+                        lakehouseConfigMapBody(spec, p).metadata.name,
+                    );
                 }
             });
 
@@ -236,7 +283,11 @@ describe("lakehouse writers of the shipped stacks", () => {
                 const config = raw(stack);
                 config.pipelines.find((x: Raw) => x.name === p.name).lakehouse = { observability: { loggingLevel: "DEBUG" } };
                 const changed = specOf(config);
-                expect(lakehouseDeploymentBody(changed, lakehousePipelines(changed)[0]).spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION]).to.not.equal(hash);
+                expect(
+                    lakehouseDeploymentBody(changed, lakehousePipelines(changed)[0]).spec.template.metadata.annotations[
+                        CONFIG_HASH_ANNOTATION
+                    ],
+                ).to.not.equal(hash);
             });
 
             it("give credentials only through Secrets: object-storage keys as env from the synced Secret, passwords as mounted files", () => {
@@ -257,7 +308,13 @@ describe("lakehouse writers of the shipped stacks", () => {
                     const cronJob = lakehouseMaintenanceCronJobBody(spec, p);
                     expect(cronJob.spec.concurrencyPolicy).to.equal("Forbid");
                     const pod = cronJob.spec.jobTemplate.spec.template.spec;
-                    expect(pod.containers[0].args).to.deep.equal(["maintain", "--config", `${LAKEHOUSE_CONFIG_DIR}/${LAKEHOUSE_CONFIG_FILE}`, "--pipeline", p.name]);
+                    expect(pod.containers[0].args).to.deep.equal([
+                        "maintain",
+                        "--config",
+                        `${LAKEHOUSE_CONFIG_DIR}/${LAKEHOUSE_CONFIG_FILE}`,
+                        "--pipeline",
+                        p.name,
+                    ]);
                     expect(pod.volumes.map((v) => v.name)).to.not.include("kafka");
                     expect(cronJob.metadata.name.length).to.be.at.most(52);
                     // Its pods are not the writer's: the Deployment and the PodMonitor select on the component.
@@ -288,7 +345,12 @@ describe("lakehouse writers of the shipped stacks", () => {
             it("create the writers' dead letter topics with the pipeline's replication", () => {
                 for (const p of pipelines) {
                     const topic = planTopics(spec).find((t) => t.name === `dlq-lakehouse-${p.name}`);
-                    expect(topic).to.deep.include({ role: "lakehouse-dlq", pipeline: p.name, partitions: 1, replicationFactor: p.topics.replicationFactor });
+                    expect(topic).to.deep.include({
+                        role: "lakehouse-dlq",
+                        pipeline: p.name,
+                        partitions: 1,
+                        replicationFactor: p.topics.replicationFactor,
+                    });
                 }
             });
         });
@@ -306,7 +368,14 @@ describe("lakehouse writers of the shipped stacks", () => {
         const pod = lakehouseDeploymentBody(specs.prod, sales).spec.template.spec;
         expect(pod.volumes.find((v) => v.name === "kafka")).to.deep.equal({
             name: "kafka",
-            secret: { secretName: "cdc-lakehouse-sales-kafka-access", items: [{ key: "ssl.truststore.crt", path: "ssl.truststore.crt" }, { key: "password", path: "password" }], defaultMode: 0o440 },
+            secret: {
+                secretName: "cdc-lakehouse-sales-kafka-access",
+                items: [
+                    { key: "ssl.truststore.crt", path: "ssl.truststore.crt" },
+                    { key: "password", path: "password" },
+                ],
+                defaultMode: 0o440,
+            },
         });
     });
 
@@ -325,7 +394,11 @@ describe("lakehouse writers of the shipped stacks", () => {
             },
         });
         const pod = lakehouseDeploymentBody(spec, sales).spec.template.spec;
-        expect(pod.volumes.find((v) => v.name === "kafka")?.secret?.items.map((i) => i.key)).to.deep.equal(["ssl.truststore.crt", "ssl.keystore.crt", "ssl.keystore.key"]);
+        expect(pod.volumes.find((v) => v.name === "kafka")?.secret?.items.map((i) => i.key)).to.deep.equal([
+            "ssl.truststore.crt",
+            "ssl.keystore.crt",
+            "ssl.keystore.key",
+        ]);
         expect(lakehouseKafkaUserBody(spec, sales)!.spec.authentication).to.deep.equal({ type: "tls" });
         expect(validateManifest(lakehouseKafkaUserBody(spec, sales) as any)).to.deep.equal([]);
         expect(validateWriterConfig(writerConfigFile(spec, sales))).to.equal(true);
@@ -333,7 +406,10 @@ describe("lakehouse writers of the shipped stacks", () => {
 
     describe("credentials from Vault", () => {
         it("syncs the object-storage keys (written by the bucket's owner) and the catalog role's password to the lakehouse consumer only", () => {
-            const syncs = (spec: StackSpec) => planSecretSyncs(spec).filter((s) => s.consumer === "lakehouse").map((s) => [s.secretName, s.path]);
+            const syncs = (spec: StackSpec) =>
+                planSecretSyncs(spec)
+                    .filter((s) => s.consumer === "lakehouse")
+                    .map((s) => [s.secretName, s.path]);
             expect(syncs(specs.dev)).to.deep.equal([
                 ["cdc-lakehouse-object-storage", "lakehouse/object-storage"],
                 ["cdc-lakehouse-iceberg-catalog", "db/cdc-lakehouse/iceberg-catalog"],
@@ -380,7 +456,14 @@ describe("lakehouse writers of the shipped stacks", () => {
             });
             expect(server.grants.filter((g) => g.role === "iceberg_catalog")).to.deep.equal([
                 { role: "iceberg_catalog", database: "iceberg_catalog", objectType: "database", objects: [], privileges: ["CONNECT"] },
-                { role: "iceberg_catalog", database: "iceberg_catalog", schema: "public", objectType: "schema", objects: [], privileges: ["USAGE", "CREATE"] },
+                {
+                    role: "iceberg_catalog",
+                    database: "iceberg_catalog",
+                    schema: "public",
+                    objectType: "schema",
+                    objects: [],
+                    privileges: ["USAGE", "CREATE"],
+                },
             ]);
         });
 
@@ -390,7 +473,13 @@ describe("lakehouse writers of the shipped stacks", () => {
             config.postgres.adminHosts["catalog.postgres.svc"] = "catalog.example.com";
             const plans = planPostgresTargets(specOf(config));
             expect(plans.map((p) => p.key)).to.deep.equal(["warehouse-dev.postgres.svc", "catalog.postgres.svc-5433"]);
-            expect(plans[1]).to.deep.include({ host: "catalog.postgres.svc", port: 5433, admin: { host: "catalog.example.com", port: 5433 }, pipelines: [], databases: ["iceberg_catalog"] });
+            expect(plans[1]).to.deep.include({
+                host: "catalog.postgres.svc",
+                port: 5433,
+                admin: { host: "catalog.example.com", port: 5433 },
+                pipelines: [],
+                databases: ["iceberg_catalog"],
+            });
             expect(plans[0].roles.map((r) => r.name)).to.not.include("iceberg_catalog");
         });
 

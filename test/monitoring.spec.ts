@@ -47,7 +47,9 @@ function reconcilerMetricNames(): Set<string> {
 describe("monitoring", () => {
     it("alerts only on metrics the stack's exporters actually produce", () => {
         const produced = new Set([...MBEANS.map(exportedName).filter((n): n is string => !!n), ...reconcilerMetricNames()]);
-        const used = alerts(spec("prod")).flatMap((a) => [...a.expr.matchAll(/\b(kafka_connect_\w+|debezium_metrics_\w+|cdc_reconciliation_\w+)\b/g)].map((m) => m[1]));
+        const used = alerts(spec("prod")).flatMap((a) =>
+            [...a.expr.matchAll(/\b(kafka_connect_\w+|debezium_metrics_\w+|cdc_reconciliation_\w+)\b/g)].map((m) => m[1]),
+        );
         expect(used).to.have.length.greaterThan(6);
         for (const name of used) expect([...produced], name).to.include(name);
     });
@@ -61,7 +63,15 @@ describe("monitoring", () => {
 
     it("links every alert to its runbook section under monitoring.runbookBaseUrl", () => {
         const runbooks = fs.readFileSync(path.join(REPO_ROOT, "docs", "runbooks.md"), "utf8");
-        const anchors = new Set([...runbooks.matchAll(/^#+ (.+)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^a-z0-9 -]/g, "").replace(/ /g, "-")));
+        const anchors = new Set(
+            [...runbooks.matchAll(/^#+ (.+)$/gm)].map((m) =>
+                m[1]
+                    .trim()
+                    .toLowerCase()
+                    .replace(/[^a-z0-9 -]/g, "")
+                    .replace(/ /g, "-"),
+            ),
+        );
         const base = "https://runbooks.example.org/cdc/runbooks.md";
         for (const a of alerts(spec("prod", (raw) => (raw.monitoring.runbookBaseUrl = base)))) {
             expect(Object.keys(a.annotations).sort(), a.alert).to.deep.equal(["description", "runbook_url", "summary"]);
@@ -89,7 +99,9 @@ describe("monitoring", () => {
         }
         const stale = alerts(custom).find((a) => a.alert === "CdcReconciliationStale")!;
         expect(stale.annotations.summary).to.equal("{{ $labels.target_table }} has not been confirmed in sync for over 48 hours");
-        expect(alerts(custom).find((a) => a.alert === "CdcSourceLagHigh")!.annotations.description).to.match(/^Change events reach Kafka more than 120 s after commit/);
+        expect(alerts(custom).find((a) => a.alert === "CdcSourceLagHigh")!.annotations.description).to.match(
+            /^Change events reach Kafka more than 120 s after commit/,
+        );
     });
 
     it("renders a PodMonitor and PrometheusRule the prometheus-operator schemas accept", () => {
@@ -108,6 +120,9 @@ describe("monitoring", () => {
         const { mocks } = await runProgram("prod", false);
         expect(mocks.ofType("kubernetes:monitoring.coreos.com/v1:PrometheusRule").map((r) => r.name)).to.deep.equal(["monitoring-alerts"]);
         // The lakehouse writer's own PodMonitor is test/lakehouse-program.spec.ts's.
-        expect(mocks.ofType("kubernetes:monitoring.coreos.com/v1:PodMonitor").map((r) => r.name)).to.deep.equal(["monitoring-pod-monitor", "lakehouse-sales-pod-monitor"]);
+        expect(mocks.ofType("kubernetes:monitoring.coreos.com/v1:PodMonitor").map((r) => r.name)).to.deep.equal([
+            "monitoring-pod-monitor",
+            "lakehouse-sales-pod-monitor",
+        ]);
     });
 });

@@ -6,7 +6,13 @@
 import { expect } from "chai";
 import { parseStackSpec } from "../config/resolve";
 import type { StackSpec } from "../config/spec";
-import { lakehouseDeploymentBody, lakehouseMaintenanceCronJobBody, lakehouseMaintenanceNetworkPolicyBody, lakehousePipelines, lakehouseWriterNetworkPolicyBody } from "../plan/lakehouse";
+import {
+    lakehouseDeploymentBody,
+    lakehouseMaintenanceCronJobBody,
+    lakehouseMaintenanceNetworkPolicyBody,
+    lakehousePipelines,
+    lakehouseWriterNetworkPolicyBody,
+} from "../plan/lakehouse";
 import { bootstrapPorts, EgressRule, hostPeers, NetworkPolicyBody } from "../plan/network";
 import { planReconcileRuns, reconcilerCronJobBody, reconcilerNetworkPolicyBody } from "../plan/reconciler-job";
 import { validateManifest } from "./helpers/k8s-schemas";
@@ -16,10 +22,14 @@ import { issuesOf, Raw } from "./helpers/config-problems";
 const raw = (stack: "dev" | "prod"): Raw => structuredClone(rawProjectConfig(stack)) as Raw;
 const specOf = (config: Raw): StackSpec => parseStackSpec(config).spec;
 
-
 function policies(spec: StackSpec): NetworkPolicyBody[] {
-    const reconciler = spec.reconciler ? planReconcileRuns(spec).map((run) => reconcilerNetworkPolicyBody(spec, spec.reconciler!, run)) : [];
-    const lakehouse = lakehousePipelines(spec).flatMap((p) => [lakehouseWriterNetworkPolicyBody(spec, p), lakehouseMaintenanceNetworkPolicyBody(spec, p)]);
+    const reconciler = spec.reconciler
+        ? planReconcileRuns(spec).map((run) => reconcilerNetworkPolicyBody(spec, spec.reconciler!, run))
+        : [];
+    const lakehouse = lakehousePipelines(spec).flatMap((p) => [
+        lakehouseWriterNetworkPolicyBody(spec, p),
+        lakehouseMaintenanceNetworkPolicyBody(spec, p),
+    ]);
     return [...reconciler, ...lakehouse].filter((b): b is NetworkPolicyBody => b !== undefined);
 }
 
@@ -43,11 +53,15 @@ describe("NetworkPolicies of the stack's workloads", () => {
         const spec = specOf(raw("prod"));
         it("places <service>.<namespace>.svc in its namespace, with or without the cluster domain", () => {
             for (const host of ["warehouse.postgres.svc", "warehouse.postgres.svc.cluster.local", "Warehouse.Postgres.SVC"]) {
-                expect(hostPeers(spec, host), host).to.deep.equal([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "postgres" } } }]);
+                expect(hostPeers(spec, host), host).to.deep.equal([
+                    { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "postgres" } } },
+                ]);
             }
         });
         it("places a single-label name in the stack's own namespace, where Kubernetes DNS resolves it", () => {
-            expect(hostPeers(spec, "warehouse")).to.deep.equal([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "cdc" } } }]);
+            expect(hostPeers(spec, "warehouse")).to.deep.equal([
+                { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "cdc" } } },
+            ]);
         });
         it("places an IP address as itself", () => {
             expect(hostPeers(spec, "10.1.2.3")).to.deep.equal([{ ipBlock: { cidr: "10.1.2.3/32" } }]);
@@ -56,7 +70,9 @@ describe("NetworkPolicies of the stack's workloads", () => {
         it("places any other name only where network.egressCidrs lists it, and never through Object.prototype", () => {
             expect(hostPeers(spec, "db.example.com")).to.equal(undefined);
             expect(hostPeers(spec, "s3.eu-west-1.amazonaws.com")).to.deep.equal([{ ipBlock: { cidr: "203.0.113.0/24" } }]);
-            expect(hostPeers(spec, "constructor")).to.deep.equal([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "cdc" } } }]);
+            expect(hostPeers(spec, "constructor")).to.deep.equal([
+                { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "cdc" } } },
+            ]);
             expect(hostPeers(spec, "toString.x")).to.equal(undefined);
         });
         it("reads the ports of the bootstrap servers, and none when one entry lacks its port", () => {
@@ -81,7 +97,8 @@ describe("NetworkPolicies of the stack's workloads", () => {
                         { protocol: "UDP", port: 53 },
                         { protocol: "TCP", port: 53 },
                     ]);
-                    for (const rule of body.spec.egress) expect(rule.to.length, `${body.metadata.name}: a rule without peers allows everything`).to.be.greaterThan(0);
+                    for (const rule of body.spec.egress)
+                        expect(rule.to.length, `${body.metadata.name}: a rule without peers allows everything`).to.be.greaterThan(0);
                 }
             });
 
@@ -91,7 +108,10 @@ describe("NetworkPolicies of the stack's workloads", () => {
                     expect(labels).to.deep.include(reconcilerNetworkPolicyBody(spec, spec.reconciler!, run)!.spec.podSelector.matchLabels);
                     for (const other of planReconcileRuns(spec).filter((r) => r.key !== run.key)) {
                         const selector = reconcilerNetworkPolicyBody(spec, spec.reconciler!, other)!.spec.podSelector.matchLabels;
-                        expect(Object.entries(selector).every(([k, v]) => (labels as Record<string, string>)[k] === v), `${other.key} selects ${run.key}'s pods`).to.equal(false);
+                        expect(
+                            Object.entries(selector).every(([k, v]) => (labels as Record<string, string>)[k] === v),
+                            `${other.key} selects ${run.key}'s pods`,
+                        ).to.equal(false);
                     }
                 }
                 for (const p of lakehousePipelines(spec)) {
@@ -111,7 +131,11 @@ describe("NetworkPolicies of the stack's workloads", () => {
         const body = reconcilerNetworkPolicyBody(spec, spec.reconciler!, run)!;
         expect(body.metadata.name).to.equal("cdc-reconciler-sales");
         expect(body.spec).to.not.have.property("ingress");
-        expect(destinations(body.spec.egress)).to.deep.equal(["namespace monitoring:9091", "namespace postgres:5432", "namespace sales:1433"]);
+        expect(destinations(body.spec.egress)).to.deep.equal([
+            "namespace monitoring:9091",
+            "namespace postgres:5432",
+            "namespace sales:1433",
+        ]);
     });
 
     it("lets prod's writer reach the brokers, S3 and nothing else, and be scraped from the monitoring namespace only", () => {
@@ -123,7 +147,10 @@ describe("NetworkPolicies of the stack's workloads", () => {
             'namespace kafka pods {"strimzi.io/cluster":"cdc-kafka","strimzi.io/broker-role":"true"}:9093',
         ]);
         expect(writer.spec.ingress).to.deep.equal([
-            { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }], ports: [{ protocol: "TCP", port: 8080 }] },
+            {
+                from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }],
+                ports: [{ protocol: "TCP", port: 8080 }],
+            },
         ]);
         const maintenance = lakehouseMaintenanceNetworkPolicyBody(spec, sales)!;
         expect(destinations(maintenance.spec.egress)).to.deep.equal(["203.0.113.0/24:443"]);
@@ -134,7 +161,10 @@ describe("NetworkPolicies of the stack's workloads", () => {
         const config = raw("dev");
         const spec = specOf(config);
         const [shop] = lakehousePipelines(spec);
-        expect(destinations(lakehouseMaintenanceNetworkPolicyBody(spec, shop)!.spec.egress)).to.deep.equal(["namespace postgres:5432", "namespace storage-dev:9000"]);
+        expect(destinations(lakehouseMaintenanceNetworkPolicyBody(spec, shop)!.spec.egress)).to.deep.equal([
+            "namespace postgres:5432",
+            "namespace storage-dev:9000",
+        ]);
         config.monitoring.enabled = false;
         const unmonitored = specOf(config);
         expect(lakehouseWriterNetworkPolicyBody(unmonitored, lakehousePipelines(unmonitored)[0])!.spec).to.not.have.property("ingress");
@@ -181,12 +211,14 @@ describe("NetworkPolicies of the stack's workloads", () => {
             const config = raw("prod");
             config.network.egressCidrs["s3.eu-west-1.amazonaws.com"] = ["203.0.113.0/33", "s3"];
             expect(issuesOf(config)).to.deep.equal([
-                'network.egressCidrs.s3.eu-west-1.amazonaws.com.0: must be an IP network in CIDR notation, e.g. 10.20.0.0/16 or 192.0.2.10/32',
-                'network.egressCidrs.s3.eu-west-1.amazonaws.com.1: must be an IP network in CIDR notation, e.g. 10.20.0.0/16 or 192.0.2.10/32',
+                "network.egressCidrs.s3.eu-west-1.amazonaws.com.0: must be an IP network in CIDR notation, e.g. 10.20.0.0/16 or 192.0.2.10/32",
+                "network.egressCidrs.s3.eu-west-1.amazonaws.com.1: must be an IP network in CIDR notation, e.g. 10.20.0.0/16 or 192.0.2.10/32",
             ]);
             const unused = raw("prod");
             unused.network.egressCidrs["db.example.com"] = ["10.0.0.0/8"];
-            expect(parseStackSpec(unused).warnings).to.include('network.egressCidrs.db.example.com: no workload of the stack connects to db.example.com, so these networks are opened to nothing');
+            expect(parseStackSpec(unused).warnings).to.include(
+                "network.egressCidrs.db.example.com: no workload of the stack connects to db.example.com, so these networks are opened to nothing",
+            );
         });
 
         it("needs the bootstrap servers' ports for the writers' policy, and warns when they name another namespace than kafka.namespace", () => {

@@ -4,7 +4,14 @@ import type { StackSpec } from "../config/spec";
 import { CONNECTOR_PLUGINS } from "../connectors/catalog";
 import { ConnectorContext, CONFIG_PROVIDER_REFERENCE } from "../connectors/context";
 import { pluginsInUse, renderConnectors, restConfig } from "../connectors/render";
-import { buildArtifacts, clusterConnectorContext, connectorSecretNames, kafkaAccessBody, kafkaConnectBody, workerConfig } from "../plan/connect-cluster";
+import {
+    buildArtifacts,
+    clusterConnectorContext,
+    connectorSecretNames,
+    kafkaAccessBody,
+    kafkaConnectBody,
+    workerConfig,
+} from "../plan/connect-cluster";
 import { kafkaConnectorBody } from "../plan/kafka-connector";
 import { jmxExporterConfig } from "../plan/metrics";
 import { planTopics } from "../plan/topics";
@@ -61,11 +68,16 @@ describe("connector plan", () => {
         // so the clients read the CA and the password from the KafkaAccess binding Secret the same way.
         for (const client of ["producer", "consumer"]) {
             const prefix = `schema.history.internal.${client}.`;
-            const security = Object.fromEntries(Object.entries(source.config).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+            const security = Object.fromEntries(
+                Object.entries(source.config)
+                    .filter(([k]) => k.startsWith(prefix))
+                    .map(([k, v]) => [k.slice(prefix.length), v]),
+            );
             expect(security).to.deep.equal({
                 "security.protocol": "SASL_SSL",
                 "sasl.mechanism": "SCRAM-SHA-512",
-                "sasl.jaas.config": 'org.apache.kafka.common.security.scram.ScramLoginModule required username="cdc-connect" password="${secrets:cdc/cdc-connect-kafka-access:password}";',
+                "sasl.jaas.config":
+                    'org.apache.kafka.common.security.scram.ScramLoginModule required username="cdc-connect" password="${secrets:cdc/cdc-connect-kafka-access:password}";',
                 "ssl.truststore.type": "PEM",
                 "ssl.truststore.certificates": "${secrets:cdc/cdc-connect-kafka-access:ssl.truststore.crt}",
             });
@@ -90,7 +102,9 @@ describe("connector plan", () => {
             },
         });
         const connect = kafkaConnectBody(prod).spec;
-        expect(connect.tls).to.deep.equal({ trustedCertificates: [{ secretName: "cdc-connect-kafka-access", certificate: "ssl.truststore.crt" }] });
+        expect(connect.tls).to.deep.equal({
+            trustedCertificates: [{ secretName: "cdc-connect-kafka-access", certificate: "ssl.truststore.crt" }],
+        });
         expect(connect.authentication).to.deep.equal({
             type: "scram-sha-512",
             username: "cdc-connect",
@@ -103,13 +117,21 @@ describe("connector plan", () => {
         const dev = spec("dev");
         expect(kafkaAccessBody(dev)).to.equal(undefined);
         expect(kafkaConnectBody(dev).spec).to.not.have.any.keys("tls", "authentication");
-        expect(connectorSecretNames(dev)).to.deep.equal(["inventory-source-db", "inventory-target-db", "sales-source-db", "sales-target-db", "shop-source-db", "shop-target-db"]);
+        expect(connectorSecretNames(dev)).to.deep.equal([
+            "inventory-source-db",
+            "inventory-target-db",
+            "sales-source-db",
+            "sales-target-db",
+            "shop-source-db",
+            "shop-target-db",
+        ]);
         const tlsOnly = spec("dev", (raw) => Object.assign(raw.kafka, { tls: true, listener: "tls" }));
         expect(kafkaAccessBody(tlsOnly)!.spec).to.not.have.property("user");
         expect(kafkaConnectBody(tlsOnly).spec).to.not.have.property("authentication");
         expect(byName(tlsOnly).get("sqlserver-cdc-source")!.config).to.include({
             "schema.history.internal.producer.security.protocol": "SSL",
-            "schema.history.internal.producer.ssl.truststore.certificates": "${secrets:cdc-dev/cdc-connect-kafka-access:ssl.truststore.crt}",
+            "schema.history.internal.producer.ssl.truststore.certificates":
+                "${secrets:cdc-dev/cdc-connect-kafka-access:ssl.truststore.crt}",
         });
     });
 
@@ -122,7 +144,13 @@ describe("connector plan", () => {
         expect(validateManifest(kafkaConnectBody(mtls) as any)).to.deep.equal([]);
         const source = byName(mtls).get("sqlserver-cdc-source")!.config;
         const prefix = "schema.history.internal.consumer.";
-        expect(Object.fromEntries(Object.entries(source).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]))).to.deep.equal({
+        expect(
+            Object.fromEntries(
+                Object.entries(source)
+                    .filter(([k]) => k.startsWith(prefix))
+                    .map(([k, v]) => [k.slice(prefix.length), v]),
+            ),
+        ).to.deep.equal({
             "security.protocol": "SSL",
             "ssl.truststore.type": "PEM",
             "ssl.truststore.certificates": "${secrets:cdc/cdc-connect-kafka-access:ssl.truststore.crt}",
@@ -142,7 +170,8 @@ describe("connector plan", () => {
         const sink = byName(spec("prod")).get("postgresql-jdbc-sink")!;
         expect(sink.config).to.include({
             topics: "sqlserver.SalesDB.dbo.customers,sqlserver.SalesDB.dbo.orders,sqlserver.SalesDB.dbo.order_items",
-            "connection.url": "jdbc:postgresql://warehouse.postgres.svc:5432/warehouse?sslmode=verify-full&sslrootcert=/opt/kafka/database-ca/ca.crt",
+            "connection.url":
+                "jdbc:postgresql://warehouse.postgres.svc:5432/warehouse?sslmode=verify-full&sslrootcert=/opt/kafka/database-ca/ca.crt",
             "connection.username": "${secrets:cdc/sales-target-db:username}",
             "insert.mode": "upsert",
             "primary.key.mode": "record_key",
@@ -181,10 +210,21 @@ describe("connector plan", () => {
         const s = spec("dev", (raw) => (raw.pipelines[0].sink.implementation = "confluent"));
         const sink = byName(s).get("postgresql-jdbc-sink")!;
         expect(sink.connectorClass).to.equal("io.confluent.connect.jdbc.JdbcSinkConnector");
-        expect(sink.config).to.include({ "pk.mode": "record_key", "auto.create": "true", "auto.evolve": "true", "connection.user": "${secrets:cdc-dev/sales-target-db:username}" });
+        expect(sink.config).to.include({
+            "pk.mode": "record_key",
+            "auto.create": "true",
+            "auto.evolve": "true",
+            "connection.user": "${secrets:cdc-dev/sales-target-db:username}",
+        });
         expect(sink.config["transforms.unwrap.type"]).to.equal("io.debezium.transforms.ExtractNewRecordState");
         // dev's other pipelines keep the Debezium sink.
-        expect(pluginsInUse(s)).to.deep.equal(["debezium-sqlserver", "debezium-postgres", "debezium-mariadb", "debezium-jdbc-sink", "confluent-jdbc-sink"]);
+        expect(pluginsInUse(s)).to.deep.equal([
+            "debezium-sqlserver",
+            "debezium-postgres",
+            "debezium-mariadb",
+            "debezium-jdbc-sink",
+            "confluent-jdbc-sink",
+        ]);
     });
 
     it("references every credential through the context's config provider", () => {
@@ -194,15 +234,35 @@ describe("connector plan", () => {
         expect(credentials).to.have.length(12);
         for (const [key, value] of credentials) {
             expect(value, key).to.match(CONFIG_PROVIDER_REFERENCE);
-            expect(value).to.match(/^\$\{file:\/tmp\/secrets\/(sales|shop|inventory)-(source|target)-db\.properties:(username|password)\}$/);
+            expect(value).to.match(
+                /^\$\{file:\/tmp\/secrets\/(sales|shop|inventory)-(source|target)-db\.properties:(username|password)\}$/,
+            );
         }
     });
 
     it("renders PostgreSQL and MySQL sources with their own slot, publication and server id settings", () => {
         const s = spec("dev", (raw) => {
             raw.pipelines.push(
-                { name: "crm", source: { kind: "postgres", host: "pg", database: "crm", tables: [{ name: "public.customers", primaryKey: ["customer_id"] }] }, sink: { host: "w", database: "w" } },
-                { name: "store", source: { kind: "mysql", host: "maria", database: "store", tables: [{ name: "store.products", primaryKey: ["product_id"] }] }, sink: { host: "w", database: "w" } },
+                {
+                    name: "crm",
+                    source: {
+                        kind: "postgres",
+                        host: "pg",
+                        database: "crm",
+                        tables: [{ name: "public.customers", primaryKey: ["customer_id"] }],
+                    },
+                    sink: { host: "w", database: "w" },
+                },
+                {
+                    name: "store",
+                    source: {
+                        kind: "mysql",
+                        host: "maria",
+                        database: "store",
+                        tables: [{ name: "store.products", primaryKey: ["product_id"] }],
+                    },
+                    sink: { host: "w", database: "w" },
+                },
             );
         });
         const connectors = byName(s);
@@ -216,7 +276,11 @@ describe("connector plan", () => {
         });
         expect(connectors.get("crm-postgres-source")!.config).to.not.have.property("schema.history.internal.kafka.topic");
         const mysql = connectors.get("store-mysql-source")!;
-        expect(mysql.config).to.include({ "database.include.list": "store", "table.include.list": "store.products", "topic.prefix": "store" });
+        expect(mysql.config).to.include({
+            "database.include.list": "store",
+            "table.include.list": "store.products",
+            "topic.prefix": "store",
+        });
         expect(Number(mysql.config["database.server.id"])).to.be.within(5400, 5400 + 1e9);
         const topics = planTopics(s).map((t) => t.name);
         expect(topics).to.include.members(["crm.public.customers", "store.store.products", "store.schema-history"]);
@@ -251,17 +315,35 @@ describe("Connect cluster plan", () => {
         const build = body.spec.build as { plugins: Array<{ name: string; artifacts: Array<Record<string, string>> }> };
         const central = "https://repo1.maven.org/maven2/io/debezium";
         expect(build.plugins.map((p) => [p.name, p.artifacts.map((a) => [a.type, a.url])])).to.deep.equal([
-            ["debezium-sqlserver", [["tgz", `${central}/debezium-connector-sqlserver/3.6.1.Final/debezium-connector-sqlserver-3.6.1.Final-plugin.tar.gz`]]],
-            ["debezium-postgres", [["tgz", `${central}/debezium-connector-postgres/3.6.1.Final/debezium-connector-postgres-3.6.1.Final-plugin.tar.gz`]]],
-            ["debezium-mariadb", [["tgz", `${central}/debezium-connector-mariadb/3.5.0.Final/debezium-connector-mariadb-3.5.0.Final-plugin.tar.gz`]]],
-            ["debezium-jdbc-sink", [["tgz", `${central}/debezium-connector-jdbc/3.5.0.Final/debezium-connector-jdbc-3.5.0.Final-plugin.tar.gz`]]],
+            [
+                "debezium-sqlserver",
+                [["tgz", `${central}/debezium-connector-sqlserver/3.6.1.Final/debezium-connector-sqlserver-3.6.1.Final-plugin.tar.gz`]],
+            ],
+            [
+                "debezium-postgres",
+                [["tgz", `${central}/debezium-connector-postgres/3.6.1.Final/debezium-connector-postgres-3.6.1.Final-plugin.tar.gz`]],
+            ],
+            [
+                "debezium-mariadb",
+                [["tgz", `${central}/debezium-connector-mariadb/3.5.0.Final/debezium-connector-mariadb-3.5.0.Final-plugin.tar.gz`]],
+            ],
+            [
+                "debezium-jdbc-sink",
+                [["tgz", `${central}/debezium-connector-jdbc/3.5.0.Final/debezium-connector-jdbc-3.5.0.Final-plugin.tar.gz`]],
+            ],
         ]);
         for (const p of build.plugins) expect(p.artifacts[0].sha512sum).to.match(/^[0-9a-f]{128}$/);
     });
 
     it("falls back to a pinned Maven build for plugins without an archive (the Confluent sink)", () => {
         expect(buildArtifacts(CONNECTOR_PLUGINS["confluent-jdbc-sink"])).to.deep.equal([
-            { type: "maven", group: "io.confluent", artifact: "kafka-connect-jdbc", version: "10.9.7", repository: "https://packages.confluent.io/maven/" },
+            {
+                type: "maven",
+                group: "io.confluent",
+                artifact: "kafka-connect-jdbc",
+                version: "10.9.7",
+                repository: "https://packages.confluent.io/maven/",
+            },
         ]);
     });
 
@@ -275,7 +357,9 @@ describe("Connect cluster plan", () => {
         const rules = parse(jmxExporterConfig()).rules as Array<{ pattern: string; name: string }>;
         expect(rules.map((r) => r.name)).to.include.members(["kafka_connect_connector_status", "debezium_metrics_$6"]);
         const debezium = new RegExp(rules.find((r) => r.name === "debezium_metrics_$6")!.pattern);
-        const match = debezium.exec("debezium.sql_server<type=connector-metrics, context=streaming, server=sqlserver, task=0, database=SalesDB><>MilliSecondsBehindSource");
+        const match = debezium.exec(
+            "debezium.sql_server<type=connector-metrics, context=streaming, server=sqlserver, task=0, database=SalesDB><>MilliSecondsBehindSource",
+        );
         expect(match?.slice(1)).to.deep.equal(["sql_server", "streaming", "sqlserver", "0", "SalesDB", "MilliSecondsBehindSource"]);
     });
 });
@@ -303,7 +387,11 @@ describe("topic plan", () => {
             raw.pipelines[0].sink.deadLetterQueue = false;
             raw.pipelines[0].sink.errorsTolerance = "none";
         });
-        expect(planTopics(s).filter((t) => t.pipeline === "sales").map((t) => t.role)).to.not.include("dlq");
+        expect(
+            planTopics(s)
+                .filter((t) => t.pipeline === "sales")
+                .map((t) => t.role),
+        ).to.not.include("dlq");
         expect(byName(s).get("postgresql-jdbc-sink")!.config).to.not.have.property("errors.deadletterqueue.topic.name");
     });
 });

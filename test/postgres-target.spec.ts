@@ -17,7 +17,8 @@ type Raw = Record<string, any>;
 const raw = (stack: "dev" | "prod"): Raw => structuredClone(rawProjectConfig(stack));
 const specOf = (r: Raw): StackSpec => parseStackSpec(r).spec;
 const grantsOf = (spec: StackSpec): PgGrantPlan[] => planPostgresTargets(spec).flatMap((t) => t.grants);
-const grant = (grants: PgGrantPlan[], role: string, objectType: string) => grants.filter((g) => g.role === role && g.objectType === objectType);
+const grant = (grants: PgGrantPlan[], role: string, objectType: string) =>
+    grants.filter((g) => g.role === role && g.objectType === objectType);
 /** The dev stack's target schemas, one per pipeline (sales, and seed 004's shop and inventory). */
 const DEV_SCHEMAS = ["sales", "shop", "inventory"];
 
@@ -52,7 +53,14 @@ describe("PostgreSQL target plan", () => {
     it("grants CREATE on the target schema only when the sink creates tables (dev), never on any other schema", () => {
         const dev = grantsOf(specOf(raw("dev")));
         expect(grant(dev, "cdc_writer", "schema")).to.deep.equal(
-            DEV_SCHEMAS.map((schema) => ({ role: "cdc_writer", database: "warehouse", schema, objectType: "schema", objects: [], privileges: ["USAGE", "CREATE"] })),
+            DEV_SCHEMAS.map((schema) => ({
+                role: "cdc_writer",
+                database: "warehouse",
+                schema,
+                objectType: "schema",
+                objects: [],
+                privileges: ["USAGE", "CREATE"],
+            })),
         );
         const prod = grantsOf(specOf(raw("prod")));
         expect(grant(prod, "cdc_writer", "schema")).to.deep.equal([
@@ -69,10 +77,24 @@ describe("PostgreSQL target plan", () => {
     it("gives the writer DML on its pre-created tables (prod) and the reader SELECT only", () => {
         const prod = grantsOf(specOf(raw("prod")));
         expect(grant(prod, "cdc_writer", "table")).to.deep.equal([
-            { role: "cdc_writer", database: "warehouse", schema: "sales", objectType: "table", objects: ["customers", "order_items", "orders"], privileges: ["SELECT", "INSERT", "UPDATE", "DELETE"] },
+            {
+                role: "cdc_writer",
+                database: "warehouse",
+                schema: "sales",
+                objectType: "table",
+                objects: ["customers", "order_items", "orders"],
+                privileges: ["SELECT", "INSERT", "UPDATE", "DELETE"],
+            },
         ]);
         expect(grant(prod, "cdc_reconciler", "table")).to.deep.equal([
-            { role: "cdc_reconciler", database: "warehouse", schema: "sales", objectType: "table", objects: ["customers", "order_items", "orders"], privileges: ["SELECT"] },
+            {
+                role: "cdc_reconciler",
+                database: "warehouse",
+                schema: "sales",
+                objectType: "table",
+                objects: ["customers", "order_items", "orders"],
+                privileges: ["SELECT"],
+            },
         ]);
         expect(planPostgresTargets(specOf(raw("prod")))[0].defaultPrivileges).to.deep.equal([]);
     });
@@ -80,18 +102,38 @@ describe("PostgreSQL target plan", () => {
     it("lets the reader SELECT the tables the sink creates later (dev) through default privileges of the writer", () => {
         const [dev] = planPostgresTargets(specOf(raw("dev")));
         expect(grant(dev.grants, "cdc_reconciler", "table")).to.deep.equal(
-            DEV_SCHEMAS.map((schema) => ({ role: "cdc_reconciler", database: "warehouse", schema, objectType: "table", objects: [], privileges: ["SELECT"] })),
+            DEV_SCHEMAS.map((schema) => ({
+                role: "cdc_reconciler",
+                database: "warehouse",
+                schema,
+                objectType: "table",
+                objects: [],
+                privileges: ["SELECT"],
+            })),
         );
         expect(grant(dev.grants, "cdc_writer", "table")).to.deep.equal([]);
         expect(dev.defaultPrivileges).to.deep.equal(
-            DEV_SCHEMAS.map((schema) => ({ role: "cdc_reconciler", owner: "cdc_writer", database: "warehouse", schema, objectType: "table", privileges: ["SELECT"] })),
+            DEV_SCHEMAS.map((schema) => ({
+                role: "cdc_reconciler",
+                owner: "cdc_writer",
+                database: "warehouse",
+                schema,
+                objectType: "table",
+                privileges: ["SELECT"],
+            })),
         );
     });
 
     it("adds TRUNCATE only when the sink applies truncates", () => {
         const r = raw("prod");
         r.pipelines[0].sink.truncateEnabled = true;
-        expect(grant(grantsOf(specOf(r)), "cdc_writer", "table")[0].privileges).to.deep.equal(["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE"]);
+        expect(grant(grantsOf(specOf(r)), "cdc_writer", "table")[0].privileges).to.deep.equal([
+            "SELECT",
+            "INSERT",
+            "UPDATE",
+            "DELETE",
+            "TRUNCATE",
+        ]);
     });
 
     it("pre-creates prod's tables from their columns with the declared primary key, and none in dev", () => {
@@ -120,7 +162,17 @@ describe("PostgreSQL target plan", () => {
     });
 
     it("folds identifiers the way the sink writes them and forces primary key columns NOT NULL", () => {
-        expect(createTableSql("Sales", "customers", [{ name: "Id", type: "bigint", nullable: true }, { name: "Name", type: "text", nullable: true }], ["ID"])).to.equal(
+        expect(
+            createTableSql(
+                "Sales",
+                "customers",
+                [
+                    { name: "Id", type: "bigint", nullable: true },
+                    { name: "Name", type: "text", nullable: true },
+                ],
+                ["ID"],
+            ),
+        ).to.equal(
             'CREATE TABLE IF NOT EXISTS "sales"."customers" (\n    "id" bigint NOT NULL,\n    "name" text,\n    PRIMARY KEY ("id")\n);',
         );
     });
@@ -131,8 +183,12 @@ describe("PostgreSQL target plan", () => {
         const pipeline = spec.pipelines[0];
         const table = pipeline.source.tables[0];
         expect(targetTableName(pipeline, table)).to.equal("customers");
-        expect(targetTableName({ ...pipeline, sink: { ...pipeline.sink, tableNameFormat: "${source.schema}_${source.table}" } }, table)).to.equal("dbo_customers");
-        expect(targetTableName({ ...pipeline, sink: { ...pipeline.sink, tableNameFormat: "${topic}" } }, table)).to.equal("sqlserver_salesdb_dbo_customers");
+        expect(
+            targetTableName({ ...pipeline, sink: { ...pipeline.sink, tableNameFormat: "${source.schema}_${source.table}" } }, table),
+        ).to.equal("dbo_customers");
+        expect(targetTableName({ ...pipeline, sink: { ...pipeline.sink, tableNameFormat: "${topic}" } }, table)).to.equal(
+            "sqlserver_salesdb_dbo_customers",
+        );
     });
 
     it("keeps one grant per role, database, schema and object type when pipelines share a schema", () => {
@@ -140,7 +196,12 @@ describe("PostgreSQL target plan", () => {
         r.pipelines.push({
             ...structuredClone(r.pipelines[0]),
             name: "billing",
-            source: { ...structuredClone(r.pipelines[0].source), connectorName: "billing-source", topicPrefix: "billing", tables: [{ name: "dbo.invoices", primaryKey: ["id"] }] },
+            source: {
+                ...structuredClone(r.pipelines[0].source),
+                connectorName: "billing-source",
+                topicPrefix: "billing",
+                tables: [{ name: "dbo.invoices", primaryKey: ["id"] }],
+            },
             sink: { ...structuredClone(r.pipelines[0].sink), connectorName: "billing-sink" },
             destinations: [],
         });
@@ -160,7 +221,9 @@ describe("PostgreSQL target resources", function () {
         it(`registers the roles, grants and default privileges of the plan (${stack})`, async () => {
             const { mocks } = await runProgram(stack, false);
             const roles = mocks.ofType("postgresql:index/role:Role");
-            expect(roles.map((r) => r.inputs.name)).to.deep.equal(stack === "dev" ? ["cdc_writer", "cdc_reconciler", "iceberg_catalog"] : ["cdc_writer", "cdc_reconciler"]);
+            expect(roles.map((r) => r.inputs.name)).to.deep.equal(
+                stack === "dev" ? ["cdc_writer", "cdc_reconciler", "iceberg_catalog"] : ["cdc_writer", "cdc_reconciler"],
+            );
             for (const role of roles) {
                 expect(role.inputs).to.include(PLAIN_LOGIN);
                 expect(role.inputs.password[pulumi.runtime.specialSigKey], role.name).to.equal(pulumi.runtime.specialSecretSig);
@@ -188,10 +251,20 @@ describe("PostgreSQL target resources", function () {
     it("creates prod's target tables through the dynamic table resource, without the admin password in clear", async () => {
         const { mocks } = await runProgram("prod", false);
         const tables = mocks.ofType("pulumi-nodejs:dynamic/cdc:PostgresTable");
-        expect(tables.map((t) => `${t.inputs.schema}.${t.inputs.table}`)).to.deep.equal(["sales.customers", "sales.orders", "sales.order_items"]);
+        expect(tables.map((t) => `${t.inputs.schema}.${t.inputs.table}`)).to.deep.equal([
+            "sales.customers",
+            "sales.orders",
+            "sales.order_items",
+        ]);
         for (const t of tables) {
             expect(t.inputs.sql).to.match(/^CREATE TABLE IF NOT EXISTS "sales"\./);
-            expect(t.inputs.connection).to.deep.include({ host: "warehouse.example.com", port: 5432, database: "warehouse", user: "pulumi_cdc_admin", sslmode: "verify-full" });
+            expect(t.inputs.connection).to.deep.include({
+                host: "warehouse.example.com",
+                port: 5432,
+                database: "warehouse",
+                user: "pulumi_cdc_admin",
+                sslmode: "verify-full",
+            });
         }
     });
 
@@ -199,7 +272,11 @@ describe("PostgreSQL target resources", function () {
         const mocks = new RecordingMocks();
         await pulumi.runtime.setMocks(mocks, "cdc-pipeline", "unit", false);
         const [plan] = planPostgresTargets(specOf(raw("prod")));
-        const target = new PostgresTarget("unit-target", { plan, admin: { username: "admin", password: pulumi.secret("admin-password") }, protect: true });
+        const target = new PostgresTarget("unit-target", {
+            plan,
+            admin: { username: "admin", password: pulumi.secret("admin-password") },
+            protect: true,
+        });
         for (const [role, password] of Object.entries(target.passwords)) {
             expect(await pulumi.isSecret(password), role).to.equal(true);
             expect(await promiseOf(password)).to.match(/^Mock-Generated-Pa55word-unit-target-password-/);

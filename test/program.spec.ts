@@ -24,7 +24,14 @@ const EXPECTED = {
         minIsr: "1",
         partitions: 1,
         plugins: ["sqlserver-3.6.1", "postgres-3.6.1", "mariadb-3.5.0", "jdbc-3.5.0"],
-        connectors: ["inventory-mariadb-source", "inventory-postgres-sink", "postgresql-jdbc-sink", "shop-postgres-sink", "shop-postgres-source", "sqlserver-cdc-source"],
+        connectors: [
+            "inventory-mariadb-source",
+            "inventory-postgres-sink",
+            "postgresql-jdbc-sink",
+            "shop-postgres-sink",
+            "shop-postgres-source",
+            "sqlserver-cdc-source",
+        ],
         pipelines: ["sales", "shop", "inventory"],
     },
     prod: {
@@ -107,9 +114,14 @@ for (const stack of SHIPPED_STACKS) {
                 const { mocks } = await runProgram(stack, preview);
                 const [connect] = mocks.ofType(CONNECT);
                 expect(connect.inputs.metadata.annotations["strimzi.io/use-connector-resources"]).to.equal("true");
-                expect(connect.inputs.spec.config["config.providers.secrets.class"]).to.equal("io.strimzi.kafka.KubernetesSecretConfigProvider");
+                expect(connect.inputs.spec.config["config.providers.secrets.class"]).to.equal(
+                    "io.strimzi.kafka.KubernetesSecretConfigProvider",
+                );
                 expect(connect.inputs.spec.config["config.storage.replication.factor"]).to.equal(String(expected.rf));
-                const plugins = connect.inputs.spec.build.plugins.map((p: any) => [p.artifacts[0].type, p.artifacts[0].url.split("/").pop()]);
+                const plugins = connect.inputs.spec.build.plugins.map((p: any) => [
+                    p.artifacts[0].type,
+                    p.artifacts[0].url.split("/").pop(),
+                ]);
                 expect(plugins).to.deep.equal(
                     expected.plugins.map((p) => {
                         const [name, version] = p.split("-");
@@ -133,9 +145,13 @@ for (const stack of SHIPPED_STACKS) {
                     ...expected.pipelines.flatMap((p) => [`${p}-source-db`, `${p}-target-db`]),
                     ...(stack === "prod" ? ["cdc-connect-kafka-access"] : []),
                 ].sort();
-                expect(role.inputs.rules).to.deep.equal([{ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: expectedSecrets }]);
+                expect(role.inputs.rules).to.deep.equal([
+                    { apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: expectedSecrets },
+                ]);
                 const [binding] = mocks.ofType("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding");
-                expect(binding.inputs.subjects).to.deep.equal([{ kind: "ServiceAccount", name: "cdc-connect-connect", namespace: stack === "prod" ? "cdc" : "cdc-dev" }]);
+                expect(binding.inputs.subjects).to.deep.equal([
+                    { kind: "ServiceAccount", name: "cdc-connect-connect", namespace: stack === "prod" ? "cdc" : "cdc-dev" },
+                ]);
             });
 
             it(
@@ -151,8 +167,12 @@ for (const stack of SHIPPED_STACKS) {
                         expect([...access, ...user]).to.deep.equal([]);
                         return;
                     }
-                    expect(user.map((u) => [u.inputs.metadata.namespace, u.inputs.spec.authentication.type])).to.deep.equal([["kafka", "scram-sha-512"]]);
-                    expect(access.map((a) => a.inputs.spec.kafka)).to.deep.equal([{ name: "cdc-kafka", namespace: "kafka", listener: "tls" }]);
+                    expect(user.map((u) => [u.inputs.metadata.namespace, u.inputs.spec.authentication.type])).to.deep.equal([
+                        ["kafka", "scram-sha-512"],
+                    ]);
+                    expect(access.map((a) => a.inputs.spec.kafka)).to.deep.equal([
+                        { name: "cdc-kafka", namespace: "kafka", listener: "tls" },
+                    ]);
                     expect(access[0].inputs.spec.user.name).to.equal("cdc-connect");
                     for (const o of [...user, ...access]) expect(validateManifest(o.inputs as any), o.name).to.deep.equal([]);
                     const [connect] = mocks.ofType(CONNECT);
@@ -160,7 +180,10 @@ for (const stack of SHIPPED_STACKS) {
                     expect(connect.inputs.spec.authentication.username).to.equal("cdc-connect");
                     const captured = capturedFor(mocks);
                     const cluster = captured.get(registrationKey("cdc:connect:ConnectCluster", "connect"))!.urn;
-                    const [userOptions, accessOptions] = [captured.get(registrationKey(KAFKA_USER, user[0].name))!, captured.get(registrationKey(KAFKA_ACCESS, access[0].name))!];
+                    const [userOptions, accessOptions] = [
+                        captured.get(registrationKey(KAFKA_USER, user[0].name))!,
+                        captured.get(registrationKey(KAFKA_ACCESS, access[0].name))!,
+                    ];
                     expect([userOptions.parent, accessOptions.parent]).to.deep.equal([cluster, cluster]);
                     expect(accessOptions.dependencies).to.include(userOptions.urn);
                     expect(captured.get(registrationKey(CONNECT, connect.name))!.dependencies).to.include(accessOptions.urn);
@@ -180,7 +203,9 @@ for (const stack of SHIPPED_STACKS) {
                 const job = captured.get(registrationKey("cdc:reconciler:ReconciliationJob", "reconciler"))!.urn;
                 const cronJobs = mocks.ofType("kubernetes:batch/v1:CronJob").filter((c) => c.name.startsWith("reconciler-"));
                 const policies = mocks.ofType(NETWORK_POLICY).filter((n) => n.name.startsWith("reconciler-"));
-                expect(policies.map((p) => p.inputs.metadata.name).sort()).to.deep.equal(cronJobs.map((c) => c.inputs.metadata.name).sort());
+                expect(policies.map((p) => p.inputs.metadata.name).sort()).to.deep.equal(
+                    cronJobs.map((c) => c.inputs.metadata.name).sort(),
+                );
                 for (const policy of policies) {
                     expect(captured.get(registrationKey(NETWORK_POLICY, policy.name))!.parent).to.equal(job);
                     expect(validateManifest(policy.inputs as any), policy.name).to.deep.equal([]);
@@ -217,7 +242,9 @@ for (const stack of SHIPPED_STACKS) {
                 const actual = [...new Set(mocks.registrations.map((r) => `${r.type}::${r.name}`))].sort().join("\n") + "\n";
                 const file = path.join(REPO_ROOT, "test", "snapshots", `resources.${stack}.txt`);
                 if (process.env.UPDATE_SNAPSHOTS === "1") fs.writeFileSync(file, actual);
-                expect(actual, "run UPDATE_SNAPSHOTS=1 npm run test:unit after reviewing the change").to.equal(fs.readFileSync(file, "utf8"));
+                expect(actual, "run UPDATE_SNAPSHOTS=1 npm run test:unit after reviewing the change").to.equal(
+                    fs.readFileSync(file, "utf8"),
+                );
             });
 
             if (!preview) {

@@ -23,7 +23,11 @@ const CA_FILE = `${DATABASE_CA_DIR}/ca.crt`;
 function withSource(r: Raw, source: Record<string, unknown>): Raw {
     const kind = source.kind as string;
     const table = kind === "postgres" ? "public.products" : "store.products";
-    r.pipelines[0] = { name: "store", source: { host: `${kind}.db.svc`, database: "store", tables: [{ name: table, primaryKey: ["id"] }], ...source }, sink: r.pipelines[0].sink };
+    r.pipelines[0] = {
+        name: "store",
+        source: { host: `${kind}.db.svc`, database: "store", tables: [{ name: table, primaryKey: ["id"] }], ...source },
+        sink: r.pipelines[0].sink,
+    };
     return r;
 }
 
@@ -43,7 +47,11 @@ function renderedUrls(spec: StackSpec): { secret: string; key: string; url: stri
 /** What the reconciler will do with a URL: its connection attempts, or SQL Server's driver settings. */
 function tlsOf(url: string): TlsAttempt[] | ReturnType<typeof mssqlTls> {
     const p = parseDatabaseUrl(url);
-    return p.engine === "postgres" ? postgresTls(p.params).attempts : p.engine === "mysql" ? mysqlTls(p.params).attempts : mssqlTls(p.params);
+    return p.engine === "postgres"
+        ? postgresTls(p.params).attempts
+        : p.engine === "mysql"
+          ? mysqlTls(p.params).attempts
+          : mssqlTls(p.params);
 }
 
 function podOf(spec: StackSpec) {
@@ -64,7 +72,10 @@ describe("reconciliation job TLS", () => {
         it(`prod, ${name} source: every URL verifies the server with the mounted CA and allows no plaintext`, () => {
             const spec = parseStackSpec(config).spec;
             const urls = renderedUrls(spec);
-            expect(urls.map((u) => u.key).sort()).to.deep.equal(["url", spec.pipelines[0].source.kind === "sqlserver" ? "url-salesdb" : "url-store"]);
+            expect(urls.map((u) => u.key).sort()).to.deep.equal([
+                "url",
+                spec.pipelines[0].source.kind === "sqlserver" ? "url-salesdb" : "url-store",
+            ]);
             for (const { url } of urls) {
                 const tls = tlsOf(url);
                 if (Array.isArray(tls)) {
@@ -79,21 +90,33 @@ describe("reconciliation job TLS", () => {
     }
 
     it("uses the connectors' own TLS settings for the same databases, in prod and dev", () => {
-        const variants = [...Object.values(PROD_SOURCES), raw("dev"), withSource(raw("dev"), { kind: "postgres" }), withSource(raw("dev"), { kind: "mysql" })];
+        const variants = [
+            ...Object.values(PROD_SOURCES),
+            raw("dev"),
+            withSource(raw("dev"), { kind: "postgres" }),
+            withSource(raw("dev"), { kind: "mysql" }),
+        ];
         for (const config of variants) {
             const spec = parseStackSpec(config).spec;
             const [source, sink] = renderConnectors(spec, clusterConnectorContext(spec)).map((c) => c.config);
             const [sourceUrl, targetUrl] = renderedUrls(spec).map((u) => parseDatabaseUrl(u.url).params);
             const sourceMode = source["database.sslmode"] ?? source["database.ssl.mode"];
             if (sourceMode) expect(sourceUrl.get("sslmode") ?? sourceUrl.get("ssl-mode")).to.equal(sourceMode);
-            else expect([sourceUrl.get("encrypt"), sourceUrl.get("trustServerCertificate")]).to.deep.equal([source["driver.encrypt"], source["driver.trustServerCertificate"]]);
+            else
+                expect([sourceUrl.get("encrypt"), sourceUrl.get("trustServerCertificate")]).to.deep.equal([
+                    source["driver.encrypt"],
+                    source["driver.trustServerCertificate"],
+                ]);
             expect(targetUrl.get("sslmode")).to.equal(/[?&]sslmode=([^&]+)/.exec(sink["connection.url"])![1]);
         }
     });
 
     it("prod: renders the pipeline's verifying modes with the mounted CA", () => {
         const urls = (config: Raw) => renderedUrls(parseStackSpec(config).spec).map((u) => u.url.split("?")[1]);
-        expect(urls(raw("prod"))).to.deep.equal(["encrypt=true&trustServerCertificate=false", `sslmode=verify-full&sslrootcert=${CA_FILE}`]);
+        expect(urls(raw("prod"))).to.deep.equal([
+            "encrypt=true&trustServerCertificate=false",
+            `sslmode=verify-full&sslrootcert=${CA_FILE}`,
+        ]);
         expect(urls(PROD_SOURCES.MySQL)[0]).to.equal(`ssl-mode=verify_identity&ssl-ca=${CA_FILE}`);
         expect(urls(PROD_SOURCES["MariaDB with verify-ca"])[0]).to.equal(`ssl-mode=verify-ca&ssl-ca=${CA_FILE}`);
         const verifyCaTarget = raw("prod");
@@ -104,7 +127,10 @@ describe("reconciliation job TLS", () => {
     it("prod: mounts the Connect pods' database CA Secret read-only where the URLs name it", () => {
         const spec = parseStackSpec(raw("prod")).spec;
         const pod = podOf(spec);
-        expect(pod.volumes).to.deep.include({ name: "database-ca", secret: { secretName: "database-ca", items: [{ key: "ca.crt", path: "ca.crt" }], defaultMode: 0o440 } });
+        expect(pod.volumes).to.deep.include({
+            name: "database-ca",
+            secret: { secretName: "database-ca", items: [{ key: "ca.crt", path: "ca.crt" }], defaultMode: 0o440 },
+        });
         expect(spec.connect.databaseCaSecret).to.equal("database-ca");
         const mount = pod.containers[0].volumeMounts.find((m) => m.name === "database-ca");
         expect(mount).to.deep.equal({ name: "database-ca", mountPath: DATABASE_CA_DIR, readOnly: true });
@@ -128,6 +154,9 @@ describe("reconciliation job TLS", () => {
         verifying.connect.databaseCaSecret = "dev-database-ca";
         const spec = parseStackSpec(verifying).spec;
         expect(tlsOf(renderedUrls(spec)[0].url)).to.deep.equal([{ tls: true, verify: "full", ca: CA_FILE }]);
-        expect(podOf(spec).volumes).to.deep.include({ name: "database-ca", secret: { secretName: "dev-database-ca", items: [{ key: "ca.crt", path: "ca.crt" }], defaultMode: 0o440 } });
+        expect(podOf(spec).volumes).to.deep.include({
+            name: "database-ca",
+            secret: { secretName: "dev-database-ca", items: [{ key: "ca.crt", path: "ca.crt" }], defaultMode: 0o440 },
+        });
     });
 });

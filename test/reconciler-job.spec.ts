@@ -37,7 +37,11 @@ function renderTemplate(text: string, secrets: Record<string, string>): string {
     return text.replace(/\{\{\s*\.Secrets\.(\w+)\s*(\|\s*urlquery\s*)?\}\}/g, (_, key: string, escape?: string) => {
         const value = secrets[key];
         if (value === undefined) throw new Error(`template reads missing key ${key}`);
-        return escape ? encodeURIComponent(value).replace(/%20/g, "+").replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : value;
+        return escape
+            ? encodeURIComponent(value)
+                  .replace(/%20/g, "+")
+                  .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+            : value;
     });
 }
 
@@ -84,7 +88,11 @@ describe("reconciliation job plan", () => {
             expect(parsed.target).to.deep.equal({ urlFile: "/var/run/secrets/cdc/target/url" });
             if (stack === "prod") {
                 expect(parsed).to.deep.include({ maxDiscrepanciesPerTable: 1000, criticalRatio: 0.001 });
-                expect(parsed.pushgateway).to.deep.equal({ url: "http://pushgateway.monitoring.svc:9091", job: "cdc-reconciler", labels: { pipeline: "sales", run: "sales" } });
+                expect(parsed.pushgateway).to.deep.equal({
+                    url: "http://pushgateway.monitoring.svc:9091",
+                    job: "cdc-reconciler",
+                    labels: { pipeline: "sales", run: "sales" },
+                });
             } else {
                 expect(parsed.lagWindowSeconds).to.equal(60);
                 expect(parsed.pushgateway).to.equal(undefined);
@@ -95,7 +103,11 @@ describe("reconciliation job plan", () => {
             const job = reconcilerCronJobBody(spec, reconciler, run);
             const pod = job.spec.jobTemplate.spec.template.spec;
             const [container] = pod.containers;
-            expect(parseArgs(container.args)).to.deep.include({ config: "/etc/cdc-reconciler/reconciler.json", tables: [], verbose: false });
+            expect(parseArgs(container.args)).to.deep.include({
+                config: "/etc/cdc-reconciler/reconciler.json",
+                tables: [],
+                verbose: false,
+            });
             const configMount = container.volumeMounts.find((m) => m.name === "config")!;
             const configVolume = pod.volumes.find((v) => v.name === "config") as any;
             expect(path.join(configMount.mountPath, configVolume.configMap.items[0].path)).to.equal(container.args[1]);
@@ -135,7 +147,9 @@ describe("reconciliation job plan", () => {
             const pod = reconcilerCronJobBody(spec, reconciler, run).spec.jobTemplate.spec.template.spec;
             const reports = pod.volumes.find((v) => v.name === "reports")!;
             expect(reports).to.deep.equal(
-                stack === "prod" ? { name: "reports", persistentVolumeClaim: { claimName: "cdc-reconciler-reports" } } : { name: "reports", emptyDir: { sizeLimit: "1Gi" } },
+                stack === "prod"
+                    ? { name: "reports", persistentVolumeClaim: { claimName: "cdc-reconciler-reports" } }
+                    : { name: "reports", emptyDir: { sizeLimit: "1Gi" } },
             );
         });
 
@@ -160,12 +174,27 @@ describe("reconciliation job plan", () => {
             const pipeline = spec.pipelines[0];
             const sourceUrl = renderTemplate(sourceUrlTemplates(spec, pipeline)["url-salesdb"], { ...source.fields, password });
             const targetUrl = renderTemplate(targetUrlTemplates(spec, pipeline).url, { ...target.fields, password });
-            expect(parseDatabaseUrl(sourceUrl)).to.deep.include({ engine: "mssql", host: source.fields.host, port: 1433, user: "cdc_reader", password, database: "SalesDB" });
+            expect(parseDatabaseUrl(sourceUrl)).to.deep.include({
+                engine: "mssql",
+                host: source.fields.host,
+                port: 1433,
+                user: "cdc_reader",
+                password,
+                database: "SalesDB",
+            });
             expect(parseDatabaseUrl(sourceUrl).params.get("encrypt")).to.equal(stack === "prod" ? "true" : "false");
             expect(parseDatabaseUrl(sourceUrl).params.get("trustServerCertificate")).to.equal(stack === "prod" ? "false" : "true");
-            expect(parseDatabaseUrl(targetUrl)).to.deep.include({ engine: "postgres", user: "cdc_reconciler", password, database: "warehouse" });
+            expect(parseDatabaseUrl(targetUrl)).to.deep.include({
+                engine: "postgres",
+                user: "cdc_reconciler",
+                password,
+                database: "warehouse",
+            });
             // The config points at the files the Secrets are mounted as.
-            const files: Record<string, string> = { "/var/run/secrets/cdc/source/url": sourceUrl, "/var/run/secrets/cdc/target/url": targetUrl };
+            const files: Record<string, string> = {
+                "/var/run/secrets/cdc/source/url": sourceUrl,
+                "/var/run/secrets/cdc/target/url": targetUrl,
+            };
             const parsed = parseReconcilerConfig(reconcilerConfigMapBody(spec, reconciler, [run]).data["sales.json"]);
             expect(resolveEndpoint(parsed.source, {}, (f) => files[f])).to.equal(sourceUrl);
             expect(resolveEndpoint(parsed.target, {}, (f) => files[f])).to.equal(targetUrl);
@@ -196,7 +225,8 @@ describe("reconciliation job plan", () => {
     });
 
     it("keeps CronJob names within Kubernetes' limit", () => {
-        for (const stack of SHIPPED_STACKS) for (const run of planReconcileRuns(specOf(raw(stack)))) expect(run.cronJobName.length).to.be.at.most(CRONJOB_NAME_MAX);
+        for (const stack of SHIPPED_STACKS)
+            for (const run of planReconcileRuns(specOf(raw(stack)))) expect(run.cronJobName.length).to.be.at.most(CRONJOB_NAME_MAX);
     });
 
     it("renders a ServiceAccount without an API token", () => {
@@ -239,9 +269,21 @@ describe("reconciliation job resources", function () {
         const names = ["reconcilerCronJobs", "vaultPolicies", "vaultAuthRoles", "vaultSecretPaths", "syncedSecrets"];
         for (const name of names) expect(await pulumi.isSecret(exports[name] as any), name).to.equal(false);
         expect(await promiseOf(exports.reconcilerCronJobs as any)).to.deep.equal(["cdc-reconciler-sales"]);
-        expect(await promiseOf(exports.vaultPolicies as any)).to.deep.equal(["cdc-prod-connect", "cdc-prod-reconciler", "cdc-prod-lakehouse"]);
-        expect(await promiseOf(exports.vaultAuthRoles as any)).to.deep.equal(["cdc-prod-connect", "cdc-prod-reconciler", "cdc-prod-lakehouse"]);
-        expect(await promiseOf(exports.vaultSecretPaths as any)).to.deep.equal(["secret/db/sales/source", "secret/db/sales/target", "secret/db/sales/target-readonly"]);
+        expect(await promiseOf(exports.vaultPolicies as any)).to.deep.equal([
+            "cdc-prod-connect",
+            "cdc-prod-reconciler",
+            "cdc-prod-lakehouse",
+        ]);
+        expect(await promiseOf(exports.vaultAuthRoles as any)).to.deep.equal([
+            "cdc-prod-connect",
+            "cdc-prod-reconciler",
+            "cdc-prod-lakehouse",
+        ]);
+        expect(await promiseOf(exports.vaultSecretPaths as any)).to.deep.equal([
+            "secret/db/sales/source",
+            "secret/db/sales/target",
+            "secret/db/sales/target-readonly",
+        ]);
         expect(await promiseOf(exports.syncedSecrets as any)).to.have.members([
             "sales-source-db",
             "sales-target-db",

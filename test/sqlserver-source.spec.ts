@@ -7,13 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseStackSpec } from "../config/resolve";
 import type { StackSpec, TableSpec } from "../config/spec";
 import { SqlServerSource } from "../components/sqlserver-source";
-import {
-    bracket,
-    enableTableScript,
-    nstring,
-    planSqlServerSources,
-    SqlScriptPlan,
-} from "../plan/sqlserver-source";
+import { bracket, enableTableScript, nstring, planSqlServerSources, SqlScriptPlan } from "../plan/sqlserver-source";
 import { RecordingMocks } from "./helpers/mocks";
 import { runProgram } from "./helpers/program";
 import { rawProjectConfig } from "./helpers/stack-files";
@@ -40,7 +34,12 @@ describe("SQL Server source plan", () => {
 
     it("plans one reader login and its user in each captured database, gated by the CDC role", () => {
         const [server] = planSqlServerSources(specOf(raw("prod")));
-        expect(server).to.deep.include({ host: "sqlserver.sales.svc", port: 1433, admin: { host: "sqlserver.example.com", port: 1433 }, key: "sqlserver.sales.svc" });
+        expect(server).to.deep.include({
+            host: "sqlserver.sales.svc",
+            port: 1433,
+            admin: { host: "sqlserver.example.com", port: 1433 },
+            key: "sqlserver.sales.svc",
+        });
         expect(server.logins).to.deep.equal([{ name: "cdc_reader", pipelines: ["sales"] }]);
         expect(server.databases.map((d) => [d.database, d.users, d.gatingRole])).to.deep.equal([["SalesDB", ["cdc_reader"], "cdc_gate"]]);
     });
@@ -58,7 +57,12 @@ describe("SQL Server source plan", () => {
             "grant-select-cdc_reader-dbo.orders",
             "grant-select-cdc_reader-dbo.order_items",
         ]);
-        expect(script(specOf(raw("prod")), "cdc-retention").after).to.deep.equal(["cdc-database", "cdc-table-dbo.customers", "cdc-table-dbo.orders", "cdc-table-dbo.order_items"]);
+        expect(script(specOf(raw("prod")), "cdc-retention").after).to.deep.equal([
+            "cdc-database",
+            "cdc-table-dbo.customers",
+            "cdc-table-dbo.orders",
+            "cdc-table-dbo.order_items",
+        ]);
     });
 
     it("every read script returns exactly the columns its desired state names", () => {
@@ -70,10 +74,16 @@ describe("SQL Server source plan", () => {
     it("enables CDC on the database only when it is off, and never disables it on delete", () => {
         const s = script(specOf(raw("prod")), "cdc-database");
         expect(s.state).to.deep.equal({ is_cdc_enabled: "1" });
-        expect(s.readScript).to.equal("SELECT CAST(is_cdc_enabled AS varchar(1)) AS is_cdc_enabled FROM sys.databases WHERE database_id = DB_ID();");
-        expect(s.updateScript).to.equal("IF (SELECT is_cdc_enabled FROM sys.databases WHERE database_id = DB_ID()) = 0\n    EXEC sys.sp_cdc_enable_db;");
+        expect(s.readScript).to.equal(
+            "SELECT CAST(is_cdc_enabled AS varchar(1)) AS is_cdc_enabled FROM sys.databases WHERE database_id = DB_ID();",
+        );
+        expect(s.updateScript).to.equal(
+            "IF (SELECT is_cdc_enabled FROM sys.databases WHERE database_id = DB_ID()) = 0\n    EXEC sys.sp_cdc_enable_db;",
+        );
         expect(s.deleteScript).to.equal(undefined);
-        expect(script(specOf(raw("prod")), "snapshot-isolation").updateScript).to.equal("ALTER DATABASE [SalesDB] SET ALLOW_SNAPSHOT_ISOLATION ON;");
+        expect(script(specOf(raw("prod")), "snapshot-isolation").updateScript).to.equal(
+            "ALTER DATABASE [SalesDB] SET ALLOW_SNAPSHOT_ISOLATION ON;",
+        );
     });
 
     it("skips ALLOW_SNAPSHOT_ISOLATION when no capture uses snapshot isolation", () => {
@@ -84,7 +94,12 @@ describe("SQL Server source plan", () => {
 
     it("captures each table with an explicit capture instance, the gating role and no net changes", () => {
         const s = enableTableScript(customers, "cdc_gate");
-        expect(s.state).to.deep.equal({ primary_key: "id", capture_instance: "dbo_customers", role_name: "cdc_gate", supports_net_changes: "0" });
+        expect(s.state).to.deep.equal({
+            primary_key: "id",
+            capture_instance: "dbo_customers",
+            role_name: "cdc_gate",
+            supports_net_changes: "0",
+        });
         expect(s.updateScript).to.contain(
             [
                 "IF NOT EXISTS (SELECT 1 FROM cdc.change_tables WHERE capture_instance = N'dbo_customers')",
@@ -114,7 +129,9 @@ describe("SQL Server source plan", () => {
     it("refuses to replace a capture instance that exists with other settings, naming the manual step", () => {
         const s = enableTableScript(customers, "cdc_gate");
         expect(s.updateScript).to.contain("AND role_name = N'cdc_gate' AND supports_net_changes = 0)");
-        expect(s.updateScript).to.match(/THROW 50003, N'CDC: capture instance dbo_customers exists .*sys\.sp_cdc_disable_table @source_schema = N''dbo''/);
+        expect(s.updateScript).to.match(
+            /THROW 50003, N'CDC: capture instance dbo_customers exists .*sys\.sp_cdc_disable_table @source_schema = N''dbo''/,
+        );
     });
 
     it("reads cdc.change_tables only once the cdc schema exists, so preview works before CDC is enabled", () => {
@@ -159,7 +176,12 @@ describe("SQL Server source resources", function () {
     it("registers the login, user, gating membership, VIEW DATABASE STATE and the scripts of the plan (prod)", async () => {
         const { mocks } = await runProgram("prod", false);
         const [login] = mocks.ofType("mssql:index/sqlLogin:SqlLogin");
-        expect(login.inputs).to.include({ name: "cdc_reader", checkPasswordPolicy: true, checkPasswordExpiration: false, mustChangePassword: false });
+        expect(login.inputs).to.include({
+            name: "cdc_reader",
+            checkPasswordPolicy: true,
+            checkPasswordExpiration: false,
+            mustChangePassword: false,
+        });
         expect(login.inputs.password[pulumi.runtime.specialSigKey]).to.equal(pulumi.runtime.specialSecretSig);
 
         const [user] = mocks.ofType("mssql:index/sqlUser:SqlUser");
@@ -169,7 +191,9 @@ describe("SQL Server source resources", function () {
         const [member] = mocks.ofType("mssql:index/databaseRoleMember:DatabaseRoleMember");
         expect(member.inputs).to.deep.equal({ roleId: `${role.name}-id`, memberId: `${user.name}-id` });
         const permissions = mocks.ofType("mssql:index/databasePermission:DatabasePermission");
-        expect(permissions.map((p) => p.inputs)).to.deep.equal([{ principalId: `${user.name}-id`, permission: "VIEW DATABASE STATE", withGrantOption: false }]);
+        expect(permissions.map((p) => p.inputs)).to.deep.equal([
+            { principalId: `${user.name}-id`, permission: "VIEW DATABASE STATE", withGrantOption: false },
+        ]);
 
         const planned = scriptsOf(specOf(raw("prod")));
         expect(mocks.ofType("mssql:index/script:Script")).to.have.length(planned.length);
@@ -190,11 +214,16 @@ describe("SQL Server source resources", function () {
         const mocks = new RecordingMocks();
         await pulumi.runtime.setMocks(mocks, "cdc-pipeline", "unit", false);
         const [plan] = planSqlServerSources(specOf(raw("dev")));
-        const source = new SqlServerSource("unit-sqlserver", { plan, admin: pulumi.output({ username: "sa", password: "admin-password" }) });
+        const source = new SqlServerSource("unit-sqlserver", {
+            plan,
+            admin: pulumi.output({ username: "sa", password: "admin-password" }),
+        });
         expect(await pulumi.isSecret(source.passwords.cdc_reader)).to.equal(true);
         await mocks.settled();
         const [provider] = mocks.ofType("pulumi:providers:mssql");
-        expect(JSON.stringify(provider.inputs)).to.not.contain("admin-password\"}");
-        expect(provider.inputs.sqlAuth[pulumi.runtime.specialSigKey] ?? JSON.parse(provider.inputs.sqlAuth)[pulumi.runtime.specialSigKey]).to.equal(pulumi.runtime.specialSecretSig);
+        expect(JSON.stringify(provider.inputs)).to.not.contain('admin-password"}');
+        expect(
+            provider.inputs.sqlAuth[pulumi.runtime.specialSigKey] ?? JSON.parse(provider.inputs.sqlAuth)[pulumi.runtime.specialSigKey],
+        ).to.equal(pulumi.runtime.specialSecretSig);
     });
 });

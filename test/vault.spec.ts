@@ -40,25 +40,54 @@ describe("Vault plan", () => {
         const warehouse = { host: "warehouse-dev.postgres.svc", port: "5432" };
         const targets = (pipeline: string) => [
             [`db/${pipeline}/target`, { ...warehouse, username: "cdc_writer" }, { kind: "postgres-role", role: "cdc_writer" }],
-            [`db/${pipeline}/target-readonly`, { ...warehouse, username: "cdc_reconciler" }, { kind: "postgres-role", role: "cdc_reconciler" }],
+            [
+                `db/${pipeline}/target-readonly`,
+                { ...warehouse, username: "cdc_reconciler" },
+                { kind: "postgres-role", role: "cdc_reconciler" },
+            ],
         ];
         expect(dev.map((s) => [s.path, s.fields, s.password])).to.deep.equal([
-            ["db/sales/source", { host: "sqlserver.sales-dev.svc", port: "1433", username: "cdc_reader" }, { kind: "sqlserver-login", login: "cdc_reader" }],
+            [
+                "db/sales/source",
+                { host: "sqlserver.sales-dev.svc", port: "1433", username: "cdc_reader" },
+                { kind: "sqlserver-login", login: "cdc_reader" },
+            ],
             ...targets("sales"),
-            ["db/shop/source", { host: "shop-db.shop-dev.svc", port: "5432", username: "cdc_reader" }, { kind: "config", pipeline: "shop" }],
+            [
+                "db/shop/source",
+                { host: "shop-db.shop-dev.svc", port: "5432", username: "cdc_reader" },
+                { kind: "config", pipeline: "shop" },
+            ],
             ...targets("shop"),
-            ["db/inventory/source", { host: "inventory-db.inventory-dev.svc", port: "3306", username: "cdc_reader" }, { kind: "config", pipeline: "inventory" }],
+            [
+                "db/inventory/source",
+                { host: "inventory-db.inventory-dev.svc", port: "3306", username: "cdc_reader" },
+                { kind: "config", pipeline: "inventory" },
+            ],
             ...targets("inventory"),
             // The lakehouse writers' Iceberg catalog role (test/lakehouse.spec.ts).
-            ["db/cdc-lakehouse/iceberg-catalog", { ...warehouse, username: "iceberg_catalog" }, { kind: "postgres-role", role: "iceberg_catalog" }],
+            [
+                "db/cdc-lakehouse/iceberg-catalog",
+                { ...warehouse, username: "iceberg_catalog" },
+                { kind: "postgres-role", role: "iceberg_catalog" },
+            ],
         ]);
         // prod's Connect authenticates to Kafka with SCRAM, but that password is the User Operator's, not Vault's.
-        expect(planVaultSecrets(specOf("prod")).map((s) => s.path)).to.deep.equal(["db/sales/source", "db/sales/target", "db/sales/target-readonly"]);
+        expect(planVaultSecrets(specOf("prod")).map((s) => s.path)).to.deep.equal([
+            "db/sales/source",
+            "db/sales/target",
+            "db/sales/target-readonly",
+        ]);
     });
 
     it("takes passwords of sources it does not create from secret config", () => {
         const raw = structuredClone(rawProjectConfig("dev")) as Record<string, any>;
-        raw.pipelines[0].source = { kind: "postgres", host: "crm-db", database: "crm", tables: [{ name: "public.customers", primaryKey: ["id"] }] };
+        raw.pipelines[0].source = {
+            kind: "postgres",
+            host: "crm-db",
+            database: "crm",
+            tables: [{ name: "public.customers", primaryKey: ["id"] }],
+        };
         delete raw.sqlserver;
         const [source] = planVaultSecrets(parseStackSpec(raw).spec);
         expect(source.password).to.deep.equal({ kind: "config", pipeline: "sales" });
@@ -73,14 +102,28 @@ describe("Vault plan", () => {
                 const connect = policyOf(spec, "connect");
                 expect(connect.name).to.equal(`cdc-${stack}-connect`);
                 expect(grants(connect)).to.deep.equal(
-                    Object.fromEntries(pipelines.flatMap((p) => [[`secret/data/db/${p}/source`, ["read"]], [`secret/data/db/${p}/target`, ["read"]]]).sort()),
+                    Object.fromEntries(
+                        pipelines
+                            .flatMap((p) => [
+                                [`secret/data/db/${p}/source`, ["read"]],
+                                [`secret/data/db/${p}/target`, ["read"]],
+                            ])
+                            .sort(),
+                    ),
                 );
             });
 
             it("gives the reconciler read on the source and the read-only target credentials only", () => {
                 const reconciler = policyOf(spec, "reconciler");
                 expect(grants(reconciler)).to.deep.equal(
-                    Object.fromEntries(pipelines.flatMap((p) => [[`secret/data/db/${p}/source`, ["read"]], [`secret/data/db/${p}/target-readonly`, ["read"]]]).sort()),
+                    Object.fromEntries(
+                        pipelines
+                            .flatMap((p) => [
+                                [`secret/data/db/${p}/source`, ["read"]],
+                                [`secret/data/db/${p}/target-readonly`, ["read"]],
+                            ])
+                            .sort(),
+                    ),
                 );
             });
 
@@ -112,9 +155,33 @@ describe("Vault plan", () => {
             it("binds each consumer's service account in the stack's namespace to its own policy", () => {
                 const namespace = stack === "prod" ? "cdc" : "cdc-dev";
                 expect(planKubernetesAuthRoles(spec)).to.deep.equal([
-                    { consumer: "connect", roleName: `cdc-${stack}-connect`, serviceAccount: "cdc-connect-connect", namespace, policies: [`cdc-${stack}-connect`], audience: "vault", tokenTtlSeconds: 3600 },
-                    { consumer: "reconciler", roleName: `cdc-${stack}-reconciler`, serviceAccount: "cdc-reconciler", namespace, policies: [`cdc-${stack}-reconciler`], audience: "vault", tokenTtlSeconds: 3600 },
-                    { consumer: "lakehouse", roleName: `cdc-${stack}-lakehouse`, serviceAccount: "cdc-lakehouse", namespace, policies: [`cdc-${stack}-lakehouse`], audience: "vault", tokenTtlSeconds: 3600 },
+                    {
+                        consumer: "connect",
+                        roleName: `cdc-${stack}-connect`,
+                        serviceAccount: "cdc-connect-connect",
+                        namespace,
+                        policies: [`cdc-${stack}-connect`],
+                        audience: "vault",
+                        tokenTtlSeconds: 3600,
+                    },
+                    {
+                        consumer: "reconciler",
+                        roleName: `cdc-${stack}-reconciler`,
+                        serviceAccount: "cdc-reconciler",
+                        namespace,
+                        policies: [`cdc-${stack}-reconciler`],
+                        audience: "vault",
+                        tokenTtlSeconds: 3600,
+                    },
+                    {
+                        consumer: "lakehouse",
+                        roleName: `cdc-${stack}-lakehouse`,
+                        serviceAccount: "cdc-lakehouse",
+                        namespace,
+                        policies: [`cdc-${stack}-lakehouse`],
+                        audience: "vault",
+                        tokenTtlSeconds: 3600,
+                    },
                 ]);
             });
         });
@@ -145,7 +212,9 @@ describe("Vault Secrets Operator objects", () => {
         const spec = specOf(stack);
 
         it(`syncs exactly the Secrets the connectors reference (${stack})`, () => {
-            const connect = planSecretSyncs(spec).filter((s) => s.consumer === "connect").map((s) => s.secretName);
+            const connect = planSecretSyncs(spec)
+                .filter((s) => s.consumer === "connect")
+                .map((s) => s.secretName);
             // Connect's Role may also read the Access Operator's binding Secret (prod: TLS and SCRAM to Kafka).
             const kafkaBinding = spec.kafka.tls || spec.kafka.authentication !== "none" ? [kafkaAccessName(spec.connect.name)] : [];
             expect([...connect, ...kafkaBinding].sort()).to.deep.equal(connectorSecretNames(spec));
@@ -171,13 +240,21 @@ describe("Vault Secrets Operator objects", () => {
         });
 
         it(`renders objects the Vault Secrets Operator 1.4 CRDs accept, with no undeclared keys (${stack})`, () => {
-            const bodies = [vaultConnectionBody(spec), ...consumersOf(spec).map((c) => vaultAuthBody(spec, c)), ...planSecretSyncs(spec).map((s) => vaultStaticSecretBody(spec, s))];
+            const bodies = [
+                vaultConnectionBody(spec),
+                ...consumersOf(spec).map((c) => vaultAuthBody(spec, c)),
+                ...planSecretSyncs(spec).map((s) => vaultStaticSecretBody(spec, s)),
+            ];
             for (const body of bodies) expect(validateManifest(body as any), `${body.kind} ${body.metadata.name}`).to.deep.equal([]);
         });
     }
 
     it("verifies Vault's certificate in prod and names its CA Secret", () => {
-        expect(vaultConnectionBody(specOf("prod")).spec).to.deep.equal({ address: "https://vault.vault.svc:8200", skipTLSVerify: false, caCertSecretRef: "vault-ca" });
+        expect(vaultConnectionBody(specOf("prod")).spec).to.deep.equal({
+            address: "https://vault.vault.svc:8200",
+            skipTLSVerify: false,
+            caCertSecretRef: "vault-ca",
+        });
     });
 });
 
@@ -189,7 +266,11 @@ for (const stack of SHIPPED_STACKS) {
         it("registers one policy per consumer whose document is the rendered plan", async () => {
             const { mocks } = await runProgram(stack, false);
             const policies = mocks.ofType("vault:index/policy:Policy");
-            expect(policies.map((p) => p.inputs.name)).to.deep.equal([`cdc-${stack}-connect`, `cdc-${stack}-reconciler`, `cdc-${stack}-lakehouse`]);
+            expect(policies.map((p) => p.inputs.name)).to.deep.equal([
+                `cdc-${stack}-connect`,
+                `cdc-${stack}-reconciler`,
+                `cdc-${stack}-lakehouse`,
+            ]);
             for (const p of policies) {
                 const plan = planVaultPolicies(spec).find((x) => x.name === p.inputs.name)!;
                 expect(p.inputs.policy).to.equal(renderPolicyJson(plan));
@@ -227,14 +308,22 @@ for (const stack of SHIPPED_STACKS) {
             }
             // dev's Vault server comes with secret/ mounted; prod creates the KV v2 mount.
             const mounts = mocks.ofType("vault:index/mount:Mount").map((m) => m.inputs);
-            expect(mounts).to.deep.equal(stack === "prod" ? [{ path: "secret", type: "kv", options: { version: "2" }, description: "cdc-pipeline credentials (KV version 2)" }] : []);
+            expect(mounts).to.deep.equal(
+                stack === "prod"
+                    ? [{ path: "secret", type: "kv", options: { version: "2" }, description: "cdc-pipeline credentials (KV version 2)" }]
+                    : [],
+            );
         });
 
         it("registers operator objects that validate against the pinned CRDs", async () => {
             const { mocks } = await runProgram(stack, false);
             const objects = mocks.registrations.filter((r) => r.type.startsWith("kubernetes:secrets.hashicorp.com/"));
             expect(objects.map((o) => o.inputs.kind).sort()).to.deep.equal(
-                [...consumersOf(spec).map(() => "VaultAuth"), "VaultConnection", ...planSecretSyncs(spec).map(() => "VaultStaticSecret")].sort(),
+                [
+                    ...consumersOf(spec).map(() => "VaultAuth"),
+                    "VaultConnection",
+                    ...planSecretSyncs(spec).map(() => "VaultStaticSecret"),
+                ].sort(),
             );
             for (const o of objects) expect(validateManifest(o.inputs as any), o.name).to.deep.equal([]);
         });

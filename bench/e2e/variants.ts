@@ -10,7 +10,14 @@ export type Variant = "tuned" | "defaults";
 
 const TUNING_KEYS: Readonly<Record<RenderedConnector["role"], readonly string[]>> = {
     source: ["max.batch.size", "max.queue.size", "poll.interval.ms"],
-    sink: ["batch.size", "connection.pool.min_size", "connection.pool.max_size", "connection.pool.timeout", "flush.max.retries", "flush.retry.delay.ms"],
+    sink: [
+        "batch.size",
+        "connection.pool.min_size",
+        "connection.pool.max_size",
+        "connection.pool.timeout",
+        "flush.max.retries",
+        "flush.retry.delay.ms",
+    ],
 };
 const WORKER_TUNING_KEYS = ["consumer.max.poll.records"];
 

@@ -2,4 +2,11 @@
 import { readFileSync } from "fs";
 import { markdown } from "./run";
 
-process.stdout.write(markdown(readFileSync(process.argv[2], "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l))));
+process.stdout.write(
+    markdown(
+        readFileSync(process.argv[2], "utf8")
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => JSON.parse(l)),
+    ),
+);

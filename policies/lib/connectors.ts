@@ -42,7 +42,8 @@ export function connectorView(props: Props, pulumiName: string): ConnectorView {
     for (const [key, value] of Object.entries(asRecord(spec.config))) {
         if (value !== undefined && value !== null) config[key] = String(value);
     }
-    const isSink = connectorClass in SINK_CLASSES || (!(connectorClass in SOURCE_CLASSES) && ("topics" in config || "topics.regex" in config));
+    const isSink =
+        connectorClass in SINK_CLASSES || (!(connectorClass in SOURCE_CLASSES) && ("topics" in config || "topics.regex" in config));
     return {
         label: k8sLabel("KafkaConnector", props, pulumiName),
         name: meta.name,

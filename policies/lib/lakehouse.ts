@@ -7,7 +7,13 @@ import { asRecord, CONFIGMAP, metadata, ResourceLike } from "./resources";
 
 /** The reconciler's file has `source` and `target`; the writer's `kafka` and `pipelines`, which the reconciler refuses. */
 export function isWriterConfig(doc: Record<string, any>): boolean {
-    return doc.kafka !== null && typeof doc.kafka === "object" && Array.isArray(doc.pipelines) && doc.source === undefined && doc.target === undefined;
+    return (
+        doc.kafka !== null &&
+        typeof doc.kafka === "object" &&
+        Array.isArray(doc.pipelines) &&
+        doc.source === undefined &&
+        doc.target === undefined
+    );
 }
 
 export interface IcebergCatalogRef {

@@ -21,7 +21,10 @@ export const STACK = "pulumi:pulumi:Stack";
 
 /** Strimzi 1.x serves only v1; v1beta2 is listed so a stack mid-migration is still checked. */
 export const KAFKA_CONNECT_TYPES = ["kubernetes:kafka.strimzi.io/v1:KafkaConnect", "kubernetes:kafka.strimzi.io/v1beta2:KafkaConnect"];
-export const KAFKA_CONNECTOR_TYPES = ["kubernetes:kafka.strimzi.io/v1:KafkaConnector", "kubernetes:kafka.strimzi.io/v1beta2:KafkaConnector"];
+export const KAFKA_CONNECTOR_TYPES = [
+    "kubernetes:kafka.strimzi.io/v1:KafkaConnector",
+    "kubernetes:kafka.strimzi.io/v1beta2:KafkaConnector",
+];
 
 export const KAFKA_USER_TYPES = ["kubernetes:kafka.strimzi.io/v1:KafkaUser", "kubernetes:kafka.strimzi.io/v1beta2:KafkaUser"];
 export const KAFKA_ACCESS = "kubernetes:access.strimzi.io/v1alpha1:KafkaAccess";
@@ -49,7 +52,12 @@ export function asArray(value: unknown): any[] {
     return Array.isArray(value) ? value : [];
 }
 
-export function metadata(props: Props): { name?: string; namespace?: string; labels: Record<string, any>; annotations: Record<string, any> } {
+export function metadata(props: Props): {
+    name?: string;
+    namespace?: string;
+    labels: Record<string, any>;
+    annotations: Record<string, any>;
+} {
     const meta = asRecord(props.metadata);
     return {
         name: typeof meta.name === "string" ? meta.name : undefined,

@@ -16,7 +16,10 @@ export const VERIFYING_SSL_MODES: Readonly<Record<string, { key: string; allowed
 /** The one setting the TLS policies take: whether the environment requires verified connections. */
 export function encryptionSettings(side: "source" | "sink" | "reconciler"): PolicySettings<{ requireEncryption: boolean }> {
     return settings<{ requireEncryption: boolean }>({
-        requireEncryption: boolean(true, `Whether ${side} database connections must be encrypted and verified (the environment profile's requireDatabaseEncryption).`),
+        requireEncryption: boolean(
+            true,
+            `Whether ${side} database connections must be encrypted and verified (the environment profile's requireDatabaseEncryption).`,
+        ),
     });
 }
 
@@ -63,7 +66,10 @@ export function reconcilerUrlTls(url: string): UrlTls {
             const caFile = params.get("sslrootcert");
             const settings = shown(["sslmode", "sslrootcert"]);
             if (!mode || !VERIFYING_SSL_MODES.postgres.allowed.includes(mode)) {
-                return { settings, problem: `sslmode ${mode ?? "unset (libpq's prefer: unverified TLS when offered, else plaintext)"} does not both encrypt and verify the server` };
+                return {
+                    settings,
+                    problem: `sslmode ${mode ?? "unset (libpq's prefer: unverified TLS when offered, else plaintext)"} does not both encrypt and verify the server`,
+                };
             }
             if (!caFile) return { settings, problem: "no sslrootcert names the CA to verify the server with" };
             return { settings, caFile };
@@ -76,7 +82,10 @@ export function reconcilerUrlTls(url: string): UrlTls {
             const settings = shown([key, "ssl-ca"]);
             const verifying = [...VERIFYING_SSL_MODES.mysql.allowed, ...VERIFYING_SSL_MODES.mariadb.allowed];
             if (!mode || !verifying.includes(mode)) {
-                return { settings, problem: `${key} ${mode ?? "unset (the MySQL client's preferred: unverified TLS when offered, else plaintext)"} does not both encrypt and verify the server` };
+                return {
+                    settings,
+                    problem: `${key} ${mode ?? "unset (the MySQL client's preferred: unverified TLS when offered, else plaintext)"} does not both encrypt and verify the server`,
+                };
             }
             if (!caFile) return { settings, problem: "no ssl-ca names the CA to verify the server with" };
             return { settings, caFile };
@@ -86,7 +95,8 @@ export function reconcilerUrlTls(url: string): UrlTls {
             const settings = shown(["encrypt", "trustServerCertificate"]);
             const encrypt = params.get("encrypt")?.toLowerCase();
             if (encrypt !== "true" && encrypt !== "strict") return { settings, problem: "encrypt is not true (or strict)" };
-            if (params.get("trustServerCertificate")?.toLowerCase() === "true") return { settings, problem: "trustServerCertificate=true accepts any certificate" };
+            if (params.get("trustServerCertificate")?.toLowerCase() === "true")
+                return { settings, problem: "trustServerCertificate=true accepts any certificate" };
             return { settings };
         }
         default:

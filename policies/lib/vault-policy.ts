@@ -61,7 +61,8 @@ export function parseVaultPolicy(text: string): ParseResult {
         // JSON.parse keeps the last of two equal keys; Vault's parser keeps both, so a grant could hide behind its twin.
         if (colonCount(text) !== memberCount(doc)) throw new Error("a key appears twice in one object");
         const unknown = Object.keys(doc).filter((k) => k !== "name" && k !== "path");
-        if (unknown.length > 0) throw new Error(`Vault accepts only "name" and "path" at the top, not ${unknown.map((k) => JSON.stringify(k)).join(", ")}`);
+        if (unknown.length > 0)
+            throw new Error(`Vault accepts only "name" and "path" at the top, not ${unknown.map((k) => JSON.stringify(k)).join(", ")}`);
         if (doc.path === undefined) return { ok: true, rules: [] };
         if (!isObject(doc.path)) throw new Error('"path" must be an object of path rules');
         return { ok: true, rules: Object.entries(doc.path).map(([path, body]) => toRule(path, body)) };
@@ -78,7 +79,8 @@ export function grantedCapabilities(rule: PathRule): string[] {
         write: ["create", "read", "update", "delete", "list", "write"],
         sudo: ["create", "read", "update", "delete", "list", "sudo"],
     };
-    const expanded = rule.legacyPolicy === undefined ? [] : Object.hasOwn(legacy, rule.legacyPolicy) ? legacy[rule.legacyPolicy] : [rule.legacyPolicy];
+    const expanded =
+        rule.legacyPolicy === undefined ? [] : Object.hasOwn(legacy, rule.legacyPolicy) ? legacy[rule.legacyPolicy] : [rule.legacyPolicy];
     return [...new Set([...rule.capabilities, ...expanded])];
 }
 

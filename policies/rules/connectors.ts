@@ -6,7 +6,15 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { boolean, integer, settings, strings } from "../lib/config";
 import { connectorView, embeddedLiteralSecrets, isConfigProviderReference, isCredentialKey, sourceDatabases } from "../lib/connectors";
 import { forTypes, readIfKnown } from "../lib/match";
-import { asRecord, isKafkaConnect, isKafkaConnector, k8sLabel, KAFKA_CONNECT_TYPES, KAFKA_CONNECTOR_TYPES, metadata } from "../lib/resources";
+import {
+    asRecord,
+    isKafkaConnect,
+    isKafkaConnector,
+    k8sLabel,
+    KAFKA_CONNECT_TYPES,
+    KAFKA_CONNECTOR_TYPES,
+    metadata,
+} from "../lib/resources";
 
 export const STRIMZI_CLUSTER_LABEL = "strimzi.io/cluster";
 export const USE_CONNECTOR_RESOURCES = "strimzi.io/use-connector-resources";
@@ -18,10 +26,11 @@ export const kafkaConnectorClusterLabel: ResourceValidationPolicy = {
     validateResource: forTypes(KAFKA_CONNECTOR_TYPES, (connector, args, report) => {
         const { labels } = metadata(connector);
         const label = k8sLabel("KafkaConnector", connector, args.name);
-        const fix =
-            `Fix: label it ${STRIMZI_CLUSTER_LABEL}: <KafkaConnect metadata.name>, taken from the KafkaConnect resource's metadata.name output (PipelineConnectors does this).`;
+        const fix = `Fix: label it ${STRIMZI_CLUSTER_LABEL}: <KafkaConnect metadata.name>, taken from the KafkaConnect resource's metadata.name output (PipelineConnectors does this).`;
         if (!(STRIMZI_CLUSTER_LABEL in labels)) {
-            report(`${label} has no ${STRIMZI_CLUSTER_LABEL} label, so no Kafka Connect cluster runs it and no change is captured or applied. ${fix}`);
+            report(
+                `${label} has no ${STRIMZI_CLUSTER_LABEL} label, so no Kafka Connect cluster runs it and no change is captured or applied. ${fix}`,
+            );
             return;
         }
         // The label is an Output of the KafkaConnect's name: unknown in some previews, checked at update.
@@ -100,7 +109,9 @@ export const connectorCredentialsByReference: ResourceValidationPolicy = {
                 // Never echo the value: it may be the secret itself.
                 report(`${label} sets ${key} to a literal value instead of a config-provider reference; ${where}. ${fix}`);
             } else if (embeddedLiteralSecrets(value).length > 0) {
-                report(`${label} embeds a literal password, secret or token in ${key}; ${where}. Fix: replace the embedded value with a config-provider reference, e.g. password="\${secrets:${namespace}/<secret>:password}".`);
+                report(
+                    `${label} embeds a literal password, secret or token in ${key}; ${where}. Fix: replace the embedded value with a config-provider reference, e.g. password="\${secrets:${namespace}/<secret>:password}".`,
+                );
             }
         }
     }),
@@ -119,34 +130,46 @@ export const connectorTasksMax: ResourceValidationPolicy = {
         const { maxTasks } = tasksSettings.read(args);
         const view = connectorView(props, args.name);
         if ("tasks.max" in view.config) {
-            report(`${view.label} sets tasks.max in spec.config; Strimzi owns that key and older operators restart the connector on every reconcile. Fix: move it to spec.tasksMax.`);
+            report(
+                `${view.label} sets tasks.max in spec.config; Strimzi owns that key and older operators restart the connector on every reconcile. Fix: move it to spec.tasksMax.`,
+            );
         }
         const tasks = view.tasksMax;
         if (tasks === undefined) return;
         if (!Number.isInteger(tasks) || tasks < 1 || tasks > maxTasks) {
-            report(`${view.label} has tasksMax ${tasks}; it must be between 1 and ${maxTasks}. Fix: set spec.tasksMax within that range (sources: one per captured database at most).`);
+            report(
+                `${view.label} has tasksMax ${tasks}; it must be between 1 and ${maxTasks}. Fix: set spec.tasksMax within that range (sources: one per captured database at most).`,
+            );
             return;
         }
         if (view.sourceKind === "sqlserver") {
             const databases = sourceDatabases(view).length;
             if (databases > 0 && tasks > databases) {
-                report(`${view.label} has tasksMax ${tasks} but captures ${databases} database(s); Debezium runs one SQL Server task per database and the rest sit idle. Fix: set spec.tasksMax to ${databases}.`);
+                report(
+                    `${view.label} has tasksMax ${tasks} but captures ${databases} database(s); Debezium runs one SQL Server task per database and the rest sit idle. Fix: set spec.tasksMax to ${databases}.`,
+                );
             }
         } else if (view.sourceKind === "postgres" || view.sourceKind === "mysql" || view.sourceKind === "mariadb") {
             if (tasks > 1) {
-                report(`${view.label} has tasksMax ${tasks}, but the Debezium ${view.sourceKind} connector reads its log in a single task. Fix: set spec.tasksMax to 1.`);
+                report(
+                    `${view.label} has tasksMax ${tasks}, but the Debezium ${view.sourceKind} connector reads its log in a single task. Fix: set spec.tasksMax to 1.`,
+                );
             }
         }
     }),
 };
 
 const loggingSettings = settings<{ allowRecordContentsInLogs: boolean }>({
-    allowRecordContentsInLogs: boolean(false, "Whether connectors may log failed records' contents (the environment profile's logErrorRecordContents)."),
+    allowRecordContentsInLogs: boolean(
+        false,
+        "Whether connectors may log failed records' contents (the environment profile's logErrorRecordContents).",
+    ),
 });
 
 export const connectorErrorLogRedacted: ResourceValidationPolicy = {
     name: "connector-error-log-redacted",
-    description: "Connectors do not write failed records' contents (row data, possibly PII) to the Connect log where the environment forbids it (prod).",
+    description:
+        "Connectors do not write failed records' contents (row data, possibly PII) to the Connect log where the environment forbids it (prod).",
     enforcementLevel: "mandatory",
     configSchema: loggingSettings.schema,
     validateResource: forTypes(KAFKA_CONNECTOR_TYPES, (props, args, report) => {

@@ -7,7 +7,18 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { boolean, settings } from "../lib/config";
 import { ConnectorView, dataTopicNames, literalIncludedTables, sinkConsumes, sourceCovers, TableRef, viewOf } from "../lib/connectors";
-import { asArray, asRecord, CONFIGMAP, CRONJOB, isKafkaConnector, k8sLabel, metadata, MSSQL_SCRIPT, ResourceLike, topicsByName } from "../lib/resources";
+import {
+    asArray,
+    asRecord,
+    CONFIGMAP,
+    CRONJOB,
+    isKafkaConnector,
+    k8sLabel,
+    metadata,
+    MSSQL_SCRIPT,
+    ResourceLike,
+    topicsByName,
+} from "../lib/resources";
 
 interface CapturedTable {
     table: TableRef;
@@ -17,7 +28,10 @@ interface CapturedTable {
 }
 
 function parseTableName(name: string): TableRef | undefined {
-    const parts = name.trim().replace(/["[\]`]/g, "").split(".");
+    const parts = name
+        .trim()
+        .replace(/["[\]`]/g, "")
+        .split(".");
     if (parts.some((p) => p.length === 0)) return undefined;
     if (parts.length === 2) return { schema: parts[0], table: parts[1] };
     if (parts.length === 3) return { database: parts[0], schema: parts[1], table: parts[2] };
@@ -28,7 +42,8 @@ function parseTableName(name: string): TableRef | undefined {
 function sameTable(a: TableRef, b: TableRef): boolean {
     const qualifier = (t: TableRef): string => (t.schema ?? t.database ?? "").toLowerCase();
     if (a.table.toLowerCase() !== b.table.toLowerCase() || qualifier(a) !== qualifier(b)) return false;
-    if (a.schema !== undefined && b.schema !== undefined && a.database && b.database) return a.database.toLowerCase() === b.database.toLowerCase();
+    if (a.schema !== undefined && b.schema !== undefined && a.database && b.database)
+        return a.database.toLowerCase() === b.database.toLowerCase();
     return true;
 }
 
@@ -87,7 +102,10 @@ function reconciledTables(resources: readonly ResourceLike[]): { tables: TableRe
         }
         const sources = asArray(pod.volumes)
             .map(asRecord)
-            .flatMap((volume) => [asRecord(volume.configMap), ...asArray(asRecord(volume.projected).sources).map((s) => asRecord(asRecord(s).configMap))]);
+            .flatMap((volume) => [
+                asRecord(volume.configMap),
+                ...asArray(asRecord(volume.projected).sources).map((s) => asRecord(asRecord(s).configMap)),
+            ]);
         for (const source of sources) {
             const configMap = typeof source.name === "string" ? configMaps.get(source.name) : undefined;
             const data = asRecord(configMap?.props.data);
@@ -111,7 +129,8 @@ const coverageSettings = settings<{ requireReconciliation: boolean }>({
 
 export const capturedTableCoverage: StackValidationPolicy = {
     name: "captured-table-coverage",
-    description: "Every captured table has a source connector covering it (table.include.list), a declared data topic, a sink reading that topic and a reconciliation entry.",
+    description:
+        "Every captured table has a source connector covering it (table.include.list), a declared data topic, a sink reading that topic and a reconciliation entry.",
     enforcementLevel: "mandatory",
     configSchema: coverageSettings.schema,
     validateStack: (args, report) => {
@@ -125,10 +144,12 @@ export const capturedTableCoverage: StackValidationPolicy = {
 
         const captured: CapturedTable[] = [];
         for (const { r, view } of sources) {
-            for (const table of literalIncludedTables(view)) captured.push({ table, origin: `the table.include.list of ${view.label}`, urn: r.urn });
+            for (const table of literalIncludedTables(view))
+                captured.push({ table, origin: `the table.include.list of ${view.label}`, urn: r.urn });
         }
         for (const script of resources.filter((r) => r.type === MSSQL_SCRIPT)) {
-            for (const table of cdcEnabledTables(script)) captured.push({ table, origin: `SQL Server CDC enablement ${JSON.stringify(script.name)}`, urn: script.urn });
+            for (const table of cdcEnabledTables(script))
+                captured.push({ table, origin: `SQL Server CDC enablement ${JSON.stringify(script.name)}`, urn: script.urn });
         }
         for (const table of reconciliation.tables) {
             captured.push({ table, origin: "the reconciliation job's table list", urn: reconciliation.jobs[0]?.urn ?? "" });

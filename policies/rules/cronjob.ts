@@ -108,7 +108,8 @@ const workloadSettings = settings<{ allowedLiteralEnv: string[] }>({
 
 export const workloadCredentialsFromSecrets: ResourceValidationPolicy = {
     name: "workload-credentials-from-secrets",
-    description: "CronJob, Deployment and Kafka Connect containers take credentials from Secrets (valueFrom.secretKeyRef), never as literal env values or passwords in URLs.",
+    description:
+        "CronJob, Deployment and Kafka Connect containers take credentials from Secrets (valueFrom.secretKeyRef), never as literal env values or passwords in URLs.",
     enforcementLevel: "mandatory",
     configSchema: workloadSettings.schema,
     validateResource: forTypes([...WORKLOADS, ...KAFKA_CONNECT_TYPES], (resource, args, report) => {
@@ -124,14 +125,18 @@ export const workloadCredentialsFromSecrets: ResourceValidationPolicy = {
                 const name = String(env.name ?? "");
                 if (!CREDENTIAL_ENV.test(name) || allowedLiteralEnv.includes(name)) continue;
                 if (env.value !== undefined && env.value !== "" && env.valueFrom === undefined) {
-                    report(`${who} sets ${name} as a literal env value; it is stored in plain text in the object, etcd and Pulumi state. Fix: use valueFrom.secretKeyRef pointing at the synced Secret.`);
+                    report(
+                        `${who} sets ${name} as a literal env value; it is stored in plain text in the object, etcd and Pulumi state. Fix: use valueFrom.secretKeyRef pointing at the synced Secret.`,
+                    );
                 }
             }
             const words = [...asArray(container.command), ...asArray(container.args)].map(String);
             for (const word of words) {
                 for (const match of word.matchAll(URL_WITH_PASSWORD)) {
                     if (!ENV_EXPANSION.test(match[1])) {
-                        report(`${who} passes a connection URL with a literal password on its command line; anyone who can read the object or the process list sees it. Fix: pass the password through an env var from a Secret ($(VAR) expansion or the program's own secret file option).`);
+                        report(
+                            `${who} passes a connection URL with a literal password on its command line; anyone who can read the object or the process list sees it. Fix: pass the password through an env var from a Secret ($(VAR) expansion or the program's own secret file option).`,
+                        );
                     }
                 }
             }
@@ -146,7 +151,8 @@ const BY_DIGEST = /@sha256:[0-9a-f]{64}$/;
 
 export const workloadImageDigest: ResourceValidationPolicy = {
     name: "workload-image-digest",
-    description: "CronJob and Deployment containers name their image by digest, so the code that runs with credentials is the code that was reviewed.",
+    description:
+        "CronJob and Deployment containers name their image by digest, so the code that runs with credentials is the code that was reviewed.",
     enforcementLevel: "mandatory",
     configSchema: digestSettings.schema,
     validateResource: forTypes(WORKLOADS, (workload, args, report) => {
@@ -154,7 +160,9 @@ export const workloadImageDigest: ResourceValidationPolicy = {
         const label = k8sLabel(kindOf(args.type), workload, args.name);
         // Only the wording of the fix depends on which workload it is: the check is the same for all.
         const lakehouse = metadata(workload).labels["app.kubernetes.io/name"] === "cdc-lakehouse";
-        const [setting, reads] = lakehouse ? ["lakehouse.image", "writes the lakehouse tables"] : ["reconciler.image", "reads both databases"];
+        const [setting, reads] = lakehouse
+            ? ["lakehouse.image", "writes the lakehouse tables"]
+            : ["reconciler.image", "reads both databases"];
         for (const { kind, container } of containers(workloadPod(args.type, workload))) {
             const image = String(container.image ?? "");
             if (BY_DIGEST.test(image)) continue;

@@ -6,7 +6,16 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { integer, settings } from "../lib/config";
 import { forTypes } from "../lib/match";
-import { asRecord, DEPLOYMENT, k8sLabel, KAFKA_CONNECT_TYPES, metadata, POD_DISRUPTION_BUDGET, podTemplateLabels, selects } from "../lib/resources";
+import {
+    asRecord,
+    DEPLOYMENT,
+    k8sLabel,
+    KAFKA_CONNECT_TYPES,
+    metadata,
+    POD_DISRUPTION_BUDGET,
+    podTemplateLabels,
+    selects,
+} from "../lib/resources";
 
 const connectSettings = settings<{ minReplicas: number }>({
     minReplicas: integer(2, "The fewest Connect workers, so that a drain evicting one at a time never stops them all.", 1),
@@ -101,7 +110,10 @@ export const deploymentDisruptionBudget: StackValidationPolicy = {
                         budget.urn,
                     );
                 } else if (replicas > 1 && pods >= replicas) {
-                    report(`${which} lets a drain evict all ${replicas} pods of ${label} at once. Fix: set maxUnavailable to 1.`, budget.urn);
+                    report(
+                        `${which} lets a drain evict all ${replicas} pods of ${label} at once. Fix: set maxUnavailable to 1.`,
+                        budget.urn,
+                    );
                 }
             }
         }

@@ -12,7 +12,8 @@ const environmentSettings = settings<{ environment: string }>({
 
 export const policyConfigMatchesStack: StackValidationPolicy = {
     name: "policy-config-matches-stack",
-    description: "The policy pack configuration is the one of the stack's environment (stack tag `environment` or the stack output `environment`).",
+    description:
+        "The policy pack configuration is the one of the stack's environment (stack tag `environment` or the stack output `environment`).",
     enforcementLevel: "mandatory",
     configSchema: environmentSettings.schema,
     validateStack: (args, report) => {

@@ -54,10 +54,16 @@ export const kafkaUserStackOwned: StackValidationPolicy = {
             const label = k8sLabel("KafkaConnect", connect.props, connect.name);
             const auth = connectAuthentication(connect);
             if (auth.type === undefined) {
-                report(`${label} does not authenticate to Kafka, so no ACL limits what its workers and connectors do there. ${fix}`, connect.urn);
+                report(
+                    `${label} does not authenticate to Kafka, so no ACL limits what its workers and connectors do there. ${fix}`,
+                    connect.urn,
+                );
                 continue;
             }
-            const access = accesses.find((a) => asRecord(a.props.spec).secretName === auth.secret && metadata(a.props).namespace === metadata(connect.props).namespace);
+            const access = accesses.find(
+                (a) =>
+                    asRecord(a.props.spec).secretName === auth.secret && metadata(a.props).namespace === metadata(connect.props).namespace,
+            );
             const user = access ? users.get(userOf(access)) : undefined;
             const userType = user ? asRecord(asRecord(user.props.spec).authentication).type : undefined;
             const problem = !access
@@ -83,18 +89,20 @@ export const kafkaAclNoWildcard: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     validateResource: forTypes(KAFKA_USER_TYPES, (user, args, report) => {
         const label = k8sLabel("KafkaUser", user, args.name);
-        asArray(asRecord(asRecord(user.spec).authorization).acls).map(asRecord).forEach((acl, i) => {
-            if (acl.type === "deny") return;
-            const resource = asRecord(acl.resource);
-            if (!NAMED_TYPES.includes(String(resource.type))) return;
-            const name = resource.name;
-            const wildcard = name === undefined || name === "*" || (resource.patternType === "prefix" && name === "");
-            if (!wildcard) return;
-            const what = name === undefined ? "no name" : name === "*" ? 'name "*"' : "an empty prefix";
-            report(
-                `${label} ACL ${i} allows ${asArray(acl.operations).join(", ") || "operations"} on every ${resource.type} (${what}); one leaked credential then reaches every pipeline's data. ` +
-                    "Fix: name the topics and groups the client uses, or their prefix from plan/naming.ts.",
-            );
-        });
+        asArray(asRecord(asRecord(user.spec).authorization).acls)
+            .map(asRecord)
+            .forEach((acl, i) => {
+                if (acl.type === "deny") return;
+                const resource = asRecord(acl.resource);
+                if (!NAMED_TYPES.includes(String(resource.type))) return;
+                const name = resource.name;
+                const wildcard = name === undefined || name === "*" || (resource.patternType === "prefix" && name === "");
+                if (!wildcard) return;
+                const what = name === undefined ? "no name" : name === "*" ? 'name "*"' : "an empty prefix";
+                report(
+                    `${label} ACL ${i} allows ${asArray(acl.operations).join(", ") || "operations"} on every ${resource.type} (${what}); one leaked credential then reaches every pipeline's data. ` +
+                        "Fix: name the topics and groups the client uses, or their prefix from plan/naming.ts.",
+                );
+            });
     }),
 };

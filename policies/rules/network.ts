@@ -5,14 +5,30 @@
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { boolean, settings } from "../lib/config";
-import { asArray, asRecord, CRONJOB, DEPLOYMENT, k8sLabel, metadata, NETWORK_POLICY, podTemplateLabels, ResourceLike, selects } from "../lib/resources";
+import {
+    asArray,
+    asRecord,
+    CRONJOB,
+    DEPLOYMENT,
+    k8sLabel,
+    metadata,
+    NETWORK_POLICY,
+    podTemplateLabels,
+    ResourceLike,
+    selects,
+} from "../lib/resources";
 
 const networkSettings = settings<{ requireNetworkPolicies: boolean }>({
-    requireNetworkPolicies: boolean(true, "Every CronJob and Deployment is selected by NetworkPolicies isolating its ingress and its egress."),
+    requireNetworkPolicies: boolean(
+        true,
+        "Every CronJob and Deployment is selected by NetworkPolicies isolating its ingress and its egress.",
+    ),
 });
 
 const isSelectorEmpty = (selector: unknown): boolean =>
-    selector !== undefined && Object.keys(asRecord(asRecord(selector).matchLabels)).length === 0 && asArray(asRecord(selector).matchExpressions).length === 0;
+    selector !== undefined &&
+    Object.keys(asRecord(asRecord(selector).matchLabels)).length === 0 &&
+    asArray(asRecord(selector).matchExpressions).length === 0;
 
 /** Why a rule's peers reach every pod or address, or undefined when they do not. */
 function everywhere(peers: unknown): string | undefined {
@@ -21,7 +37,8 @@ function everywhere(peers: unknown): string | undefined {
     for (const peer of list) {
         const cidr = asRecord(peer.ipBlock).cidr;
         if (cidr === "0.0.0.0/0" || cidr === "::/0") return `it allows ${cidr}`;
-        if (isSelectorEmpty(peer.namespaceSelector) && (peer.podSelector === undefined || isSelectorEmpty(peer.podSelector))) return "it selects every namespace";
+        if (isSelectorEmpty(peer.namespaceSelector) && (peer.podSelector === undefined || isSelectorEmpty(peer.podSelector)))
+            return "it selects every namespace";
     }
     return undefined;
 }
@@ -36,7 +53,8 @@ export const workloadNetworkPolicy: StackValidationPolicy = {
         const { requireNetworkPolicies } = networkSettings.read(args);
         const policies = args.resources.filter((r) => r.type === NETWORK_POLICY);
         const workloads = requireNetworkPolicies ? args.resources.filter((r) => r.type === CRONJOB || r.type === DEPLOYMENT) : [];
-        if (policies.length + workloads.length === 0) args.notApplicable("no NetworkPolicy, and no workload this environment requires one for");
+        if (policies.length + workloads.length === 0)
+            args.notApplicable("no NetworkPolicy, and no workload this environment requires one for");
         for (const policy of policies) {
             const label = k8sLabel("NetworkPolicy", policy.props, policy.name);
             const spec = asRecord(policy.props.spec);
@@ -59,7 +77,10 @@ export const workloadNetworkPolicy: StackValidationPolicy = {
             const namespace = metadata(workload.props).namespace;
             const types = new Set(
                 policies
-                    .filter((p: ResourceLike) => metadata(p.props).namespace === namespace && selects(asRecord(p.props.spec).podSelector, labels))
+                    .filter(
+                        (p: ResourceLike) =>
+                            metadata(p.props).namespace === namespace && selects(asRecord(p.props.spec).podSelector, labels),
+                    )
                     .flatMap((p) => asArray(asRecord(p.props.spec).policyTypes).map(String)),
             );
             const missing = ["Ingress", "Egress"].filter((t) => !types.has(t));

@@ -85,13 +85,18 @@ export const postgresqlGrantTargetSchema: StackValidationPolicy = {
             const p = grant.props;
             const what = `${grant.type === PG_GRANT ? "Grant" : "DefaultPrivileges"} ${JSON.stringify(grant.name)} (${asArray(p.privileges).join(", ") || "no privileges"} on ${p.objectType ?? "?"} to role ${p.role ?? "?"})`;
             const problems: string[] = [];
-            if (typeof p.role === "string" && p.role.toLowerCase() === "public") problems.push("it grants to PUBLIC, i.e. every role on the server");
+            if (typeof p.role === "string" && p.role.toLowerCase() === "public")
+                problems.push("it grants to PUBLIC, i.e. every role on the server");
             if (p.withGrantOption === true) problems.push("withGrantOption lets the grantee hand the privileges on");
             if (p.objectType === "database") {
-                const extra = asArray(p.privileges).map((x) => String(x).toUpperCase()).filter((x) => !DATABASE_PRIVILEGES.has(x));
+                const extra = asArray(p.privileges)
+                    .map((x) => String(x).toUpperCase())
+                    .filter((x) => !DATABASE_PRIVILEGES.has(x));
                 if (extra.length > 0) problems.push(`database-wide ${extra.join(", ")} reaches beyond the target schema`);
             } else if ((typeof p.schema !== "string" || !targets.has(p.schema)) && !catalogSchema(p)) {
-                problems.push(`schema ${p.schema ?? "(unset)"} is not a target schema of this stack's sinks (${allowed.join(", ") || "none found"})`);
+                problems.push(
+                    `schema ${p.schema ?? "(unset)"} is not a target schema of this stack's sinks (${allowed.join(", ") || "none found"})`,
+                );
             }
             if (problems.length > 0) {
                 report(

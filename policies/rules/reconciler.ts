@@ -29,16 +29,24 @@ class StackObjects {
         const configMap = this.byKey.get(`${CONFIGMAP} ${namespace}/${name}`);
         const value = asRecord(configMap?.props.data)[key];
         if (typeof value === "string") return { text: value, where };
-        return { unreadable: configMap ? `ConfigMap "${name}" has no key "${key}"` : `ConfigMap "${name}" is not created by this stack`, where };
+        return {
+            unreadable: configMap ? `ConfigMap "${name}" has no key "${key}"` : `ConfigMap "${name}" is not created by this stack`,
+            where,
+        };
     }
 
     /** A key of a Secret the stack renders: a Vault Secrets Operator template, or a Secret's own data. */
     secretValue(namespace: string, name: string, key: string, where: string): Found {
         const synced = this.byKey.get(`${VAULT_STATIC_SECRET} ${namespace}/${name}`);
         if (synced) {
-            const template = asRecord(asRecord(asRecord(asRecord(asRecord(synced.props.spec).destination).transformation).templates)[key]).text;
+            const template = asRecord(
+                asRecord(asRecord(asRecord(asRecord(synced.props.spec).destination).transformation).templates)[key],
+            ).text;
             if (typeof template === "string") return { text: template, where: `${where}, rendered by the VaultStaticSecret's template` };
-            return { unreadable: `the VaultStaticSecret writing Secret "${name}" has no template for "${key}", so its value comes from Vault unseen`, where };
+            return {
+                unreadable: `the VaultStaticSecret writing Secret "${name}" has no template for "${key}", so its value comes from Vault unseen`,
+                where,
+            };
         }
         const secret = this.byKey.get(`${SECRET} ${namespace}/${name}`);
         if (secret) {
@@ -52,13 +60,22 @@ class StackObjects {
 }
 
 /** The ConfigMap or Secret key a container sees at `file`, if a volume of either kind is mounted there. */
-function mountedItem(pod: Record<string, any>, container: Record<string, any>, file: string): { kind: "configMap" | "secret"; name: string; key: string } | undefined {
+function mountedItem(
+    pod: Record<string, any>,
+    container: Record<string, any>,
+    file: string,
+): { kind: "configMap" | "secret"; name: string; key: string } | undefined {
     const mount = asArray(container.volumeMounts)
         .map(asRecord)
-        .filter((m) => typeof m.mountPath === "string" && (file === m.mountPath || file.startsWith(`${String(m.mountPath).replace(/\/$/, "")}/`)))
+        .filter(
+            (m) =>
+                typeof m.mountPath === "string" && (file === m.mountPath || file.startsWith(`${String(m.mountPath).replace(/\/$/, "")}/`)),
+        )
         .sort((a, b) => String(b.mountPath).length - String(a.mountPath).length)[0];
     if (!mount) return undefined;
-    const volume = asArray(pod.volumes).map(asRecord).find((v) => v.name === mount.name);
+    const volume = asArray(pod.volumes)
+        .map(asRecord)
+        .find((v) => v.name === mount.name);
     const rest = file.slice(String(mount.mountPath).replace(/\/$/, "").length + 1);
     const relative = typeof mount.subPath === "string" && mount.subPath !== "" ? (rest ? `${mount.subPath}/${rest}` : mount.subPath) : rest;
     for (const kind of ["configMap", "secret"] as const) {
@@ -73,7 +90,12 @@ function mountedItem(pod: Record<string, any>, container: Record<string, any>, f
 }
 
 /** Every database URL one container of a CronJob will use, with where it comes from; none if it is not the reconciler. */
-function reconcilerUrls(objects: StackObjects, namespace: string, pod: Record<string, any>, container: Record<string, any>): { side: string; found: Found }[] {
+function reconcilerUrls(
+    objects: StackObjects,
+    namespace: string,
+    pod: Record<string, any>,
+    container: Record<string, any>,
+): { side: string; found: Found }[] {
     const words = [...asArray(container.command), ...asArray(container.args)].map(String);
     const flag = (name: string): string | undefined => {
         const at = words.findIndex((w) => w === `--${name}` || w.startsWith(`--${name}=`));
@@ -84,7 +106,9 @@ function reconcilerUrls(objects: StackObjects, namespace: string, pod: Record<st
         const item = mountedItem(pod, container, path);
         if (!item) return { unreadable: `nothing from a ConfigMap or Secret is mounted at ${path}`, where: what };
         const where = `${what}: ${item.kind === "secret" ? "Secret" : "ConfigMap"} "${item.name}" key "${item.key}"`;
-        return item.kind === "secret" ? objects.secretValue(namespace, item.name, item.key, where) : objects.configMapValue(namespace, item.name, item.key, where);
+        return item.kind === "secret"
+            ? objects.secretValue(namespace, item.name, item.key, where)
+            : objects.configMapValue(namespace, item.name, item.key, where);
     };
     const configPath = flag("config");
     const config = configPath ? file(configPath, `--config ${configPath}`) : undefined;
@@ -107,23 +131,54 @@ function reconcilerUrls(objects: StackObjects, namespace: string, pod: Record<st
         }
         if (!config) continue;
         if (!parsed) {
-            urls.push({ side, found: { unreadable: "unreadable" in config ? config.unreadable : "the config file is not JSON", where: `--config ${configPath}` } });
+            urls.push({
+                side,
+                found: {
+                    unreadable: "unreadable" in config ? config.unreadable : "the config file is not JSON",
+                    where: `--config ${configPath}`,
+                },
+            });
             continue;
         }
         const endpoint = parsed[side];
         const where = `config ${side}`;
         if (typeof endpoint === "string") urls.push({ side, found: { text: endpoint, where } });
         else if (typeof asRecord(endpoint).url === "string") urls.push({ side, found: { text: endpoint.url, where: `${where}.url` } });
-        else if (typeof asRecord(endpoint).urlFile === "string") urls.push({ side, found: file(endpoint.urlFile, `${where}.urlFile ${endpoint.urlFile}`) });
+        else if (typeof asRecord(endpoint).urlFile === "string")
+            urls.push({ side, found: file(endpoint.urlFile, `${where}.urlFile ${endpoint.urlFile}`) });
         else if (typeof asRecord(endpoint).urlEnv === "string") {
             const what = `${where}.urlEnv ${endpoint.urlEnv}`;
-            const env = asArray(container.env).map(asRecord).find((e) => e.name === endpoint.urlEnv);
+            const env = asArray(container.env)
+                .map(asRecord)
+                .find((e) => e.name === endpoint.urlEnv);
             const fromSecret = asRecord(asRecord(env?.valueFrom).secretKeyRef);
             const fromConfigMap = asRecord(asRecord(env?.valueFrom).configMapKeyRef);
             if (typeof env?.value === "string") urls.push({ side, found: { text: env.value, where: what } });
-            else if (typeof fromSecret.name === "string") urls.push({ side, found: objects.secretValue(namespace, fromSecret.name, String(fromSecret.key), `${what}: Secret "${fromSecret.name}" key "${fromSecret.key}"`) });
-            else if (typeof fromConfigMap.name === "string") urls.push({ side, found: objects.configMapValue(namespace, fromConfigMap.name, String(fromConfigMap.key), `${what}: ConfigMap "${fromConfigMap.name}" key "${fromConfigMap.key}"`) });
-            else urls.push({ side, found: { unreadable: "the container sets no such variable from a value, Secret or ConfigMap", where: what } });
+            else if (typeof fromSecret.name === "string")
+                urls.push({
+                    side,
+                    found: objects.secretValue(
+                        namespace,
+                        fromSecret.name,
+                        String(fromSecret.key),
+                        `${what}: Secret "${fromSecret.name}" key "${fromSecret.key}"`,
+                    ),
+                });
+            else if (typeof fromConfigMap.name === "string")
+                urls.push({
+                    side,
+                    found: objects.configMapValue(
+                        namespace,
+                        fromConfigMap.name,
+                        String(fromConfigMap.key),
+                        `${what}: ConfigMap "${fromConfigMap.name}" key "${fromConfigMap.key}"`,
+                    ),
+                });
+            else
+                urls.push({
+                    side,
+                    found: { unreadable: "the container sets no such variable from a value, Secret or ConfigMap", where: what },
+                });
         } else urls.push({ side, found: { unreadable: `the config file gives no ${side} URL the reconciler would accept`, where } });
     }
     return urls;
@@ -153,12 +208,18 @@ export const reconcilerDatabaseEncryption: StackValidationPolicy = {
                 const who = `${k8sLabel("CronJob", job.props, job.name)} container "${container.name ?? "?"}"`;
                 for (const { side, found } of reconcilerUrls(objects, namespace, pod, container)) {
                     if ("unreadable" in found) {
-                        report(`${who}: the ${side} database URL (${found.where}) cannot be checked: ${found.unreadable}. Fix: render it from the stack (the reconciler's URL templates) so its TLS settings are known.`, job.urn);
+                        report(
+                            `${who}: the ${side} database URL (${found.where}) cannot be checked: ${found.unreadable}. Fix: render it from the stack (the reconciler's URL templates) so its TLS settings are known.`,
+                            job.urn,
+                        );
                         continue;
                     }
                     const tls = reconcilerUrlTls(found.text);
                     if (tls.problem) {
-                        report(`${who}: the ${side} database URL (${found.where}) has ${tls.settings || "no TLS settings"}: ${tls.problem}; ${why}. ${fix}`, job.urn);
+                        report(
+                            `${who}: the ${side} database URL (${found.where}) has ${tls.settings || "no TLS settings"}: ${tls.problem}; ${why}. ${fix}`,
+                            job.urn,
+                        );
                     } else if (tls.caFile && tls.caFile !== "system" && !mountedItem(pod, container, tls.caFile)) {
                         report(
                             `${who}: the ${side} database URL (${found.where}) verifies against ${tls.caFile}, but no Secret or ConfigMap is mounted there, so the reconciler cannot connect. ` +

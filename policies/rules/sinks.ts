@@ -5,7 +5,15 @@
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { encryptionSettings, VERIFYING_SSL_MODES } from "../lib/tls";
-import { ConnectorView, connectorView, primaryKeySettings, sinkConsumes, sourceAuxiliaryTopics, splitList, viewOf } from "../lib/connectors";
+import {
+    ConnectorView,
+    connectorView,
+    primaryKeySettings,
+    sinkConsumes,
+    sourceAuxiliaryTopics,
+    splitList,
+    viewOf,
+} from "../lib/connectors";
 import { forTypes } from "../lib/match";
 import { asRecord, isKafkaConnect, isKafkaConnector, KAFKA_CONNECTOR_TYPES, topicsByName } from "../lib/resources";
 
@@ -51,7 +59,8 @@ const DLQ_HEADERS = "errors.deadletterqueue.context.headers.enable";
 
 export const sinkDeadLetterQueue: ResourceValidationPolicy = {
     name: "sink-dead-letter-queue",
-    description: "A sink that tolerates errors (errors.tolerance=all) routes failed records to a dead letter queue topic with error context headers.",
+    description:
+        "A sink that tolerates errors (errors.tolerance=all) routes failed records to a dead letter queue topic with error context headers.",
     enforcementLevel: "mandatory",
     validateResource: forTypes(KAFKA_CONNECTOR_TYPES, (props, args, report) => {
         const view = sinkOnly(props, args.name, (reason) => args.notApplicable(reason));
@@ -83,7 +92,10 @@ export const sinkDeadLetterTopicExists: StackValidationPolicy = {
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
         const topics = topicsByName(args.resources);
-        const sinks = args.resources.filter((r) => isKafkaConnector(r.type)).map((r) => ({ r, view: viewOf(r) })).filter(({ view }) => view.role === "sink");
+        const sinks = args.resources
+            .filter((r) => isKafkaConnector(r.type))
+            .map((r) => ({ r, view: viewOf(r) }))
+            .filter(({ view }) => view.role === "sink");
         const withDlq = sinks.filter(({ view }) => tolerance(view) === "all" && view.config[DLQ_TOPIC]);
         if (withDlq.length === 0) args.notApplicable("no sink writes to a dead letter queue");
         for (const { r, view } of withDlq) {
@@ -146,7 +158,8 @@ export const sinkDeleteRequiresRecordKey: ResourceValidationPolicy = {
 
 export const sinkTopicsExcludeInternal: StackValidationPolicy = {
     name: "sink-topics-exclude-internal",
-    description: "Sinks consume only data topics: never schema history, schema change, heartbeat, dead letter or Kafka Connect internal topics.",
+    description:
+        "Sinks consume only data topics: never schema history, schema change, heartbeat, dead letter or Kafka Connect internal topics.",
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
         const connectors = args.resources.filter((r) => isKafkaConnector(r.type)).map((r) => ({ r, view: viewOf(r) }));

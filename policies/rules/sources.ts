@@ -31,11 +31,15 @@ export const sourceDatabaseEncryption: ResourceValidationPolicy = {
         if (view.sourceKind === "sqlserver") {
             const encrypt = view.config["driver.encrypt"] ?? view.config["database.encrypt"];
             if (encrypt?.trim().toLowerCase() !== "true") {
-                report(`${view.label} does not set database.encrypt=true (driver.encrypt=true) explicitly (found ${encrypt ?? "unset"}); ${why}. Fix: set driver.encrypt to "true" (source encrypt: true in the stack config).`);
+                report(
+                    `${view.label} does not set database.encrypt=true (driver.encrypt=true) explicitly (found ${encrypt ?? "unset"}); ${why}. Fix: set driver.encrypt to "true" (source encrypt: true in the stack config).`,
+                );
             }
             const trust = view.config["driver.trustServerCertificate"] ?? view.config["database.trustServerCertificate"];
             if (trust?.trim().toLowerCase() === "true") {
-                report(`${view.label} sets trustServerCertificate=true, accepting any certificate, so the encrypted connection can be intercepted. Fix: set it to "false" and give the connector a truststore with the server's CA.`);
+                report(
+                    `${view.label} sets trustServerCertificate=true, accepting any certificate, so the encrypted connection can be intercepted. Fix: set it to "false" and give the connector a truststore with the server's CA.`,
+                );
             }
             return;
         }
@@ -43,35 +47,46 @@ export const sourceDatabaseEncryption: ResourceValidationPolicy = {
         if (!rule) return;
         const mode = view.config[rule.key]?.trim().toLowerCase();
         if (!mode || !rule.allowed.includes(mode)) {
-            report(`${view.label} uses ${rule.key}=${mode ?? "the default"}, which does not both encrypt and verify the server; ${why}. Fix: set ${rule.key} to ${rule.allowed.join(" or ")}.`);
+            report(
+                `${view.label} uses ${rule.key}=${mode ?? "the default"}, which does not both encrypt and verify the server; ${why}. Fix: set ${rule.key} to ${rule.allowed.join(" or ")}.`,
+            );
         }
     }),
 };
 
 export const sourceNoSkippedEvents: ResourceValidationPolicy = {
     name: "source-no-skipped-events",
-    description: "Sources stop on events they cannot process instead of skipping them (event.processing.failure.handling.mode=fail, errors.tolerance=none).",
+    description:
+        "Sources stop on events they cannot process instead of skipping them (event.processing.failure.handling.mode=fail, errors.tolerance=none).",
     enforcementLevel: "mandatory",
     validateResource: forTypes(KAFKA_CONNECTOR_TYPES, (props, args, report) => {
         const view = sourceOnly(props, args.name, (reason) => args.notApplicable(reason));
         const mode = view.config["event.processing.failure.handling.mode"]?.trim().toLowerCase();
         if (mode !== undefined && mode !== "fail") {
-            report(`${view.label} sets event.processing.failure.handling.mode=${mode}: a change it cannot process is skipped and never reaches the target. Fix: set it to "fail" (the task stops, alerts and auto-restarts).`);
+            report(
+                `${view.label} sets event.processing.failure.handling.mode=${mode}: a change it cannot process is skipped and never reaches the target. Fix: set it to "fail" (the task stops, alerts and auto-restarts).`,
+            );
         }
         if (view.config["errors.tolerance"]?.trim().toLowerCase() === "all") {
-            report(`${view.label} sets errors.tolerance=all: change events that fail conversion are dropped and never reach the target. Fix: remove it or set errors.tolerance=none.`);
+            report(
+                `${view.label} sets errors.tolerance=all: change events that fail conversion are dropped and never reach the target. Fix: remove it or set errors.tolerance=none.`,
+            );
         }
     }),
 };
 
 const heartbeatSettings = settings<{ requireHeartbeat: boolean; maxHeartbeatIntervalMs: number }>({
-    requireHeartbeat: boolean(true, "Whether SQL Server and MySQL sources must emit heartbeats (PostgreSQL sources always must: the slot holds WAL until its offset moves)."),
+    requireHeartbeat: boolean(
+        true,
+        "Whether SQL Server and MySQL sources must emit heartbeats (PostgreSQL sources always must: the slot holds WAL until its offset moves).",
+    ),
     maxHeartbeatIntervalMs: integer(300000, "Longest heartbeat.interval.ms accepted.", 1),
 });
 
 export const sourceHeartbeat: ResourceValidationPolicy = {
     name: "source-heartbeat",
-    description: "Sources emit heartbeats so stored offsets keep moving on quiet databases (always for PostgreSQL; SQL Server/MySQL where the environment requires).",
+    description:
+        "Sources emit heartbeats so stored offsets keep moving on quiet databases (always for PostgreSQL; SQL Server/MySQL where the environment requires).",
     enforcementLevel: "advisory",
     configSchema: heartbeatSettings.schema,
     validateResource: forTypes(KAFKA_CONNECTOR_TYPES, (props, args, report) => {
@@ -84,9 +99,13 @@ export const sourceHeartbeat: ResourceValidationPolicy = {
                 view.sourceKind === "postgres"
                     ? "the replication slot keeps WAL until a captured table changes, which can fill the source database's disk"
                     : "on quiet databases the stored offset ages out of the change log (SQL Server CDC cleanup, MySQL binlog purge) and the connector needs a new snapshot";
-            report(`${view.label} has no heartbeat (heartbeat.interval.ms=${view.config["heartbeat.interval.ms"] ?? "unset"}); ${risk}. Fix: set heartbeat.interval.ms (e.g. 30000; source heartbeatIntervalMs in the stack config).`);
+            report(
+                `${view.label} has no heartbeat (heartbeat.interval.ms=${view.config["heartbeat.interval.ms"] ?? "unset"}); ${risk}. Fix: set heartbeat.interval.ms (e.g. 30000; source heartbeatIntervalMs in the stack config).`,
+            );
         } else if (interval > maxHeartbeatIntervalMs) {
-            report(`${view.label} sends a heartbeat only every ${interval} ms, more than the ${maxHeartbeatIntervalMs} ms allowed. Fix: lower heartbeat.interval.ms to at most ${maxHeartbeatIntervalMs}.`);
+            report(
+                `${view.label} sends a heartbeat only every ${interval} ms, more than the ${maxHeartbeatIntervalMs} ms allowed. Fix: lower heartbeat.interval.ms to at most ${maxHeartbeatIntervalMs}.`,
+            );
         }
     }),
 };
@@ -97,7 +116,10 @@ export const sourceTombstonesForCompactedTopics: StackValidationPolicy = {
     enforcementLevel: "advisory",
     validateStack: (args, report) => {
         const topics = topicsByName(args.resources);
-        const sources = args.resources.filter((r) => isKafkaConnector(r.type)).map((r) => ({ r, view: viewOf(r) })).filter(({ view }) => view.role === "source");
+        const sources = args.resources
+            .filter((r) => isKafkaConnector(r.type))
+            .map((r) => ({ r, view: viewOf(r) }))
+            .filter(({ view }) => view.role === "source");
         if (sources.length === 0) args.notApplicable("no source connectors in this stack");
         for (const { r, view } of sources) {
             if (view.config["tombstones.on.delete"]?.trim().toLowerCase() !== "false") continue;
@@ -120,10 +142,20 @@ export const sourceIdentityUnique: StackValidationPolicy = {
     description: "No two sources share a topic.prefix, schema history topic, PostgreSQL replication slot or MySQL server id.",
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
-        const sources = args.resources.filter((r) => isKafkaConnector(r.type)).map((r) => ({ r, view: viewOf(r) })).filter(({ view }) => view.role === "source");
+        const sources = args.resources
+            .filter((r) => isKafkaConnector(r.type))
+            .map((r) => ({ r, view: viewOf(r) }))
+            .filter(({ view }) => view.role === "source");
         if (sources.length < 2) args.notApplicable("fewer than two source connectors");
         const claims = new Map<string, string>();
-        const claim = (what: string, value: string | undefined, owner: ConnectorView, urn: string, consequence: string, fix: string): void => {
+        const claim = (
+            what: string,
+            value: string | undefined,
+            owner: ConnectorView,
+            urn: string,
+            consequence: string,
+            fix: string,
+        ): void => {
             if (!value) return;
             const key = `${what}\u0000${value}`;
             const first = claims.get(key);
@@ -135,14 +167,42 @@ export const sourceIdentityUnique: StackValidationPolicy = {
         };
         for (const { r, view } of sources) {
             const c = view.config;
-            claim("topic.prefix", c["topic.prefix"], view, r.urn, "their change events and offsets would mix in the same topics", "give each source its own topic.prefix (source topicPrefix)");
-            claim("schema history topic", c["schema.history.internal.kafka.topic"], view, r.urn, "each would replay the other's DDL on restart", "give each source its own schema.history.internal.kafka.topic");
+            claim(
+                "topic.prefix",
+                c["topic.prefix"],
+                view,
+                r.urn,
+                "their change events and offsets would mix in the same topics",
+                "give each source its own topic.prefix (source topicPrefix)",
+            );
+            claim(
+                "schema history topic",
+                c["schema.history.internal.kafka.topic"],
+                view,
+                r.urn,
+                "each would replay the other's DDL on restart",
+                "give each source its own schema.history.internal.kafka.topic",
+            );
             if (view.sourceKind === "postgres") {
                 const slotKey = `${c["database.hostname"] ?? ""}/${c["database.dbname"] ?? ""}/${c["slot.name"] ?? "debezium"}`;
-                claim("replication slot", slotKey, view, r.urn, "two connectors on one slot each receive only part of the changes", "set a distinct slot.name (source slotName)");
+                claim(
+                    "replication slot",
+                    slotKey,
+                    view,
+                    r.urn,
+                    "two connectors on one slot each receive only part of the changes",
+                    "set a distinct slot.name (source slotName)",
+                );
             }
             if (view.sourceKind === "mysql" || view.sourceKind === "mariadb") {
-                claim("database.server.id", c["database.server.id"] && `${c["database.hostname"] ?? ""}/${c["database.server.id"]}`, view, r.urn, "the server disconnects one replication client when the other connects", "set a distinct database.server.id (source serverId)");
+                claim(
+                    "database.server.id",
+                    c["database.server.id"] && `${c["database.hostname"] ?? ""}/${c["database.server.id"]}`,
+                    view,
+                    r.urn,
+                    "the server disconnects one replication client when the other connects",
+                    "set a distinct database.server.id (source serverId)",
+                );
             }
         }
     },

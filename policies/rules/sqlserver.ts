@@ -41,7 +41,12 @@ const sqlServerSettings = settings<{ allowedPermissions: string[]; forbiddenRole
     ),
 });
 
-const normalize = (permission: string): string => permission.replace(/\(.*?\)/g, "").replace(/\s+/g, " ").trim().toUpperCase();
+const normalize = (permission: string): string =>
+    permission
+        .replace(/\(.*?\)/g, "")
+        .replace(/\s+/g, " ")
+        .trim()
+        .toUpperCase();
 
 /** `GRANT <permissions> [ON ...] TO ...` statements: their permissions and whether they pass the grant on. */
 function grants(sql: string): { permissions: string[]; withGrantOption: boolean }[] {
@@ -49,7 +54,13 @@ function grants(sql: string): { permissions: string[]; withGrantOption: boolean 
     for (const statement of sql.split(/;|\bGO\b/i)) {
         const match = /\bGRANT\s+([\s\S]+?)\s+(?:ON|TO)\s/i.exec(statement);
         if (!match) continue;
-        out.push({ permissions: match[1].split(",").map(normalize).filter((p) => p.length > 0), withGrantOption: /\bWITH\s+GRANT\s+OPTION\b/i.test(statement) });
+        out.push({
+            permissions: match[1]
+                .split(",")
+                .map(normalize)
+                .filter((p) => p.length > 0),
+            withGrantOption: /\bWITH\s+GRANT\s+OPTION\b/i.test(statement),
+        });
     }
     return out;
 }
@@ -65,20 +76,23 @@ function roleMemberships(sql: string): string[] {
 
 export const sqlServerLeastPrivilege: ResourceValidationPolicy = {
     name: "sqlserver-least-privilege",
-    description: "SQL Server permissions the stack grants are read-only (SELECT, VIEW ... STATE, CONNECT), without grant option or membership in writing or administrative roles.",
+    description:
+        "SQL Server permissions the stack grants are read-only (SELECT, VIEW ... STATE, CONNECT), without grant option or membership in writing or administrative roles.",
     enforcementLevel: "mandatory",
     configSchema: sqlServerSettings.schema,
     validateResource: forTypes([...MSSQL_PERMISSION_TYPES, MSSQL_SCRIPT], (props, args, report) => {
         const { allowedPermissions, forbiddenRoles } = sqlServerSettings.read(args);
         const allowed = new Set(allowedPermissions.map(normalize));
         const forbidden = new Set(forbiddenRoles.map((r) => r.toLowerCase()));
-        const fix = "Fix: grant only SELECT on the captured tables and the cdc schema, VIEW DATABASE STATE and VIEW SERVER STATE, without grant option.";
+        const fix =
+            "Fix: grant only SELECT on the captured tables and the cdc schema, VIEW DATABASE STATE and VIEW SERVER STATE, without grant option.";
         const why = "a leaked source credential could change or read far more than the captured tables";
         if (args.type !== MSSQL_SCRIPT) {
             const what = `SQL Server permission ${JSON.stringify(args.name)}`;
             const permission = normalize(String(props.permission ?? ""));
             if (!allowed.has(permission)) report(`${what} grants ${permission}, which a CDC reader does not need; ${why}. ${fix}`);
-            if (props.withGrantOption === true) report(`${what} grants ${permission} WITH GRANT OPTION, so the grantee can pass it on; ${why}. ${fix}`);
+            if (props.withGrantOption === true)
+                report(`${what} grants ${permission} WITH GRANT OPTION, so the grantee can pass it on; ${why}. ${fix}`);
             return;
         }
         const sql = [props.createScript, props.updateScript].filter((s) => typeof s === "string").join("\n");
@@ -86,7 +100,8 @@ export const sqlServerLeastPrivilege: ResourceValidationPolicy = {
         for (const grant of grants(sql)) {
             const extra = grant.permissions.filter((p) => !allowed.has(p));
             if (extra.length > 0) report(`${what} grants ${extra.join(", ")}, which a CDC reader does not need; ${why}. ${fix}`);
-            if (grant.withGrantOption) report(`${what} grants ${grant.permissions.join(", ")} WITH GRANT OPTION, so the grantee can pass it on; ${why}. ${fix}`);
+            if (grant.withGrantOption)
+                report(`${what} grants ${grant.permissions.join(", ")} WITH GRANT OPTION, so the grantee can pass it on; ${why}. ${fix}`);
         }
         for (const role of roleMemberships(sql).filter((r) => forbidden.has(r.toLowerCase()))) {
             report(`${what} adds a member to ${role}; ${why}. Fix: use a gating role with only the grants above instead of a fixed role.`);

@@ -9,7 +9,11 @@ import { forTypes } from "../lib/match";
 import { asRecord, isKafkaConnect, isKafkaConnector, k8sLabel, TOPIC, topicConfig, topicLabel, topicsByName } from "../lib/resources";
 
 const replicationFactorSettings = settings<{ minReplicationFactor: number }>({
-    minReplicationFactor: integer(3, "Smallest replication factor any topic may have (the environment profile's minimumReplicationFactor).", 1),
+    minReplicationFactor: integer(
+        3,
+        "Smallest replication factor any topic may have (the environment profile's minimumReplicationFactor).",
+        1,
+    ),
 });
 
 export const kafkaTopicReplicationFactor: ResourceValidationPolicy = {
@@ -31,7 +35,11 @@ export const kafkaTopicReplicationFactor: ResourceValidationPolicy = {
 };
 
 const minIsrSettings = settings<{ minInsyncReplicas: number }>({
-    minInsyncReplicas: integer(2, "Smallest min.insync.replicas a replicated topic may have (the environment profile's minInsyncReplicas).", 1),
+    minInsyncReplicas: integer(
+        2,
+        "Smallest min.insync.replicas a replicated topic may have (the environment profile's minInsyncReplicas).",
+        1,
+    ),
 });
 
 export const kafkaTopicMinInsyncReplicas: ResourceValidationPolicy = {
@@ -71,7 +79,10 @@ export const kafkaTopicMinInsyncReplicas: ResourceValidationPolicy = {
 };
 
 const protectSettings = settings<{ requireProtect: boolean }>({
-    requireProtect: boolean(true, "Whether topics must carry the `protect` resource option (the environment profile's protectStatefulResources)."),
+    requireProtect: boolean(
+        true,
+        "Whether topics must carry the `protect` resource option (the environment profile's protectStatefulResources).",
+    ),
 });
 
 export const kafkaTopicProtected: ResourceValidationPolicy = {
@@ -113,9 +124,12 @@ export const schemaHistoryTopic: StackValidationPolicy = {
             }
             const config = topicConfig(topic.props);
             const problems: string[] = [];
-            if (topic.props.partitions !== 1) problems.push(`partitions is ${topic.props.partitions} (must be 1: DDL must be replayed in order)`);
-            if ((config["cleanup.policy"] ?? "delete") !== "delete") problems.push(`cleanup.policy is ${config["cleanup.policy"]} (must be delete: compaction drops keyless history records)`);
-            if (config["retention.ms"] !== "-1") problems.push(`retention.ms is ${config["retention.ms"] ?? "the broker default"} (must be -1)`);
+            if (topic.props.partitions !== 1)
+                problems.push(`partitions is ${topic.props.partitions} (must be 1: DDL must be replayed in order)`);
+            if ((config["cleanup.policy"] ?? "delete") !== "delete")
+                problems.push(`cleanup.policy is ${config["cleanup.policy"]} (must be delete: compaction drops keyless history records)`);
+            if (config["retention.ms"] !== "-1")
+                problems.push(`retention.ms is ${config["retention.ms"] ?? "the broker default"} (must be -1)`);
             if ((config["retention.bytes"] ?? "-1") !== "-1") problems.push(`retention.bytes is ${config["retention.bytes"]} (must be -1)`);
             if (problems.length > 0) {
                 report(

@@ -25,14 +25,25 @@ export const vaultAuthRoleScoped: ResourceValidationPolicy = {
         const namespaces = asArray(role.boundServiceAccountNamespaces).map(String);
         const fix = "Fix: bind the consumer's own ServiceAccount name and namespace.";
         if (names.length === 0 || names.some((n) => n.includes("*"))) {
-            report(`${label} binds ServiceAccount names ${JSON.stringify(names)}; any ServiceAccount matching it can read the pipeline credentials. ${fix}`);
+            report(
+                `${label} binds ServiceAccount names ${JSON.stringify(names)}; any ServiceAccount matching it can read the pipeline credentials. ${fix}`,
+            );
         }
-        if (role.boundServiceAccountNamespaceSelector === undefined && (namespaces.length === 0 || namespaces.some((n) => n.includes("*")))) {
-            report(`${label} binds namespaces ${JSON.stringify(namespaces)}; a ServiceAccount of that name in any such namespace can read the pipeline credentials. ${fix}`);
+        if (
+            role.boundServiceAccountNamespaceSelector === undefined &&
+            (namespaces.length === 0 || namespaces.some((n) => n.includes("*")))
+        ) {
+            report(
+                `${label} binds namespaces ${JSON.stringify(namespaces)}; a ServiceAccount of that name in any such namespace can read the pipeline credentials. ${fix}`,
+            );
         }
-        const dangerous = asArray(role.tokenPolicies).map(String).filter((p) => forbiddenPolicies.includes(p));
+        const dangerous = asArray(role.tokenPolicies)
+            .map(String)
+            .filter((p) => forbiddenPolicies.includes(p));
         if (dangerous.length > 0) {
-            report(`${label} issues tokens with ${dangerous.join(", ")}; the consumer would control all of Vault. Fix: give it only its own read-only policy.`);
+            report(
+                `${label} issues tokens with ${dangerous.join(", ")}; the consumer would control all of Vault. Fix: give it only its own read-only policy.`,
+            );
         }
     }),
 };

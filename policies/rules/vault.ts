@@ -29,13 +29,17 @@ const readOnlySettings = settings<{ protectedPaths: string[]; forbiddenCapabilit
         ],
         "Path prefixes (KV v1 and v2 API forms) CDC consumers may only read or list.",
     ),
-    forbiddenCapabilities: strings(["create", "update", "patch", "delete", "sudo", "write"], "Capabilities no CDC consumer may hold on the protected paths."),
+    forbiddenCapabilities: strings(
+        ["create", "update", "patch", "delete", "sudo", "write"],
+        "Capabilities no CDC consumer may hold on the protected paths.",
+    ),
     exemptPolicies: strings([], "Vault policy names this rule does not apply to (e.g. an operator policy managed here on purpose)."),
 });
 
 export const vaultPolicyCdcReadOnly: ResourceValidationPolicy = {
     name: "vault-policy-cdc-read-only",
-    description: "Vault policies of CDC consumers grant no write, update, delete or sudo on the database and Kafka credential paths (secret/db/*, KV v2 secret/data/db/*).",
+    description:
+        "Vault policies of CDC consumers grant no write, update, delete or sudo on the database and Kafka credential paths (secret/db/*, KV v2 secret/data/db/*).",
     enforcementLevel: "mandatory",
     configSchema: readOnlySettings.schema,
     validateResource: forTypes([VAULT_POLICY], (policy, args, report) => {
@@ -64,7 +68,11 @@ export const vaultPolicyCdcReadOnly: ResourceValidationPolicy = {
 };
 
 const wildcardSettings = settings<{ minLiteralSegments: number }>({
-    minLiteralSegments: integer(2, "Literal path segments (mount included, KV v2 data/metadata not counted) required before any wildcard.", 1),
+    minLiteralSegments: integer(
+        2,
+        "Literal path segments (mount included, KV v2 data/metadata not counted) required before any wildcard.",
+        1,
+    ),
 });
 
 export const vaultPolicyNoWildcardPath: ResourceValidationPolicy = {

@@ -120,10 +120,19 @@ export class ChangeStream {
     private readonly transactionIds = new IdPool();
     private readonly nextId: Record<TableName, number>;
 
-    constructor(seed: number, dataset: Dataset, private readonly mix: StreamMix = DEFAULT_MIX) {
+    constructor(
+        seed: number,
+        dataset: Dataset,
+        private readonly mix: StreamMix = DEFAULT_MIX,
+    ) {
         this.rng = new Rng(seed ^ 0x5eed);
         for (const c of dataset.customers) {
-            this.customers.set(c.customer_id, { customer_id: c.customer_id, registration_date: c.registration_date, country: c.country, orders: 0 });
+            this.customers.set(c.customer_id, {
+                customer_id: c.customer_id,
+                registration_date: c.registration_date,
+                country: c.country,
+                orders: 0,
+            });
             this.customerIds.add(c.customer_id);
         }
         for (const o of dataset.orders) {
@@ -189,7 +198,13 @@ export class ChangeStream {
                     table,
                     op: "update",
                     key: { [key]: id },
-                    set: { customer_tier: fresh.customer_tier, lifetime_value: fresh.lifetime_value, phone: fresh.phone, is_active: fresh.is_active, last_updated: now },
+                    set: {
+                        customer_tier: fresh.customer_tier,
+                        lifetime_value: fresh.lifetime_value,
+                        phone: fresh.phone,
+                        is_active: fresh.is_active,
+                        last_updated: now,
+                    },
                 };
             }
             case "orders": {

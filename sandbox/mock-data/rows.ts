@@ -69,20 +69,96 @@ export interface InventoryTransaction {
     created_at: Date;
 }
 
-const FIRST_NAMES = ["James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "David", "Elizabeth", "Wei", "Aisha", "Carlos", "Sofia", "Yuki", "Olga", "Kwame", "Priya", "Liam", "Emma"];
-const LAST_NAMES = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez", "Chen", "Okafor", "Novak", "Tanaka", "Singh", "Dubois", "Müller", "O'Brien", "Rossi", "Kim"];
+const FIRST_NAMES = [
+    "James",
+    "Mary",
+    "John",
+    "Patricia",
+    "Robert",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "Wei",
+    "Aisha",
+    "Carlos",
+    "Sofia",
+    "Yuki",
+    "Olga",
+    "Kwame",
+    "Priya",
+    "Liam",
+    "Emma",
+];
+const LAST_NAMES = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Chen",
+    "Okafor",
+    "Novak",
+    "Tanaka",
+    "Singh",
+    "Dubois",
+    "Müller",
+    "O'Brien",
+    "Rossi",
+    "Kim",
+];
 const STREETS = ["Main St", "Oak Ave", "Maple Dr", "Cedar Ln", "Pine St", "Elm St", "Washington Blvd", "Lake Rd", "Hill St", "Park Ave"];
 const PLACES: Record<string, readonly (readonly [string, string, string])[]> = {
-    USA: [["Springfield", "IL", "62701"], ["Austin", "TX", "73301"], ["Portland", "OR", "97201"], ["Boston", "MA", "02108"], ["Denver", "CO", "80202"]],
-    Canada: [["Toronto", "ON", "M5H 2N2"], ["Vancouver", "BC", "V6B 1A1"], ["Montreal", "QC", "H2Y 1C6"]],
-    UK: [["London", "ENG", "SW1A 1AA"], ["Manchester", "ENG", "M1 1AE"], ["Edinburgh", "SCT", "EH1 1YZ"]],
-    Germany: [["Berlin", "BE", "10115"], ["Munich", "BY", "80331"]],
-    France: [["Paris", "IDF", "75001"], ["Lyon", "ARA", "69001"]],
-    Australia: [["Sydney", "NSW", "2000"], ["Melbourne", "VIC", "3000"]],
-    Mexico: [["Mexico City", "CMX", "01000"], ["Guadalajara", "JAL", "44100"]],
+    USA: [
+        ["Springfield", "IL", "62701"],
+        ["Austin", "TX", "73301"],
+        ["Portland", "OR", "97201"],
+        ["Boston", "MA", "02108"],
+        ["Denver", "CO", "80202"],
+    ],
+    Canada: [
+        ["Toronto", "ON", "M5H 2N2"],
+        ["Vancouver", "BC", "V6B 1A1"],
+        ["Montreal", "QC", "H2Y 1C6"],
+    ],
+    UK: [
+        ["London", "ENG", "SW1A 1AA"],
+        ["Manchester", "ENG", "M1 1AE"],
+        ["Edinburgh", "SCT", "EH1 1YZ"],
+    ],
+    Germany: [
+        ["Berlin", "BE", "10115"],
+        ["Munich", "BY", "80331"],
+    ],
+    France: [
+        ["Paris", "IDF", "75001"],
+        ["Lyon", "ARA", "69001"],
+    ],
+    Australia: [
+        ["Sydney", "NSW", "2000"],
+        ["Melbourne", "VIC", "3000"],
+    ],
+    Mexico: [
+        ["Mexico City", "CMX", "01000"],
+        ["Guadalajara", "JAL", "44100"],
+    ],
 };
 /** E.164 country calling codes, so every phone matches the seed's `^\+?[1-9]\d{1,14}$` rule. */
-const CALLING_CODES: Record<string, string> = { USA: "1", Canada: "1", UK: "44", Germany: "49", France: "33", Australia: "61", Mexico: "52" };
+const CALLING_CODES: Record<string, string> = {
+    USA: "1",
+    Canada: "1",
+    UK: "44",
+    Germany: "49",
+    France: "33",
+    Australia: "61",
+    Mexico: "52",
+};
 const ORDER_NOTES = ["Please leave at front door", "Gift wrap, please", "Call before delivery", "Deliver after 5pm", "Fragile items"];
 const ADJECTIVES = ["Classic", "Pro", "Eco", "Ultra", "Compact", "Deluxe", "Smart", "Travel"];
 const NOUNS: Record<string, readonly string[]> = {
@@ -171,10 +247,22 @@ export function product(rng: Rng, id: number, now: Date): Product {
     };
 }
 
-export function inventoryTransaction(rng: Rng, id: number, productId: number, orderIds: readonly number[], now: Date): InventoryTransaction {
+export function inventoryTransaction(
+    rng: Rng,
+    id: number,
+    productId: number,
+    orderIds: readonly number[],
+    now: Date,
+): InventoryTransaction {
     const type = rng.weighted(D.TRANSACTION_TYPES);
     const quantity_change =
-        type === "purchase" ? rng.int(10, 200) : type === "sale" ? -rng.int(1, 10) : type === "return" ? rng.int(1, 5) : rng.int(-20, 20) || 1;
+        type === "purchase"
+            ? rng.int(10, 200)
+            : type === "sale"
+              ? -rng.int(1, 10)
+              : type === "return"
+                ? rng.int(1, 5)
+                : rng.int(-20, 20) || 1;
     const byOrder = (type === "sale" || type === "return") && orderIds.length > 0;
     return {
         transaction_id: id,

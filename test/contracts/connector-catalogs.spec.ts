@@ -23,23 +23,43 @@ import { readCatalog } from "./derive-catalogs";
 
 /** The shipped stacks, plus one that renders every source kind and both sink implementations. */
 function specsUnderTest(): Array<{ label: string; spec: StackSpec; shipped: boolean }> {
-    const specs = SHIPPED_STACKS.map((s) => ({ label: `shipped ${s} stack`, spec: parseStackSpec(rawProjectConfig(s)).spec, shipped: true }));
+    const specs = SHIPPED_STACKS.map((s) => ({
+        label: `shipped ${s} stack`,
+        spec: parseStackSpec(rawProjectConfig(s)).spec,
+        shipped: true,
+    }));
     const raw = structuredClone(rawProjectConfig("prod")) as Record<string, any>;
     const sink = (schema: string) => ({ host: "warehouse", database: "warehouse", schema });
     raw.pipelines.push(
         {
             name: "crm",
-            source: { kind: "postgres", host: "crm-db", database: "crm", signalTable: "public.debezium_signal", tables: [{ name: "public.customers", primaryKey: ["customer_id"] }] },
+            source: {
+                kind: "postgres",
+                host: "crm-db",
+                database: "crm",
+                signalTable: "public.debezium_signal",
+                tables: [{ name: "public.customers", primaryKey: ["customer_id"] }],
+            },
             sink: sink("crm"),
         },
         {
             name: "inventory",
-            source: { kind: "mysql", host: "inventory-db", database: "inventory", tables: [{ name: "inventory.products", primaryKey: ["product_id"] }] },
+            source: {
+                kind: "mysql",
+                host: "inventory-db",
+                database: "inventory",
+                tables: [{ name: "inventory.products", primaryKey: ["product_id"] }],
+            },
             sink: { ...sink("inventory"), implementation: "confluent", autoCreate: true },
         },
         {
             name: "billing",
-            source: { kind: "mariadb", host: "billing-db", database: "billing", tables: [{ name: "billing.invoices", primaryKey: ["invoice_id"] }] },
+            source: {
+                kind: "mariadb",
+                host: "billing-db",
+                database: "billing",
+                tables: [{ name: "billing.invoices", primaryKey: ["invoice_id"] }],
+            },
             sink: sink("billing"),
         },
     );
@@ -68,7 +88,9 @@ describe("connector configs against the catalogs derived from the pinned plugins
                 } else {
                     it(`${connector.name}: ${cls} has no catalog to check its own keys against, so no shipped stack may use it; its transforms are checked`, () => {
                         expect(shipped, `${label} renders ${cls}`).to.equal(false);
-                        expect(() => validateConnectorConfig(cls, connector.role, connector.config)).to.throw(`no property catalog for ${cls}`);
+                        expect(() => validateConnectorConfig(cls, connector.role, connector.config)).to.throw(
+                            `no property catalog for ${cls}`,
+                        );
                         expect(validateTransforms(cls, connector.config)).to.deep.equal([]);
                     });
                 }
@@ -89,7 +111,9 @@ describe("connector configs against the catalogs derived from the pinned plugins
         expect(() => catalogForClass(CONFLUENT_SINK)).to.throw(
             `no property catalog for ${CONFLUENT_SINK}: io.confluent:kafka-connect-jdbc is served only from https://packages.confluent.io/maven/, not Maven Central`,
         );
-        expect(() => catalogForClass("com.example.UnknownConnector")).to.throw("com.example.UnknownConnector is not a connector of connectors/catalog.ts");
+        expect(() => catalogForClass("com.example.UnknownConnector")).to.throw(
+            "com.example.UnknownConnector is not a connector of connectors/catalog.ts",
+        );
     });
 
     it("fails with the command to run when a catalog was not derived", () => {
@@ -123,7 +147,13 @@ describe("connector configs against the catalogs derived from the pinned plugins
             `column.mask.with.x.chars is not a property of ${SQLSERVER} or of Kafka Connect`,
         ]);
         expect(validateConnectorConfig(JDBC_SINK, "source", sink.config)).to.include(`${JDBC_SINK} is a sink connector, not a source`);
-        expect(validateConnectorConfig(JDBC_SINK, "sink", { ...sink.config, "table.name.format": "public.${topic}", "snapshot.mode": "initial" })).to.deep.equal([
+        expect(
+            validateConnectorConfig(JDBC_SINK, "sink", {
+                ...sink.config,
+                "table.name.format": "public.${topic}",
+                "snapshot.mode": "initial",
+            }),
+        ).to.deep.equal([
             "table.name.format is a deprecated alias of collection.name.format",
             `snapshot.mode is not a property of ${JDBC_SINK} or of Kafka Connect`,
         ]);

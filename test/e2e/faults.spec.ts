@@ -32,13 +32,20 @@ describe("sandbox e2e: faults the pipeline rides through", function () {
     });
 
     after(() => {
-        if (recoveries.length > 0) process.stderr.write(`      recovery times (fault over → target in sync):\n${recoveries.map((r) => `        ${r}`).join("\n")}\n`);
+        if (recoveries.length > 0)
+            process.stderr.write(
+                `      recovery times (fault over → target in sync):\n${recoveries.map((r) => `        ${r}`).join("\n")}\n`,
+            );
     });
 
     /** Changes keep coming at STREAM_RATE until `stop()`, which resolves with how many were written. */
     function streamInBackground(): { stop(): Promise<number> } {
         let stopped = false;
-        const done = streamChanges(env.stream, env.writers, { count: Number.MAX_SAFE_INTEGER, ratePerSecond: STREAM_RATE, onProgress: () => !stopped });
+        const done = streamChanges(env.stream, env.writers, {
+            count: Number.MAX_SAFE_INTEGER,
+            ratePerSecond: STREAM_RATE,
+            onProgress: () => !stopped,
+        });
         return {
             stop: () => {
                 stopped = true;
@@ -51,14 +58,18 @@ describe("sandbox e2e: faults the pipeline rides through", function () {
      * Waits for the target to match the sources, has the reconciler confirm it, and records the recovery
      * time and which connectors the supervisor had to restart since `restartsBefore`.
      */
-    async function recovery(fault: string, over: number, restartsBefore: number): Promise<{ seconds: number; restarts: AutoRestartEvent[] }> {
+    async function recovery(
+        fault: string,
+        over: number,
+        restartsBefore: number,
+    ): Promise<{ seconds: number; restarts: AutoRestartEvent[] }> {
         await expectInSync(env, env.pairs, 300_000);
         const seconds = (Date.now() - over) / 1000;
         const restarts = env.sb.supervisor.restarts.slice(restartsBefore);
         const verdicts = await reconcile(env);
-        expect(verdicts.map((v) => ({ pipeline: v.pipeline, exitCode: v.exitCode, differingRows: v.differingRows, errors: v.errors }))).to.deep.equal(
-            env.sb.spec.pipelines.map((p) => ({ pipeline: p.name, exitCode: 0, differingRows: 0, errors: [] })),
-        );
+        expect(
+            verdicts.map((v) => ({ pipeline: v.pipeline, exitCode: v.exitCode, differingRows: v.differingRows, errors: v.errors })),
+        ).to.deep.equal(env.sb.spec.pipelines.map((p) => ({ pipeline: p.name, exitCode: 0, differingRows: 0, errors: [] })));
         const how = restarts.length === 0 ? "no connector restarted" : `auto-restarted: ${restarts.map((r) => r.connector).join(", ")}`;
         recoveries.push(`${fault}: ${seconds.toFixed(1)} s (${how}; reconciler: every table equal)`);
         process.stderr.write(`      ${recoveries[recoveries.length - 1]}\n`);
@@ -74,13 +85,24 @@ describe("sandbox e2e: faults the pipeline rides through", function () {
         await env.sb.target.startServer();
         const over = Date.now();
         const written = await stream.stop();
-        const { seconds, restarts } = await recovery(`target PostgreSQL down ${TARGET_OUTAGE_MS / 1000} s, ${written} changes meanwhile`, over, restartsBefore);
+        const { seconds, restarts } = await recovery(
+            `target PostgreSQL down ${TARGET_OUTAGE_MS / 1000} s, ${written} changes meanwhile`,
+            over,
+            restartsBefore,
+        );
         expect(seconds).to.be.below(RECOVERY_LIMIT_S);
         // Only the sinks talk to the target. A sink write in flight at the very moment of the shutdown is
         // ended with SQLState 57P01, which the 3.5.0 sink takes as fatal; autoRestart then restarts it
         // once and the new task waits for the database (sandbox/README.md). More would mean the wait failed.
-        expect(restarts.every((r) => sinks.includes(r.connector)), JSON.stringify(restarts)).to.equal(true);
-        for (const sink of sinks) expect(restarts.filter((r) => r.connector === sink), sink).to.have.length.at.most(1);
+        expect(
+            restarts.every((r) => sinks.includes(r.connector)),
+            JSON.stringify(restarts),
+        ).to.equal(true);
+        for (const sink of sinks)
+            expect(
+                restarts.filter((r) => r.connector === sink),
+                sink,
+            ).to.have.length.at.most(1);
     });
 
     for (const engine of ["postgres", "mariadb"] as const) {
@@ -108,7 +130,11 @@ describe("sandbox e2e: faults the pipeline rides through", function () {
         await env.sb.kafka.restart();
         const over = Date.now();
         const written = await stream.stop();
-        const { seconds, restarts } = await recovery(`Kafka broker restart (the only broker), ${written} changes meanwhile`, over, restartsBefore);
+        const { seconds, restarts } = await recovery(
+            `Kafka broker restart (the only broker), ${written} changes meanwhile`,
+            over,
+            restartsBefore,
+        );
         expect(seconds).to.be.below(RECOVERY_LIMIT_S);
         expect(restarts).to.deep.equal([]);
     });

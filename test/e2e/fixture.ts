@@ -40,7 +40,8 @@ async function start(): Promise<E2E> {
     const endpoints = { postgresSourceUrl: sb.postgresSource.url, mariaDbSourceUrl: sb.mariaDbSource.url, targetUrl: sb.target.url };
     const pairs = tablePairs(sb.spec).filter((p) => p.table !== "cdc_schema_evolution_test");
     const snapshot = await waitForSync(endpoints, pairs, 120_000);
-    if (!snapshot.synced) throw new Error(`initial snapshot did not reach the target:\n${snapshot.diffs.map((d) => describeDiff(d)).join("\n")}`);
+    if (!snapshot.synced)
+        throw new Error(`initial snapshot did not reach the target:\n${snapshot.diffs.map((d) => describeDiff(d)).join("\n")}`);
     log(`initial snapshot in sync; logs in ${sb.logDir}`);
     return { sb, writers, stream: new ChangeStream(SEED, dataset), pairs, endpoints };
 }

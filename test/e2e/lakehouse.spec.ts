@@ -22,7 +22,9 @@ describe("sandbox e2e: lakehouse tables", function () {
     before(async function () {
         this.timeout(START_TIMEOUT_MS);
         env = await e2e();
-        destinations = (lakehousePipelines(env.sb.spec) as PipelineSpec[]).flatMap((pipeline) => pipeline.destinations.map((d) => ({ pipeline, d })));
+        destinations = (lakehousePipelines(env.sb.spec) as PipelineSpec[]).flatMap((pipeline) =>
+            pipeline.destinations.map((d) => ({ pipeline, d })),
+        );
     });
 
     async function lakehouseCatchesUp(): Promise<void> {
@@ -93,7 +95,11 @@ describe("sandbox e2e: lakehouse tables", function () {
         const c = new Client({ connectionString: env.sb.postgresSource.url });
         await c.connect();
         const source = (await c.query(`SELECT customer_id, ${textColumns.join(", ")} FROM customers ORDER BY customer_id`)).rows as Row[];
-        const orders = (await c.query("SELECT c.customer_id, count(o.order_id)::int AS n FROM customers c LEFT JOIN orders o USING (customer_id) GROUP BY c.customer_id ORDER BY c.customer_id")).rows as Row[];
+        const orders = (
+            await c.query(
+                "SELECT c.customer_id, count(o.order_id)::int AS n FROM customers c LEFT JOIN orders o USING (customer_id) GROUP BY c.customer_id ORDER BY c.customer_id",
+            )
+        ).rows as Row[];
         await c.end();
         const [lake, analytics] = await env.sb.lakehouse.query<Row>(
             `SELECT customer_id, ${textColumns.join(", ")} FROM (${currentStateSql(customers)}) ORDER BY customer_id`,
@@ -111,7 +117,11 @@ describe("sandbox e2e: lakehouse tables", function () {
         await new Promise((r) => setTimeout(r, 1500));
         await writer.kill();
         await stream;
-        await waitFor(`writer ${writer.pipeline} restarted and healthy`, 120_000, async () => writer.restarts > restartsBefore && (await writer.healthy()));
+        await waitFor(
+            `writer ${writer.pipeline} restarted and healthy`,
+            120_000,
+            async () => writer.restarts > restartsBefore && (await writer.healthy()),
+        );
         await expectInSync(env);
         await lakehouseCatchesUp();
         await expectEveryTableEqualsItsSource();

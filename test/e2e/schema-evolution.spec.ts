@@ -18,7 +18,8 @@ describe("sandbox e2e: schema evolution (seed 004 §6)", function () {
     });
 
     const source = (sql: string, params: unknown[] = []) => env.writers.pg.query(sql, params);
-    const targetCount = async () => Number((await target<{ n: string }>(env, `SELECT count(*) AS n FROM ${table}`).catch(() => [{ n: "0" }]))[0].n);
+    const targetCount = async () =>
+        Number((await target<{ n: string }>(env, `SELECT count(*) AS n FROM ${table}`).catch(() => [{ n: "0" }]))[0].n);
     const targetColumns = async () =>
         new Map(
             (
@@ -34,14 +35,24 @@ describe("sandbox e2e: schema evolution (seed 004 §6)", function () {
         const long = "x".repeat(300);
 
         // Initial state: 3 columns.
-        for (let i = 1; i <= 3; i++) await source(`INSERT INTO cdc_schema_evolution_test (id, original_column, created_at) VALUES ($1, $2, now())`, [i, `original ${i}`]);
+        for (let i = 1; i <= 3; i++)
+            await source(`INSERT INTO cdc_schema_evolution_test (id, original_column, created_at) VALUES ($1, $2, now())`, [
+                i,
+                `original ${i}`,
+            ]);
         await waitFor("the initial rows", 60_000, async () => (await targetCount()) === 3);
 
         // Step 1: the sink adds the new column by itself.
         await source(add.sql);
-        await source(`INSERT INTO cdc_schema_evolution_test (id, original_column, new_column_added, created_at) VALUES (4, 'original 4', 'added 4', now())`);
+        await source(
+            `INSERT INTO cdc_schema_evolution_test (id, original_column, new_column_added, created_at) VALUES (4, 'original 4', 'added 4', now())`,
+        );
         await source(`UPDATE cdc_schema_evolution_test SET new_column_added = 'added 1' WHERE id = 1`);
-        await waitFor("rows with new_column_added", 60_000, async () => (await target(env, `SELECT 1 FROM ${table} WHERE new_column_added IS NOT NULL`).catch(() => [])).length === 2);
+        await waitFor(
+            "rows with new_column_added",
+            60_000,
+            async () => (await target(env, `SELECT 1 FROM ${table} WHERE new_column_added IS NOT NULL`).catch(() => [])).length === 2,
+        );
 
         // Step 2: the sink never drops a column. Its copy of original_column was created NOT NULL like
         // the source's; rows without it would fail, so the target keeps the column and relaxes it.
@@ -82,7 +93,10 @@ describe("sandbox e2e: schema evolution (seed 004 §6)", function () {
         ]);
         // Every value the source holds now is in the target under the source's current column name,
         // except values written before the rename, which stay under the old name.
-        const now = (await source(`SELECT id, renamed_column FROM cdc_schema_evolution_test ORDER BY id`)).rows as { id: number; renamed_column: string | null }[];
+        const now = (await source(`SELECT id, renamed_column FROM cdc_schema_evolution_test ORDER BY id`)).rows as {
+            id: number;
+            renamed_column: string | null;
+        }[];
         for (const s of now) {
             const t = rows.find((r) => Number(r.id) === s.id)!;
             expect(t.renamed_column ?? t.new_column_added, `row ${s.id}`).to.equal(s.renamed_column);

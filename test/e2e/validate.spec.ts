@@ -30,7 +30,10 @@ describe("sandbox e2e: every rendered connector config passes Kafka Connect vali
             // provider resolve without touching the sandbox pipelines' real credentials.
             ctx: () => {
                 const dir = path.join(env.sb.secretsDir, `shipped-${s}`);
-                writePipelineSecrets(dir, parseStackSpec(rawProjectConfig(s)).spec.pipelines, () => ({ username: "validate", password: "validate" }));
+                writePipelineSecrets(dir, parseStackSpec(rawProjectConfig(s)).spec.pipelines, () => ({
+                    username: "validate",
+                    password: "validate",
+                }));
                 return sandboxConnectorContext(env.sb.kafka.bootstrapServers, dir);
             },
         })),
@@ -46,7 +49,9 @@ describe("sandbox e2e: every rendered connector config passes Kafka Connect vali
             const loaded = new Set((await env.sb.client.plugins()).map((p) => p.class));
             let sqlServerSources = 0;
             for (const c of connectors) {
-                expect(loaded.has(c.connectorClass), `${c.name}: plugin ${c.connectorClass} is not installed in the sandbox`).to.equal(true);
+                expect(loaded.has(c.connectorClass), `${c.name}: plugin ${c.connectorClass} is not installed in the sandbox`).to.equal(
+                    true,
+                );
                 const errors = validationErrors(await env.sb.client.validate(c.name, restConfig(c)));
                 if (shipped && c.role === "source") {
                     if (c.plugin === "debezium-sqlserver") sqlServerSources++;

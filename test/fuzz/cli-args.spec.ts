@@ -12,9 +12,15 @@ import { edgeString, fuzz, PROTOTYPE_KEYS } from "./mutations";
 const NAMES = ["changes", "rate", "seed", "keep", "table", "lag-window", "v", ...PROTOTYPE_KEYS.filter((k) => k !== "__proto__")];
 
 const flagSpec: fc.Arbitrary<FlagSpec> = fc.oneof(
-    fc.record({ type: fc.constant("boolean" as const), short: fc.option(fc.constantFrom("v", "h", "k"), { nil: undefined }) }, { requiredKeys: ["type"] }),
+    fc.record(
+        { type: fc.constant("boolean" as const), short: fc.option(fc.constantFrom("v", "h", "k"), { nil: undefined }) },
+        { requiredKeys: ["type"] },
+    ),
     fc.record({ type: fc.constant("string" as const), multiple: fc.boolean() }),
-    fc.record({ type: fc.constant("number" as const), integer: fc.boolean(), min: fc.option(fc.constantFrom(0, 1, -5), { nil: undefined }) }, { requiredKeys: ["type"] }),
+    fc.record(
+        { type: fc.constant("number" as const), integer: fc.boolean(), min: fc.option(fc.constantFrom(0, 1, -5), { nil: undefined }) },
+        { requiredKeys: ["type"] },
+    ),
 );
 
 const argvFor = (names: readonly string[]) =>
@@ -30,11 +36,17 @@ const argvFor = (names: readonly string[]) =>
 
 /** The values parseFlags promises for each declared flag. */
 function checkTyped(values: Record<string, unknown>, spec: Record<string, FlagSpec>): void {
-    expect(Object.keys(values).every((k) => Object.hasOwn(spec, k)), JSON.stringify(values)).to.equal(true);
+    expect(
+        Object.keys(values).every((k) => Object.hasOwn(spec, k)),
+        JSON.stringify(values),
+    ).to.equal(true);
     for (const [name, flag] of Object.entries(spec)) {
         const value = Object.hasOwn(values, name) ? values[name] : undefined;
         if (flag.type === "boolean") expect(value, name).to.be.a("boolean");
-        else if (flag.type === "string" && flag.multiple) expect(value, name).to.be.an("array").that.satisfies((v: unknown[]) => v.every((x) => typeof x === "string"));
+        else if (flag.type === "string" && flag.multiple)
+            expect(value, name)
+                .to.be.an("array")
+                .that.satisfies((v: unknown[]) => v.every((x) => typeof x === "string"));
         else if (flag.type === "string") expect(value === undefined || typeof value === "string", name).to.equal(true);
         else if (value !== undefined) {
             expect(Number.isFinite(value), name).to.equal(true);
@@ -64,7 +76,11 @@ describe("fuzzing the command-line parser", function () {
         fuzz(
             fc.property(
                 spec.chain((s) => fc.tuple(fc.constant(s), argvFor([...Object.keys(s), "unknown", ...PROTOTYPE_KEYS]))),
-                ([s, argv]) => parsesOrUsageError(() => parseFlags(argv, s, "tool [flags]"), (values) => checkTyped(values, s)),
+                ([s, argv]) =>
+                    parsesOrUsageError(
+                        () => parseFlags(argv, s, "tool [flags]"),
+                        (values) => checkTyped(values, s),
+                    ),
             ),
             1500,
         );
@@ -76,7 +92,8 @@ describe("fuzzing the command-line parser", function () {
                 parsesOrUsageError(
                     () => parseDemoArgs(argv),
                     (o) => {
-                        for (const n of [o.changes, o.rate, o.seed]) expect(Number.isSafeInteger(n) && n >= 0, JSON.stringify(o)).to.equal(true);
+                        for (const n of [o.changes, o.rate, o.seed])
+                            expect(Number.isSafeInteger(n) && n >= 0, JSON.stringify(o)).to.equal(true);
                         expect(o.keep).to.be.a("boolean");
                     },
                 ),

@@ -33,7 +33,13 @@ import {
 } from "../../plan/lakehouse";
 import { podMonitorBody, prometheusRuleBody } from "../../plan/monitoring";
 import { planPostgresTargets } from "../../plan/postgres-target";
-import { planReconcileRuns, reconcilerConfigMapBody, reconcilerCronJobBody, reconcilerNetworkPolicyBody, reconcilerServiceAccountBody } from "../../plan/reconciler-job";
+import {
+    planReconcileRuns,
+    reconcilerConfigMapBody,
+    reconcilerCronJobBody,
+    reconcilerNetworkPolicyBody,
+    reconcilerServiceAccountBody,
+} from "../../plan/reconciler-job";
 import { planSqlServerSources } from "../../plan/sqlserver-source";
 import { planTopics } from "../../plan/topics";
 import {
@@ -75,7 +81,10 @@ const prod = rawProjectConfig("prod") as Raw;
 /** Every source kind in one stack, with a reconciler: the widest seed for the plan functions. dev has pipelines of the sandbox's names. */
 const mixed: Raw = {
     ...structuredClone(dev),
-    pipelines: [...structuredClone(dev.pipelines), ...structuredClone(sandbox.pipelines).map((p: Raw) => ({ ...p, name: `sandbox-${p.name}` }))],
+    pipelines: [
+        ...structuredClone(dev.pipelines),
+        ...structuredClone(sandbox.pipelines).map((p: Raw) => ({ ...p, name: `sandbox-${p.name}` })),
+    ],
 };
 /** A SQL Server pipeline capturing two databases: one reconciler run, CronJob and URL per database. */
 const databases: Raw = structuredClone(dev);
@@ -98,7 +107,9 @@ function stringsIn(value: unknown): string[] {
 const TAKEN_NAMES = [
     ...new Set(
         Object.values(SEEDS).flatMap((seed) =>
-            stringsIn(renderAll(parseStackSpec(structuredClone(seed)).spec)).filter((v) => /^[a-z0-9]([-a-z0-9_]*[a-z0-9])?$/.test(v) && v.length <= 63),
+            stringsIn(renderAll(parseStackSpec(structuredClone(seed)).spec)).filter(
+                (v) => /^[a-z0-9]([-a-z0-9_]*[a-z0-9])?$/.test(v) && v.length <= 63,
+            ),
         ),
     ),
 ];
@@ -147,14 +158,43 @@ const PLAUSIBLE: Record<string, readonly unknown[]> = {
     heartbeatIntervalMs: [0, 10000],
     databases: [["SalesDB"], ["SalesDB", "Archive"], ["Sales DB"]],
     database: ["SalesDB", "Archive", "shop", "inventory", "warehouse"],
-    name: ["sales", "shop", "inventory", "dbo.customers", "dbo.Orders", "shop.products", "public.orders", "id", "a".repeat(40), ...TAKEN_NAMES],
+    name: [
+        "sales",
+        "shop",
+        "inventory",
+        "dbo.customers",
+        "dbo.Orders",
+        "shop.products",
+        "public.orders",
+        "id",
+        "a".repeat(40),
+        ...TAKEN_NAMES,
+    ],
     tables: [
         [{ name: "dbo.customers", primaryKey: ["id"] }],
-        [{ name: "shop.products", primaryKey: ["product_id"], columns: [{ name: "product_id", type: "bigint" }, { name: "price", type: "numeric(12,2)" }] }],
-        [{ name: "dbo.orders", primaryKey: ["id"], database: "SalesDB" }, { name: "dbo.orders_2019", primaryKey: ["id"], database: "Archive" }],
+        [
+            {
+                name: "shop.products",
+                primaryKey: ["product_id"],
+                columns: [
+                    { name: "product_id", type: "bigint" },
+                    { name: "price", type: "numeric(12,2)" },
+                ],
+            },
+        ],
+        [
+            { name: "dbo.orders", primaryKey: ["id"], database: "SalesDB" },
+            { name: "dbo.orders_2019", primaryKey: ["id"], database: "Archive" },
+        ],
     ],
     primaryKey: [["id"], ["order_id", "line_number"], ["ID"]],
-    columns: [[{ name: "id", type: "bigint", nullable: false }], [{ name: "id", type: "varchar(255)" }, { name: "ID", type: "text" }]],
+    columns: [
+        [{ name: "id", type: "bigint", nullable: false }],
+        [
+            { name: "id", type: "varchar(255)" },
+            { name: "ID", type: "text" },
+        ],
+    ],
     type: ["bigint", "varchar(255)", "timestamp with time zone", "text[]", "bigint; DROP TABLE x"],
     connectorName: ["sales-sqlserver-source", "sqlserver-cdc-source", "postgresql-jdbc-sink", "shop-postgres-source", ...TAKEN_NAMES],
     topicPrefix: ["sqlserver", "sales", "shop", "a_b-c", ...TAKEN_NAMES],
@@ -219,7 +259,12 @@ const PLAUSIBLE: Record<string, readonly unknown[]> = {
     table: ["public.customers", "public.orders", "inventory.products", "dbo.customers", "dbo.Customers"],
     partitionBy: ["day(last_updated)", "month(updated_at)", "customer_id", "year(registration_date)", "hour(x"],
     sortBy: [["product_id"], ["lifetime_value DESC"]],
-    metadataColumns: [["_cdc_operation"], ["_cdc_binlog_file"], ["_source_system", "_cdc_source_lsn"], ["_cdc_operation", "_cdc_operation"]],
+    metadataColumns: [
+        ["_cdc_operation"],
+        ["_cdc_binlog_file"],
+        ["_source_system", "_cdc_source_lsn"],
+        ["_cdc_operation", "_cdc_operation"],
+    ],
     ordersTable: ["orders_cdc", "customers_cdc", "customers_analytics"],
     warehouse: ["s3://cdc-lakehouse/warehouse", "s3://cdc-lakehouse/", "file:///tmp"],
     healthCheckPort: [80, 1024, 8080, 65535],
@@ -231,7 +276,16 @@ const PLAUSIBLE: Record<string, readonly unknown[]> = {
     tolerance: [0, 0.01, 1],
 };
 
-const KEYS = [...new Set([...Object.keys(PLAUSIBLE), ...Object.values(SEEDS).flatMap((s) => pathsOf(s).map((p) => p[p.length - 1]).filter((k): k is string => typeof k === "string"))])];
+const KEYS = [
+    ...new Set([
+        ...Object.keys(PLAUSIBLE),
+        ...Object.values(SEEDS).flatMap((s) =>
+            pathsOf(s)
+                .map((p) => p[p.length - 1])
+                .filter((k): k is string => typeof k === "string"),
+        ),
+    ]),
+];
 
 /** Text the renderers wrote themselves, never a value the user gave. */
 const RENDERING_SLIPS = ["undefined", "NaN", "[object Object]", "Infinity", "[native code]"];
@@ -270,9 +324,16 @@ function checkKubernetesObjects(rendered: unknown, at = "rendered"): void {
         for (const [key, value] of Object.entries((meta.labels ?? {}) as Record<string, unknown>)) {
             const name = key.includes("/") ? key.slice(key.indexOf("/") + 1) : key;
             const prefix = key.includes("/") ? key.slice(0, key.indexOf("/")) : undefined;
-            const keyOk = name !== "" && name.length <= 63 && LABEL_PART.test(name) && (prefix === undefined || (DNS_SUBDOMAIN.test(prefix) && prefix.length <= 253));
+            const keyOk =
+                name !== "" &&
+                name.length <= 63 &&
+                LABEL_PART.test(name) &&
+                (prefix === undefined || (DNS_SUBDOMAIN.test(prefix) && prefix.length <= 253));
             const valueOk = typeof value === "string" && value.length <= 63 && LABEL_PART.test(value);
-            if (!keyOk || !valueOk) throw new Error(`${at} ${object.kind ?? ""} has the label ${JSON.stringify(key)}: ${JSON.stringify(value)}, which Kubernetes refuses`);
+            if (!keyOk || !valueOk)
+                throw new Error(
+                    `${at} ${object.kind ?? ""} has the label ${JSON.stringify(key)}: ${JSON.stringify(value)}, which Kubernetes refuses`,
+                );
         }
     }
     for (const [k, v] of Object.entries(object)) checkKubernetesObjects(v, `${at}.${k}`);
@@ -297,34 +358,74 @@ function once(what: string, names: readonly string[]): void {
 /** Everything components/ builds from a spec, through the same pure functions, plus the lookups it relies on. */
 function renderAll(spec: StackSpec): unknown[] {
     const connectors = renderConnectors(spec, clusterConnectorContext(spec));
-    once("connectors", connectors.map((c) => c.name));
+    once(
+        "connectors",
+        connectors.map((c) => c.name),
+    );
     const topics = planTopics(spec);
-    once("topics", topics.map((t) => t.name));
+    once(
+        "topics",
+        topics.map((t) => t.name),
+    );
     for (const c of connectors) {
         for (const [key, value] of Object.entries(c.config)) expect(value, `${c.name} ${key}`).to.be.a("string");
     }
     const sources = planSqlServerSources(spec);
-    once("SQL Server plans", sources.map((s) => s.key));
+    once(
+        "SQL Server plans",
+        sources.map((s) => s.key),
+    );
     for (const server of sources) {
-        once(`databases of ${server.key}`, server.databases.map((d) => d.database));
-        once(`logins of ${server.key}`, server.logins.map((l) => l.name));
-        for (const db of server.databases) once(`scripts of ${server.key}/${db.database}`, db.scripts.map((x) => x.key));
+        once(
+            `databases of ${server.key}`,
+            server.databases.map((d) => d.database),
+        );
+        once(
+            `logins of ${server.key}`,
+            server.logins.map((l) => l.name),
+        );
+        for (const db of server.databases)
+            once(
+                `scripts of ${server.key}/${db.database}`,
+                db.scripts.map((x) => x.key),
+            );
     }
     const targets = planPostgresTargets(spec);
-    once("PostgreSQL plans", targets.map((t) => t.key));
+    once(
+        "PostgreSQL plans",
+        targets.map((t) => t.key),
+    );
     for (const t of targets) {
         once(`databases of ${t.key}`, t.databases);
-        once(`schemas of ${t.key}`, t.schemas.map((x) => `${x.database}.${x.schema}`));
-        once(`roles of ${t.key}`, t.roles.map((r) => r.name));
-        once(`tables of ${t.key}`, t.tables.map((x) => `${x.database}.${x.schema}.${x.table}`));
-        once(`grants of ${t.key}`, t.grants.map((g) => `${g.role}-${[g.database, g.schema, g.objectType].filter(Boolean).join("-")}`));
-        once(`default privileges of ${t.key}`, t.defaultPrivileges.map((d) => `${d.role}-${d.database}-${d.schema}-from-${d.owner}`));
+        once(
+            `schemas of ${t.key}`,
+            t.schemas.map((x) => `${x.database}.${x.schema}`),
+        );
+        once(
+            `roles of ${t.key}`,
+            t.roles.map((r) => r.name),
+        );
+        once(
+            `tables of ${t.key}`,
+            t.tables.map((x) => `${x.database}.${x.schema}.${x.table}`),
+        );
+        once(
+            `grants of ${t.key}`,
+            t.grants.map((g) => `${g.role}-${[g.database, g.schema, g.objectType].filter(Boolean).join("-")}`),
+        );
+        once(
+            `default privileges of ${t.key}`,
+            t.defaultPrivileges.map((d) => `${d.role}-${d.database}-${d.schema}-from-${d.owner}`),
+        );
     }
     for (const p of spec.pipelines) {
         // components/access.ts finds each pipeline's server plan and the login it generated a password for.
         if (p.source.kind === "sqlserver") {
             const server = sources.find((s) => s.pipelines.includes(p.name));
-            expect(server?.logins.map((l) => l.name), `SQL Server plan of ${p.name}`).to.include(p.source.username);
+            expect(
+                server?.logins.map((l) => l.name),
+                `SQL Server plan of ${p.name}`,
+            ).to.include(p.source.username);
         }
         const target = targets.find((t) => t.pipelines.includes(p.name));
         const roles = target?.roles.map((r) => r.name);
@@ -335,18 +436,36 @@ function renderAll(spec: StackSpec): unknown[] {
     // components/vault.ts refuses to create a policy with problems: an accepted spec must never have one.
     for (const policy of policies) expect(policyProblems(policy, spec.vault.kvMount), policy.name).to.deep.equal([]);
     // Each Vault role trusts one ServiceAccount: two consumers on one account could read each other's credentials.
-    once("Vault consumers' ServiceAccounts", consumersOf(spec).map((c) => serviceAccountOf(spec, c)));
+    once(
+        "Vault consumers' ServiceAccounts",
+        consumersOf(spec).map((c) => serviceAccountOf(spec, c)),
+    );
     const authRoles = planKubernetesAuthRoles(spec);
     for (const role of authRoles) expect(policies.map((p) => p.consumer)).to.include(role.consumer);
     const secretPlans = planVaultSecrets(spec);
-    once("Vault secrets", secretPlans.map((s) => s.path));
+    once(
+        "Vault secrets",
+        secretPlans.map((s) => s.path),
+    );
     const secrets = new Map(secretPlans.map((s) => [s.path, s]));
     const syncs = planSecretSyncs(spec);
-    once("synced Secrets", syncs.map((s) => s.secretName));
+    once(
+        "synced Secrets",
+        syncs.map((s) => s.secretName),
+    );
     const runs = planReconcileRuns(spec);
-    once("reconcile runs", runs.map((r) => r.key));
-    once("reconciler CronJobs", runs.map((r) => r.cronJobName));
-    once("reconciler config files", runs.map((r) => r.configKey));
+    once(
+        "reconcile runs",
+        runs.map((r) => r.key),
+    );
+    once(
+        "reconciler CronJobs",
+        runs.map((r) => r.cronJobName),
+    );
+    once(
+        "reconciler config files",
+        runs.map((r) => r.configKey),
+    );
     for (const sync of syncs) {
         if (!sync.templates) continue;
         // A template renders the fields the stack writes next to the password; a secret written elsewhere has none.
@@ -383,7 +502,12 @@ function renderAll(spec: StackSpec): unknown[] {
         // The CronJob's reconciler reads this file at run time: the stack must not write one it refuses.
         for (const run of runs) validateReconcilerConfig(run.config);
         out.push(reconcilerServiceAccountBody(spec, spec.reconciler), reconcilerConfigMapBody(spec, spec.reconciler, runs));
-        out.push(runs.map((run) => [reconcilerCronJobBody(spec, spec.reconciler!, run), reconcilerNetworkPolicyBody(spec, spec.reconciler!, run)]));
+        out.push(
+            runs.map((run) => [
+                reconcilerCronJobBody(spec, spec.reconciler!, run),
+                reconcilerNetworkPolicyBody(spec, spec.reconciler!, run),
+            ]),
+        );
     }
     if (spec.monitoring.enabled) out.push(podMonitorBody(spec), prometheusRuleBody(spec));
     const writers = lakehousePipelines(spec);
@@ -406,8 +530,17 @@ function renderAll(spec: StackSpec): unknown[] {
     }
     if (spec.lakehouse && writers.length > 0) out.push(lakehouseServiceAccountBody(spec));
     out.push(connectKafkaUserBody(spec), kafkaAccessBody(spec));
-    const k8sNames = out.flat(2).filter((o): o is { kind: string; metadata: { name: string } } => typeof (o as any)?.kind === "string" && typeof (o as any)?.metadata?.name === "string");
-    for (const kind of new Set(k8sNames.map((o) => o.kind))) once(`${kind}s`, k8sNames.filter((o) => o.kind === kind).map((o) => o.metadata.name));
+    const k8sNames = out
+        .flat(2)
+        .filter(
+            (o): o is { kind: string; metadata: { name: string } } =>
+                typeof (o as any)?.kind === "string" && typeof (o as any)?.metadata?.name === "string",
+        );
+    for (const kind of new Set(k8sNames.map((o) => o.kind)))
+        once(
+            `${kind}s`,
+            k8sNames.filter((o) => o.kind === kind).map((o) => o.metadata.name),
+        );
     return out;
 }
 
@@ -423,14 +556,22 @@ function parsesOrExplains(raw: unknown): void {
     try {
         spec = parseStackSpec(raw).spec;
     } catch (e) {
-        if (!(e instanceof ConfigError)) throw new Error(`parseStackSpec threw ${(e as Error)?.name ?? typeof e} instead of ConfigError: ${(e as Error)?.message ?? e}`);
+        if (!(e instanceof ConfigError))
+            throw new Error(`parseStackSpec threw ${(e as Error)?.name ?? typeof e} instead of ConfigError: ${(e as Error)?.message ?? e}`);
         expect(e.issues.length).to.be.greaterThan(0);
         for (const issue of e.issues) {
-            expect(issue.path.every((p) => typeof p === "string" || typeof p === "number"), formatPath(issue.path)).to.equal(true);
+            expect(
+                issue.path.every((p) => typeof p === "string" || typeof p === "number"),
+                formatPath(issue.path),
+            ).to.equal(true);
             expect(formatPath(issue.path)).to.be.a("string").and.not.equal("");
             expect(issue.message, formatPath(issue.path)).to.be.a("string").and.match(/\S/);
         }
-        checkValues(e.issues.map((i) => i.message), inputText(raw), "issue");
+        checkValues(
+            e.issues.map((i) => i.message),
+            inputText(raw),
+            "issue",
+        );
         return;
     }
     accepted++;
@@ -450,7 +591,10 @@ describe("fuzzing the stack configuration parser", function () {
     it("explains or accepts structured mutations of the shipped stacks, and renders what it accepts", () => {
         accepted = 0;
         const runs = 2000;
-        fuzz(fc.property(mutated(SEEDS, KEYS, PLAUSIBLE), (m) => parsesOrExplains(m.doc)), runs);
+        fuzz(
+            fc.property(mutated(SEEDS, KEYS, PLAUSIBLE), (m) => parsesOrExplains(m.doc)),
+            runs,
+        );
         // Most mutations break the config; enough must survive to exercise the plan functions behind the parser.
         expect(accepted, "accepted mutations").to.be.greaterThan(runs / 10);
     });
@@ -460,7 +604,15 @@ describe("fuzzing the stack configuration parser", function () {
     });
 
     it("explains random JSON in place of one section", () => {
-        const sections = [...new Set(Object.values(SEEDS).flatMap((s) => Object.keys(s))), "reconciler", "monitoring", "vault", "sqlserver", "postgres", "sourcePasswords"];
+        const sections = [
+            ...new Set(Object.values(SEEDS).flatMap((s) => Object.keys(s))),
+            "reconciler",
+            "monitoring",
+            "vault",
+            "sqlserver",
+            "postgres",
+            "sourcePasswords",
+        ];
         fuzz(
             fc.property(fc.constantFrom(...Object.values(SEEDS)), fc.constantFrom(...sections), anyValue(), (seed, section, value) =>
                 parsesOrExplains({ ...structuredClone(seed), [section]: value }),

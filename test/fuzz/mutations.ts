@@ -102,7 +102,11 @@ export const EDGE_NUMBERS = [
 export const PROTOTYPE_KEYS = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf", "prototype"] as const;
 
 export const edgeString = (): fc.Arbitrary<string> =>
-    fc.oneof(fc.constantFrom(...EDGE_STRINGS), fc.string({ unit: "grapheme", maxLength: 12 }), fc.string({ unit: "binary", maxLength: 12 }));
+    fc.oneof(
+        fc.constantFrom(...EDGE_STRINGS),
+        fc.string({ unit: "grapheme", maxLength: 12 }),
+        fc.string({ unit: "binary", maxLength: 12 }),
+    );
 
 export const edgeNumber = (): fc.Arbitrary<number> => fc.oneof(fc.constantFrom(...EDGE_NUMBERS), fc.integer(), fc.double());
 
@@ -179,7 +183,12 @@ const fraction = fc.noBias(fc.integer({ min: 0, max: 2 ** 30 - 1 })).map((n) => 
  * of the mutated documents is still accepted and reaches the code behind the parser.
  */
 export function mutation(keys: readonly string[], plausible: Readonly<Record<string, readonly unknown[]>>): fc.Arbitrary<Mutation> {
-    const key = fc.oneof(fc.constantFrom(...keys), fc.constantFrom(...keys).map((k) => k.slice(0, -1)), edgeString(), fc.constantFrom(...PROTOTYPE_KEYS));
+    const key = fc.oneof(
+        fc.constantFrom(...keys),
+        fc.constantFrom(...keys).map((k) => k.slice(0, -1)),
+        edgeString(),
+        fc.constantFrom(...PROTOTYPE_KEYS),
+    );
     const value = fc.oneof(anyValue(), fc.constantFrom(...Object.values(plausible).flat()));
     return fc.oneof(
         fc.record({ op: fc.constant("delete" as const), at: fraction }),
@@ -191,14 +200,23 @@ export function mutation(keys: readonly string[], plausible: Readonly<Record<str
         fc.record({ op: fc.constant("duplicate" as const), at: fraction }),
         fc.record({ op: fc.constant("number" as const), at: fraction, value: edgeNumber() }),
         fc.record({ op: fc.constant("string" as const), at: fraction, value: edgeString() }),
-        { arbitrary: fc.record({ op: fc.constant("confusable" as const), at: fraction, from: fraction, how: fc.constantFrom(...(Object.keys(CONFUSIONS) as Confusion[])) }), weight: 3 },
+        {
+            arbitrary: fc.record({
+                op: fc.constant("confusable" as const),
+                at: fraction,
+                from: fraction,
+                how: fc.constantFrom(...(Object.keys(CONFUSIONS) as Confusion[])),
+            }),
+            weight: 3,
+        },
     );
 }
 
 const pick = <T>(items: readonly T[], at: number): T | undefined => (items.length === 0 ? undefined : items[Math.floor(at * items.length)]);
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 const show = (path: Path): string => path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("") || "(document)";
-const describe = (value: unknown): string => (value === undefined ? "undefined" : Number.isNaN(value) ? "NaN" : (JSON.stringify(value) ?? String(value)));
+const describe = (value: unknown): string =>
+    value === undefined ? "undefined" : Number.isNaN(value) ? "NaN" : (JSON.stringify(value) ?? String(value));
 /** `pipelines[*].source.tables[*].name`: paths that differ only in list positions hold the same kind of value. */
 const shape = (path: Path): string => path.map((p) => (typeof p === "number" ? "*" : p)).join(".");
 
@@ -239,11 +257,17 @@ export function applyMutation(doc: unknown, m: Mutation, plausible: Readonly<Rec
         case "replace":
             return set(pick(paths, m.at), m.value);
         case "plausible": {
-            const path = pick(inner.filter((p) => typeof p[p.length - 1] === "string" && Object.hasOwn(plausible, p[p.length - 1])), m.at);
+            const path = pick(
+                inner.filter((p) => typeof p[p.length - 1] === "string" && Object.hasOwn(plausible, p[p.length - 1])),
+                m.at,
+            );
             return path ? set(path, pick(plausible[path[path.length - 1] as string], m.choice)) : { doc };
         }
         case "rename": {
-            const path = pick(inner.filter((p) => typeof p[p.length - 1] === "string"), m.at);
+            const path = pick(
+                inner.filter((p) => typeof p[p.length - 1] === "string"),
+                m.at,
+            );
             if (!path) return { doc };
             const copy = structuredClone(doc);
             const parent = getAt(copy, path.slice(0, -1)) as Record<string, unknown>;
@@ -253,7 +277,10 @@ export function applyMutation(doc: unknown, m: Mutation, plausible: Readonly<Rec
             return { doc: copy, change: `rename ${show(path)} to ${JSON.stringify(m.key)}` };
         }
         case "insert": {
-            const path = pick(paths.filter((p) => isObject(getAt(doc, p))), m.at);
+            const path = pick(
+                paths.filter((p) => isObject(getAt(doc, p))),
+                m.at,
+            );
             if (!path) return { doc };
             return set([...path, m.key], Object.hasOwn(plausible, m.key) ? pick(plausible[m.key], m.choice) : m.value);
         }
@@ -262,7 +289,10 @@ export function applyMutation(doc: unknown, m: Mutation, plausible: Readonly<Rec
             return from ? set(pick(inner, m.at), getAt(doc, from)) : { doc };
         }
         case "duplicate": {
-            const path = pick(inner.filter((p) => typeof p[p.length - 1] === "number"), m.at);
+            const path = pick(
+                inner.filter((p) => typeof p[p.length - 1] === "number"),
+                m.at,
+            );
             if (!path) return { doc };
             const copy = structuredClone(doc);
             const list = getAt(copy, path.slice(0, -1)) as unknown[];
@@ -270,9 +300,21 @@ export function applyMutation(doc: unknown, m: Mutation, plausible: Readonly<Rec
             return { doc: copy, change: `append a copy of ${show(path)}` };
         }
         case "number":
-            return set(pick(inner.filter((p) => typeof getAt(doc, p) === "number"), m.at), m.value);
+            return set(
+                pick(
+                    inner.filter((p) => typeof getAt(doc, p) === "number"),
+                    m.at,
+                ),
+                m.value,
+            );
         case "string":
-            return set(pick(inner.filter((p) => typeof getAt(doc, p) === "string"), m.at), m.value);
+            return set(
+                pick(
+                    inner.filter((p) => typeof getAt(doc, p) === "string"),
+                    m.at,
+                ),
+                m.value,
+            );
         case "confusable": {
             // Two values of the same kind (two pipelines' names, two databases of a list, ...) made to look alike.
             const strings = inner.filter((p) => typeof getAt(doc, p) === "string");
@@ -284,7 +326,10 @@ export function applyMutation(doc: unknown, m: Mutation, plausible: Readonly<Rec
             const old = getAt(doc, target) as string;
             const value = CONFUSIONS[m.how](getAt(doc, from) as string);
             if (value === old) return { doc };
-            return { doc: rewrite(doc, old, value), change: `${show(target)} (and every reference to ${JSON.stringify(old)}) = ${JSON.stringify(value)}, ${m.how} of ${show(from)}` };
+            return {
+                doc: rewrite(doc, old, value),
+                change: `${show(target)} (and every reference to ${JSON.stringify(old)}) = ${JSON.stringify(value)}, ${m.how} of ${show(from)}`,
+            };
         }
     }
 }
@@ -303,14 +348,16 @@ export function mutated(
     plausible: Readonly<Record<string, readonly unknown[]>>,
     max = 3,
 ): fc.Arbitrary<Mutated> {
-    return fc.tuple(fc.constantFrom(...Object.keys(seeds)), fc.array(mutation(keys, plausible), { minLength: 1, maxLength: max })).map(([seed, mutations]) => {
-        let doc = structuredClone(seeds[seed]);
-        const changes: string[] = [];
-        for (const m of mutations) {
-            const applied = applyMutation(doc, m, plausible);
-            doc = applied.doc;
-            if (applied.change) changes.push(applied.change);
-        }
-        return { seed, changes, doc };
-    });
+    return fc
+        .tuple(fc.constantFrom(...Object.keys(seeds)), fc.array(mutation(keys, plausible), { minLength: 1, maxLength: max }))
+        .map(([seed, mutations]) => {
+            let doc = structuredClone(seeds[seed]);
+            const changes: string[] = [];
+            for (const m of mutations) {
+                const applied = applyMutation(doc, m, plausible);
+                doc = applied.doc;
+                if (applied.change) changes.push(applied.change);
+            }
+            return { seed, changes, doc };
+        });
 }

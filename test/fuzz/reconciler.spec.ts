@@ -35,9 +35,25 @@ function acceptsOrRefuses<T>(run: () => T, check: (result: T) => void = () => un
 
 const SCHEMES = ["postgres", "postgresql", "mysql", "mariadb", "mssql", "sqlserver", "oracle", "http", "", "POSTGRES"] as const;
 const TLS_KEYS = ["sslmode", "sslrootcert", "ssl-mode", "ssl-ca", "encrypt", "trustServerCertificate", "sslcert", "ssl", "tls"] as const;
-const TLS_VALUES = ["disable", "prefer", "require", "verify-ca", "verify-full", "VERIFY_IDENTITY", "preferred", "trust", "true", "false", "strict", "system", "/ca.crt", ""] as const;
+const TLS_VALUES = [
+    "disable",
+    "prefer",
+    "require",
+    "verify-ca",
+    "verify-full",
+    "VERIFY_IDENTITY",
+    "preferred",
+    "trust",
+    "true",
+    "false",
+    "strict",
+    "system",
+    "/ca.crt",
+    "",
+] as const;
 
-const urlPart = (): fc.Arbitrary<string> => fc.oneof(edgeString(), fc.constantFrom("h", "db.example.com", "127.0.0.1", "[::1]", "%zz", "%E0%A4%A", "a%40b", "@", ":", "/"));
+const urlPart = (): fc.Arbitrary<string> =>
+    fc.oneof(edgeString(), fc.constantFrom("h", "db.example.com", "127.0.0.1", "[::1]", "%zz", "%E0%A4%A", "a%40b", "@", ":", "/"));
 /**
  * A password the reconciler must never print, whatever else is wrong with the URL: marked so no other part of a
  * generated URL contains it, and free of lone surrogates, which no URL can encode.
@@ -55,7 +71,10 @@ const databaseUrl = fc.record({
     host: urlPart(),
     port: fc.oneof(fc.constant(""), fc.constantFrom("0", "1", "5432", "65535", "65536", "-1", "x"), fc.nat().map(String)),
     database: urlPart(),
-    params: fc.array(fc.tuple(fc.oneof(fc.constantFrom(...TLS_KEYS), edgeString()), fc.oneof(fc.constantFrom(...TLS_VALUES), edgeString())), { maxLength: 4 }),
+    params: fc.array(
+        fc.tuple(fc.oneof(fc.constantFrom(...TLS_KEYS), edgeString()), fc.oneof(fc.constantFrom(...TLS_VALUES), edgeString())),
+        { maxLength: 4 },
+    ),
 });
 
 describe("fuzzing the reconciler's inputs", function () {
@@ -88,20 +107,31 @@ describe("fuzzing the reconciler's inputs", function () {
     });
 
     it("parses any text as a URL or refuses it plainly", () => {
-        fuzz(fc.property(fc.oneof(edgeString(), fc.string({ maxLength: 40 })), (text) => acceptsOrRefuses(() => parseDatabaseUrl(text))), 1000);
+        fuzz(
+            fc.property(fc.oneof(edgeString(), fc.string({ maxLength: 40 })), (text) => acceptsOrRefuses(() => parseDatabaseUrl(text))),
+            1000,
+        );
     });
 
     it("reads TLS settings from any query parameters, or refuses them plainly", () => {
         const params = fc
-            .array(fc.tuple(fc.oneof(fc.constantFrom(...TLS_KEYS), edgeString()), fc.oneof(fc.constantFrom(...TLS_VALUES), edgeString())), { maxLength: 5 })
+            .array(fc.tuple(fc.oneof(fc.constantFrom(...TLS_KEYS), edgeString()), fc.oneof(fc.constantFrom(...TLS_VALUES), edgeString())), {
+                maxLength: 5,
+            })
             .map((pairs) => new URLSearchParams(pairs));
-        fuzz(fc.property(params, (p) => [postgresTls, mysqlTls, mssqlTls].forEach((tls) => acceptsOrRefuses(() => tls(p)))), 1000);
+        fuzz(
+            fc.property(params, (p) => [postgresTls, mysqlTls, mssqlTls].forEach((tls) => acceptsOrRefuses(() => tls(p)))),
+            1000,
+        );
     });
 
     const SEED_CONFIG = {
         source: { urlEnv: "CDC_FUZZ_UNSET_SOURCE" },
         target: { urlFile: "/nonexistent/cdc-fuzz/url" },
-        tables: ["dbo.orders=public.orders", { source: "dbo.customers", target: "sales.customers", excludeColumns: ["row_version"], deletedColumn: null }],
+        tables: [
+            "dbo.orders=public.orders",
+            { source: "dbo.customers", target: "sales.customers", excludeColumns: ["row_version"], deletedColumn: null },
+        ],
         reportDir: "/var/reports",
         lagWindowSeconds: 60,
         criticalRatio: 0.01,
@@ -120,7 +150,17 @@ describe("fuzzing the reconciler's inputs", function () {
         mutated({ seed: SEED_CONFIG }, Object.keys(PLAUSIBLE), PLAUSIBLE).map((m) => JSON.stringify(m.doc) ?? ""),
         anyValue().map((v) => JSON.stringify(v) ?? ""),
         fc.string({ maxLength: 60 }),
-        fc.constantFrom("a: &x [*x]", "? [a]\n: b", "!!binary xx", "!j x", "%TAG x\n--- a", "a: b\na: c", "- - - -", "{", "tables: [a, b]\nsource: x\ntarget: y"),
+        fc.constantFrom(
+            "a: &x [*x]",
+            "? [a]\n: b",
+            "!!binary xx",
+            "!j x",
+            "%TAG x\n--- a",
+            "a: b\na: c",
+            "- - - -",
+            "{",
+            "tables: [a, b]\nsource: x\ntarget: y",
+        ),
     );
 
     it("reads a configuration file (YAML or JSON) with its table names, or refuses it plainly", () => {
@@ -144,16 +184,41 @@ describe("fuzzing the reconciler's inputs", function () {
     });
 
     it("CLI: any command line ends with exit code 2 and a message (0 and the usage for --help), never an exception", async () => {
-        const FLAGS = ["--config", "--source", "--target", "--table", "--report-dir", "--lag-window", "--pushgateway", "--verbose", "-v", "--help", "-h"];
+        const FLAGS = [
+            "--config",
+            "--source",
+            "--target",
+            "--table",
+            "--report-dir",
+            "--lag-window",
+            "--pushgateway",
+            "--verbose",
+            "-v",
+            "--help",
+            "-h",
+        ];
         const token = fc.oneof(
             fc.constantFrom(...FLAGS),
             fc.constantFrom(...FLAGS).map((f) => `${f}=`),
             fc.tuple(fc.constantFrom(...FLAGS), edgeString()).map(([f, v]) => `${f}=${v}`),
-            fc.constantFrom("--", "-", "---", "-x", "--lag-window=-1", "--bogus", "--constructor", "/nonexistent/config.yaml", "x.y=z.w", "1e9"),
+            fc.constantFrom(
+                "--",
+                "-",
+                "---",
+                "-x",
+                "--lag-window=-1",
+                "--bogus",
+                "--constructor",
+                "/nonexistent/config.yaml",
+                "x.y=z.w",
+                "1e9",
+            ),
             edgeString(),
         );
         // Nothing here may reach a database: no generated text names one of the reconciler's URL schemes.
-        const argv = fc.array(token, { maxLength: 8 }).filter((a) => !a.some((t) => /(postgres|postgresql|mysql|mariadb|mssql|sqlserver):/i.test(t)));
+        const argv = fc
+            .array(token, { maxLength: 8 })
+            .filter((a) => !a.some((t) => /(postgres|postgresql|mysql|mariadb|mssql|sqlserver):/i.test(t)));
         const dir = mkdtempSync(path.join(tmpdir(), "cdc-fuzz-"));
         const file = path.join(dir, "config.yaml");
         const reachesNoDatabase = (text: string) => !/(postgres|postgresql|mysql|mariadb|mssql|sqlserver):/i.test(text);
@@ -162,15 +227,26 @@ describe("fuzzing the reconciler's inputs", function () {
                 const args = config === null ? rest : ["--config", file, ...rest];
                 if (config !== null) writeFileSync(file, config);
                 let out = "";
-                const sink = Object.assign(new Writable({ write: (chunk, _enc, done) => ((out += String(chunk)), done()) }), { isTTY: false }) as unknown as NodeJS.WriteStream;
+                const sink = Object.assign(new Writable({ write: (chunk, _enc, done) => ((out += String(chunk)), done()) }), {
+                    isTTY: false,
+                }) as unknown as NodeJS.WriteStream;
                 const code = await main(args, sink, sink);
                 if (code === 0) {
-                    expect(args.some((a) => a === "--help" || a === "-h"), JSON.stringify(args)).to.equal(true);
+                    expect(
+                        args.some((a) => a === "--help" || a === "-h"),
+                        JSON.stringify(args),
+                    ).to.equal(true);
                     expect(out).to.include("usage: npm run reconcile");
                 } else {
                     expect(code, JSON.stringify(args)).to.equal(2);
-                    const lines = out.trim().split("\n").map((l) => JSON.parse(l) as { level: string; msg: string });
-                    expect(lines.some((l) => l.level === "error" && /\S/.test(l.msg)), out).to.equal(true);
+                    const lines = out
+                        .trim()
+                        .split("\n")
+                        .map((l) => JSON.parse(l) as { level: string; msg: string });
+                    expect(
+                        lines.some((l) => l.level === "error" && /\S/.test(l.msg)),
+                        out,
+                    ).to.equal(true);
                 }
             }),
             300,

@@ -15,13 +15,11 @@ import { parseDatabaseUrl, redact } from "../../reconciler/db";
 import { rawProjectConfig } from "../helpers/stack-files";
 import { issuesOf, Raw } from "../helpers/config-problems";
 
-
 const stack = (name: "dev" | "prod", edit: (raw: Raw) => void): Raw => {
     const raw = structuredClone(rawProjectConfig(name)) as Raw;
     edit(raw);
     return raw;
 };
-
 
 const specOf = (raw: Raw): StackSpec => parseStackSpec(raw).spec;
 
@@ -75,7 +73,9 @@ describe("configurations the fuzzer found", () => {
         );
         const target = planPostgresTargets(spec).find((t) => t.pipelines.includes("archive"))!;
         const sales = target.defaultPrivileges.filter((d) => d.schema === "sales");
-        expect(sales.map((d) => `${d.role} ${d.database}.${d.schema} from ${d.owner}`)).to.deep.equal(["cdc_reconciler warehouse.sales from cdc_writer"]);
+        expect(sales.map((d) => `${d.role} ${d.database}.${d.schema} from ${d.owner}`)).to.deep.equal([
+            "cdc_reconciler warehouse.sales from cdc_writer",
+        ]);
     });
 
     it('source.host "toString": an own-key lookup of sqlserver.adminHosts, not Object.prototype.toString', () => {
@@ -90,7 +90,9 @@ describe("configurations the fuzzer found", () => {
 
     it('snapshotMode "toString": the error names the valid modes, not a function\'s source text', () => {
         const [problem] = issuesOf(stack("dev", (r) => (r.pipelines[0].source.snapshotMode = "toString")));
-        expect(problem).to.match(/^pipelines\.0\.source\.snapshotMode: "toString" is not a Debezium 3\.6 sqlserver snapshot mode; use one of initial,/);
+        expect(problem).to.match(
+            /^pipelines\.0\.source\.snapshotMode: "toString" is not a Debezium 3\.6 sqlserver snapshot mode; use one of initial,/,
+        );
     });
 
     it('topicPrefix "cdc-connect-configs" or "dlq-postgresql-jdbc-sink": refused, two roles would share one topic', () => {
@@ -147,7 +149,13 @@ describe("configurations the fuzzer found (3)", () => {
             ];
             const other = structuredClone(r.pipelines[0]);
             other.name = "sales-salesdb";
-            other.source = { ...other.source, connectorName: "other-source", topicPrefix: "other", databases: ["Other"], tables: [{ name: "dbo.t", database: "Other", primaryKey: ["id"] }] };
+            other.source = {
+                ...other.source,
+                connectorName: "other-source",
+                topicPrefix: "other",
+                databases: ["Other"],
+                tables: [{ name: "dbo.t", database: "Other", primaryKey: ["id"] }],
+            };
             other.sink = { ...other.sink, connectorName: "other-sink", schema: "other" };
             r.pipelines.push(other);
         });
@@ -176,7 +184,9 @@ describe("reconciler inputs the fuzzer found", () => {
 
     it('"postgres://u:123/abc@h/db" (a password with an unencoded "/"): refused without printing it, not read as host u, port 123', () => {
         const e = refusal("postgres://u:123/abc@h/db");
-        expect(e.message).to.equal('the database URL postgres://u:***@h/db has "/" or "@" after the host; percent-encode them in the password (%2F, %40)');
+        expect(e.message).to.equal(
+            'the database URL postgres://u:***@h/db has "/" or "@" after the host; percent-encode them in the password (%2F, %40)',
+        );
     });
 
     it('"postgres://@:s3cr3t@h/db": the password is hidden even when the user name holds "@"', () => {
@@ -185,13 +195,18 @@ describe("reconciler inputs the fuzzer found", () => {
     });
 
     it('"postgres:x" and "postgres://h:0/db": refused, not a connection to the local default server or port 0', () => {
-        expect(refusal("postgres:x").message).to.equal("the database URL postgres:x names no host; the reconciler connects only where the URL says");
+        expect(refusal("postgres:x").message).to.equal(
+            "the database URL postgres:x names no host; the reconciler connects only where the URL says",
+        );
         expect(refusal("postgres://h:0/db").message).to.equal("the database URL postgres://h:0/db has port 0");
         expect(parseDatabaseUrl("mysql://[::1]:3306/app")).to.deep.include({ host: "::1", label: "mysql://[::1]:3306/app" });
     });
 
     it('configuration text "!j x": refused, not read as the string x with a Node warning on stderr', () => {
-        expect(() => parseReconcilerConfig("!j x")).to.throw(Error, /^reconciler configuration is not valid YAML\/JSON: Unresolved tag: !j/);
+        expect(() => parseReconcilerConfig("!j x")).to.throw(
+            Error,
+            /^reconciler configuration is not valid YAML\/JSON: Unresolved tag: !j/,
+        );
         expect(() => parseReconcilerConfig("*a")).to.throw(Error, /^reconciler configuration is not valid YAML\/JSON: /);
     });
 });

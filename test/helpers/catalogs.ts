@@ -57,7 +57,12 @@ function checkValue(prop: Property, value: string): string | undefined {
     if (prop.allowed) {
         const fold = (v: string) => (prop.caseInsensitive ? v.toLowerCase() : v);
         const allowed = prop.allowed.map(fold);
-        const items = prop.allowedList ? trimmed.split(",").map((v) => v.trim()).filter(Boolean) : [trimmed];
+        const items = prop.allowedList
+            ? trimmed
+                  .split(",")
+                  .map((v) => v.trim())
+                  .filter(Boolean)
+            : [trimmed];
         const bad = items.find((v) => !allowed.includes(fold(v)));
         if (bad !== undefined) return `value "${bad}" not in ${prop.allowed.join("|")}`;
     }
@@ -135,11 +140,18 @@ function lookupPlugin(connectorClass: string, kind: "transforms" | "predicates",
 export function validateTransforms(connectorClass: string, config: Record<string, string>): string[] {
     const kafka = kafkaConnect();
     const problems: string[] = [];
-    const aliases = (key: string) => new Set((config[key] ?? "").split(",").map((a) => a.trim()).filter(Boolean));
+    const aliases = (key: string) =>
+        new Set(
+            (config[key] ?? "")
+                .split(",")
+                .map((a) => a.trim())
+                .filter(Boolean),
+        );
     const listed = { transforms: aliases("transforms"), predicates: aliases("predicates") };
     for (const kind of ["transforms", "predicates"] as const) {
         const implicit = index(kind === "transforms" ? kafka.transformAliasKeys : kafka.predicateAliasKeys);
-        for (const alias of listed[kind]) if (config[`${kind}.${alias}.type`] === undefined) problems.push(`${kind}.${alias}.type is missing`);
+        for (const alias of listed[kind])
+            if (config[`${kind}.${alias}.type`] === undefined) problems.push(`${kind}.${alias}.type is missing`);
         for (const [key, value] of Object.entries(config)) {
             const match = new RegExp(`^${kind}\\.([^.]+)\\.(.+)$`).exec(key);
             if (!match) continue;
@@ -151,13 +163,20 @@ export function validateTransforms(connectorClass: string, config: Record<string
             const cls = config[`${kind}.${alias}.type`];
             const found = cls === undefined ? undefined : lookupPlugin(connectorClass, kind, cls);
             if (option === "type") {
-                if (!found) problems.push(`${key}: ${value} is not a ${kind === "transforms" ? "transformation" : "predicate"} of Kafka Connect or of any catalog plugin`);
-                else if (found.unavailable) problems.push(`${key}: ${value} (in ${found.where}) cannot be instantiated: ${found.unavailable}`);
+                if (!found)
+                    problems.push(
+                        `${key}: ${value} is not a ${kind === "transforms" ? "transformation" : "predicate"} of Kafka Connect or of any catalog plugin`,
+                    );
+                else if (found.unavailable)
+                    problems.push(`${key}: ${value} (in ${found.where}) cannot be instantiated: ${found.unavailable}`);
                 continue;
             }
-            if (option === "predicate" && kind === "transforms" && !listed.predicates.has(value)) problems.push(`${key}: predicate alias ${value} is not listed in predicates`);
+            if (option === "predicate" && kind === "transforms" && !listed.predicates.has(value))
+                problems.push(`${key}: predicate alias ${value} is not listed in predicates`);
             const optionProblems: string[] = [];
-            const known = checkKey(implicit, option, value, optionProblems) || (found?.properties !== undefined && checkKey(index(found.properties), option, value, optionProblems));
+            const known =
+                checkKey(implicit, option, value, optionProblems) ||
+                (found?.properties !== undefined && checkKey(index(found.properties), option, value, optionProblems));
             problems.push(...optionProblems.map((p) => `${kind}.${alias}.${p}`));
             if (!known && found?.properties) problems.push(`${key}: ${cls} has no option ${option}`);
         }

@@ -20,7 +20,13 @@ function issues<T>(raw: Raw, read: (e: ConfigError) => T[]): T[] {
 }
 
 /** The problem lines exactly as printed (`pipelines[0].sink.host: ...`); empty when the config is accepted. */
-export const problemsOf = (raw: Raw): string[] => issues(raw, (e) => e.message.split("\n").slice(1).map((l) => l.replace(/^ {2}- /, "")));
+export const problemsOf = (raw: Raw): string[] =>
+    issues(raw, (e) =>
+        e.message
+            .split("\n")
+            .slice(1)
+            .map((l) => l.replace(/^ {2}- /, "")),
+    );
 
 /** Each problem as `dot.joined.path: message`, for tests that match paths with numeric indexes as segments. */
 export const issuesOf = (raw: Raw): string[] => issues(raw, (e) => e.issues.map((i) => `${i.path.join(".")}: ${i.message}`));

@@ -82,7 +82,13 @@ export function schemaKeys(schema: z.ZodType = stackConfigSchema): Map<string, S
         const objectLike = isObject(base) || (element !== undefined && isObject(element));
         // A list of objects is documented field by field even when it defaults to empty (destinations, qualityChecks).
         const group = objectLike && (!found || element !== undefined);
-        add({ path, required: !optional && !found && !prefault, ...(found ? { default: found } : {}), group, ...(kinds ? { kinds: [...kinds] } : {}) });
+        add({
+            path,
+            required: !optional && !found && !prefault,
+            ...(found ? { default: found } : {}),
+            group,
+            ...(kinds ? { kinds: [...kinds] } : {}),
+        });
         if (group) walkObject(element ?? base, path, path.startsWith("pipelines.source") ? kinds : undefined);
     };
     walkObject(schema, "");
@@ -118,7 +124,9 @@ export function referenceRows(markdown: string): ReferenceRow[] {
             const separator = keyCell.includes("` / `") ? " / " : keyCell.includes("`, `") ? ", " : undefined;
             const names = [...keyCell.matchAll(/`([^`]+)`/g)].map((m) => m[1]).slice(0, separator ? undefined : 1);
             const first = names[0];
-            const keys = names.map((name, n) => (n > 0 && !name.includes(".") && first.includes(".") ? `${first.slice(0, first.lastIndexOf(".") + 1)}${name}` : name));
+            const keys = names.map((name, n) =>
+                n > 0 && !name.includes(".") && first.includes(".") ? `${first.slice(0, first.lastIndexOf(".") + 1)}${name}` : name,
+            );
             const parts = separator ? row[defaultColumn].split(separator) : [row[defaultColumn]];
             const kinds = kindsColumn >= 0 ? row[kindsColumn].split(",").map((k) => k.trim()) : undefined;
             keys.forEach((key, n) =>
@@ -136,7 +144,11 @@ export function referenceRows(markdown: string): ReferenceRow[] {
 
 function cells(line: string): string[] | undefined {
     if (!line.startsWith("|")) return undefined;
-    return line.trim().replace(/^\||\|$/g, "").split("|").map((c) => c.trim());
+    return line
+        .trim()
+        .replace(/^\||\|$/g, "")
+        .split("|")
+        .map((c) => c.trim());
 }
 
 /** A default cell claiming a value for one environment: `(prod: …)`, `(dev)`, `(dev stack: …)`. */
@@ -159,8 +171,16 @@ function experimentBase(): Record<string, any> {
             // An Iceberg destination, so the catalog's and the namespace's derived values can be observed.
             destinations: [{ name: "customers_state", format: "iceberg", table: "public.customers", writeMode: "upsert" }],
         },
-        { name: "shop", source: { kind: "mysql", host: "shop-db", database: "shop", tables: [{ name: "shop.products", primaryKey: ["id"] }] }, sink: sink("shop") },
-        { name: "books", source: { kind: "mariadb", host: "books-db", database: "books", tables: [{ name: "books.titles", primaryKey: ["id"] }] }, sink: sink("books") },
+        {
+            name: "shop",
+            source: { kind: "mysql", host: "shop-db", database: "shop", tables: [{ name: "shop.products", primaryKey: ["id"] }] },
+            sink: sink("shop"),
+        },
+        {
+            name: "books",
+            source: { kind: "mariadb", host: "books-db", database: "books", tables: [{ name: "books.titles", primaryKey: ["id"] }] },
+            sink: sink("books"),
+        },
     );
     raw.lakehouse.catalog = { host: "warehouse.postgres.svc" };
     return raw;
@@ -227,7 +247,8 @@ export function configReferenceProblems(readme: string, keys = schemaKeys()): st
         }
         const text = row.defaultText;
         if (key.required) {
-            if (!/^(required|at least one)\b/.test(text)) problems.push(`${at}: the schema requires it; the default column says "${text}" instead of "required"`);
+            if (!/^(required|at least one)\b/.test(text))
+                problems.push(`${at}: the schema requires it; the default column says "${text}" instead of "required"`);
         } else if (key.default) {
             const expected = renderDefault(key.default.value);
             if ("startsWith" in expected) {
@@ -245,12 +266,15 @@ export function configReferenceProblems(readme: string, keys = schemaKeys()): st
                     from = found + leaf.length;
                 }
             }
-            if (ENVIRONMENT_CLAIM.test(text)) problems.push(`${at}: "${text}" claims a per-environment value, but the schema's default is the same in dev and prod`);
+            if (ENVIRONMENT_CLAIM.test(text))
+                problems.push(`${at}: "${text}" claims a per-environment value, but the schema's default is the same in dev and prod`);
         } else {
             const derived = derivation(row.key);
             if (!derived.derived) {
-                if (!NO_VALUE.test(text)) problems.push(`${at}: has no default (nothing fills it in when unset); the README says "${text}"`);
-                if (ENVIRONMENT_CLAIM.test(text)) problems.push(`${at}: "${text}" claims a per-environment value, but unset it has none in either environment`);
+                if (!NO_VALUE.test(text))
+                    problems.push(`${at}: has no default (nothing fills it in when unset); the README says "${text}"`);
+                if (ENVIRONMENT_CLAIM.test(text))
+                    problems.push(`${at}: "${text}" claims a per-environment value, but unset it has none in either environment`);
             } else if (derived.perEnvironment) {
                 if (!/profile|<environment>/.test(text) && !(/\bdev\b/.test(text) && /\bprod\b/.test(text))) {
                     problems.push(`${at}: its default depends on the environment (config/profiles.ts); the README says "${text}"`);
@@ -263,12 +287,15 @@ export function configReferenceProblems(readme: string, keys = schemaKeys()): st
             const accepted = key.kinds ?? ALL_KINDS;
             const stated = row.kinds.length === 1 && row.kinds[0] === "all" ? ALL_KINDS : row.kinds;
             if ([...stated].sort().join() !== [...accepted].sort().join()) {
-                problems.push(`${at}: Kinds says ${row.kinds.join(", ")}; the schema accepts it for ${accepted.length === ALL_KINDS.length ? "all" : accepted.join(", ")}`);
+                problems.push(
+                    `${at}: Kinds says ${row.kinds.join(", ")}; the schema accepts it for ${accepted.length === ALL_KINDS.length ? "all" : accepted.join(", ")}`,
+                );
             }
         }
     }
     for (const key of keys.values()) {
-        if (!key.group && !documented.has(key.path)) problems.push(`\`${key.path}\`: accepted by config/schema.ts but missing from README's configuration reference`);
+        if (!key.group && !documented.has(key.path))
+            problems.push(`\`${key.path}\`: accepted by config/schema.ts but missing from README's configuration reference`);
     }
     return problems;
 }

@@ -31,7 +31,10 @@ interface CompiledValidator {
 type Source = { crd: () => string; version: string } | { pkg: string; schema: string };
 
 const strimzi = (kind: StrimziKind): Source => ({ crd: () => strimziCrdFile(kind), version: "v1" });
-const vso = (plural: string): Source => ({ crd: () => path.join(VSO_FIXTURE_DIR, `secrets.hashicorp.com_${plural}.yaml`), version: "v1beta1" });
+const vso = (plural: string): Source => ({
+    crd: () => path.join(VSO_FIXTURE_DIR, `secrets.hashicorp.com_${plural}.yaml`),
+    version: "v1beta1",
+});
 const k8s = (schema: string): Source => ({ pkg: "kubernetes-models", schema });
 const prometheus = (kind: string): Source => ({
     pkg: "@kubernetes-models/prometheus-operator",
@@ -104,7 +107,10 @@ function crdValidator(file: string, version: string): (manifest: Manifest) => st
     const schema = crd.spec.versions.find((v: { name: string }) => v.name === version).schema.openAPIV3Schema as Schema;
     const validate = ajv.compile(schema);
     // The API server declares these for every custom resource; Strimzi's generator spells them out, Fabric8's does not.
-    const declared: Schema = { ...schema, properties: { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" }, ...schema.properties } };
+    const declared: Schema = {
+        ...schema,
+        properties: { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" }, ...schema.properties },
+    };
     return (manifest) => {
         const problems = validate(manifest) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
         undeclaredKeys(manifest, declared, manifest.kind, problems);
@@ -170,7 +176,9 @@ function packageValidator(pkg: string, schema: string): (manifest: Manifest) => 
     const validate = (require(file) as { validate: CompiledValidator }).validate;
     return (manifest) => {
         const reads = new WeakMap<object, Reads>();
-        const problems = validate(traced(manifest, reads)) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.keyword} ${JSON.stringify(e.params)}`);
+        const problems = validate(traced(manifest, reads))
+            ? []
+            : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.keyword} ${JSON.stringify(e.params)}`);
         unreadKeys(manifest, reads, manifest.kind, problems);
         return problems;
     };

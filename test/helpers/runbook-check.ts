@@ -27,14 +27,16 @@ export function shellBlocks(markdown: string): { blocks: ShellBlock[]; problems:
         const open = /^(\s*)```(\S*)\s*$/.exec(lines[i]);
         if (!open) {
             for (const span of lines[i].matchAll(/`([^`]+)`/g)) {
-                if (/^(kubectl|curl)(\s+\S+){2}/.test(span[1])) problems.push(`line ${i + 1}: command \`${span[1]}\` outside a fenced sh block is never checked; put it in one`);
+                if (/^(kubectl|curl)(\s+\S+){2}/.test(span[1]))
+                    problems.push(`line ${i + 1}: command \`${span[1]}\` outside a fenced sh block is never checked; put it in one`);
             }
             continue;
         }
         const indent = open[1];
         const body: string[] = [];
         let j = i + 1;
-        for (; j < lines.length && lines[j].trimEnd() !== `${indent}\`\`\``; j++) body.push(lines[j].startsWith(indent) ? lines[j].slice(indent.length) : lines[j]);
+        for (; j < lines.length && lines[j].trimEnd() !== `${indent}\`\`\``; j++)
+            body.push(lines[j].startsWith(indent) ? lines[j].slice(indent.length) : lines[j]);
         if (open[2] !== "sh") problems.push(`line ${i + 1}: fenced block of language "${open[2]}"; runbook commands go in \`\`\`sh blocks`);
         else blocks.push({ line: i + 2, text: body.join("\n") });
         i = j;
@@ -46,13 +48,21 @@ export function shellBlocks(markdown: string): { blocks: ShellBlock[]; problems:
 export function placeholderTable(markdown: string): { columns: string[]; rows: Map<string, string[][]> } {
     const lines = markdown.split("\n");
     const header = lines.find((l) => /^\|\s*Placeholder\s*\|/.test(l));
-    const columns = header ? header.split("|").slice(2, -2).map((c) => c.trim()) : [];
+    const columns = header
+        ? header
+              .split("|")
+              .slice(2, -2)
+              .map((c) => c.trim())
+        : [];
     const rows = new Map<string, string[][]>();
     for (const l of lines) {
         const m = /^\|\s*`<([a-z][a-z0-9-]*)>`\s*\|(.*)\|\s*$/.exec(l);
         if (!m) continue;
         const cells = m[2].split("|").slice(0, columns.length);
-        rows.set(m[1], cells.map((c) => [...c.matchAll(/`([^`]+)`/g)].map((v) => v[1])));
+        rows.set(
+            m[1],
+            cells.map((c) => [...c.matchAll(/`([^`]+)`/g)].map((v) => v[1])),
+        );
     }
     return { columns, rows };
 }
@@ -69,7 +79,9 @@ export function checkRunbooks(markdown: string, stacks: StackObjects[]): string[
         const used = [...new Set([...block.text.matchAll(PLACEHOLDER)].map((m) => m[1]))];
         const unknown = used.filter((p) => !(PLACEHOLDERS as readonly string[]).includes(p));
         if (unknown.length) {
-            problems.push(`line ${block.line}: unknown placeholder ${unknown.map((p) => `<${p}>`).join(", ")}; only values the test substitutes from rendered objects may be placeholders`);
+            problems.push(
+                `line ${block.line}: unknown placeholder ${unknown.map((p) => `<${p}>`).join(", ")}; only values the test substitutes from rendered objects may be placeholders`,
+            );
             continue;
         }
         let applied = 0;
@@ -81,7 +93,10 @@ export function checkRunbooks(markdown: string, stacks: StackObjects[]): string[
                 for (const problem of new Checker(objects, block.line).run(text)) problems.push(problem);
             }
         }
-        if (applied === 0) problems.push(`line ${block.line}: the block's placeholders (${used.join(", ")}) resolve for no shipped stack, so it is never checked`);
+        if (applied === 0)
+            problems.push(
+                `line ${block.line}: the block's placeholders (${used.join(", ")}) resolve for no shipped stack, so it is never checked`,
+            );
     }
     return [...new Set(problems)];
 }
@@ -103,6 +118,7 @@ const OPAQUE: Data = { kind: "opaque" };
 
 /** A `$(…)` whose output is not plain text stands in words as this marker, so a setting can be traced to its source (a Secret key). */
 const marker = (i: number) => `\u0000${i}\u0000`;
+// eslint-disable-next-line no-control-regex -- NUL cannot occur in a runbook, which is why it delimits the marker
 const MARKER = /\u0000(\d+)\u0000/g;
 
 type Env = { where: "local" } | { where: "pod"; pod: string };
@@ -127,7 +143,8 @@ class Checker {
         private readonly o: StackObjects,
         private readonly line: number,
     ) {
-        for (const pod of o.workers.pods) this.pods.set(pod, { container: o.workers.container, kind: "connect", labels: o.workers.labels, mounts: [] });
+        for (const pod of o.workers.pods)
+            this.pods.set(pod, { container: o.workers.container, kind: "connect", labels: o.workers.labels, mounts: [] });
         for (const c of o.connectors) this.connectorStates.set(c.body.metadata.name, c.body.spec.state);
     }
 
@@ -321,7 +338,8 @@ class Checker {
             case "kubectl":
                 return this.kubectl(args, cmd.heredoc ? { kind: "text", text: cmd.heredoc } : stdin);
             case "base64":
-                if (args.length !== 1 || !["-d", "--decode"].includes(args[0])) this.problem(`base64 ${args.join(" ")}: only decoding is expected`);
+                if (args.length !== 1 || !["-d", "--decode"].includes(args[0]))
+                    this.problem(`base64 ${args.join(" ")}: only decoding is expected`);
                 return stdin.kind === "secret" && stdin.base64 ? { ...stdin, base64: false } : OPAQUE;
             case "date":
                 if (args.join(" ") !== "+%s") this.problem(`date ${args.join(" ")}: only +%s (a name suffix) is expected`);
@@ -339,14 +357,17 @@ class Checker {
             return OPAQUE;
         }
         if (k.flags.get("namespace") !== this.o.namespace) {
-            this.problem(`kubectl ${k.verb}: namespace ${k.flags.get("namespace") ?? "(none)"}; the stack deploys into ${this.o.namespace} (always pass -n)`);
+            this.problem(
+                `kubectl ${k.verb}: namespace ${k.flags.get("namespace") ?? "(none)"}; the stack deploys into ${this.o.namespace} (always pass -n)`,
+            );
         }
         const allowed = VERB_FLAGS[k.verb];
         if (!allowed) {
             this.problem(`kubectl ${k.verb} is not a verb this checker knows`);
             return OPAQUE;
         }
-        for (const flag of k.flags.keys()) if (flag !== "namespace" && !allowed.includes(flag)) this.problem(`kubectl ${k.verb}: flag --${flag} is not checked here`);
+        for (const flag of k.flags.keys())
+            if (flag !== "namespace" && !allowed.includes(flag)) this.problem(`kubectl ${k.verb}: flag --${flag} is not checked here`);
         switch (k.verb) {
             case "get":
             case "describe":
@@ -393,17 +414,27 @@ class Checker {
 
     private knownName(kind: string, name: string, verb: string): void {
         const known = (names: string[], what: string) => {
-            if (!names.includes(name)) this.problem(`kubectl ${verb}: ${kind} ${printable(name)} is not ${what} (${names.join(", ") || "none"})`);
+            if (!names.includes(name))
+                this.problem(`kubectl ${verb}: ${kind} ${printable(name)} is not ${what} (${names.join(", ") || "none"})`);
         };
         switch (kind) {
             case "kafkaconnector":
-                return known(this.o.connectors.map((c) => c.body.metadata.name), "a KafkaConnector the stack renders");
+                return known(
+                    this.o.connectors.map((c) => c.body.metadata.name),
+                    "a KafkaConnector the stack renders",
+                );
             case "kafkaconnect":
                 return known([this.o.connect.metadata.name], "the stack's KafkaConnect");
             case "pod":
-                return known([...this.pods.keys()], "a Connect worker pod (StrimziPodSet <connect>-connect-<n>) or a pod this block creates");
+                return known(
+                    [...this.pods.keys()],
+                    "a Connect worker pod (StrimziPodSet <connect>-connect-<n>) or a pod this block creates",
+                );
             case "cronjob":
-                return known(this.o.cronJobs.map((cj) => cj.metadata.name), "a CronJob the stack renders");
+                return known(
+                    this.o.cronJobs.map((cj) => cj.metadata.name),
+                    "a CronJob the stack renders",
+                );
             case "job":
                 return known([...this.jobs.keys()], "a Job this block creates");
             case "secret":
@@ -431,7 +462,8 @@ class Checker {
     }
 
     private top(k: Kubectl): Data {
-        if (!["pod", "pods", "po"].includes(k.positional.join())) this.problem(`kubectl top ${k.positional.join(" ")}: only \`top pod -l …\` is expected`);
+        if (!["pod", "pods", "po"].includes(k.positional.join()))
+            this.problem(`kubectl top ${k.positional.join(" ")}: only \`top pod -l …\` is expected`);
         const selector = k.flags.get("selector");
         if (selector === undefined) this.problem("kubectl top pod without -l would list every pod of the namespace");
         else this.selects("pod", selector);
@@ -454,7 +486,10 @@ class Checker {
     private labelSets(kind: string): Record<string, string>[] {
         switch (kind) {
             case "pod":
-                return [...[...this.pods.values()].map((p) => p.labels), ...this.o.cronJobs.map((cj) => cj.spec.jobTemplate.spec.template.metadata.labels)];
+                return [
+                    ...[...this.pods.values()].map((p) => p.labels),
+                    ...this.o.cronJobs.map((cj) => cj.spec.jobTemplate.spec.template.metadata.labels),
+                ];
             case "cronjob":
                 return this.o.cronJobs.map((cj) => cj.metadata.labels);
             case "job":
@@ -486,7 +521,11 @@ class Checker {
             }
             const valid = STRIMZI_ANNOTATION_VALUES[key](value, connector);
             if (valid !== true) this.problem(`${key}=${value}: ${valid}`);
-            if (key === "strimzi.io/connector-offsets" && connector && this.connectorStates.get(connector.body.metadata.name) !== "stopped") {
+            if (
+                key === "strimzi.io/connector-offsets" &&
+                connector &&
+                this.connectorStates.get(connector.body.metadata.name) !== "stopped"
+            ) {
                 this.problem(`${key}=${value} needs the connector stopped first (spec.state: stopped); Strimzi refuses it otherwise`);
             }
         }
@@ -518,9 +557,11 @@ class Checker {
         this.knownName("pod", pod, "exec");
         const info = this.pods.get(pod);
         const container = k.flags.get("container");
-        if (info && container !== info.container) this.problem(`exec in ${pod}: container ${container ?? "(none: -c is required)"}; that pod's container is ${info.container}`);
+        if (info && container !== info.container)
+            this.problem(`exec in ${pod}: container ${container ?? "(none: -c is required)"}; that pod's container is ${info.container}`);
         const wantsStdin = stdin.kind !== "opaque";
-        if (wantsStdin !== k.flags.has("stdin")) this.problem(wantsStdin ? `exec into ${pod} is fed stdin but has no -i` : `exec into ${pod} has -i but nothing is fed to it`);
+        if (wantsStdin !== k.flags.has("stdin"))
+            this.problem(wantsStdin ? `exec into ${pod} is fed stdin but has no -i` : `exec into ${pod} has -i but nothing is fed to it`);
         if (!k.command.length) this.problem(`exec into ${pod} without -- <command>`);
         if (!info || !k.command.length) return OPAQUE;
         return this.inPod({ words: k.command }, pod, stdin);
@@ -536,16 +577,20 @@ class Checker {
             const matches = (labels: Record<string, string>) => wanted.every(([key, value]) => labels[key] === value);
             containers = [
                 ...[...this.pods.values()].filter((p) => matches(p.labels)).map((p) => p.container),
-                ...this.o.cronJobs.filter((cj) => matches(cj.spec.jobTemplate.spec.template.metadata.labels)).map((cj) => cj.spec.jobTemplate.spec.template.spec.containers[0].name),
+                ...this.o.cronJobs
+                    .filter((cj) => matches(cj.spec.jobTemplate.spec.template.metadata.labels))
+                    .map((cj) => cj.spec.jobTemplate.spec.template.spec.containers[0].name),
             ];
         } else {
             const { kinds, names } = this.targets(k, k.positional);
             const name = names[0];
-            if (kinds.join() === "job") containers = this.jobs.has(name) ? [this.jobs.get(name)!.spec.jobTemplate.spec.template.spec.containers[0].name] : [];
+            if (kinds.join() === "job")
+                containers = this.jobs.has(name) ? [this.jobs.get(name)!.spec.jobTemplate.spec.template.spec.containers[0].name] : [];
             else if (kinds.join() === "pod") containers = this.pods.has(name) ? [this.pods.get(name)!.container] : [];
             else this.problem(`kubectl logs ${k.positional.join(" ")}: expected job/<name>, a pod, or -l`);
         }
-        for (const c of new Set(containers)) if (c !== container) this.problem(`logs: container ${container ?? "(none: pass -c)"}; the selected pods' container is ${c}`);
+        for (const c of new Set(containers))
+            if (c !== container) this.problem(`logs: container ${container ?? "(none: pass -c)"}; the selected pods' container is ${c}`);
         return OPAQUE;
     }
 
@@ -557,8 +602,12 @@ class Checker {
         }
         const from = /^cronjob\/(.+)$/.exec(k.flags.get("from") ?? "");
         const cronJob = from ? this.o.cronJobs.find((cj) => cj.metadata.name === from[1]) : undefined;
-        if (!cronJob) this.problem(`create job --from=${k.flags.get("from")}: not a CronJob the stack renders (${this.o.cronJobs.map((cj) => `cronjob/${cj.metadata.name}`).join(", ") || "none"})`);
-        if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 63) this.problem(`job name ${printable(name)} is not a valid Job name (DNS label, at most 63 characters)`);
+        if (!cronJob)
+            this.problem(
+                `create job --from=${k.flags.get("from")}: not a CronJob the stack renders (${this.o.cronJobs.map((cj) => `cronjob/${cj.metadata.name}`).join(", ") || "none"})`,
+            );
+        if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 63)
+            this.problem(`job name ${printable(name)} is not a valid Job name (DNS label, at most 63 characters)`);
         if (cronJob) this.jobs.set(name, cronJob);
         return OPAQUE;
     }
@@ -577,7 +626,8 @@ class Checker {
     private deletePod(k: Kubectl): Data {
         const { kinds, names } = this.targets(k, k.positional);
         for (const name of names) {
-            if (kinds.join() !== "pod" || this.pods.get(name)?.kind !== "reader") this.problem(`kubectl delete ${kinds.join()} ${name}: the runbooks delete only pods they create`);
+            if (kinds.join() !== "pod" || this.pods.get(name)?.kind !== "reader")
+                this.problem(`kubectl delete ${kinds.join()} ${name}: the runbooks delete only pods they create`);
         }
         return OPAQUE;
     }
@@ -595,7 +645,8 @@ class Checker {
         }
         const extra = Object.keys(pod).filter((key) => !["apiVersion", "kind", "metadata", "spec"].includes(key));
         if (extra.length) this.problem(`Pod has unexpected top-level keys ${extra.join(", ")}`);
-        if (pod.metadata?.namespace !== undefined && pod.metadata.namespace !== this.o.namespace) this.problem(`Pod namespace ${pod.metadata.namespace} is not ${this.o.namespace}`);
+        if (pod.metadata?.namespace !== undefined && pod.metadata.namespace !== this.o.namespace)
+            this.problem(`Pod namespace ${pod.metadata.namespace} is not ${this.o.namespace}`);
         // No Pod schema is bundled; a CronJob's pod template has exactly a Pod's metadata and spec.
         const asCronJob = {
             apiVersion: "batch/v1",
@@ -603,7 +654,8 @@ class Checker {
             metadata: { name: "pod-check" },
             spec: { schedule: "0 0 * * *", jobTemplate: { spec: { template: { metadata: pod.metadata, spec: pod.spec } } } },
         };
-        for (const p of validateManifest(asCronJob)) this.problem(`Pod manifest: ${p.replace("CronJob.spec.jobTemplate.spec.template", "Pod")}`);
+        for (const p of validateManifest(asCronJob))
+            this.problem(`Pod manifest: ${p.replace("CronJob.spec.jobTemplate.spec.template", "Pod")}`);
 
         const spec = pod.spec ?? {};
         const containers: any[] = spec.containers ?? [];
@@ -616,27 +668,37 @@ class Checker {
                 this.problem(`Pod volume ${volume.name}: only the stack's PersistentVolumeClaims are expected`);
                 continue;
             }
-            const owner = workloads.find((w) => w.volumes.some((v) => "persistentVolumeClaim" in v && v.persistentVolumeClaim?.claimName === claim));
+            const owner = workloads.find((w) =>
+                w.volumes.some((v) => "persistentVolumeClaim" in v && v.persistentVolumeClaim?.claimName === claim),
+            );
             if (!owner) {
                 this.problem(`Pod volume ${volume.name}: claim ${claim} is not one the stack's workloads mount`);
                 continue;
             }
-            if (volume.persistentVolumeClaim.readOnly !== true) this.problem(`Pod volume ${volume.name}: mount the claim readOnly so the reader cannot change reports`);
+            if (volume.persistentVolumeClaim.readOnly !== true)
+                this.problem(`Pod volume ${volume.name}: mount the claim readOnly so the reader cannot change reports`);
             const ownerVolume = owner.volumes.find((v) => "persistentVolumeClaim" in v && v.persistentVolumeClaim?.claimName === claim)!;
             const ownerMount = owner.containers[0].volumeMounts.find((m) => m.name === ownerVolume.name)!;
             for (const c of containers) {
                 for (const m of (c.volumeMounts ?? []).filter((m: any) => m.name === volume.name)) {
-                    if (m.mountPath !== ownerMount.mountPath) this.problem(`Pod mounts claim ${claim} at ${m.mountPath}; the reconciler writes it at ${ownerMount.mountPath}`);
+                    if (m.mountPath !== ownerMount.mountPath)
+                        this.problem(`Pod mounts claim ${claim} at ${m.mountPath}; the reconciler writes it at ${ownerMount.mountPath}`);
                     if (m.readOnly !== true) this.problem(`Pod mount ${m.mountPath} is not readOnly`);
                     mounts.push(m.mountPath);
                 }
             }
             if (spec.securityContext?.runAsUser !== owner.securityContext.runAsUser) {
-                this.problem(`Pod runs as uid ${spec.securityContext?.runAsUser}; the files on ${claim} belong to uid ${owner.securityContext.runAsUser}`);
+                this.problem(
+                    `Pod runs as uid ${spec.securityContext?.runAsUser}; the files on ${claim} belong to uid ${owner.securityContext.runAsUser}`,
+                );
             }
         }
-        const images = [...workloads.map((w) => w.containers[0].image), (this.o.connect.spec.build as { output: { image: string } }).output.image];
-        for (const c of containers) if (!images.includes(c.image)) this.problem(`Pod image ${c.image} is not one the stack deploys (${images.join(", ")})`);
+        const images = [
+            ...workloads.map((w) => w.containers[0].image),
+            (this.o.connect.spec.build as { output: { image: string } }).output.image,
+        ];
+        for (const c of containers)
+            if (!images.includes(c.image)) this.problem(`Pod image ${c.image} is not one the stack deploys (${images.join(", ")})`);
         const name = pod.metadata?.name;
         if (typeof name === "string" && containers[0]) {
             this.pods.set(name, { container: containers[0].name, kind: "reader", labels: pod.metadata.labels ?? {}, mounts });
@@ -675,7 +737,8 @@ class Checker {
                 return this.inPod({ ...cmd, words: args.slice(1) }, pod, stdin);
             case "env": {
                 const settings = args.filter((a) => /^[A-Z_]+=/.test(a));
-                for (const s of settings) if (!/^KAFKA_HEAP_OPTS=-Xmx\d+m$/.test(s)) this.problem(`env ${s}: only KAFKA_HEAP_OPTS=-Xmx<n>m is expected`);
+                for (const s of settings)
+                    if (!/^KAFKA_HEAP_OPTS=-Xmx\d+m$/.test(s)) this.problem(`env ${s}: only KAFKA_HEAP_OPTS=-Xmx<n>m is expected`);
                 return this.inPod({ ...cmd, words: args.slice(settings.length) }, pod, stdin);
             }
             case "echo":
@@ -716,8 +779,12 @@ class Checker {
 
     private reads(info: PodInfo, pod: string, path: string): void {
         if (new RegExp(`^${MARKER.source}$`).test(path)) return;
-        const ok = info.kind === "reader" ? info.mounts.some((m) => path === m || path.startsWith(`${m}/`)) : this.files.get(pod)?.has(path);
-        if (!ok) this.problem(`reading ${path} in ${pod}: ${info.kind === "reader" ? `not under the pod's mounts (${info.mounts.join(", ")})` : "not a file this block wrote"}`);
+        const ok =
+            info.kind === "reader" ? info.mounts.some((m) => path === m || path.startsWith(`${m}/`)) : this.files.get(pod)?.has(path);
+        if (!ok)
+            this.problem(
+                `reading ${path} in ${pod}: ${info.kind === "reader" ? `not under the pod's mounts (${info.mounts.join(", ")})` : "not a file this block wrote"}`,
+            );
     }
 
     /** Reads only: with strimzi.io/use-connector-resources, Strimzi reverts REST changes to its connectors. */
@@ -725,13 +792,15 @@ class Checker {
         if (info.kind !== "connect") this.problem(`curl in ${pod}: the Connect REST API is reached from a Connect worker`);
         const urls = args.filter((a) => !a.startsWith("-"));
         const flags = args.filter((a) => a.startsWith("-"));
-        if (flags.some((f) => !["-s", "-sS", "--silent"].includes(f))) this.problem(`curl ${flags.join(" ")}: only GET requests (-s) are expected; Strimzi reverts REST writes`);
+        if (flags.some((f) => !["-s", "-sS", "--silent"].includes(f)))
+            this.problem(`curl ${flags.join(" ")}: only GET requests (-s) are expected; Strimzi reverts REST writes`);
         const url = /^http:\/\/localhost:(\d+)(\/.*)$/.exec(urls[0] ?? "");
         if (urls.length !== 1 || !url) {
             this.problem(`curl ${urls.join(" ")}: expected one http://localhost:<port>/… URL`);
             return OPAQUE;
         }
-        if (Number(url[1]) !== this.o.workers.restPort) this.problem(`curl port ${url[1]}: the Connect REST API listens on ${this.o.workers.restPort}`);
+        if (Number(url[1]) !== this.o.workers.restPort)
+            this.problem(`curl port ${url[1]}: the Connect REST API listens on ${this.o.workers.restPort}`);
         const path = /^\/connectors(?:\/([^/]+)(?:\/(status|config|tasks|topics))?)?$/.exec(url[2]);
         if (!path) this.problem(`curl path ${url[2]} is not a Connect REST read of /connectors`);
         else if (path[1] !== undefined) this.knownName("kafkaconnector", path[1], "curl");
@@ -740,22 +809,28 @@ class Checker {
 
     /** The consumer must speak the listener the workers use, with the workers' CA and SCRAM user. */
     private consoleConsumer(info: PodInfo, pod: string, args: string[]): Data {
-        if (info.kind !== "connect") this.problem(`kafka-console-consumer.sh in ${pod}: run it in a Connect worker, which reaches the brokers`);
+        if (info.kind !== "connect")
+            this.problem(`kafka-console-consumer.sh in ${pod}: run it in a Connect worker, which reaches the brokers`);
         const opts = new Map<string, string[]>();
         for (let i = 0; i < args.length; i++) {
             const name = args[i].replace(/^--/, "");
             if (!CONSOLE_CONSUMER_OPTIONS.has(name)) {
-                this.problem(`kafka-console-consumer.sh ${args[i]}: not an option checked here${name === "group" ? " (never join a group: the sink's would lose its partitions)" : ""}`);
+                this.problem(
+                    `kafka-console-consumer.sh ${args[i]}: not an option checked here${name === "group" ? " (never join a group: the sink's would lose its partitions)" : ""}`,
+                );
                 continue;
             }
             const takesValue = CONSOLE_CONSUMER_OPTIONS.get(name)!;
             opts.set(name, [...(opts.get(name) ?? []), takesValue ? args[++i] : ""]);
         }
         const bootstrap = opts.get("bootstrap-server")?.[0];
-        if (bootstrap !== this.o.connect.spec.bootstrapServers) this.problem(`--bootstrap-server ${bootstrap}: the workers use ${this.o.connect.spec.bootstrapServers}`);
+        if (bootstrap !== this.o.connect.spec.bootstrapServers)
+            this.problem(`--bootstrap-server ${bootstrap}: the workers use ${this.o.connect.spec.bootstrapServers}`);
         const topic = opts.get("topic")?.[0];
         if (!topic || !this.o.topics.includes(topic)) this.problem(`--topic ${topic}: not a topic the stack creates`);
-        for (const p of opts.get("property") ?? []) if (!/^print\.[a-z]+=(true|false)$/.test(p)) this.problem(`--property ${p}: only print.*=true|false formatter settings are expected`);
+        for (const p of opts.get("property") ?? [])
+            if (!/^print\.[a-z]+=(true|false)$/.test(p))
+                this.problem(`--property ${p}: only print.*=true|false formatter settings are expected`);
         const configFile = opts.get("consumer.config")?.[0];
         const config = configFile === undefined ? undefined : this.files.get(pod)?.get(configFile);
         if (configFile !== undefined && config?.kind !== "text") {
@@ -768,32 +843,63 @@ class Checker {
 
     private clientSecurity(pod: string, props: Map<string, string>): void {
         const want = this.o.security;
-        const known = new Set(["security.protocol", "sasl.mechanism", "sasl.jaas.config", "ssl.truststore.type", "ssl.truststore.location"]);
+        const known = new Set([
+            "security.protocol",
+            "sasl.mechanism",
+            "sasl.jaas.config",
+            "ssl.truststore.type",
+            "ssl.truststore.location",
+        ]);
         for (const key of props.keys()) {
-            if (!known.has(key)) this.problem(`client setting ${key}: only the listener security settings are expected${key === "group.id" ? " (never join a group)" : ""}`);
+            if (!known.has(key))
+                this.problem(
+                    `client setting ${key}: only the listener security settings are expected${key === "group.id" ? " (never join a group)" : ""}`,
+                );
         }
         const protocol = props.get("security.protocol") ?? "PLAINTEXT";
-        if (protocol !== want.protocol) this.problem(`security.protocol ${protocol}: the workers connect with ${want.protocol} (KafkaConnect spec.tls/authentication)`);
+        if (protocol !== want.protocol)
+            this.problem(`security.protocol ${protocol}: the workers connect with ${want.protocol} (KafkaConnect spec.tls/authentication)`);
         if (want.scram) {
-            if (props.get("sasl.mechanism") !== want.scram.mechanism) this.problem(`sasl.mechanism ${props.get("sasl.mechanism") ?? "(missing)"}: the KafkaConnect authenticates with ${want.scram.mechanism}`);
-            const jaas = /^org\.apache\.kafka\.common\.security\.scram\.ScramLoginModule required username="([^"]*)" password="([^"]*)";$/.exec(props.get("sasl.jaas.config") ?? "");
-            if (!jaas) this.problem(`sasl.jaas.config ${printable(props.get("sasl.jaas.config") ?? "(missing)")}: expected ScramLoginModule required username="…" password="…";`);
+            if (props.get("sasl.mechanism") !== want.scram.mechanism)
+                this.problem(
+                    `sasl.mechanism ${props.get("sasl.mechanism") ?? "(missing)"}: the KafkaConnect authenticates with ${want.scram.mechanism}`,
+                );
+            const jaas =
+                /^org\.apache\.kafka\.common\.security\.scram\.ScramLoginModule required username="([^"]*)" password="([^"]*)";$/.exec(
+                    props.get("sasl.jaas.config") ?? "",
+                );
+            if (!jaas)
+                this.problem(
+                    `sasl.jaas.config ${printable(props.get("sasl.jaas.config") ?? "(missing)")}: expected ScramLoginModule required username="…" password="…";`,
+                );
             else {
-                if (jaas[1] !== want.scram.username) this.problem(`SCRAM username ${jaas[1]}: the KafkaConnect authenticates as ${want.scram.username}`);
+                if (jaas[1] !== want.scram.username)
+                    this.problem(`SCRAM username ${jaas[1]}: the KafkaConnect authenticates as ${want.scram.username}`);
                 const password = this.dataOf(jaas[2]);
-                if (password?.kind !== "secret" || password.base64 || password.name !== want.scram.secret || password.key !== want.scram.key) {
-                    this.problem(`SCRAM password: must be the decoded key ${want.scram.key} of Secret ${want.scram.secret} (the KafkaConnect's passwordSecret)`);
+                if (
+                    password?.kind !== "secret" ||
+                    password.base64 ||
+                    password.name !== want.scram.secret ||
+                    password.key !== want.scram.key
+                ) {
+                    this.problem(
+                        `SCRAM password: must be the decoded key ${want.scram.key} of Secret ${want.scram.secret} (the KafkaConnect's passwordSecret)`,
+                    );
                 }
             }
-        } else if (props.has("sasl.mechanism") || props.has("sasl.jaas.config")) this.problem("SASL settings, but the KafkaConnect does not authenticate");
+        } else if (props.has("sasl.mechanism") || props.has("sasl.jaas.config"))
+            this.problem("SASL settings, but the KafkaConnect does not authenticate");
         if (want.tls) {
             const location = props.get("ssl.truststore.location") ?? "";
             const ca = this.files.get(pod)?.get(location);
             if (props.get("ssl.truststore.type") !== "PEM") this.problem("ssl.truststore.type must be PEM for a CA certificate file");
             if (ca?.kind !== "secret" || ca.base64 || ca.name !== want.tls.secret || !globMatch(want.tls.pattern, ca.key)) {
-                this.problem(`ssl.truststore.location ${location || "(missing)"}: must be a file holding the decoded ${want.tls.pattern} of Secret ${want.tls.secret} (the KafkaConnect's trustedCertificates)`);
+                this.problem(
+                    `ssl.truststore.location ${location || "(missing)"}: must be a file holding the decoded ${want.tls.pattern} of Secret ${want.tls.secret} (the KafkaConnect's trustedCertificates)`,
+                );
             }
-        } else if ([...props.keys()].some((key) => key.startsWith("ssl."))) this.problem("TLS settings, but the KafkaConnect connects without TLS");
+        } else if ([...props.keys()].some((key) => key.startsWith("ssl.")))
+            this.problem("TLS settings, but the KafkaConnect connects without TLS");
     }
 
     private dataOf(value: string): Data | undefined {
@@ -832,7 +938,13 @@ const VALUE_FLAGS: Record<string, string> = {
     "--pod-running-timeout": "pod-running-timeout",
     "--filename": "filename",
 };
-const BOOLEAN_FLAGS: Record<string, string> = { "-i": "stdin", "--stdin": "stdin", "--overwrite": "overwrite", "--prefix": "prefix", "--follow": "follow" };
+const BOOLEAN_FLAGS: Record<string, string> = {
+    "-i": "stdin",
+    "--stdin": "stdin",
+    "--overwrite": "overwrite",
+    "--prefix": "prefix",
+    "--follow": "follow",
+};
 
 const VERB_FLAGS: Record<string, string[]> = {
     get: ["selector", "output"],
@@ -856,7 +968,10 @@ function parseKubectl(args: string[]): Kubectl {
             k.command = args.slice(i + 1);
             break;
         }
-        const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+        const [flag, inline] =
+            arg.startsWith("--") && arg.includes("=")
+                ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+                : [arg, undefined];
         // `-f` is `--follow` for logs and `--filename` everywhere else.
         const name = flag === "-f" ? (k.verb === "logs" ? "follow" : "filename") : (VALUE_FLAGS[flag] ?? BOOLEAN_FLAGS[flag]);
         if (flag.startsWith("-") && !name) return { ...k, error: `unknown flag ${flag}` };
@@ -887,9 +1002,12 @@ const KINDS: Record<string, string> = {
 
 /** The values Strimzi 1.2 accepts (KafkaConnectAssemblyOperator, AbstractConnectOperator). */
 const STRIMZI_ANNOTATION_VALUES: Record<string, (value: string, connector?: ConnectorObject) => true | string> = {
-    "strimzi.io/restart": (v) => /^(true|includeTasks|onlyFailed|includeTasks,onlyFailed|onlyFailed,includeTasks)$/.test(v) || "Strimzi takes true, includeTasks, onlyFailed or includeTasks,onlyFailed",
+    "strimzi.io/restart": (v) =>
+        /^(true|includeTasks|onlyFailed|includeTasks,onlyFailed|onlyFailed,includeTasks)$/.test(v) ||
+        "Strimzi takes true, includeTasks, onlyFailed or includeTasks,onlyFailed",
     "strimzi.io/restart-task": (v, c) =>
-        (/^\d+$/.test(v) && (!c || Number(v) < c.body.spec.tasksMax)) || `a task id below the connector's tasksMax (${c?.body.spec.tasksMax})`,
+        (/^\d+$/.test(v) && (!c || Number(v) < c.body.spec.tasksMax)) ||
+        `a task id below the connector's tasksMax (${c?.body.spec.tasksMax})`,
     "strimzi.io/connector-offsets": (v) => ["list", "alter", "reset"].includes(v) || "Strimzi takes list, alter or reset",
 };
 
@@ -945,7 +1063,8 @@ function lookup(value: unknown, path: string[]): unknown {
 /** RFC 7386 JSON merge patch. */
 function mergePatch(target: unknown, patch: unknown): unknown {
     if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
-    const out: Record<string, unknown> = target !== null && typeof target === "object" && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+    const out: Record<string, unknown> =
+        target !== null && typeof target === "object" && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
     for (const [key, value] of Object.entries(patch)) {
         if (value === null) delete out[key];
         else out[key] = mergePatch(out[key], value);

@@ -24,7 +24,9 @@ export function rawProjectConfig(stack: ShippedStack): Record<string, unknown> {
 
 /** The `default` of each project key declared in Pulumi.yaml that has one. */
 function projectDefaults(): Record<string, unknown> {
-    const project = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as { config?: Record<string, { default?: unknown }> };
+    const project = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as {
+        config?: Record<string, { default?: unknown }>;
+    };
     const defaults: Record<string, unknown> = {};
     for (const [key, declaration] of Object.entries(project.config ?? {})) {
         if (declaration.default !== undefined) defaults[key] = declaration.default;
@@ -59,5 +61,8 @@ export function standInSecrets(stack: ShippedStack): { config: Record<string, st
     const needed = pipelines.filter((p) => p.source.kind !== "sqlserver").map((p) => p.name);
     if (needed.length === 0) return { config: {}, secretKeys: [] };
     const key = `${PROJECT}:sourcePasswords`;
-    return { config: { [key]: JSON.stringify(Object.fromEntries(needed.map((name) => [name, STAND_IN_SOURCE_PASSWORD]))) }, secretKeys: [key] };
+    return {
+        config: { [key]: JSON.stringify(Object.fromEntries(needed.map((name) => [name, STAND_IN_SOURCE_PASSWORD]))) },
+        secretKeys: [key],
+    };
 }

@@ -78,7 +78,12 @@ export function kafkaClientSecurity(connect: KafkaConnectBody): KafkaClientSecur
     const auth = spec.authentication;
     const tls = trusted ? { secret: trusted.secretName, pattern: trusted.certificate ?? trusted.pattern ?? "*.crt" } : undefined;
     const scram = auth
-        ? { mechanism: auth.type.toUpperCase(), username: auth.username, secret: auth.passwordSecret.secretName, key: auth.passwordSecret.password }
+        ? {
+              mechanism: auth.type.toUpperCase(),
+              username: auth.username,
+              secret: auth.passwordSecret.secretName,
+              key: auth.passwordSecret.password,
+          }
         : undefined;
     const protocol = scram ? (tls ? "SASL_SSL" : "SASL_PLAINTEXT") : tls ? "SSL" : "PLAINTEXT";
     return { protocol, ...(tls ? { tls } : {}), ...(scram ? { scram } : {}) };
@@ -196,7 +201,9 @@ function bindingsOf(
         };
         const runs = cronJobs.filter((cj) => (cj.metadata.labels as Record<string, string>)["cdc.pipeline/name"] === pipeline.name);
         const perRun = runs.length === 0 ? [{}] : runs.map(reconcilerPlaceholders);
-        return [source, sink].flatMap((connector) => perRun.map((run) => ({ ...perPipeline, connector: connector.body.metadata.name, ...run })));
+        return [source, sink].flatMap((connector) =>
+            perRun.map((run) => ({ ...perPipeline, connector: connector.body.metadata.name, ...run })),
+        );
     });
 }
 
@@ -207,6 +214,8 @@ function reconcilerPlaceholders(cronJob: CronJobBody): Record<string, string> {
         reconciler: cronJob.metadata.labels["app.kubernetes.io/instance"],
         "reconciler-cronjob": cronJob.metadata.name,
         "reconciler-image": pod.containers[0].image,
-        ...(claim && "persistentVolumeClaim" in claim && claim.persistentVolumeClaim ? { "report-claim": claim.persistentVolumeClaim.claimName } : {}),
+        ...(claim && "persistentVolumeClaim" in claim && claim.persistentVolumeClaim
+            ? { "report-claim": claim.persistentVolumeClaim.claimName }
+            : {}),
     };
 }

@@ -34,7 +34,10 @@ function documentedCommands(): DocumentedCommand[] {
         .split("\n")
         .map((line) => /^(.*?)(?:\s+#\s*(.*))?$/.exec(line.trim()) as RegExpExecArray)
         .filter(([, command]) => command.startsWith("pulumi ") && !command.startsWith("pulumi up"))
-        .map(([, command, comment]) => ({ words: command.split(/\s+/).map((word) => word.replace(/^'(.*)'$/, "$1")), comment: comment ?? "" }));
+        .map(([, command, comment]) => ({
+            words: command.split(/\s+/).map((word) => word.replace(/^'(.*)'$/, "$1")),
+            comment: comment ?? "",
+        }));
 }
 
 interface Pipeline {
@@ -55,7 +58,10 @@ describe("the real Pulumi CLI: `pulumi preview` gets past its project and stack 
 
     before(() => {
         const found = findPulumiCli();
-        if (!found) throw new Error(`no Pulumi CLI >= ${MIN_PULUMI_CLI_VERSION} on PATH and none built into .cache/pulumi-cli/: run scripts/setup.sh`);
+        if (!found)
+            throw new Error(
+                `no Pulumi CLI >= ${MIN_PULUMI_CLI_VERSION} on PATH and none built into .cache/pulumi-cli/: run scripts/setup.sh`,
+            );
         root = mkdtempSync(path.join(os.tmpdir(), "cdc-pulumi-cli-"));
         // A full installation keeps the language hosts beside the pulumi binary, where the CLI looks for them;
         // a copy has nothing beside it, so every CLI stops at the same step after validation.
@@ -73,7 +79,10 @@ describe("the real Pulumi CLI: `pulumi preview` gets past its project and stack 
      * A copy of Pulumi.yaml and the stack file (edited by `edit`): all the CLI reads before it needs the language
      * host (the policy pack the preview names is loaded after that). And an environment pointing the CLI at them only.
      */
-    function workspace(stack: ShippedStack, edit?: (doc: Document) => void): { project: string; env: NodeJS.ProcessEnv; pipelines: Pipeline[] } {
+    function workspace(
+        stack: ShippedStack,
+        edit?: (doc: Document) => void,
+    ): { project: string; env: NodeJS.ProcessEnv; pipelines: Pipeline[] } {
         const dir = mkdtempSync(path.join(root, `${stack}-`));
         const project = path.join(dir, "project");
         mkdirSync(project);
@@ -118,7 +127,13 @@ describe("the real Pulumi CLI: `pulumi preview` gets past its project and stack 
         const ws = workspace(stack, edit);
         let preview: Run | undefined;
         for (const args of commandsFor(stack, ws.pipelines)) {
-            const run = spawnSync(cli, args, { cwd: ws.project, env: ws.env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
+            const run = spawnSync(cli, args, {
+                cwd: ws.project,
+                env: ws.env,
+                encoding: "utf8",
+                stdio: ["ignore", "pipe", "pipe"],
+                timeout: 120_000,
+            });
             const result: Run = { status: run.status, stdout: run.stdout, stderr: run.stderr };
             if (args[0] === "preview") {
                 preview = result;
@@ -135,7 +150,13 @@ describe("the real Pulumi CLI: `pulumi preview` gets past its project and stack 
         const keyOf = (words: string[]) => words.filter((word) => !word.startsWith("-"))[3];
         const secrets = sets.filter(({ words }) => words.includes("--secret")).map(({ words }) => keyOf(words));
         const plain = sets.filter(({ words }) => !words.includes("--secret")).map(({ words }) => keyOf(words));
-        expect(secrets).to.have.members(["vault:token", "mssql:sqlAuth.password", "postgresql:password", "kafka:saslPassword", "sourcePasswords.<pipeline>"]);
+        expect(secrets).to.have.members([
+            "vault:token",
+            "mssql:sqlAuth.password",
+            "postgresql:password",
+            "kafka:saslPassword",
+            "sourcePasswords.<pipeline>",
+        ]);
         // The Kafka cluster's CA certificate, which the kafka provider verifies the external listener with.
         expect(plain).to.have.members(["kafka:caCert"]);
     });
@@ -153,7 +174,12 @@ describe("the real Pulumi CLI: `pulumi preview` gets past its project and stack 
         const { preview, stackFile } = deploySteps("dev", (doc) => {
             doc.addIn(["config", `${PROJECT}:pipelines`], {
                 name: "crm",
-                source: { kind: "postgres", host: "crm-db.crm.svc", database: "crm", tables: [{ name: "public.customers", primaryKey: ["id"] }] },
+                source: {
+                    kind: "postgres",
+                    host: "crm-db.crm.svc",
+                    database: "crm",
+                    tables: [{ name: "public.customers", primaryKey: ["id"] }],
+                },
                 sink: { host: "warehouse-dev.postgres.svc", database: "warehouse", schema: "crm" },
             });
         });

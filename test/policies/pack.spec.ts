@@ -59,11 +59,15 @@ describe("policy pack metadata", () => {
 
 describe("per-environment policy pack config", () => {
     it("ships one config file per environment profile, up to date with config/profiles.ts (npm run policies:config)", () => {
-        const shipped = fs.readdirSync(POLICIES_DIR).filter((f) => /^[a-z]+\.json$/.test(f) && f !== "package.json" && f !== "tsconfig.json");
+        const shipped = fs
+            .readdirSync(POLICIES_DIR)
+            .filter((f) => /^[a-z]+\.json$/.test(f) && f !== "package.json" && f !== "tsconfig.json");
         expect(shipped.sort()).to.deep.equal(ENVIRONMENTS.map((e) => `${e}.json`).sort());
         for (const environment of ENVIRONMENTS) {
             const text = fs.readFileSync(path.join(POLICIES_DIR, `${environment}.json`), "utf8");
-            expect(text, `policies/${environment}.json is stale: run npm run policies:config`).to.equal(renderPackConfig(environment, PROFILES[environment]));
+            expect(text, `policies/${environment}.json is stale: run npm run policies:config`).to.equal(
+                renderPackConfig(environment, PROFILES[environment]),
+            );
         }
     });
 
@@ -71,7 +75,11 @@ describe("per-environment policy pack config", () => {
         it(`takes ${environment}'s thresholds from the ${environment} environment profile`, () => {
             const profile = PROFILES[environment];
             const config = shippedPackConfig(environment);
-            const setting = (policy: string, key: string): unknown => configOf(POLICIES.find((p) => p.name === policy)!, config)[key];
+            const setting = (policy: string, key: string): unknown =>
+                configOf(
+                    POLICIES.find((p) => p.name === policy)!,
+                    config,
+                )[key];
             expect(setting("kafka-topic-replication-factor", "minReplicationFactor")).to.equal(profile.minimumReplicationFactor);
             expect(setting("kafka-topic-min-insync-replicas", "minInsyncReplicas")).to.equal(profile.minInsyncReplicas);
             expect(setting("kafka-topic-protected", "requireProtect")).to.equal(profile.protectStatefulResources);
@@ -99,7 +107,11 @@ describe("per-environment policy pack config", () => {
                 }
                 const { enforcementLevel, ...settings } = entry;
                 if (enforcementLevel !== undefined) expect(levels).to.include(enforcementLevel);
-                const validate = ajv.compile({ type: "object", properties: policy!.configSchema?.properties ?? {}, additionalProperties: false });
+                const validate = ajv.compile({
+                    type: "object",
+                    properties: policy!.configSchema?.properties ?? {},
+                    additionalProperties: false,
+                });
                 expect(validate(settings), `${name}: ${ajv.errorsText(validate.errors)}`).to.equal(true);
             }
         });
@@ -109,7 +121,12 @@ describe("per-environment policy pack config", () => {
         for (const environment of ENVIRONMENTS) {
             const config = shippedPackConfig(environment);
             for (const policy of POLICIES) {
-                const expected = policy.enforcementLevel === "advisory" ? "advisory" : riskOf(policy) === "leak" ? "mandatory" : POSTURES[environment].all;
+                const expected =
+                    policy.enforcementLevel === "advisory"
+                        ? "advisory"
+                        : riskOf(policy) === "leak"
+                          ? "mandatory"
+                          : POSTURES[environment].all;
                 expect(levelOf(policy, config), `${environment}: ${policy.name}`).to.equal(expected);
             }
         }
@@ -143,7 +160,10 @@ describe("pack-wide enforcement switch", () => {
         expect(level("kafka-topic-replication-factor")).to.equal("disabled");
         expect(level("connector-tasks-max")).to.equal("advisory");
         expect(level("schema-history-topic")).to.equal("advisory");
-        expect(initialConfig).to.deep.equal({ "kafka-topic-replication-factor": { minReplicationFactor: 5 }, "connector-tasks-max": { maxTasks: 4 } });
+        expect(initialConfig).to.deep.equal({
+            "kafka-topic-replication-factor": { minReplicationFactor: 5 },
+            "connector-tasks-max": { maxTasks: 4 },
+        });
     });
 
     it("refuses a misspelt policy name instead of silently ignoring it", () => {

@@ -5,7 +5,14 @@
 import "./helpers/capture";
 import { expect } from "chai";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
-import { connectorView, embeddedLiteralSecrets, isConfigProviderReference, isCredentialKey, sinkConsumes, sourceCovers } from "../../policies/lib/connectors";
+import {
+    connectorView,
+    embeddedLiteralSecrets,
+    isConfigProviderReference,
+    isCredentialKey,
+    sinkConsumes,
+    sourceCovers,
+} from "../../policies/lib/connectors";
 import { grantedCapabilities, literalSegments, parseVaultPolicy, reachesPrefix } from "../../policies/lib/vault-policy";
 import { POLICIES } from "../../policies/pack";
 import { reconcilerUrlTls, VERIFYING_SSL_MODES as PACK_VERIFYING_MODES } from "../../policies/lib/tls";
@@ -59,7 +66,12 @@ describe("credential-looking config keys", () => {
     });
 
     it("accepts only whole config-provider references as credential values", () => {
-        for (const value of ["${secrets:cdc/sales-source-db:password}", "${env:DB_PASSWORD}", "${file:/opt/kafka/creds.properties:password}", "${dir:/mnt/creds:user}"]) {
+        for (const value of [
+            "${secrets:cdc/sales-source-db:password}",
+            "${env:DB_PASSWORD}",
+            "${file:/opt/kafka/creds.properties:password}",
+            "${dir:/mnt/creds:user}",
+        ]) {
             expect(isConfigProviderReference(value), value).to.equal(true);
         }
         for (const value of ["hunter2", "", "${secrets}", "prefix-${secrets:cdc/a:b}", "${secrets:cdc/a:b}-suffix", "$secrets:cdc/a:b"]) {
@@ -68,7 +80,9 @@ describe("credential-looking config keys", () => {
     });
 
     it("finds literal secrets embedded in JAAS configs and JDBC URLs, and accepts embedded references", () => {
-        expect(embeddedLiteralSecrets('ScramLoginModule required username="cdc" password="${secrets:cdc/cdc-connect:password}";')).to.deep.equal([]);
+        expect(
+            embeddedLiteralSecrets('ScramLoginModule required username="cdc" password="${secrets:cdc/cdc-connect:password}";'),
+        ).to.deep.equal([]);
         expect(embeddedLiteralSecrets('ScramLoginModule required username="cdc" password="p@ss";')).to.deep.equal(["p@ss"]);
         expect(embeddedLiteralSecrets("jdbc:postgresql://db:5432/warehouse?user=cdc&password=p4ss")).to.deep.equal(["p4ss"]);
         expect(embeddedLiteralSecrets("jdbc:postgresql://db:5432/warehouse?sslmode=verify-full")).to.deep.equal([]);
@@ -81,9 +95,22 @@ describe("credential-looking config keys", () => {
             urn: "urn:pulumi:test::p::kubernetes:kafka.strimzi.io/v1:KafkaConnector::hand-built",
             props: {
                 metadata: { name: "c", namespace: "ns", labels: {} },
-                spec: { class: "io.debezium.connector.jdbc.JdbcSinkConnector", config: { "key.converter": "org.apache.kafka.connect.json.JsonConverter", "primary.key.mode": "record_key", "connection.username": "${secrets:ns/s:username}" } },
+                spec: {
+                    class: "io.debezium.connector.jdbc.JdbcSinkConnector",
+                    config: {
+                        "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+                        "primary.key.mode": "record_key",
+                        "connection.username": "${secrets:ns/s:username}",
+                    },
+                },
             },
-            opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+            opts: {
+                protect: false,
+                ignoreChanges: [],
+                aliases: [],
+                customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+                additionalSecretOutputs: [],
+            },
             dependencies: [],
             propertyDependencies: {},
         };
@@ -99,34 +126,61 @@ describe("database TLS", () => {
         urn: "urn:pulumi:test::p::kubernetes:kafka.strimzi.io/v1:KafkaConnector::shop",
         props: {
             metadata: { name: "shop-mariadb-source", namespace: "ns", labels: {} },
-            spec: { class: "io.debezium.connector.mariadb.MariaDbConnector", config: { "database.ssl.mode": sslMode, "database.include.list": "shop" } },
+            spec: {
+                class: "io.debezium.connector.mariadb.MariaDbConnector",
+                config: { "database.ssl.mode": sslMode, "database.include.list": "shop" },
+            },
         },
-        opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+        opts: {
+            protect: false,
+            ignoreChanges: [],
+            aliases: [],
+            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+            additionalSecretOutputs: [],
+        },
         dependencies: [],
         propertyDependencies: {},
     });
     const encryption = POLICIES.filter((p) => p.name === "source-database-encryption");
 
     it("accepts MariaDB's own verifying modes and refuses MySQL's spelling, which the MariaDB connector does not know", async () => {
-        for (const mode of ["verify-full", "verify-ca"]) expect((await analyze(encryption, [mariaDbSource(mode)])).diagnostics, mode).to.deep.equal([]);
+        for (const mode of ["verify-full", "verify-ca"])
+            expect((await analyze(encryption, [mariaDbSource(mode)])).diagnostics, mode).to.deep.equal([]);
         const wrong = await analyze(encryption, [mariaDbSource("verify_identity")]);
         expect(wrong.diagnostics.map((d) => d.message)).to.have.length(1);
-        expect(wrong.diagnostics[0].message).to.include("database.ssl.mode=verify_identity").and.include("Fix: set database.ssl.mode to verify-ca or verify-full");
+        expect(wrong.diagnostics[0].message)
+            .to.include("database.ssl.mode=verify_identity")
+            .and.include("Fix: set database.ssl.mode to verify-ca or verify-full");
     });
 
     it("keeps the same verifying mode names as the stack (the pack ships alone, so it has its own copy)", () => {
-        expect(Object.fromEntries(Object.entries(PACK_VERIFYING_MODES).map(([kind, rule]) => [kind, rule.allowed]))).to.deep.equal(VERIFYING_SSL_MODES);
+        expect(Object.fromEntries(Object.entries(PACK_VERIFYING_MODES).map(([kind, rule]) => [kind, rule.allowed]))).to.deep.equal(
+            VERIFYING_SSL_MODES,
+        );
     });
 
     it("reads a reconciler URL's TLS settings in the reconciler's spelling, from a template as well as a URL", () => {
-        const template = "postgres://{{ .Secrets.username | urlquery }}:{{ .Secrets.password | urlquery }}@{{ .Secrets.host }}:{{ .Secrets.port }}/w";
-        expect(reconcilerUrlTls(`${template}?sslmode=verify-full&sslrootcert=/ca.crt`)).to.deep.equal({ settings: "sslmode=verify-full sslrootcert=/ca.crt", caFile: "/ca.crt" });
-        expect(reconcilerUrlTls(`${template}?sslmode=require`).problem).to.equal("sslmode require does not both encrypt and verify the server");
+        const template =
+            "postgres://{{ .Secrets.username | urlquery }}:{{ .Secrets.password | urlquery }}@{{ .Secrets.host }}:{{ .Secrets.port }}/w";
+        expect(reconcilerUrlTls(`${template}?sslmode=verify-full&sslrootcert=/ca.crt`)).to.deep.equal({
+            settings: "sslmode=verify-full sslrootcert=/ca.crt",
+            caFile: "/ca.crt",
+        });
+        expect(reconcilerUrlTls(`${template}?sslmode=require`).problem).to.equal(
+            "sslmode require does not both encrypt and verify the server",
+        );
         expect(reconcilerUrlTls(`${template}?sslmode=verify-ca`).problem).to.equal("no sslrootcert names the CA to verify the server with");
-        expect(reconcilerUrlTls("mysql://u:p@db/shop?ssl-mode=VERIFY_IDENTITY&ssl-ca=/ca.crt")).to.deep.equal({ settings: "ssl-mode=VERIFY_IDENTITY ssl-ca=/ca.crt", caFile: "/ca.crt" });
+        expect(reconcilerUrlTls("mysql://u:p@db/shop?ssl-mode=VERIFY_IDENTITY&ssl-ca=/ca.crt")).to.deep.equal({
+            settings: "ssl-mode=VERIFY_IDENTITY ssl-ca=/ca.crt",
+            caFile: "/ca.crt",
+        });
         expect(reconcilerUrlTls("mysql://u:p@db/shop?sslmode=verify-full&ssl-ca=/ca.crt").caFile).to.equal("/ca.crt");
-        expect(reconcilerUrlTls("mysql://u:p@db/shop?ssl-mode=preferred").problem).to.match(/^ssl-mode preferred does not both encrypt and verify/);
-        expect(reconcilerUrlTls("mssql://u:p@db/SalesDB?encrypt=strict&trustServerCertificate=false")).to.deep.equal({ settings: "encrypt=strict trustServerCertificate=false" });
+        expect(reconcilerUrlTls("mysql://u:p@db/shop?ssl-mode=preferred").problem).to.match(
+            /^ssl-mode preferred does not both encrypt and verify/,
+        );
+        expect(reconcilerUrlTls("mssql://u:p@db/SalesDB?encrypt=strict&trustServerCertificate=false")).to.deep.equal({
+            settings: "encrypt=strict trustServerCertificate=false",
+        });
         expect(reconcilerUrlTls("mssql://u:p@db/SalesDB").problem).to.equal("encrypt is not true (or strict)");
         expect(reconcilerUrlTls("oracle://u:p@db/x").problem).to.equal("the pack cannot read TLS settings of a oracle URL");
     });
@@ -142,7 +196,10 @@ describe("table and topic coverage", () => {
     const source = connectorView(
         {
             metadata: { name: "s" },
-            spec: { class: "io.debezium.connector.sqlserver.SqlServerConnector", config: { "table.include.list": "dbo\\.customers,sales\\.order.*", "database.names": "SalesDB", "topic.prefix": "p" } },
+            spec: {
+                class: "io.debezium.connector.sqlserver.SqlServerConnector",
+                config: { "table.include.list": "dbo\\.customers,sales\\.order.*", "database.names": "SalesDB", "topic.prefix": "p" },
+            },
         },
         "s",
     );
@@ -155,7 +212,10 @@ describe("table and topic coverage", () => {
     });
 
     it("reads topics and topics.regex of sinks", () => {
-        const sink = connectorView({ spec: { class: "io.debezium.connector.jdbc.JdbcSinkConnector", config: { "topics.regex": "p\\.SalesDB\\..*" } } }, "k");
+        const sink = connectorView(
+            { spec: { class: "io.debezium.connector.jdbc.JdbcSinkConnector", config: { "topics.regex": "p\\.SalesDB\\..*" } } },
+            "k",
+        );
         expect(sinkConsumes(sink, "p.SalesDB.dbo.customers")).to.equal(true);
         expect(sinkConsumes(sink, "p.schema-history")).to.equal(false);
     });
@@ -176,7 +236,12 @@ describe("Vault policy documents", () => {
         );
         expect(parsed.ok).to.equal(true);
         if (!parsed.ok) return;
-        expect(parsed.rules.map((r) => r.path)).to.deep.equal(["secret/data/db/sales/source", "secret/db/*", "secret/data/kafka/x", "secret/data/y"]);
+        expect(parsed.rules.map((r) => r.path)).to.deep.equal([
+            "secret/data/db/sales/source",
+            "secret/db/*",
+            "secret/data/kafka/x",
+            "secret/data/y",
+        ]);
         expect(parsed.rules[0].capabilities).to.deep.equal(["read", "list"]);
         expect(grantedCapabilities(parsed.rules[1])).to.include.members(["create", "update", "delete", "write"]);
         // An unknown shorthand grants itself, not whatever Object.prototype holds under that name.
@@ -191,10 +256,16 @@ describe("Vault policy documents", () => {
         expect(error('path "secret/x" { capabilities = ["read"] }')).to.match(/^not JSON: /);
         expect(error('{"path": {"secret/x": {"capabilities": ["read"]}')).to.match(/^not JSON: /);
         expect(error('["secret/x"]')).to.equal('a policy document is a JSON object: {"path": {...}}');
-        expect(error('{"path": {"secret/x": {"capabilities": ["update"]}, "secret/x": {"capabilities": ["read"]}}}')).to.equal("a key appears twice in one object");
+        expect(error('{"path": {"secret/x": {"capabilities": ["update"]}, "secret/x": {"capabilities": ["read"]}}}')).to.equal(
+            "a key appears twice in one object",
+        );
         expect(error('{"path": [{"secret/x": {"capabilities": ["read"]}}]}')).to.equal('"path" must be an object of path rules');
-        expect(error('{"path": {"secret/x": {"capabilities": "update"}}}')).to.equal('path "secret/x": capabilities must be a list of strings');
-        expect(error('{"path": {"secret/x": ["read"]}}')).to.equal('path "secret/x" must map to an object such as {"capabilities": ["read"]}');
+        expect(error('{"path": {"secret/x": {"capabilities": "update"}}}')).to.equal(
+            'path "secret/x": capabilities must be a list of strings',
+        );
+        expect(error('{"path": {"secret/x": ["read"]}}')).to.equal(
+            'path "secret/x" must map to an object such as {"capabilities": ["read"]}',
+        );
         expect(error('{"paths": {}}')).to.equal('Vault accepts only "name" and "path" at the top, not "paths"');
         expect(error('{"path": {"a:b": {"capabilities": ["read"], "comment": "x: y \\" :"}}}')).to.equal("(read)");
     });
@@ -222,7 +293,9 @@ describe("unknown values during preview", function () {
 
     it("still checks a KafkaConnector whose strimzi.io/cluster label is not known yet (an Output by design)", async () => {
         const resources = cloneResources(await resourcesOf(await runProgram("prod", true), "prod"));
-        const sink = resources.find((r) => r.type === "kubernetes:kafka.strimzi.io/v1:KafkaConnector" && r.props.metadata.labels["cdc.pipeline/role"] === "sink")!;
+        const sink = resources.find(
+            (r) => r.type === "kubernetes:kafka.strimzi.io/v1:KafkaConnector" && r.props.metadata.labels["cdc.pipeline/role"] === "sink",
+        )!;
         sink.props.metadata.labels["strimzi.io/cluster"] = unknownValue;
         const result = await analyze(POLICIES, resources, { config: shippedPackConfig("prod"), stackTags: { environment: "prod" } });
         expect(result.diagnostics).to.deep.equal([]);
@@ -248,7 +321,8 @@ describe("unknown values during preview", function () {
     it("reports the same violation in preview and in an update when the value is known", async () => {
         for (const preview of [true, false]) {
             const resources = cloneResources(await resourcesOf(await runProgram("prod", preview), "prod"));
-            resources.find((r) => r.type === "kafka:index/topic:Topic" && r.props.name === "sqlserver.schema-history")!.props.partitions = 2;
+            resources.find((r) => r.type === "kafka:index/topic:Topic" && r.props.name === "sqlserver.schema-history")!.props.partitions =
+                2;
             expectExactly(await analyze(POLICIES, resources, { config: shippedPackConfig("prod"), stackTags: { environment: "prod" } }), [
                 { policy: "schema-history-topic", includes: ['Kafka topic "sqlserver.schema-history"', "partitions is 2"] },
             ]);

@@ -19,13 +19,15 @@ import { REPO_ROOT } from "../helpers/stack-files";
 import { AnalyzedResource, configOf, levelOf } from "./helpers/analyzer";
 import { cloneResources, POLICIES_DIR, resourcesOf, shippedPackConfig } from "./helpers/stack";
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const analyzerPb = require("@pulumi/pulumi/proto/analyzer_pb");
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const { AnalyzerClient } = require("@pulumi/pulumi/proto/analyzer_grpc_pb");
 
 const RUN_POLICY_PACK = path.join(REPO_ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack");
-const LEVELS: Record<string, number> = { advisory: analyzerPb.EnforcementLevel.ADVISORY, mandatory: analyzerPb.EnforcementLevel.MANDATORY, disabled: analyzerPb.EnforcementLevel.DISABLED };
+const LEVELS: Record<string, number> = {
+    advisory: analyzerPb.EnforcementLevel.ADVISORY,
+    mandatory: analyzerPb.EnforcementLevel.MANDATORY,
+    disabled: analyzerPb.EnforcementLevel.DISABLED,
+};
 const LEVEL_NAMES = Object.fromEntries(Object.entries(LEVELS).map(([k, v]) => [v, k]));
 
 interface ServedDiagnostic {
@@ -35,7 +37,9 @@ interface ServedDiagnostic {
 }
 
 function call<T>(client: any, method: string, request: unknown): Promise<T> {
-    return new Promise((resolve, reject) => client[method](request, (err: Error | null, response: T) => (err ? reject(err) : resolve(response))));
+    return new Promise((resolve, reject) =>
+        client[method](request, (err: Error | null, response: T) => (err ? reject(err) : resolve(response))),
+    );
 }
 
 const struct = (value: Record<string, unknown>) => Struct.fromJavaScript(JSON.parse(JSON.stringify(value)));
@@ -53,7 +57,9 @@ function options(r: AnalyzedResource) {
 }
 
 function diagnosticsOf(response: any): ServedDiagnostic[] {
-    return response.getDiagnosticsList().map((d: any) => ({ policy: d.getPolicyname(), level: LEVEL_NAMES[d.getEnforcementlevel()], message: d.getMessage() }));
+    return response
+        .getDiagnosticsList()
+        .map((d: any) => ({ policy: d.getPolicyname(), level: LEVEL_NAMES[d.getEnforcementlevel()], message: d.getMessage() }));
 }
 
 describe("policy pack served by Pulumi's run-policy-pack over the analyzer protocol", function () {
@@ -64,7 +70,11 @@ describe("policy pack served by Pulumi's run-policy-pack over the analyzer proto
 
     before(async () => {
         const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("TS_NODE_")));
-        child = spawn(process.execPath, [RUN_POLICY_PACK, "127.0.0.1:0", "."], { cwd: POLICIES_DIR, env, stdio: ["ignore", "pipe", "pipe"] });
+        child = spawn(process.execPath, [RUN_POLICY_PACK, "127.0.0.1:0", "."], {
+            cwd: POLICIES_DIR,
+            env,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         child.stderr!.on("data", (chunk) => (stderr += chunk));
         const port = await new Promise<string>((resolve, reject) => {
             let out = "";
@@ -136,7 +146,10 @@ describe("policy pack served by Pulumi's run-policy-pack over the analyzer proto
         expect(info.getSupportsconfig()).to.equal(true);
         const served = info.getPoliciesList().map((p: any) => [p.getName(), LEVEL_NAMES[p.getEnforcementlevel()]]);
         expect(served).to.deep.equal(POLICIES.map((p) => [p.name, p.enforcementLevel]));
-        const schema = info.getPoliciesList().find((p: any) => p.getName() === "kafka-topic-replication-factor").getConfigschema();
+        const schema = info
+            .getPoliciesList()
+            .find((p: any) => p.getName() === "kafka-topic-replication-factor")
+            .getConfigschema();
         expect(schema.getProperties().toJavaScript().minReplicationFactor.default).to.equal(3);
     });
 
@@ -149,20 +162,29 @@ describe("policy pack served by Pulumi's run-policy-pack over the analyzer proto
 
     it("reports a literal password (resource policy) and an undeclared DLQ topic (stack policy) as mandatory", async () => {
         const resources = cloneResources(await resourcesOf(await runProgram("prod", true), "prod"));
-        const sink = resources.find((r) => r.type === "kubernetes:kafka.strimzi.io/v1:KafkaConnector" && r.props.metadata.labels["cdc.pipeline/role"] === "sink")!;
+        const sink = resources.find(
+            (r) => r.type === "kubernetes:kafka.strimzi.io/v1:KafkaConnector" && r.props.metadata.labels["cdc.pipeline/role"] === "sink",
+        )!;
         sink.props.spec.config["connection.password"] = "hunter2";
-        resources.splice(resources.findIndex((r) => r.type === "kafka:index/topic:Topic" && r.props.name === "dlq-postgresql-jdbc-sink"), 1);
+        resources.splice(
+            resources.findIndex((r) => r.type === "kafka:index/topic:Topic" && r.props.name === "dlq-postgresql-jdbc-sink"),
+            1,
+        );
         await configure(shippedPackConfig("prod"), { environment: "prod" });
         const perResource = await analyzeEach(resources);
         expect(perResource.map((d) => [d.policy, d.level])).to.deep.equal([["connector-credentials-by-reference", "mandatory"]]);
-        expect(perResource[0].message).to.include('KafkaConnector "cdc/postgresql-jdbc-sink" sets connection.password to a literal value').and.not.include("hunter2");
+        expect(perResource[0].message)
+            .to.include('KafkaConnector "cdc/postgresql-jdbc-sink" sets connection.password to a literal value')
+            .and.not.include("hunter2");
         const stack = await analyzeStack(resources);
         expect(stack.map((d) => [d.policy, d.level])).to.deep.equal([["sink-dead-letter-topic-exists", "mandatory"]]);
     });
 
     it("applies the dev file's pack-wide switch: a data-loss violation is advisory, a leak stays mandatory", async () => {
         const resources = cloneResources(await resourcesOf(await runProgram("dev", true), "dev"));
-        const sink = resources.find((r) => r.type === "kubernetes:kafka.strimzi.io/v1:KafkaConnector" && r.props.metadata.labels["cdc.pipeline/role"] === "sink")!;
+        const sink = resources.find(
+            (r) => r.type === "kubernetes:kafka.strimzi.io/v1:KafkaConnector" && r.props.metadata.labels["cdc.pipeline/role"] === "sink",
+        )!;
         sink.props.spec.config["connection.password"] = "hunter2";
         delete sink.props.spec.config["errors.deadletterqueue.topic.name"];
         await configure(shippedPackConfig("dev"), { environment: "dev" });

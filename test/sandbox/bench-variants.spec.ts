@@ -14,8 +14,18 @@ const connector = (role: "source" | "sink", config: Record<string, string>): Ren
 });
 
 describe("e2e benchmark variants", () => {
-    const source = connector("source", { "max.batch.size": "4096", "max.queue.size": "16384", "poll.interval.ms": "100", "database.hostname": "h" });
-    const sink = connector("sink", { "batch.size": "3000", "connection.pool.max_size": "10", "connection.url": "jdbc:postgresql://h/db", "insert.mode": "upsert" });
+    const source = connector("source", {
+        "max.batch.size": "4096",
+        "max.queue.size": "16384",
+        "poll.interval.ms": "100",
+        "database.hostname": "h",
+    });
+    const sink = connector("sink", {
+        "batch.size": "3000",
+        "connection.pool.max_size": "10",
+        "connection.url": "jdbc:postgresql://h/db",
+        "insert.mode": "upsert",
+    });
 
     it("runs the stack's rendered configs unchanged as 'tuned'", () => {
         expect(connectorsFor("tuned", [source, sink])).to.deep.equal([source, sink]);
@@ -26,6 +36,8 @@ describe("e2e benchmark variants", () => {
         const [s, k] = connectorsFor("defaults", [source, sink]);
         expect(s.config).to.deep.equal({ "database.hostname": "h" });
         expect(k.config).to.deep.equal({ "connection.url": "jdbc:postgresql://h/db", "insert.mode": "upsert" });
-        expect(workerConfigFor("defaults", { "consumer.max.poll.records": "3000", "key.converter": "J" })).to.deep.equal({ "key.converter": "J" });
+        expect(workerConfigFor("defaults", { "consumer.max.poll.records": "3000", "key.converter": "J" })).to.deep.equal({
+            "key.converter": "J",
+        });
     });
 });

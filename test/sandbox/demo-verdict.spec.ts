@@ -1,11 +1,22 @@
 import { expect } from "chai";
 import { demoVerdict, PipelineReconciliation } from "../../sandbox/demo-verdict";
 
-const inSync = (pipeline: string): PipelineReconciliation => ({ pipeline, exitCode: 0, differingRows: 0, failedTables: 0, reportFile: `/r/${pipeline}.json` });
+const inSync = (pipeline: string): PipelineReconciliation => ({
+    pipeline,
+    exitCode: 0,
+    differingRows: 0,
+    failedTables: 0,
+    reportFile: `/r/${pipeline}.json`,
+});
 
 describe("demo verdict (last line and exit code of npm run demo)", () => {
     it("succeeds only when the target caught up and every pipeline reconciled in sync", () => {
-        const v = demoVerdict({ caughtUp: true, lakehouseCaughtUp: true, catchUpSeconds: 180, reconciliations: [inSync("orders"), inSync("inventory")] });
+        const v = demoVerdict({
+            caughtUp: true,
+            lakehouseCaughtUp: true,
+            catchUpSeconds: 180,
+            reconciliations: [inSync("orders"), inSync("inventory")],
+        });
         expect(v.exitCode).to.equal(0);
         expect(v.line).to.match(/^done: .*2 pipeline/);
     });
@@ -25,7 +36,9 @@ describe("demo verdict (last line and exit code of npm run demo)", () => {
             reconciliations: [inSync("orders")],
         });
         expect(v.exitCode).to.equal(1);
-        expect(v.line).to.equal("FAILED: the lakehouse tables did not catch up with the sources within 180 s (orders_cdc 10 rows (4/5 keys)); logs are listed above");
+        expect(v.line).to.equal(
+            "FAILED: the lakehouse tables did not catch up with the sources within 180 s (orders_cdc 10 rows (4/5 keys)); logs are listed above",
+        );
     });
 
     it("fails on confirmed discrepancies and on reconciler errors, naming the pipeline and the report", () => {

@@ -9,10 +9,25 @@ import { localWriterConfig, VENV_PYTHON } from "../../sandbox/lakehouse";
 import { SANDBOX_WAREHOUSE_URI, sandboxStackSpec } from "../../sandbox/stack";
 
 const db = (database: string): RunningDatabase =>
-    ({ engine: "postgres", host: "127.0.0.1", port: 5432, database, user: "postgres", password: "pw", url: "", dataDir: "", stop: async () => undefined }) as unknown as RunningDatabase;
+    ({
+        engine: "postgres",
+        host: "127.0.0.1",
+        port: 5432,
+        database,
+        user: "postgres",
+        password: "pw",
+        url: "",
+        dataDir: "",
+        stop: async () => undefined,
+    }) as unknown as RunningDatabase;
 
 describe("sandbox lakehouse writer config", () => {
-    const spec = sandboxStackSpec({ bootstrapServers: "127.0.0.1:9092", postgresSource: db("shop"), mariaDbSource: db("inventory"), target: db("warehouse") });
+    const spec = sandboxStackSpec({
+        bootstrapServers: "127.0.0.1:9092",
+        postgresSource: db("shop"),
+        mariaDbSource: db("inventory"),
+        target: db("warehouse"),
+    });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sandbox-lakehouse-"));
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
     const local = { warehouseDir: path.join(dir, "warehouse"), catalogPasswordFile: path.join(dir, "pw"), healthPort: 18080 };
@@ -31,7 +46,8 @@ describe("sandbox lakehouse writer config", () => {
             expect(text).to.not.contain(SANDBOX_WAREHOUSE_URI);
             expect(file.kafka).to.deep.equal({ bootstrap_servers: "127.0.0.1:9092", security_protocol: "PLAINTEXT" });
             expect(file.pipelines[0].observability.health_check_port).to.equal(18080);
-            for (const d of file.pipelines[0].destinations) if (d.location) expect(d.location.startsWith(local.warehouseDir), d.name).to.equal(true);
+            for (const d of file.pipelines[0].destinations)
+                if (d.location) expect(d.location.startsWith(local.warehouseDir), d.name).to.equal(true);
             for (const c of Object.values(file.catalogs ?? {})) {
                 expect(c.warehouse).to.equal(`file://${local.warehouseDir}/iceberg`);
                 expect(c.password_file).to.equal(local.catalogPasswordFile);

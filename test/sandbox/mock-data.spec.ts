@@ -18,7 +18,9 @@ function median(xs: number[]): number {
 
 /** Share within ±tolerance (absolute), with the observed value in the message. */
 function expectShare(actual: number, expected: number, tolerance: number, what: string): void {
-    expect(Math.abs(actual - expected), `${what}: ${(actual * 100).toFixed(2)}% vs ${(expected * 100).toFixed(2)}%`).to.be.at.most(tolerance);
+    expect(Math.abs(actual - expected), `${what}: ${(actual * 100).toFixed(2)}% vs ${(expected * 100).toFixed(2)}%`).to.be.at.most(
+        tolerance,
+    );
 }
 
 describe("mock data (seed 004 distributions)", () => {
@@ -34,23 +36,72 @@ describe("mock data (seed 004 distributions)", () => {
     });
 
     it("draws customer tiers 40/30/20/10", () => {
-        for (const [tier, pct] of [["Bronze", 0.4], ["Silver", 0.3], ["Gold", 0.2], ["Platinum", 0.1]] as const) {
-            expectShare(share(customers, (c) => c.customer_tier === tier), pct, 0.015, tier);
+        for (const [tier, pct] of [
+            ["Bronze", 0.4],
+            ["Silver", 0.3],
+            ["Gold", 0.2],
+            ["Platinum", 0.1],
+        ] as const) {
+            expectShare(
+                share(customers, (c) => c.customer_tier === tier),
+                pct,
+                0.015,
+                tier,
+            );
         }
     });
 
     it("draws countries 80% USA, 10% Canada, 5% UK, 5% other", () => {
-        expectShare(share(customers, (c) => c.country === "USA"), 0.8, 0.015, "USA");
-        expectShare(share(customers, (c) => c.country === "Canada"), 0.1, 0.01, "Canada");
-        expectShare(share(customers, (c) => c.country === "UK"), 0.05, 0.008, "UK");
-        expectShare(share(customers, (c) => !["USA", "Canada", "UK"].includes(c.country)), 0.05, 0.008, "other");
+        expectShare(
+            share(customers, (c) => c.country === "USA"),
+            0.8,
+            0.015,
+            "USA",
+        );
+        expectShare(
+            share(customers, (c) => c.country === "Canada"),
+            0.1,
+            0.01,
+            "Canada",
+        );
+        expectShare(
+            share(customers, (c) => c.country === "UK"),
+            0.05,
+            0.008,
+            "UK",
+        );
+        expectShare(
+            share(customers, (c) => !["USA", "Canada", "UK"].includes(c.country)),
+            0.05,
+            0.008,
+            "other",
+        );
     });
 
     it("fills phone 70%, address 80% (all address parts together) and marks 95% active", () => {
-        expectShare(share(customers, (c) => c.phone !== null), 0.7, 0.015, "phone");
-        expectShare(share(customers, (c) => c.address_line1 !== null), 0.8, 0.015, "address");
-        expect(customers.every((c) => [c.address_line1, c.city, c.state, c.postal_code].every((v) => (v === null) === (c.address_line1 === null)))).to.equal(true);
-        expectShare(share(customers, (c) => c.is_active), 0.95, 0.008, "active");
+        expectShare(
+            share(customers, (c) => c.phone !== null),
+            0.7,
+            0.015,
+            "phone",
+        );
+        expectShare(
+            share(customers, (c) => c.address_line1 !== null),
+            0.8,
+            0.015,
+            "address",
+        );
+        expect(
+            customers.every((c) =>
+                [c.address_line1, c.city, c.state, c.postal_code].every((v) => (v === null) === (c.address_line1 === null)),
+            ),
+        ).to.equal(true);
+        expectShare(
+            share(customers, (c) => c.is_active),
+            0.95,
+            0.008,
+            "active",
+        );
     });
 
     it("draws lifetime value from normal(500, 300) clamped to [0, 5000]", () => {
@@ -59,7 +110,12 @@ describe("mock data (seed 004 distributions)", () => {
         expect(Math.max(...ltv)).to.be.at.most(5000);
         expect(median(ltv)).to.be.within(485, 515);
         // P(X < 0) for normal(500, 300) is Φ(-5/3) ≈ 4.8%: that mass sits exactly at the clamp.
-        expectShare(share(ltv, (v) => v === 0), 0.048, 0.008, "clamped at 0");
+        expectShare(
+            share(ltv, (v) => v === 0),
+            0.048,
+            0.008,
+            "clamped at 0",
+        );
         const inOneSd = share(ltv, (v) => v >= 200 && v <= 800);
         expectShare(inOneSd, 0.683, 0.015, "within one sd");
     });
@@ -68,7 +124,12 @@ describe("mock data (seed 004 distributions)", () => {
         const ages = customers.map((c) => (NOW.getTime() - c.registration_date.getTime()) / YEAR_MS);
         expect(Math.min(...ages)).to.be.at.least(0);
         expect(Math.max(...ages)).to.be.at.most(5);
-        expectShare(share(ages, (a) => a < 1), 0.2, 0.015, "registered in the last year");
+        expectShare(
+            share(ages, (a) => a < 1),
+            0.2,
+            0.015,
+            "registered in the last year",
+        );
     });
 
     it("writes emails and phones that pass the seed's validation rules", () => {
@@ -80,12 +141,44 @@ describe("mock data (seed 004 distributions)", () => {
     });
 
     it("draws order statuses 30/25/20/15/10 and payment methods 50/30/15/5", () => {
-        const statuses = [["delivered", 0.3], ["shipped", 0.25], ["processing", 0.2], ["pending", 0.15], ["cancelled", 0.1]] as const;
-        for (const [s, pct] of statuses) expectShare(share(orders, (o) => o.order_status === s), pct, 0.015, s);
-        expectShare(share(orders, (o) => o.payment_method === "credit_card"), 0.5, 0.015, "credit_card");
-        expectShare(share(orders, (o) => o.payment_method === "paypal"), 0.3, 0.015, "paypal");
-        expectShare(share(orders, (o) => o.payment_method === "debit_card"), 0.15, 0.01, "debit_card");
-        expectShare(share(orders, (o) => !["credit_card", "paypal", "debit_card"].includes(o.payment_method!)), 0.05, 0.008, "other");
+        const statuses = [
+            ["delivered", 0.3],
+            ["shipped", 0.25],
+            ["processing", 0.2],
+            ["pending", 0.15],
+            ["cancelled", 0.1],
+        ] as const;
+        for (const [s, pct] of statuses)
+            expectShare(
+                share(orders, (o) => o.order_status === s),
+                pct,
+                0.015,
+                s,
+            );
+        expectShare(
+            share(orders, (o) => o.payment_method === "credit_card"),
+            0.5,
+            0.015,
+            "credit_card",
+        );
+        expectShare(
+            share(orders, (o) => o.payment_method === "paypal"),
+            0.3,
+            0.015,
+            "paypal",
+        );
+        expectShare(
+            share(orders, (o) => o.payment_method === "debit_card"),
+            0.15,
+            0.01,
+            "debit_card",
+        );
+        expectShare(
+            share(orders, (o) => !["credit_card", "paypal", "debit_card"].includes(o.payment_method!)),
+            0.05,
+            0.008,
+            "other",
+        );
     });
 
     it("draws order totals from normal(150, 100) clamped to [10, 2000], placed after registration and within 2 years", () => {
@@ -107,9 +200,26 @@ describe("mock data (seed 004 distributions)", () => {
     });
 
     it("draws product categories 25/20/15/15/10/15 with category price ranges and cost 60–70% of price", () => {
-        const cats = [["Electronics", 0.25], ["Clothing", 0.2], ["Home & Garden", 0.15], ["Sports", 0.15], ["Books", 0.1]] as const;
-        for (const [c, pct] of cats) expectShare(share(products, (p) => p.category === c), pct, 0.015, c);
-        expectShare(share(products, (p) => !cats.some(([c]) => c === p.category)), 0.15, 0.015, "other");
+        const cats = [
+            ["Electronics", 0.25],
+            ["Clothing", 0.2],
+            ["Home & Garden", 0.15],
+            ["Sports", 0.15],
+            ["Books", 0.1],
+        ] as const;
+        for (const [c, pct] of cats)
+            expectShare(
+                share(products, (p) => p.category === c),
+                pct,
+                0.015,
+                c,
+            );
+        expectShare(
+            share(products, (p) => !cats.some(([c]) => c === p.category)),
+            0.15,
+            0.015,
+            "other",
+        );
         for (const p of products) {
             if (p.category === "Electronics") expect(p.price).to.be.within(50, 2000);
             if (p.category === "Books") expect(p.price).to.be.within(10, 50);
@@ -117,7 +227,12 @@ describe("mock data (seed 004 distributions)", () => {
             expect(p.cost / p.price).to.be.within(0.595, 0.705);
             expect(p.quantity_in_stock).to.be.within(0, 500);
         }
-        expectShare(share(products, (p) => p.is_discontinued), 0.1, 0.01, "discontinued");
+        expectShare(
+            share(products, (p) => p.is_discontinued),
+            0.1,
+            0.01,
+            "discontinued",
+        );
         expect(new Set(products.map((p) => p.sku)).size).to.equal(N);
     });
 });
@@ -136,8 +251,16 @@ describe("change stream", () => {
 
     it("mixes inserts, updates and deletes over all four tables", () => {
         const changes = run(5, 5000);
-        for (const op of ["insert", "update", "delete"]) expect(share(changes, (c) => c.op === op), op).to.be.above(0.08);
-        for (const t of ["customers", "orders", "products", "inventory_transactions"]) expect(share(changes, (c) => c.table === t), t).to.be.above(0.1);
+        for (const op of ["insert", "update", "delete"])
+            expect(
+                share(changes, (c) => c.op === op),
+                op,
+            ).to.be.above(0.08);
+        for (const t of ["customers", "orders", "products", "inventory_transactions"])
+            expect(
+                share(changes, (c) => c.table === t),
+                t,
+            ).to.be.above(0.1);
     });
 
     it("only touches live rows, and never deletes a customer who still has orders", () => {

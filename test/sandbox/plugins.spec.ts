@@ -16,7 +16,9 @@ describe("sandbox plugin installation", () => {
             { groupId: "org.apache.kafka", artifactId: "connect-runtime", version: "4.3.1" },
             { groupId: "x&y", artifactId: "<z>", version: "2" },
         ]);
-        expect(pom).to.contain("<dependency><groupId>org.apache.kafka</groupId><artifactId>connect-runtime</artifactId><version>4.3.1</version></dependency>");
+        expect(pom).to.contain(
+            "<dependency><groupId>org.apache.kafka</groupId><artifactId>connect-runtime</artifactId><version>4.3.1</version></dependency>",
+        );
         expect(pom).to.contain("<groupId>x&amp;y</groupId><artifactId>&lt;z&gt;</artifactId>");
         expect(pom).to.contain("<packaging>pom</packaging>");
     });
@@ -25,7 +27,13 @@ describe("sandbox plugin installation", () => {
         const { reachable, skipped } = partitionByReachability(Object.values(CONNECTOR_PLUGINS));
         expect(skipped.map((s) => s.id)).to.deep.equal(["confluent-jdbc-sink"]);
         expect(skipped[0].reason).to.match(/packages\.confluent\.io/);
-        expect(reachable.map((p) => p.id)).to.include.members(["debezium-postgres", "debezium-mysql", "debezium-mariadb", "debezium-sqlserver", "debezium-jdbc-sink"]);
+        expect(reachable.map((p) => p.id)).to.include.members([
+            "debezium-postgres",
+            "debezium-mysql",
+            "debezium-mariadb",
+            "debezium-sqlserver",
+            "debezium-jdbc-sink",
+        ]);
     });
 
     it("installs one folder per connector from Debezium's archive: the connector jar, and no Jackson for the worker's to clash with", async function () {
@@ -34,7 +42,10 @@ describe("sandbox plugin installation", () => {
         for (const plugin of resolved) {
             const [artifact] = CONNECTOR_PLUGINS[plugin.id].artifacts;
             expect(plugin.jars, plugin.id).to.include(`${artifact.artifactId}-${artifact.version}.jar`);
-            expect(plugin.jars.filter((j) => /^jackson-[a-z-]+-\d/.test(j)), plugin.id).to.be.empty;
+            expect(
+                plugin.jars.filter((j) => /^jackson-[a-z-]+-\d/.test(j)),
+                plugin.id,
+            ).to.be.empty;
             expect(fs.existsSync(path.join(plugin.dir, plugin.jars[0])), plugin.id).to.equal(true);
         }
     });
@@ -72,7 +83,9 @@ describe("sandbox plugin installation", () => {
                 () => null,
                 (e: Error) => e,
             );
-            expect(error?.message).to.match(/tampered\.tar\.gz: SHA-512 [0-9a-f]{128} differs from the catalog's 0{128}; refusing to install it/);
+            expect(error?.message).to.match(
+                /tampered\.tar\.gz: SHA-512 [0-9a-f]{128} differs from the catalog's 0{128}; refusing to install it/,
+            );
             expect(fs.existsSync(path.join(dirs.plugins, "debezium-postgres"))).to.equal(false);
             expect(fs.readdirSync(dirs.archives)).to.deep.equal([]);
         });

@@ -114,7 +114,11 @@ function tagsOf(options: AnalysisOptions): ReadonlyMap<string, string> {
     return new Map(Object.entries(options.stackTags ?? {}));
 }
 
-export async function analyze(policies: readonly AnyPolicy[], resources: readonly AnalyzedResource[], options: AnalysisOptions = {}): Promise<AnalysisResult> {
+export async function analyze(
+    policies: readonly AnyPolicy[],
+    resources: readonly AnalyzedResource[],
+    options: AnalysisOptions = {},
+): Promise<AnalysisResult> {
     const result: AnalysisResult = { diagnostics: [], notApplicable: new Map(), applied: new Set() };
     const stackTags = tagsOf(options);
     const markNotApplicable = (policy: string, reason?: string): void => {
@@ -176,12 +180,18 @@ export async function analyze(policies: readonly AnyPolicy[], resources: readonl
                 }
             });
             const args: StackValidationArgs = { resources: policyResources, stackTags, getConfig, notApplicable };
-            const report: ReportViolation = (message, urn) => result.diagnostics.push({ policy: policy.name, level: reportLevel, message, urn });
+            const report: ReportViolation = (message, urn) =>
+                result.diagnostics.push({ policy: policy.name, level: reportLevel, message, urn });
             await handle(() => policy.validateStack(args, report));
             continue;
         }
 
-        const validations = policy.validateResource === undefined ? [] : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+        const validations =
+            policy.validateResource === undefined
+                ? []
+                : Array.isArray(policy.validateResource)
+                  ? policy.validateResource
+                  : [policy.validateResource];
         for (const r of resources) {
             const props = unknownCheckingProxy(r.props);
             const args: ResourceValidationArgs = {
@@ -197,7 +207,8 @@ export async function analyze(policies: readonly AnyPolicy[], resources: readonl
                 notApplicable,
             };
             // Resource policies report against the resource being validated, whatever urn they pass.
-            const report: ReportViolation = (message) => result.diagnostics.push({ policy: policy.name, level: reportLevel, message, urn: r.urn });
+            const report: ReportViolation = (message) =>
+                result.diagnostics.push({ policy: policy.name, level: reportLevel, message, urn: r.urn });
             for (const validation of validations) await handle(() => validation(args, report), r.urn);
         }
     }

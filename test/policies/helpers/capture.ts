@@ -100,10 +100,13 @@ install();
 export function capturedFor(mocks: object): Map<string, CapturedRegistration> {
     if (failures.length > 0) throw new Error(`recording resource options failed: ${failures.join("; ")}`);
     const duplicates = ambiguous.get(mocks);
-    if (duplicates && duplicates.size > 0) throw new Error(`several resources share type and name (${[...duplicates].join(", ")}); their options cannot be told apart`);
+    if (duplicates && duplicates.size > 0)
+        throw new Error(`several resources share type and name (${[...duplicates].join(", ")}); their options cannot be told apart`);
     const map = byMocks.get(mocks);
     if (!map || map.size === 0) {
-        throw new Error("no resource options were captured for this run: was the program run before test/policies/helpers/capture.ts was loaded?");
+        throw new Error(
+            "no resource options were captured for this run: was the program run before test/policies/helpers/capture.ts was loaded?",
+        );
     }
     return map;
 }

@@ -9,12 +9,18 @@ import { RecordingMocks } from "../../helpers/mocks";
 import type { ProgramRun } from "../../helpers/program";
 import { ShippedStack, stackConfig } from "../../helpers/stack-files";
 
-export async function runEditedProgram(stack: ShippedStack, preview: boolean, edit: (config: Record<string, any>) => void): Promise<ProgramRun> {
+export async function runEditedProgram(
+    stack: ShippedStack,
+    preview: boolean,
+    edit: (config: Record<string, any>) => void,
+): Promise<ProgramRun> {
     const config = structuredClone(stackConfig(stack)) as Record<string, any>;
     edit(config);
     const mocks = new RecordingMocks();
     await pulumi.runtime.setMocks(mocks, PROJECT, stack, preview);
-    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])));
+    pulumi.runtime.setAllConfig(
+        Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
+    );
     const entry = require.resolve("../../../index");
     delete require.cache[entry];
     const exports = require(entry) as Record<string, unknown>;

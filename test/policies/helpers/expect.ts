@@ -22,9 +22,15 @@ export function expectExactly(result: AnalysisResult, expected: ExpectedViolatio
     const remaining = [...result.diagnostics];
     for (const want of expected) {
         const index = remaining.findIndex(
-            (d) => d.policy === want.policy && (d.level === (want.level ?? "mandatory")) && want.includes.every((fragment) => d.message.includes(fragment)),
+            (d) =>
+                d.policy === want.policy &&
+                d.level === (want.level ?? "mandatory") &&
+                want.includes.every((fragment) => d.message.includes(fragment)),
         );
-        expect(index, `expected a ${want.level ?? "mandatory"} ${want.policy} violation containing ${JSON.stringify(want.includes)}; got:\n${show(result.diagnostics)}`).to.be.greaterThan(-1);
+        expect(
+            index,
+            `expected a ${want.level ?? "mandatory"} ${want.policy} violation containing ${JSON.stringify(want.includes)}; got:\n${show(result.diagnostics)}`,
+        ).to.be.greaterThan(-1);
         const [found] = remaining.splice(index, 1);
         for (const fragment of want.excludes ?? []) expect(found.message).to.not.include(fragment);
         expect(found.message, "every message says how to fix it").to.include("Fix:");

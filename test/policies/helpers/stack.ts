@@ -51,7 +51,13 @@ export async function resourcesOf(run: ProgramRun, stack: string): Promise<Analy
         name: `${PROJECT}-${stack}`,
         urn: `urn:pulumi:${stack}::${PROJECT}::${STACK_TYPE}::${PROJECT}-${stack}`,
         props: outputs,
-        opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+        opts: {
+            protect: false,
+            ignoreChanges: [],
+            aliases: [],
+            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+            additionalSecretOutputs: [],
+        },
         dependencies: [],
         propertyDependencies: {},
     });
@@ -72,12 +78,18 @@ export function shippedPackConfig(environment: string): PolicyPackConfig {
 }
 
 /** A deep copy to mutate, so one test's change cannot leak into another's. */
-export const cloneResources = (resources: readonly AnalyzedResource[]): AnalyzedResource[] => structuredClone(resources) as AnalyzedResource[];
+export const cloneResources = (resources: readonly AnalyzedResource[]): AnalyzedResource[] =>
+    structuredClone(resources) as AnalyzedResource[];
 
 export function findResource(resources: AnalyzedResource[], type: string, name: string): AnalyzedResource {
     const found = resources.filter((r) => r.type === type && r.name === name);
     if (found.length !== 1) {
-        throw new Error(`expected one ${type} named ${name}, found ${found.length} (have: ${resources.filter((r) => r.type === type).map((r) => r.name).join(", ")})`);
+        throw new Error(
+            `expected one ${type} named ${name}, found ${found.length} (have: ${resources
+                .filter((r) => r.type === type)
+                .map((r) => r.name)
+                .join(", ")})`,
+        );
     }
     return found[0];
 }
