@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackSecrets } from "../config/load";
-import type { StackSpec } from "../config/spec";
-import { dbSecretPath, icebergCatalogSecretPath, serverKey } from "../plan/naming";
+import type { StackSpec } from "../model/spec";
+import { dbSecretPath, icebergCatalogSecretPath, serverKey } from "../model/naming";
 import { planPostgresTargets } from "../plan/postgres-target";
 import { planSqlServerSources } from "../plan/sqlserver-source";
 import { LakehouseIdentity } from "./lakehouse";

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { StackSpec } from "../config/spec";
+import type { StackSpec } from "../model/spec";
 import { jmxExporterConfig } from "../plan/metrics";
-import { connectMetricsConfigMapName } from "../plan/naming";
+import { connectMetricsConfigMapName } from "../model/naming";
 import { kafkaAccessBody, kafkaConnectBody, METRICS_CONFIG_KEY, MANAGED_BY_LABELS, secretReaderRole } from "../plan/connect-cluster";
 import { connectKafkaUserBody } from "../plan/kafka-users";
 

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { StackSpec } from "../config/spec";
+import type { StackSpec } from "../model/spec";
 import { podMonitorBody, prometheusRuleBody } from "../plan/monitoring";
 
 export interface MonitoringArgs {

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { PipelineSpec, StackSpec } from "../config/spec";
+import type { PipelineSpec, StackSpec } from "../model/spec";
 import type { RenderedConnector } from "../connectors/render";
 import type { TopicSpec } from "../plan/topics";
 import { PipelineConnectors } from "./connectors";

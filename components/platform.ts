@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackSecrets } from "../config/load";
-import type { StackSpec } from "../config/spec";
+import type { StackSpec } from "../model/spec";
 import { renderConnectors } from "../connectors/render";
 import { clusterConnectorContext } from "../plan/connect-cluster";
 import { planTopics } from "../plan/topics";

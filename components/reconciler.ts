@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { ReconcilerSpec, StackSpec } from "../config/spec";
+import type { ReconcilerSpec, StackSpec } from "../model/spec";
 import {
     planReconcileRuns,
     reconcilerConfigMapBody,

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { StackSpec } from "../config/spec";
+import type { StackSpec } from "../model/spec";
 import { consumersOf, planSecretSyncs, vaultAuthBody, vaultConnectionBody, vaultStaticSecretBody, VsoObject } from "../plan/vault";
 
 export interface VaultSecretSyncArgs {

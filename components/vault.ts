@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import type { StackSpec } from "../config/spec";
+import type { StackSpec } from "../model/spec";
 import {
     planKubernetesAuthRoles,
     planVaultPolicies,

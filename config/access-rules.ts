@@ -4,10 +4,11 @@
  * the config path and what to write; advice is a warning.
  */
 import { ConfigIssue, formatPath } from "./errors";
-import type { StackSpec } from "./spec";
-import { CRONJOB_NAME_MAX, planReconcileRuns, ReconcileRunPlan, REPORT_DIR } from "../plan/reconciler-job";
+import type { StackSpec } from "../model/spec";
+import { planReconcileRuns, ReconcileRunPlan } from "../plan/reconciler-job";
+import { REPORT_DIR } from "../model/paths";
 import { createTableSql, targetTableName } from "../plan/postgres-target";
-import { connectServiceAccountName, serverKey } from "../plan/naming";
+import { connectServiceAccountName, CRONJOB_NAME_MAX, serverKey } from "../model/naming";
 
 type Path = (string | number)[];
 

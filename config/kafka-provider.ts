@@ -3,7 +3,7 @@
  * Kubernetes cluster), while `kafka.bootstrapServers` is the address Connect uses inside it. Pointing
  * the provider at the in-cluster address is the easy mistake: it works nowhere but inside the cluster.
  */
-import type { StackSpec } from "./spec";
+import type { StackSpec } from "../model/spec";
 
 const IN_CLUSTER_HOST = /\.svc(\.cluster\.local)?(:\d+)?$/;
 

@@ -5,14 +5,15 @@
  * stack that passes `pulumi preview` render a file the writer accepts, and reports problems by stack config path.
  */
 import { ConfigIssue, closest, formatPath } from "./errors";
-import type { EnvironmentProfile } from "./profiles";
+import type { EnvironmentProfile } from "../model/environment";
 import type { ParsedDestination, ParsedLakehouse, ParsedPipeline } from "./schema";
-import type { DestinationSpec, LakehouseSpec, PipelineLakehouseSpec, PipelineSpec, SourceSpec, StackSpec, TableSpec } from "./spec";
-import { isMySqlFamily } from "../connectors/options";
+import type { DestinationSpec, LakehouseSpec, PipelineLakehouseSpec, PipelineSpec, SourceSpec, StackSpec, TableSpec } from "../model/spec";
+import { isMySqlFamily } from "../model/options";
 import { DEFAULT_METADATA_COLUMNS, DestinationFormat, PARTITION_TRANSFORMS, parsePartition } from "../model/lakehouse";
 import { TLS_MODES, VERIFYING_SSL_MODES } from "../model/tls";
 import {
     connectKafkaUserName,
+    CRONJOB_NAME_MAX,
     connectMetricsConfigMapName,
     connectServiceAccountName,
     dataTopicName,
@@ -29,10 +30,10 @@ import {
     reconcilerConfigMapName,
     reconcilerServiceAccountName,
     serverKey,
-} from "../plan/naming";
+} from "../model/naming";
 import { validationResultsLocation } from "../plan/lakehouse";
 import { podMonitorBody } from "../plan/monitoring";
-import { CRONJOB_NAME_MAX, planReconcileRuns } from "../plan/reconciler-job";
+import { planReconcileRuns } from "../plan/reconciler-job";
 import { planSecretSyncs } from "../plan/vault";
 
 type Path = (string | number)[];

@@ -7,7 +7,7 @@ import { ConfigError } from "./errors";
 import { kafkaProviderWarnings } from "./kafka-provider";
 import { parseStackSpec, ParseResult } from "./resolve";
 import { SECRET_CONFIG_KEYS, stackConfigSchema } from "./schema";
-import type { StackSpec } from "./spec";
+import type { StackSpec } from "../model/spec";
 
 export const PROJECT = "cdc-pipeline";
 const SCALAR_KEYS = new Set(["environment", "namespace"]);

@@ -4,7 +4,7 @@
  * database would cut the workload off from it at the first run, after a preview that passed).
  */
 import { ConfigIssue, formatPath } from "./errors";
-import type { StackSpec } from "./spec";
+import type { StackSpec } from "../model/spec";
 import { lakehousePipelines } from "../plan/lakehouse";
 import { bootstrapPorts, Endpoint, hostPeers, objectStorageEndpoint, urlEndpoint } from "../plan/network";
 

@@ -3,15 +3,16 @@
  * rules. Every problem found is reported together in one ConfigError.
  */
 import { z } from "zod";
-import { isMySqlFamily, MySqlFamilyKind } from "../connectors/options";
+import { isMySqlFamily, MySqlFamilyKind } from "../model/options";
 import { ConfigError, ConfigIssue, closest } from "./errors";
-import { EnvironmentProfile, profileFor } from "./profiles";
+import type { EnvironmentProfile } from "../model/environment";
+import { profileFor } from "./profiles";
 import { checkRules } from "./rules";
 import { checkAccessRules } from "./access-rules";
 import { checkNetworkRules } from "./network";
 import { checkLakehouseRules, resolveDestinations, resolveLakehouse, resolvePipelineLakehouse } from "./lakehouse";
 import { ParsedPipeline, ParsedSource, ParsedStackConfig, ParsedTable, SECRET_CONFIG_KEYS, stackConfigSchema } from "./schema";
-import type { LakehouseSpec, PipelineSpec, SourceSpec, StackSpec, TableSpec } from "./spec";
+import type { LakehouseSpec, PipelineSpec, SourceSpec, StackSpec, TableSpec } from "../model/spec";
 import {
     defaultPublicationName,
     defaultServerId,
@@ -19,7 +20,7 @@ import {
     defaultSlotName,
     defaultSourceConnectorName,
     defaultTopicPrefix,
-} from "../plan/naming";
+} from "../model/naming";
 
 export interface ParseResult {
     spec: StackSpec;

@@ -3,10 +3,10 @@
  * to change and what to write; rules that protect data are errors, advice is a warning.
  */
 import { ConfigIssue, formatPath } from "./errors";
-import type { PipelineSpec, StackSpec } from "./spec";
-import { isMySqlFamily, isMySqlFamilySource, RENAMED_SNAPSHOT_MODES, SNAPSHOT_MODES } from "../connectors/options";
+import type { PipelineSpec, StackSpec } from "../model/spec";
+import { isMySqlFamily, isMySqlFamilySource, RENAMED_SNAPSHOT_MODES, SNAPSHOT_MODES } from "../model/options";
 import { VERIFYING_SSL_MODES } from "../model/tls";
-import { dataTopicName } from "../plan/naming";
+import { dataTopicName } from "../model/naming";
 import { planTopics, TopicSpec } from "../plan/topics";
 
 type Path = (string | number)[];

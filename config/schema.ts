@@ -4,7 +4,7 @@
  * depend on the environment are filled by resolve.ts.
  */
 import { z } from "zod";
-import { ENVIRONMENTS } from "./profiles";
+import { ENVIRONMENTS } from "../model/environment";
 import { isIP } from "net";
 import { KAFKA_AUTHENTICATIONS, STRIMZI_KAFKA_VERSIONS, STRIMZI_VERSION } from "../model/strimzi";
 import {
@@ -16,7 +16,7 @@ import {
     SINK_IMPLEMENTATIONS,
     SQLSERVER_SNAPSHOT_ISOLATION_MODES,
     TIME_PRECISION_MODES,
-} from "../connectors/options";
+} from "../model/options";
 import {
     BEFORE_IMAGES,
     COLUMN_TYPE,
@@ -183,11 +183,9 @@ const lakehouseIdentifier = z.string().regex(LAKEHOUSE_IDENTIFIER, {
 });
 
 /** The writer reaches object storage through delta-rs and pyarrow's S3 clients; the stack wires S3 credentials only. */
-const objectStorageUri = z
-    .string()
-    .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s?#]*)?$/, {
-        error: "must be an s3:// URI (bucket and optional prefix), e.g. s3://cdc-lakehouse/warehouse",
-    });
+const objectStorageUri = z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s?#]*)?$/, {
+    error: "must be an s3:// URI (bucket and optional prefix), e.g. s3://cdc-lakehouse/warehouse",
+});
 
 const destinationColumnSchema = z.strictObject({
     name: lakehouseIdentifier,

@@ -2,8 +2,8 @@
  * Every connector of the stack as plain data: name, class, tasks, state and config. The Strimzi
  * KafkaConnector builder and the local sandbox's REST client both start from this list.
  */
-import type { StackSpec } from "../config/spec";
-import type { ConnectorState } from "./options";
+import type { StackSpec } from "../model/spec";
+import type { ConnectorState } from "../model/options";
 import { CONNECTOR_PLUGINS, PluginId } from "./catalog";
 import type { ConnectorContext } from "./context";
 import { sinkConnectorConfig } from "./sinks";

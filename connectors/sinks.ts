@@ -4,10 +4,10 @@
  * the propagated source types, and is Apache-2.0 on Maven Central. The Confluent sink is kept as an
  * option for teams that already run it; it needs an unwrap transform and Confluent's own repository.
  */
-import type { PipelineSpec, StackSpec } from "../config/spec";
+import type { PipelineSpec, StackSpec } from "../model/spec";
 import type { ConnectorContext } from "./context";
 import type { ConnectorConfig } from "./sources";
-import { CREDENTIAL_KEYS, dataTopicName, dlqTopicName, sinkCredentialsSecretName } from "../plan/naming";
+import { CREDENTIAL_KEYS, dataTopicName, dlqTopicName, sinkCredentialsSecretName } from "../model/naming";
 
 /**
  * How long a sink waits for its target database before its task fails: 4 minutes, twice the 60–120 s

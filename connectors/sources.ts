@@ -3,9 +3,9 @@
  * spelling. Settings that matter in production are pinned explicitly even where they equal today's
  * default, because Debezium upgrades have changed defaults before (e.g. data.query.mode in 3.4).
  */
-import type { PipelineSpec, SourceSpec, SqlServerSourceSpec, PostgresSourceSpec, MySqlSourceSpec } from "../config/spec";
+import type { PipelineSpec, SourceSpec, SqlServerSourceSpec, PostgresSourceSpec, MySqlSourceSpec } from "../model/spec";
 import type { ConnectorContext } from "./context";
-import { CREDENTIAL_KEYS, schemaHistoryTopicName, sourceCredentialsSecretName, tableIncludeEntry } from "../plan/naming";
+import { CREDENTIAL_KEYS, schemaHistoryTopicName, sourceCredentialsSecretName, tableIncludeEntry } from "../model/naming";
 
 export type ConnectorConfig = Record<string, string>;
 

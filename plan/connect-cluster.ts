@@ -4,7 +4,7 @@
  * namespace, the Role that lets Strimzi's config provider read exactly the connector Secrets, and the
  * JMX exporter rules. Plain objects; components/ turns them into resources.
  */
-import type { StackSpec } from "../config/spec";
+import type { StackSpec } from "../model/spec";
 import { CONNECTOR_PLUGINS, ConnectorPlugin } from "../connectors/catalog";
 import { ConnectorContext, STRIMZI_SECRETS_PROVIDER, strimziSecretRef } from "../connectors/context";
 import { pluginsInUse } from "../connectors/render";
@@ -16,7 +16,7 @@ import {
     kafkaAccessName,
     sinkCredentialsSecretName,
     sourceCredentialsSecretName,
-} from "./naming";
+} from "../model/naming";
 
 export const STRIMZI_API_VERSION = "kafka.strimzi.io/v1";
 export const ACCESS_API_VERSION = "access.strimzi.io/v1alpha1";

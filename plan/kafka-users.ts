@@ -4,7 +4,7 @@
  * that client uses, derived from the topic plan and the naming module. None when Kafka has no authentication
  * (kafka.authentication none): ACLs would then name a principal nobody authenticates as.
  */
-import type { PipelineSpec, StackSpec } from "../config/spec";
+import type { PipelineSpec, StackSpec } from "../model/spec";
 import { MANAGED_BY_LABELS, STRIMZI_API_VERSION } from "./connect-cluster";
 import {
     CONSOLE_CONSUMER_GROUP_PREFIX,
@@ -15,7 +15,7 @@ import {
     lakehouseKafkaUserName,
     schemaHistoryConsumerGroup,
     sinkConsumerGroup,
-} from "./naming";
+} from "../model/naming";
 import { planTopics, TopicSpec } from "./topics";
 
 export type AclOperation = "Read" | "Write" | "Describe" | "DescribeConfigs";

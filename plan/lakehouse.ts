@@ -11,7 +11,7 @@
  * where delta-rs and pyarrow's S3 client read them.
  */
 import { createHash } from "crypto";
-import type { DestinationSpec, LakehouseSpec, PipelineSpec, StackSpec } from "../config/spec";
+import type { DestinationSpec, LakehouseSpec, PipelineSpec, StackSpec } from "../model/spec";
 import { readsCaFile, TLS_MODES } from "../model/tls";
 import { CA_CERT_KEY, KAFKA_ACCESS_KEYS, kafkaAccessFor, MANAGED_BY_LABELS, needsKafkaAccess } from "./connect-cluster";
 import { MONITORING_API_VERSION } from "./monitoring";
@@ -26,7 +26,7 @@ import {
     lakehouseObjectStorageSecretName,
     lakehouseServiceAccountName,
     lakehouseWriterName,
-} from "./naming";
+} from "../model/naming";
 import { DATABASE_CA_DIR } from "./reconciler-job";
 import { containerSecurityContext, podSecurityContext } from "./workload-security";
 

@@ -4,7 +4,7 @@
  * kube-prometheus rules use it and Grafana shows it as the alert's runbook link), an absolute link to
  * its section of docs/runbooks.md wherever the on-call reads that file.
  */
-import type { StackSpec } from "../config/spec";
+import type { StackSpec } from "../model/spec";
 import { MANAGED_BY_LABELS, ObjectMeta } from "./connect-cluster";
 
 export const MONITORING_API_VERSION = "monitoring.coreos.com/v1";

@@ -11,7 +11,7 @@
  * Service, which is the Service's own port for the usual database and Pushgateway Services.
  */
 import { isIP } from "net";
-import type { LakehouseSpec, NetworkSpec, StackSpec } from "../config/spec";
+import type { LakehouseSpec, NetworkSpec, StackSpec } from "../model/spec";
 import { MANAGED_BY_LABELS } from "./connect-cluster";
 
 const NETWORK_POLICY_API_VERSION = "networking.k8s.io/v1";

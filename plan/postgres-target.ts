@@ -10,8 +10,8 @@
  * The lakehouse writers' Iceberg SQL catalog gets a database of its own and a role that may create tables in its
  * `public` schema only: pyiceberg creates and owns its two catalog tables on first use.
  */
-import type { ColumnSpec, IcebergCatalogSpec, PipelineSpec, StackSpec, TableSpec } from "../config/spec";
-import { adminEndpoint, serverKey } from "./naming";
+import type { ColumnSpec, IcebergCatalogSpec, PipelineSpec, StackSpec, TableSpec } from "../model/spec";
+import { adminEndpoint, serverKey } from "../model/naming";
 
 export interface PgRolePlan {
     name: string;

@@ -8,7 +8,7 @@
  * run's config names files (`urlFile`) that the operator renders from Vault into the reconciler's own
  * Secrets (templates below), mounted read-only into the pod.
  */
-import type { PipelineSpec, ReconcilerSpec, StackSpec } from "../config/spec";
+import type { PipelineSpec, ReconcilerSpec, StackSpec } from "../model/spec";
 import { containerSecurityContext, podSecurityContext } from "./workload-security";
 import { readsCaFile, TLS_MODES, TlsModeFamily } from "../model/tls";
 import { CA_CERT_KEY, MANAGED_BY_LABELS } from "./connect-cluster";
@@ -19,11 +19,10 @@ import {
     reconcilerSourceSecretName,
     reconcilerTargetSecretName,
     stableHash,
-} from "./naming";
+} from "../model/naming";
+import { REPORT_DIR } from "../model/paths";
 import { targetTableName } from "./postgres-target";
 
-/** The seed's report location (000 §5: /var/reports/reconciliation-{report_id}.json). */
-export const REPORT_DIR = "/var/reports";
 export const CONFIG_DIR = "/etc/cdc-reconciler";
 export const CONFIG_FILE = "reconciler.json";
 export const SOURCE_URL_DIR = "/var/run/secrets/cdc/source";
@@ -31,8 +30,6 @@ export const TARGET_URL_DIR = "/var/run/secrets/cdc/target";
 export const URL_FILE = "url";
 /** Where connect.databaseCaSecret is mounted: the CA the Connect pods verify the databases with. */
 export const DATABASE_CA_DIR = "/var/run/secrets/cdc/database-ca";
-/** CronJob names are at most 52 characters: the controller appends an 11-character suffix to Job names. */
-export const CRONJOB_NAME_MAX = 52;
 
 /** The subset of reconciler/config.ts's file format the stack writes (the reconciler fills the rest). */
 export interface ReconcilerFileConfig {

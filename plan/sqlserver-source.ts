@@ -13,8 +13,8 @@
  * config (tables[].primaryKey is required, config/schema.ts); the table scripts here also check the real
  * primary key against the declared one and refuse to enable capture when they differ.
  */
-import type { SqlServerSourceSpec, StackSpec, TableSpec } from "../config/spec";
-import { adminEndpoint, captureInstanceName, serverKey } from "./naming";
+import type { SqlServerSourceSpec, StackSpec, TableSpec } from "../model/spec";
+import { adminEndpoint, captureInstanceName, serverKey } from "../model/naming";
 
 /** `[name]` with `]` doubled. */
 export const bracket = (identifier: string): string => `[${identifier.replace(/]/g, "]]")}]`;

@@ -3,7 +3,7 @@
  * topic-level config, derived from the spec. Replication comes from the resolved pipeline settings
  * (environment profile plus overrides, see config/profiles.ts); retention and cleanup by role here.
  */
-import type { PipelineSpec, StackSpec } from "../config/spec";
+import type { PipelineSpec, StackSpec } from "../model/spec";
 import {
     connectInternalTopics,
     dataTopicName,
@@ -12,7 +12,7 @@ import {
     lakehouseDlqTopicName,
     schemaChangesTopicName,
     schemaHistoryTopicName,
-} from "./naming";
+} from "../model/naming";
 
 export type TopicRole =
     | "data"

@@ -12,7 +12,7 @@
  * The lakehouse writers add `db/<lakehouse.name>/iceberg-catalog` (the catalog role the stack creates) and read
  * the object-storage keys at `lakehouse.storage.credentialsPath`, which the bucket's owner writes, not the stack.
  */
-import type { StackSpec } from "../config/spec";
+import type { StackSpec } from "../model/spec";
 import { MANAGED_BY_LABELS } from "./connect-cluster";
 import {
     CREDENTIAL_KEYS,
@@ -23,7 +23,7 @@ import {
     lakehouseServiceAccountName,
     sinkCredentialsSecretName,
     sourceCredentialsSecretName,
-} from "./naming";
+} from "../model/naming";
 import {
     CredentialPurpose,
     dbSecretPath,
@@ -36,13 +36,13 @@ import {
     vaultAuthRoleName,
     vaultConnectionName,
     vaultPolicyName,
-} from "./naming";
+} from "../model/naming";
 import { sourceUrlTemplates, targetUrlTemplates } from "./reconciler-job";
 
 export const VSO_API_VERSION = "secrets.hashicorp.com/v1beta1";
 /** Audience of the service account tokens the operator presents; the auth roles accept only this one. */
 export const VAULT_TOKEN_AUDIENCE = "vault";
-/** Keys of every database secret; the connectors read `username`/`password` (plan/naming.ts CREDENTIAL_KEYS). */
+/** Keys of every database secret; the connectors read `username`/`password` (model/naming.ts CREDENTIAL_KEYS). */
 export const DB_SECRET_KEYS = ["host", "port", CREDENTIAL_KEYS.username, CREDENTIAL_KEYS.password] as const;
 
 // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import { readFileSync } from "fs";
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { FlagSpec, parseFlags } from "../model/args";
+import { REPORT_DIR } from "../model/paths";
 import { DEFAULT_SETTINGS, Settings } from "./reconcile";
 import { Thresholds } from "./report";
 
@@ -45,7 +46,7 @@ export const reconcilerConfigSchema = z
         source: endpointSchema,
         target: endpointSchema,
         tables: z.array(tableSchema).min(1),
-        reportDir: z.string().min(1).default("/var/reports"),
+        reportDir: z.string().min(1).default(REPORT_DIR),
         lagWindowSeconds: z.number().min(0).default(DEFAULT_SETTINGS.lagWindowSeconds),
         recheckAttempts: count.default(DEFAULT_SETTINGS.recheckAttempts),
         maxDiscrepanciesPerTable: count.default(1000),

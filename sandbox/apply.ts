@@ -2,7 +2,7 @@
  * Applies the stack's plan to the local Kafka and Connect: every planned topic, then every rendered
  * connector through the REST API, in the state the spec asks for.
  */
-import type { StackSpec } from "../config/spec";
+import type { StackSpec } from "../model/spec";
 import { RenderedConnector, restConfig } from "../connectors/render";
 import { planTopics } from "../plan/topics";
 import { ConnectClient, validationErrors } from "./connect-client";

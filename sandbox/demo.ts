@@ -28,7 +28,7 @@ import { SourceWriters } from "./source-writers";
 import { renderConnectors } from "../connectors/render";
 import { streamChanges } from "./stream";
 import { tablePairs } from "./table-pairs";
-import { dataTopicName } from "../plan/naming";
+import { dataTopicName } from "../model/naming";
 
 const DEMO_FLAGS = {
     changes: { type: "number", integer: true, min: 0 },

@@ -5,7 +5,7 @@
  */
 import * as mysql from "mysql2/promise";
 import { Client } from "pg";
-import type { DestinationSpec, PipelineSpec } from "../config/spec";
+import type { DestinationSpec, PipelineSpec } from "../model/spec";
 import { lakehousePipelines } from "../plan/lakehouse";
 import type { Sandbox } from "./sandbox";
 

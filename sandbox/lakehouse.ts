@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import { Client } from "pg";
-import type { PipelineSpec, StackSpec } from "../config/spec";
+import type { PipelineSpec, StackSpec } from "../model/spec";
 import { lakehousePipelines, renderWriterConfig, WriterConfigFile, writerConfigFile } from "../plan/lakehouse";
 import { freePort, RunningDatabase } from "./databases";
 import { CACHE_DIR, REPO_ROOT } from "./paths";

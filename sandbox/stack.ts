@@ -7,9 +7,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { parseStackSpec } from "../config/resolve";
-import type { PipelineSpec, StackSpec } from "../config/spec";
+import type { PipelineSpec, StackSpec } from "../model/spec";
 import type { ConnectorContext } from "../connectors/context";
-import { CREDENTIAL_KEYS, sinkCredentialsSecretName, sourceCredentialsSecretName } from "../plan/naming";
+import { CREDENTIAL_KEYS, sinkCredentialsSecretName, sourceCredentialsSecretName } from "../model/naming";
 import type { RunningDatabase } from "./databases";
 import { REPO_ROOT } from "./paths";
 

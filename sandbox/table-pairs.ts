@@ -1,6 +1,6 @@
 /** Which target table each captured source table lands in, as the stack's sink config names it. */
-import type { StackSpec } from "../config/spec";
-import { isMySqlFamily } from "../connectors/options";
+import type { StackSpec } from "../model/spec";
+import { isMySqlFamily } from "../model/options";
 
 export interface TablePair {
     pipeline: string;

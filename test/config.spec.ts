@@ -5,7 +5,7 @@ import { kafkaProviderWarnings } from "../config/kafka-provider";
 import { stackConfig } from "./helpers/stack-files";
 import { clusterConnectorContext } from "../plan/connect-cluster";
 import { renderConnectors } from "../connectors/render";
-import { dataTopicName } from "../plan/naming";
+import { dataTopicName } from "../model/naming";
 import { problemsOf, Raw, shippedRaw } from "./helpers/config-problems";
 
 const dev = (): Raw => shippedRaw("dev");

@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import { parseStackSpec } from "../config/resolve";
-import type { StackSpec } from "../config/spec";
+import type { StackSpec } from "../model/spec";
 import { renderConnectors } from "../connectors/render";
 import { clusterConnectorContext, kafkaAccessBody, kafkaConnectBody } from "../plan/connect-cluster";
 import { kafkaConnectorBody } from "../plan/kafka-connector";

@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
 import { parseStackSpec } from "../config/resolve";
-import { defaultPublicationName, defaultSlotName, captureInstanceName, dbSecretPath } from "../plan/naming";
+import { defaultPublicationName, defaultSlotName, captureInstanceName, dbSecretPath } from "../model/naming";
 import { connectKafkaUserBody, lakehouseKafkaUserBody } from "../plan/kafka-users";
 import { lakehousePipelines } from "../plan/lakehouse";
 import { planTopics } from "../plan/topics";

@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { parseStackSpec } from "../config/resolve";
-import type { StackSpec } from "../config/spec";
+import type { StackSpec } from "../model/spec";
 import { renderConnectors } from "../connectors/render";
 import { clusterConnectorContext, workerConfig } from "../plan/connect-cluster";
 import { connectAcls, connectKafkaUserBody, KafkaAcl, lakehouseAcls, lakehouseKafkaUserBody } from "../plan/kafka-users";

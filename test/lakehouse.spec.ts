@@ -10,7 +10,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import Ajv2020 from "ajv/dist/2020";
 import { parseStackSpec } from "../config/resolve";
-import type { StackSpec } from "../config/spec";
+import type { StackSpec } from "../model/spec";
 import {
     CATALOG_SECRET_DIR,
     CONFIG_HASH_ANNOTATION,

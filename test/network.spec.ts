@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import { parseStackSpec } from "../config/resolve";
-import type { StackSpec } from "../config/spec";
+import type { StackSpec } from "../model/spec";
 import {
     lakehouseDeploymentBody,
     lakehouseMaintenanceCronJobBody,

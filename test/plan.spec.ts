@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { parseStackSpec } from "../config/resolve";
-import type { StackSpec } from "../config/spec";
+import type { StackSpec } from "../model/spec";
 import { CONNECTOR_PLUGINS } from "../connectors/catalog";
 import { ConnectorContext, CONFIG_PROVIDER_REFERENCE } from "../connectors/context";
 import { pluginsInUse, renderConnectors, restConfig } from "../connectors/render";

@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { parseStackSpec } from "../config/resolve";
-import type { StackSpec } from "../config/spec";
+import type { StackSpec } from "../model/spec";
 import { PostgresTarget } from "../components/postgres-target";
 import { createTableSql, planPostgresTargets, PgGrantPlan, targetTableName } from "../plan/postgres-target";
 import { RecordingMocks, promiseOf } from "./helpers/mocks";

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import * as path from "path";
 import { parseStackSpec } from "../config/resolve";
 import { renderConnectors } from "../connectors/render";
-import type { StackSpec } from "../config/spec";
+import type { StackSpec } from "../model/spec";
 import { clusterConnectorContext } from "../plan/connect-cluster";
 import { DATABASE_CA_DIR, planReconcileRuns, reconcilerCronJobBody } from "../plan/reconciler-job";
 import { planSecretSyncs } from "../plan/vault";

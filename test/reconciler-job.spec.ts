@@ -6,20 +6,20 @@
 import { expect } from "chai";
 import * as path from "path";
 import { parseStackSpec } from "../config/resolve";
-import type { StackSpec } from "../config/spec";
+import type { StackSpec } from "../model/spec";
 import { parseDatabaseUrl } from "../reconciler/db";
 import { parseArgs, parseReconcilerConfig, resolveEndpoint } from "../reconciler/config";
 import {
-    CRONJOB_NAME_MAX,
     nodeHeapEnv,
     planReconcileRuns,
     reconcilerConfigMapBody,
     reconcilerCronJobBody,
     reconcilerServiceAccountBody,
-    REPORT_DIR,
     sourceUrlTemplates,
     targetUrlTemplates,
 } from "../plan/reconciler-job";
+import { CRONJOB_NAME_MAX } from "../model/naming";
+import { REPORT_DIR } from "../model/paths";
 import { planSecretSyncs, planVaultSecrets } from "../plan/vault";
 import { validateManifest } from "./helpers/k8s-schemas";
 import { runProgram } from "./helpers/program";

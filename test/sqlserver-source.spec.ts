@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { parseStackSpec } from "../config/resolve";
-import type { StackSpec, TableSpec } from "../config/spec";
+import type { StackSpec, TableSpec } from "../model/spec";
 import { SqlServerSource } from "../components/sqlserver-source";
 import { bracket, enableTableScript, nstring, planSqlServerSources, SqlScriptPlan } from "../plan/sqlserver-source";
 import { RecordingMocks } from "./helpers/mocks";

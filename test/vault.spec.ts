@@ -6,9 +6,9 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { parseStackSpec } from "../config/resolve";
-import type { StackSpec } from "../config/spec";
+import type { StackSpec } from "../model/spec";
 import { connectorSecretNames } from "../plan/connect-cluster";
-import { CREDENTIAL_KEYS, kafkaAccessName } from "../plan/naming";
+import { CREDENTIAL_KEYS, kafkaAccessName } from "../model/naming";
 import {
     consumersOf,
     planKubernetesAuthRoles,

@@ -101,7 +101,7 @@ export const kafkaAclNoWildcard: ResourceValidationPolicy = {
                 const what = name === undefined ? "no name" : name === "*" ? 'name "*"' : "an empty prefix";
                 report(
                     `${label} ACL ${i} allows ${asArray(acl.operations).join(", ") || "operations"} on every ${resource.type} (${what}); one leaked credential then reaches every pipeline's data. ` +
-                        "Fix: name the topics and groups the client uses, or their prefix from plan/naming.ts.",
+                        "Fix: name the topics and groups the client uses, or their prefix from model/naming.ts.",
                 );
             });
     }),

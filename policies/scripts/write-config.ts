@@ -5,7 +5,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ENVIRONMENTS, PROFILES } from "../../config/profiles";
+import { ENVIRONMENTS } from "../../model/environment";
+import { PROFILES } from "../../config/profiles";
 import { renderPackConfig } from "../environments";
 import { parseFlags, UsageError } from "../../model/args";
 

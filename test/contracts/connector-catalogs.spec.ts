@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import * as path from "path";
 import { parseStackSpec } from "../../config/resolve";
-import type { StackSpec } from "../../config/spec";
+import type { StackSpec } from "../../model/spec";
 import { CONNECTOR_PLUGINS } from "../../connectors/catalog";
 import {
     DECIMAL_HANDLING_MODES,
@@ -14,7 +14,7 @@ import {
     SNAPSHOT_MODES,
     SQLSERVER_SNAPSHOT_ISOLATION_MODES,
     TIME_PRECISION_MODES,
-} from "../../connectors/options";
+} from "../../model/options";
 import { renderConnectors, SOURCE_PLUGINS } from "../../connectors/render";
 import { clusterConnectorContext } from "../../plan/connect-cluster";
 import { catalogForClass, hasDerivedCatalog, validateConnectorConfig, validateTransforms } from "../helpers/catalogs";

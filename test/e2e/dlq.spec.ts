@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { dataTopicName, dlqTopicName } from "../../plan/naming";
+import { dataTopicName, dlqTopicName } from "../../model/naming";
 import { consume, KafkaRecord, produce } from "../../sandbox/kafka-admin";
 import { E2E, e2e, expectInSync, START_TIMEOUT_MS, targetQuery, waitFor } from "./fixture";
 

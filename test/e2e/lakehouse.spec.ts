@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import * as mysql from "mysql2/promise";
 import { Client } from "pg";
-import type { DestinationSpec, PipelineSpec } from "../../config/spec";
+import type { DestinationSpec, PipelineSpec } from "../../model/spec";
 import { lakehousePipelines } from "../../plan/lakehouse";
 import { currentStateSql, describeProgress, lakehouseCaughtUp, lakehouseProgress, positionColumns } from "../../sandbox/lakehouse-compare";
 import { streamChanges } from "../../sandbox/stream";

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as path from "path";
 import { parseStackSpec } from "../../config/resolve";
-import type { StackSpec } from "../../config/spec";
+import type { StackSpec } from "../../model/spec";
 import { restConfig } from "../../connectors/render";
 import { validationErrors } from "../../sandbox/connect-client";
 import type { ConnectorContext } from "../../connectors/context";

@@ -6,7 +6,7 @@
  */
 import { expect } from "chai";
 import { parseStackSpec } from "../../config/resolve";
-import type { StackSpec } from "../../config/spec";
+import type { StackSpec } from "../../model/spec";
 import { planPostgresTargets } from "../../plan/postgres-target";
 import { planReconcileRuns, sourceUrlTemplates } from "../../plan/reconciler-job";
 import { planSqlServerSources } from "../../plan/sqlserver-source";

@@ -4,7 +4,7 @@
  * commands against these objects.
  */
 import { parseStackSpec } from "../../config/resolve";
-import type { StackSpec } from "../../config/spec";
+import type { StackSpec } from "../../model/spec";
 import { renderConnectors, RenderedConnector } from "../../connectors/render";
 import { clusterConnectorContext, kafkaConnectBody, KafkaConnectBody } from "../../plan/connect-cluster";
 import { kafkaConnectorBody, KafkaConnectorBody } from "../../plan/kafka-connector";

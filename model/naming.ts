@@ -3,8 +3,8 @@
  * place. Names are identity here: a connector's name keys its Debezium offsets and a topic's name is
  * the data, so a change to any function below re-snapshots or orphans data and must be deliberate.
  */
-import { isMySqlFamily, SourceKind } from "../connectors/options";
-import type { LakehouseSpec, PipelineSpec, ReconcilerSpec, SourceSpec, StackSpec, TableSpec } from "../config/spec";
+import { isMySqlFamily, SourceKind } from "./options";
+import type { LakehouseSpec, PipelineSpec, ReconcilerSpec, SourceSpec, StackSpec, TableSpec } from "./spec";
 
 export const defaultSourceConnectorName = (pipeline: string, kind: SourceKind): string => `${pipeline}-${kind}-source`;
 export const defaultSinkConnectorName = (pipeline: string): string => `${pipeline}-postgres-sink`;
@@ -162,3 +162,6 @@ export function adminEndpoint(adminHosts: Record<string, string>, host: string, 
     const [h, p] = override.split(":");
     return { host: h, port: p ? Number(p) : port };
 }
+
+/** CronJob names are at most 52 characters: the controller appends an 11-character suffix to Job names. */
+export const CRONJOB_NAME_MAX = 52;

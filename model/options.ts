@@ -4,7 +4,7 @@
  * the contract tests check each list against the catalogs derived from those jars at setup.
  */
 
-import type { MySqlSourceSpec, SourceSpec } from "../config/spec";
+import type { MySqlSourceSpec, SourceSpec } from "./spec";
 
 export const SOURCE_KINDS = ["sqlserver", "postgres", "mysql", "mariadb"] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];

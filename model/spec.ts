@@ -2,10 +2,10 @@
  * The validated, fully defaulted stack description every layer below config/ works from.
  * Nothing downstream reads Pulumi config or applies defaults of its own.
  */
-import type { ConnectorState, SinkImplementation, SourceKind } from "../connectors/options";
-import type { Environment, EnvironmentProfile } from "./profiles";
-import type { DestinationFormat, LoggingLevel, MetadataColumn, QualityCheckType, WriteMode } from "../model/lakehouse";
-import type { KafkaAuthentication } from "../model/strimzi";
+import type { ConnectorState, SinkImplementation, SourceKind } from "./options";
+import type { Environment, EnvironmentProfile } from "./environment";
+import type { DestinationFormat, LoggingLevel, MetadataColumn, QualityCheckType, WriteMode } from "./lakehouse";
+import type { KafkaAuthentication } from "./strimzi";
 
 export interface ColumnSpec {
     name: string;
