@@ -1,5 +1,6 @@
 import axios, { AxiosError, AxiosInstance } from "axios";
 import { waitUntil } from "../model/wait";
+import { UnreachableError } from "./command";
 
 export type State = "RUNNING" | "PAUSED" | "STOPPED" | "FAILED" | "UNASSIGNED" | "RESTARTING";
 
@@ -15,6 +16,12 @@ export interface ValidationResult {
     error_count: number;
     /** Debezium's validators leave `value` null for keys they define but do not check. */
     configs: { definition?: { name: string }; value: { name: string; value: string | null; errors: string[] } | null }[];
+}
+
+/** One entry of Connect's offsets endpoints: the connector-defined partition and its offset (null: none / remove). */
+export interface ConnectorOffset {
+    partition: Record<string, unknown>;
+    offset: Record<string, unknown> | null;
 }
 
 /** Field-level errors of a validation, keyed by config name (only names with errors). */
@@ -70,13 +77,30 @@ export class ConnectClient {
         return this.call("PUT", `/connectors/${encodeURIComponent(name)}/resume`);
     }
 
-    /** Offsets the worker has committed for the connector (KIP-875); empty until the first commit. */
-    async offsets(name: string): Promise<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }[]> {
-        const body = await this.call<{ offsets: { partition: Record<string, unknown>; offset: Record<string, unknown> | null }[] }>(
-            "GET",
-            `/connectors/${encodeURIComponent(name)}/offsets`,
-        );
+    /**
+     * Offsets the worker has committed for the connector (KIP-875, Kafka 3.5+): for a source connector the
+     * partition/offset maps the connector itself wrote (Debezium: its server/database partition and the LSN
+     * or binlog position), for a sink the consumer group's position per topic partition
+     * (`{ kafka_topic, kafka_partition }` → `{ kafka_offset }`). Empty until the first commit.
+     */
+    async offsets(name: string): Promise<ConnectorOffset[]> {
+        const body = await this.call<{ offsets: ConnectorOffset[] }>("GET", `/connectors/${encodeURIComponent(name)}/offsets`);
         return body.offsets;
+    }
+
+    /**
+     * Overwrites committed offsets (KIP-875); Connect accepts it only while the connector is STOPPED.
+     * An `offset: null` entry removes that partition's offset. Returns Connect's message.
+     */
+    async alterOffsets(name: string, offsets: ConnectorOffset[]): Promise<string> {
+        const body = await this.call<{ message: string }>("PATCH", `/connectors/${encodeURIComponent(name)}/offsets`, { offsets });
+        return body.message;
+    }
+
+    /** Removes every committed offset (KIP-875); only while STOPPED. The next start snapshots (Debezium) or reads from `auto.offset.reset` (sinks). */
+    async resetOffsets(name: string): Promise<string> {
+        const body = await this.call<{ message: string }>("DELETE", `/connectors/${encodeURIComponent(name)}/offsets`);
+        return body.message;
     }
 
     /** Stops the connector's tasks but keeps its config and offsets (Kafka 3.5+). */
@@ -86,7 +110,20 @@ export class ConnectClient {
 
     /** Restarts the connector if it failed and its failed tasks, as Strimzi's autoRestart does. */
     restart(name: string): Promise<void> {
-        return this.call("POST", `/connectors/${encodeURIComponent(name)}/restart?includeTasks=true&onlyFailed=true`);
+        return this.restartWith(name, { includeTasks: true, onlyFailed: true });
+    }
+
+    /** `POST /connectors/{name}/restart` with Connect's two switches (KIP-745). */
+    restartWith(name: string, opts: { includeTasks: boolean; onlyFailed: boolean }): Promise<void> {
+        return this.call(
+            "POST",
+            `/connectors/${encodeURIComponent(name)}/restart?includeTasks=${opts.includeTasks}&onlyFailed=${opts.onlyFailed}`,
+        );
+    }
+
+    /** Restarts one task, whatever its state. */
+    restartTask(name: string, task: number): Promise<void> {
+        return this.call("POST", `/connectors/${encodeURIComponent(name)}/tasks/${task}/restart`);
     }
 
     deleteConnector(name: string): Promise<void> {
@@ -135,10 +172,18 @@ export class ConnectClient {
                     await new Promise((r) => setTimeout(r, 1000));
                     continue;
                 }
-                const detail = e.response
-                    ? `${e.response.status} ${e.response.data?.message ?? JSON.stringify(e.response.data)}`
-                    : e.message;
-                throw new Error(`Kafka Connect ${method} ${url}: ${detail}`);
+                // No answer at all (refused, timed out, unknown host): the worker is down, not the request wrong.
+                if (!e.response) {
+                    throw new UnreachableError(
+                        "Kafka Connect REST",
+                        this.baseUrl,
+                        `${method} ${url}: ${e.code ?? e.message}`,
+                        "check the worker runs and the URL (--connect-url / CDC_CONNECT_URL)",
+                    );
+                }
+                throw new Error(
+                    `Kafka Connect ${method} ${url}: ${e.response.status} ${e.response.data?.message ?? JSON.stringify(e.response.data)}`,
+                );
             }
         }
     }

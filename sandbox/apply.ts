@@ -5,7 +5,7 @@
 import type { StackSpec } from "../model/spec";
 import { RenderedConnector, restConfig } from "../connectors/render";
 import { planTopics } from "../plan/topics";
-import { ConnectClient, validationErrors } from "./connect-client";
+import { ConnectClient, validationErrors } from "../ops/connect-client";
 import { createTopics } from "./kafka-admin";
 
 export async function createPlannedTopics(spec: StackSpec, classpath: string, bootstrapServers: string): Promise<string[]> {

@@ -16,7 +16,8 @@ import { workerConfig } from "../plan/connect-cluster";
 import { connectInternalTopics } from "../model/naming";
 import { createPlannedTopics } from "./apply";
 import { RunningConnect, startConnect } from "./connect";
-import { ConnectClient } from "./connect-client";
+import { ConnectClient } from "../ops/connect-client";
+import { writeSandboxTarget } from "../ops/target";
 import { mariaDbBinlog, postgresLogicalReplication, RunningDatabase, startMariaDb, startPostgres } from "./databases";
 import { logDir, reapOrphans } from "./jvm";
 import { RunningKafka, startKafka } from "./kafka";
@@ -27,7 +28,7 @@ import { RUN_DIR } from "./paths";
 import { stopAll, track } from "./shutdown";
 import { ConnectorSupervisor } from "./supervisor";
 import { MARIADB_SOURCE_DDL, POSTGRES_SOURCE_DDL } from "./source-schema";
-import { PIPELINES, sandboxConnectorContext, sandboxStackSpec, TARGET_DATABASE, writePipelineSecrets } from "./stack";
+import { PIPELINES, sandboxConnectorContext, sandboxStackConfig, sandboxStackSpec, TARGET_DATABASE, writePipelineSecrets } from "./stack";
 
 export interface SandboxOptions {
     /** Instance name: state goes to `.sandbox/<name>`, so the demo, tests and benchmark never collide. */
@@ -160,6 +161,16 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
             expectedConnectorClasses: resolved.map((p) => p.connectorClass),
         });
         log(`connect: ${connect.url} (log ${connect.jvm.logFile})`);
+        // What `npm run cdc -- <command> --sandbox <name>` reads to find this instance.
+        writeSandboxTarget(runDir, {
+            name: opts.name,
+            connectUrl: connect.url,
+            bootstrapServers: kafka.bootstrapServers,
+            secretsDir,
+            databases: { postgresSource: dbs.postgresSource.url, mariaDbSource: dbs.mariaDbSource.url, target: dbs.target.url },
+            stackConfig: sandboxStackConfig({ bootstrapServers: kafka.bootstrapServers, ...dbs }),
+            startedAt: new Date().toISOString(),
+        });
         const client = new ConnectClient(connect.url);
         const supervisor = new ConnectorSupervisor({ client, log });
         supervisor.start();

@@ -8,7 +8,7 @@
  * come up to 2 minutes later than here; the back-off between restarts is the same.
  */
 import { autoRestartDecision, AutoRestartStatus } from "../plan/auto-restart";
-import type { ConnectClient, ConnectorStatus } from "./connect-client";
+import type { ConnectClient, ConnectorStatus } from "../ops/connect-client";
 import { track } from "./shutdown";
 
 export interface AutoRestartEvent {

@@ -3,7 +3,7 @@ import * as path from "path";
 import { parseStackSpec } from "../../config/resolve";
 import type { StackSpec } from "../../model/spec";
 import { restConfig } from "../../connectors/render";
-import { validationErrors } from "../../sandbox/connect-client";
+import { validationErrors } from "../../ops/connect-client";
 import type { ConnectorContext } from "../../connectors/context";
 import { renderConnectors } from "../../connectors/render";
 import { sandboxConnectorContext, writePipelineSecrets } from "../../sandbox/stack";

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import type { ConnectorStatus, State } from "../../sandbox/connect-client";
+import type { ConnectorStatus, State } from "../../ops/connect-client";
 import { ConnectorSupervisor } from "../../sandbox/supervisor";
 
 const MIN = 60_000;

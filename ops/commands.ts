@@ -1,0 +1,7 @@
+/**
+ * Every `cdc` command, in the order `cdc --help` lists them. To add one: write it in its own module under
+ * ops/ (see docs/ops.md, "Adding a command"), then add one import line and one array entry here.
+ */
+import type { Command } from "./command";
+
+export const COMMANDS: readonly Command[] = [];
