@@ -28,18 +28,19 @@ const SCHEMA_HISTORY_CLIENTS = [
     "io.debezium.storage.kafka.history.KafkaSchemaHistory#PRODUCER_PREFIX",
     "io.debezium.storage.kafka.history.KafkaSchemaHistory#CONSUMER_PREFIX",
 ];
+const SIGNAL_CONSUMER = "io.debezium.pipeline.signal.channels.KafkaSignalChannel#CONSUMER_PREFIX";
 
 /**
  * Key prefixes a connector passes on, unchecked, to a library it configures: the JDBC driver (Debezium
  * sources, `driver.*`), the Kafka clients of the Kafka schema history (the sources that keep one;
- * PostgreSQL does not), Hibernate (the JDBC sink). Named here by the constant each plugin defines its
+ * PostgreSQL does not) and of the Kafka signal channel (every Debezium source), Hibernate (the JDBC sink). Named here by the constant each plugin defines its
  * prefix with, so the prefix itself is read from the pinned jar.
  */
 const PREFIX_CONSTANTS: Readonly<Record<PluginId, readonly string[]>> = {
-    "debezium-sqlserver": [DEBEZIUM_DRIVER, ...SCHEMA_HISTORY_CLIENTS],
-    "debezium-postgres": [DEBEZIUM_DRIVER],
-    "debezium-mysql": [DEBEZIUM_DRIVER, ...SCHEMA_HISTORY_CLIENTS],
-    "debezium-mariadb": [DEBEZIUM_DRIVER, ...SCHEMA_HISTORY_CLIENTS],
+    "debezium-sqlserver": [DEBEZIUM_DRIVER, ...SCHEMA_HISTORY_CLIENTS, SIGNAL_CONSUMER],
+    "debezium-postgres": [DEBEZIUM_DRIVER, SIGNAL_CONSUMER],
+    "debezium-mysql": [DEBEZIUM_DRIVER, ...SCHEMA_HISTORY_CLIENTS, SIGNAL_CONSUMER],
+    "debezium-mariadb": [DEBEZIUM_DRIVER, ...SCHEMA_HISTORY_CLIENTS, SIGNAL_CONSUMER],
     "debezium-jdbc-sink": ["io.debezium.connector.jdbc.JdbcSinkConnectorConfig#HIBERNATE_PREFIX"],
     "confluent-jdbc-sink": [],
 };

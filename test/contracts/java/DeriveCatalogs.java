@@ -159,6 +159,7 @@ public class DeriveCatalogs {
                 debezium.addDescribedFields(connector, properties);
                 debezium.addConfigClassFields(cls, properties);
                 debezium.addComponentFields(properties);
+                debezium.addChannelFields(properties);
             }
 
             ObjectNode catalog = JSON.createObjectNode();
@@ -192,8 +193,15 @@ public class DeriveCatalogs {
      *    Fields when configured: the Field constants of each such setting's default class and its
      *    superclasses, e.g. KafkaSchemaHistory's `schema.history.internal.kafka.*` and the topic naming
      *    strategy's `topic.delimiter`.
+     * 4. The signal and notification channels the connector loads through ServiceLoader and configures
+     *    with its own config when `signal.enabled.channels` / `notification.enabled.channels` name them:
+     *    the Field constants of each implementation, e.g. KafkaSignalChannel's `signal.kafka.*`.
      */
     private record Debezium(ClassLoader loader, Class<?> field, Class<?> descriptor) {
+        static final List<String> CHANNEL_SERVICES = List.of(
+                "io.debezium.pipeline.signal.channels.SignalChannelReader",
+                "io.debezium.pipeline.notification.channels.NotificationChannel");
+
         static Debezium in(ClassLoader loader) {
             try {
                 Class<?> field = Class.forName("io.debezium.config.Field", false, loader);
@@ -228,6 +236,20 @@ public class DeriveCatalogs {
                     continue;
                 }
                 merge(constants(component, true), properties, component.getSimpleName());
+            }
+        }
+
+        void addChannelFields(Map<String, ObjectNode> properties) throws Exception {
+            for (String service : CHANNEL_SERVICES) {
+                Class<?> api;
+                try {
+                    api = Class.forName(service, false, loader);
+                } catch (ClassNotFoundException e) {
+                    throw new IllegalStateException("no " + service + "; Debezium moved its channel API, update DeriveCatalogs.java", e);
+                }
+                for (ServiceLoader.Provider<?> provider : ServiceLoader.load(api, loader).stream().toList()) {
+                    merge(constants(provider.type(), false), properties, provider.type().getSimpleName());
+                }
             }
         }
 
