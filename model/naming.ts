@@ -54,6 +54,10 @@ export const schemaHistoryTopicName = (source: SourceSpec): string => `${dataTop
 export const schemaChangesTopicName = (source: SourceSpec): string => source.topicPrefix;
 export const heartbeatTopicName = (source: SourceSpec): string => `__debezium-heartbeat.${source.topicPrefix}`;
 export const dlqTopicName = (sinkConnectorName: string): string => `dlq-${sinkConnectorName}`;
+/** Where `cdc dlq replay` writes a dead letter back: the sink also subscribes to it, so a replay reaches that sink alone. */
+export const dlqRetryTopicName = (sinkConnectorName: string): string => `${dlqTopicName(sinkConnectorName)}.retry`;
+/** The sink's dead letters' resolution state: compacted, keyed by the original `<topic>/<partition>/<offset>`. */
+export const dlqStateTopicName = (sinkConnectorName: string): string => `${dlqTopicName(sinkConnectorName)}.state`;
 
 // Consumer groups, named by their clients rather than by the stack; Kafka ACLs must name them exactly.
 

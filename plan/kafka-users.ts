@@ -94,6 +94,10 @@ export function connectAcls(spec: StackSpec): KafkaAcl[] {
             acls.push(literal("topic", t.name, ["Write", "Describe"]));
         }
         for (const t of topicsOf(topics, pipeline, "dlq")) acls.push(literal("topic", t.name, ["Write", "Describe", "Read"]));
+        // The sink reads its retry topic. Writing replays there and reading and writing the resolution state are for
+        // `cdc dlq`, run with Connect's identity: nothing Connect cannot already read (records of its own data topics).
+        for (const t of topicsOf(topics, pipeline, "dlq-retry")) acls.push(literal("topic", t.name, ["Read", "Write", "Describe"]));
+        for (const t of topicsOf(topics, pipeline, "dlq-state")) acls.push(literal("topic", t.name, ["Read", "Write", "Describe"]));
         acls.push(literal("group", sinkConsumerGroup(sink.connectorName), ["Read"]));
     }
     acls.push(prefixed("group", CONSOLE_CONSUMER_GROUP_PREFIX, ["Read"]));

@@ -7,12 +7,14 @@ import type { PipelineSpec, StackSpec } from "../model/spec";
 import {
     connectInternalTopics,
     dataTopicName,
+    dlqStateTopicName,
     dlqTopicName,
     heartbeatTopicName,
     lakehouseDlqTopicName,
     schemaChangesTopicName,
     schemaHistoryTopicName,
 } from "../model/naming";
+import { retryTopicOf } from "./dlq-replay";
 
 export type TopicRole =
     | "data"
@@ -20,6 +22,8 @@ export type TopicRole =
     | "schema-changes"
     | "heartbeat"
     | "dlq"
+    | "dlq-retry"
+    | "dlq-state"
     | "lakehouse-dlq"
     | "connect-configs"
     | "connect-offsets"
@@ -37,6 +41,12 @@ export interface TopicSpec {
 
 const DAY_MS = 24 * 3600 * 1000;
 export const DLQ_RETENTION_MS = 30 * DAY_MS;
+/**
+ * A dead letter's resolution state outlives the dead letter itself: twice its retention leaves room for the
+ * dead letter topic's segments (deleted only once their newest record expires), so no dead letter reappears
+ * PENDING after its state was deleted. Compaction keeps only the latest state of each record meanwhile.
+ */
+export const DLQ_STATE_RETENTION_MS = 2 * DLQ_RETENTION_MS;
 const HEARTBEAT_RETENTION_MS = DAY_MS;
 const SCHEMA_CHANGES_RETENTION_MS = 30 * DAY_MS;
 /** Connect's internal topic partition counts, as Kafka Connect itself defaults them. */
@@ -95,8 +105,20 @@ function pipelineTopics(pipeline: PipelineSpec): TopicSpec[] {
                 "cleanup.policy": "delete",
                 "retention.ms": String(DLQ_RETENTION_MS),
                 "compression.type": "lz4",
+                // Connect keeps the failed record's own timestamp on its dead letter; the broker's append time is
+                // when the sink failed, which is what a DeadLetterRecord's error_timestamp means.
+                "message.timestamp.type": "LogAppendTime",
+            }),
+            make(dlqStateTopicName(sink.connectorName), "dlq-state", 1, {
+                "cleanup.policy": "compact,delete",
+                "retention.ms": String(DLQ_STATE_RETENTION_MS),
             }),
         );
+        const retryTopic = retryTopicOf(pipeline);
+        // One partition keeps replays of one key in the order they were sent.
+        if (retryTopic) {
+            result.push(make(retryTopic, "dlq-retry", 1, { "cleanup.policy": "delete", "retention.ms": String(DLQ_RETENTION_MS) }));
+        }
     }
     if (pipeline.lakehouse) {
         // The writer produces its dead letters here; brokers may not auto-create topics, and should not with defaults.

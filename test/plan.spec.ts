@@ -169,7 +169,7 @@ describe("connector plan", () => {
     it("renders the Debezium JDBC sink in its own key spelling, with the DLQ and context headers", () => {
         const sink = byName(spec("prod")).get("postgresql-jdbc-sink")!;
         expect(sink.config).to.include({
-            topics: "sqlserver.SalesDB.dbo.customers,sqlserver.SalesDB.dbo.orders,sqlserver.SalesDB.dbo.order_items",
+            topics: "sqlserver.SalesDB.dbo.customers,sqlserver.SalesDB.dbo.orders,sqlserver.SalesDB.dbo.order_items,dlq-postgresql-jdbc-sink.retry",
             "connection.url":
                 "jdbc:postgresql://warehouse.postgres.svc:5432/warehouse?sslmode=verify-full&sslrootcert=/opt/kafka/database-ca/ca.crt",
             "connection.username": "${secrets:cdc/sales-target-db:username}",
