@@ -8,9 +8,10 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 from .types import ColumnType
 
@@ -50,12 +51,28 @@ class Envelope:
     schema_fingerprint: str
 
 
+@dataclass(frozen=True)
+class RowShape:
+    """What a row schema alone decides: each field's column type and value decoder, and its fingerprint.
+    Computed once per distinct schema (see EnvelopeReader)."""
+
+    fields: dict[str, tuple[ColumnType, bool]]
+    # only the fields whose JSON value needs decoding (Decimal bytes, timestamps, ...)
+    decoders: dict[str, Callable[[Any], Any]]
+    fingerprint: str
+
+
 def parse_record(record: KafkaRecord) -> Envelope | None:
     """None for a tombstone (it repeats the preceding delete for log compaction only)."""
     if record.value is None:
         return None
+    payload, shape = _parse_value(record.value)
+    return _envelope(payload, shape, record)
+
+
+def _parse_value(raw: bytes) -> tuple[dict, RowShape]:
     try:
-        doc = json.loads(record.value)
+        doc = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as e:
         raise MalformedRecord(f"value is not JSON: {e}") from e
     if not isinstance(doc, dict) or "payload" not in doc or "schema" not in doc:
@@ -63,19 +80,42 @@ def parse_record(record: KafkaRecord) -> Envelope | None:
     payload, schema = doc["payload"], doc["schema"]
     if not isinstance(payload, dict) or not isinstance(schema, dict):
         raise MalformedRecord("payload or schema is not an object")
+    _require_change_event(payload)
+    return payload, row_shape(schema)
+
+
+def _require_change_event(payload: dict) -> None:
     if "op" not in payload or "source" not in payload:
         raise MalformedRecord('payload has no "op" or "source": not a Debezium change event (a schema change or heartbeat topic?)')
+
+
+def row_shape(schema: dict) -> RowShape:
+    """The row shape of an envelope schema (the before/after struct)."""
     fields_by_name = {f.get("field"): f for f in schema.get("fields", []) if isinstance(f, dict)}
     row_schema = fields_by_name.get("after") or fields_by_name.get("before")
     if row_schema is None or row_schema.get("type") != "struct":
         raise MalformedRecord("envelope schema has no before/after struct")
     row_fields = {f["field"]: f for f in row_schema.get("fields", [])}
     try:
-        before = _decode_row(payload.get("before"), row_fields)
-        after = _decode_row(payload.get("after"), row_fields)
-        source = payload["source"] if isinstance(payload["source"], dict) else {}
-        key = _decode_key(record.key)
         fields = {name: (column_type(f), bool(f.get("optional", False))) for name, f in row_fields.items()}
+        decoders = {name: d for name, f in row_fields.items() if (d := value_decoder(f)) is not None}
+    except (ValueError, TypeError, KeyError) as e:
+        raise MalformedRecord(f"cannot decode row values: {e}") from e
+    return RowShape(fields, decoders, _fingerprint(row_schema))
+
+
+def _envelope(
+    payload: dict,
+    shape: RowShape,
+    record: KafkaRecord,
+    decode_key: Callable[[KafkaRecord], dict[str, Any] | None] = lambda r: _decode_key(r.key),
+) -> Envelope:
+    """The change event of a payload whose envelope schema has `shape`."""
+    try:
+        before = _decode_row(payload.get("before"), shape.decoders)
+        after = _decode_row(payload.get("after"), shape.decoders)
+        source = payload["source"] if isinstance(payload["source"], dict) else {}
+        key = decode_key(record)
     except (ValueError, TypeError, KeyError) as e:
         raise MalformedRecord(f"cannot decode row values: {e}") from e
     ts_us = payload.get("ts_us")
@@ -89,9 +129,96 @@ def parse_record(record: KafkaRecord) -> Envelope | None:
         ts_us=ts_us,
         transaction=payload.get("transaction"),
         key=key,
-        fields=fields,
-        schema_fingerprint=_fingerprint(row_schema),
+        fields=shape.fields,
+        schema_fingerprint=shape.fingerprint,
     )
+
+
+class EnvelopeReader:
+    """parse_record for a stream of records. JsonConverter writes `{"schema":...,"payload":...}` and the
+    records of a topic repeat a few schemas byte for byte, so a value or key that starts with the schema
+    part of one already read has only its payload parsed, and that schema's shape is reused: the schema
+    is most of each record's bytes and of its parsing. Everything else goes parse_record's way, with the
+    same results and errors."""
+
+    SCHEMAS_PER_TOPIC = 16
+
+    def __init__(self) -> None:
+        self._values: dict[str, list[tuple[bytes, RowShape]]] = {}
+        self._keys: dict[str, list[tuple[bytes, dict[str, Callable[[Any], Any]]]]] = {}
+
+    def parse(self, record: KafkaRecord) -> Envelope | None:
+        if record.value is None:
+            return None
+        known = self._values.setdefault(record.topic, [])
+        hit = _known_payload(record.value, known)
+        if hit is None:
+            payload, shape = _parse_value(record.value)
+            _remember(known, record.value, shape, self.SCHEMAS_PER_TOPIC)
+        else:
+            payload, shape = hit
+            if not isinstance(payload, dict):
+                raise MalformedRecord("payload or schema is not an object")
+            _require_change_event(payload)
+        return _envelope(payload, shape, record, self._decode_key)
+
+    def _decode_key(self, record: KafkaRecord) -> dict[str, Any] | None:
+        if record.key is None:
+            return None
+        known = self._keys.setdefault(record.topic, [])
+        hit = _known_payload(record.key, known)
+        if hit is not None:
+            return _decode_row(hit[0], hit[1])
+        doc = json.loads(record.key)
+        if isinstance(doc, dict) and "payload" in doc and isinstance(doc.get("schema"), dict):
+            decoders = _key_decoders(doc["schema"])
+            _remember(known, record.key, decoders, self.SCHEMAS_PER_TOPIC)
+            return _decode_row(doc["payload"], decoders)
+        return doc if isinstance(doc, dict) else None
+
+
+_JSON_WS = "[ \t\n\r]*"
+_SCHEMA_HEAD = re.compile("{" + _JSON_WS + '"schema"' + _JSON_WS + ":" + _JSON_WS)
+_PAYLOAD_HEAD = re.compile(_JSON_WS + "," + _JSON_WS + '"payload"' + _JSON_WS + ":" + _JSON_WS)
+_TAIL = re.compile(_JSON_WS + "}" + _JSON_WS + "$")
+_DECODER = json.JSONDecoder()
+
+
+def _known_payload(raw: bytes, known: list[tuple[bytes, Any]]) -> tuple[Any, Any] | None:
+    """(payload, what was derived from the schema) when `raw` is `prefix payload }` for a known prefix."""
+    for prefix, derived in known:
+        if raw.startswith(prefix):
+            tail = raw[len(prefix) :].rstrip(b" \t\n\r")
+            if not tail.endswith(b"}"):
+                return None
+            try:
+                return json.loads(tail[:-1]), derived
+            except ValueError:
+                return None
+    return None
+
+
+def _remember(known: list[tuple[bytes, Any]], raw: bytes, derived: Any, limit: int) -> None:
+    """Keeps `{"schema": S, "payload":` of a document that is exactly {schema, payload} (no other or repeated key)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    head = _SCHEMA_HEAD.match(text)
+    if head is None:
+        return
+    try:
+        _, end = _DECODER.raw_decode(text, head.end())
+        middle = _PAYLOAD_HEAD.match(text, end)
+        if middle is None:
+            return
+        _, end = _DECODER.raw_decode(text, middle.end())
+    except ValueError:
+        return
+    if _TAIL.match(text, end) is None:
+        return
+    known.insert(0, (text[: middle.end()].encode("utf-8"), derived))
+    del known[limit:]
 
 
 def _decode_key(raw: bytes | None) -> dict[str, Any] | None:
@@ -99,17 +226,20 @@ def _decode_key(raw: bytes | None) -> dict[str, Any] | None:
         return None
     doc = json.loads(raw)
     if isinstance(doc, dict) and "payload" in doc and isinstance(doc.get("schema"), dict):
-        fields = {f["field"]: f for f in doc["schema"].get("fields", [])}
-        return _decode_row(doc["payload"], fields)
+        return _decode_row(doc["payload"], _key_decoders(doc["schema"]))
     return doc if isinstance(doc, dict) else None
 
 
-def _decode_row(row: Any, fields: dict[str, dict]) -> dict[str, Any] | None:
+def _key_decoders(schema: dict) -> dict[str, Callable[[Any], Any]]:
+    return {f["field"]: d for f in schema.get("fields", []) if (d := value_decoder(f)) is not None}
+
+
+def _decode_row(row: Any, decoders: dict[str, Callable[[Any], Any]]) -> dict[str, Any] | None:
     if row is None:
         return None
     if not isinstance(row, dict):
         raise ValueError("row is not an object")
-    return {name: decode_value(value, fields.get(name, {})) for name, value in row.items()}
+    return {name: value if value is None or (d := decoders.get(name)) is None else d(value) for name, value in row.items()}
 
 
 def _fingerprint(row_schema: dict) -> str:
@@ -117,35 +247,35 @@ def _fingerprint(row_schema: dict) -> str:
     return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:12]
 
 
-def decode_value(value: Any, schema: dict) -> Any:
-    if value is None:
-        return None
+def value_decoder(schema: dict) -> Callable[[Any], Any] | None:
+    """How a field's non-null JSON value becomes a Python value, by its Connect schema; None: as it is."""
     name = schema.get("name")
     kind = schema.get("type")
     params = schema.get("parameters") or {}
     if name == "org.apache.kafka.connect.data.Decimal":
-        return _decimal(base64.b64decode(value), int(params.get("scale", 0)))
+        scale = int(params.get("scale", 0))
+        return lambda v: _decimal(base64.b64decode(v), scale)
     if name == "io.debezium.data.VariableScaleDecimal":
-        return str(_decimal(base64.b64decode(value["value"]), int(value["scale"])))
+        return lambda v: str(_decimal(base64.b64decode(v["value"]), int(v["scale"])))
     if name in ("io.debezium.time.Timestamp", "org.apache.kafka.connect.data.Timestamp"):
-        return EPOCH + dt.timedelta(milliseconds=value)
+        return lambda v: EPOCH + dt.timedelta(milliseconds=v)
     if name == "io.debezium.time.MicroTimestamp":
-        return EPOCH + dt.timedelta(microseconds=value)
+        return lambda v: EPOCH + dt.timedelta(microseconds=v)
     if name == "io.debezium.time.NanoTimestamp":
-        return EPOCH + dt.timedelta(microseconds=value // 1000)
+        return lambda v: EPOCH + dt.timedelta(microseconds=v // 1000)
     if name == "io.debezium.time.ZonedTimestamp":
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+        return lambda v: dt.datetime.fromisoformat(v.replace("Z", "+00:00")).astimezone(UTC)
     if name in ("io.debezium.time.Date", "org.apache.kafka.connect.data.Date"):
-        return EPOCH_DATE + dt.timedelta(days=value)
+        return lambda v: EPOCH_DATE + dt.timedelta(days=v)
     if name in ("io.debezium.time.Time", "org.apache.kafka.connect.data.Time"):
-        return int(value) * 1000
+        return lambda v: int(v) * 1000
     if name == "io.debezium.time.NanoTime":
-        return int(value) // 1000
+        return lambda v: int(v) // 1000
     if kind == "bytes":
-        return base64.b64decode(value)
+        return base64.b64decode
     if kind in ("array", "map", "struct"):
-        return json.dumps(value, sort_keys=True, separators=(",", ":"))
-    return value
+        return lambda v: json.dumps(v, sort_keys=True, separators=(",", ":"))
+    return None
 
 
 def _decimal(raw: bytes, scale: int) -> Decimal:

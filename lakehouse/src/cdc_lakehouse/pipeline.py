@@ -11,7 +11,7 @@ import threading
 from typing import Callable
 
 from .config import Config, Pipeline
-from .debezium import UTC, MalformedRecord, parse_record
+from .debezium import UTC, EnvelopeReader, MalformedRecord
 from .event import to_event, validate
 from .kafka_io import DeadLetters, Source
 from .metrics import Metrics
@@ -51,6 +51,7 @@ class PipelineRunner:
         self.metrics = metrics
         self.now = now
         self.writers: list[DestinationWriter] = []
+        self.envelopes = EnvelopeReader()
 
     def start(self) -> None:
         """Opens every table and seeks each partition to the lowest offset a table still needs."""
@@ -126,7 +127,7 @@ class PipelineRunner:
 
     def _convert(self, record) -> Item:
         try:
-            env = parse_record(record)
+            env = self.envelopes.parse(record)
         except MalformedRecord as e:
             return Item(record, rule="malformed_record", detail=str(e))
         if env is None:
