@@ -209,8 +209,8 @@ class DestinationWriter:
     # ---- schema ------------------------------------------------------------------------------
     def _source_fields(self, items: list[Item]) -> dict[str, tuple[ColumnType, bool]]:
         fields: dict[str, tuple[ColumnType, bool]] = {}
-        for it in items:
-            for name, (t, optional) in it.fields.items():
+        for shape in _distinct_shapes(items):
+            for name, (t, optional) in shape.items():
                 if isinstance(self.table, DeltaLake):
                     t = DeltaLake.storage_type(t)
                 prev = fields.get(name)
@@ -230,12 +230,13 @@ class DestinationWriter:
         present = self.table.columns()
         fields = self._source_fields(items)
         meta = set(self.dest.metadata_columns) | {partition_column_name(self.dest)}
+        shapes = _distinct_shapes(items)
         added = [Column(n, t) for n, (t, _) in fields.items() if n not in present]
         # required columns some event of the batch no longer carries
         dropped = [
             n
             for n, (_, required) in present.items()
-            if required and n not in meta and n not in self.dest.primary_key and any(n not in it.fields for it in items)
+            if required and n not in meta and n not in self.dest.primary_key and any(n not in shape for shape in shapes)
         ]
         widened = {n: t for n, (t, _) in fields.items() if n in present and present[n][0].widens_to(t)}
         if added:
@@ -341,6 +342,11 @@ def derived_customer(row: dict[str, Any]) -> dict[str, Any]:
     out["full_name"] = " ".join(n for n in names if n) or None
     out["location"] = ", ".join(p for p in (row.get("city"), row.get("state"), row.get("country")) if p) or None
     return out
+
+
+def _distinct_shapes(items: list[Item]) -> list[dict[str, tuple[ColumnType, bool]]]:
+    """The items' field maps, each once: records of one Connect schema share one map (EnvelopeReader)."""
+    return list({id(it.fields): it.fields for it in items}.values())
 
 
 def _chunks(values: list, n: int):
