@@ -1,7 +1,8 @@
 import { buildPlatform } from "./components/platform";
 import { loadStackSecrets, loadStackSpec } from "./config/load";
+import { parseStackSpec } from "./plan/stack-spec";
 
-const { spec } = loadStackSpec();
+const { spec } = loadStackSpec(parseStackSpec);
 const platform = buildPlatform(spec, loadStackSecrets(spec));
 
 export const environment = spec.environment;

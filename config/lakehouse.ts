@@ -12,29 +12,16 @@ import { isMySqlFamily } from "../model/options";
 import { DEFAULT_METADATA_COLUMNS, DestinationFormat, PARTITION_TRANSFORMS, parsePartition } from "../model/lakehouse";
 import { TLS_MODES, VERIFYING_SSL_MODES } from "../model/tls";
 import {
-    connectKafkaUserName,
-    CRONJOB_NAME_MAX,
-    connectMetricsConfigMapName,
     connectServiceAccountName,
+    CRONJOB_NAME_MAX,
     dataTopicName,
-    kafkaAccessName,
-    lakehouseCatalogSecretName,
-    lakehouseConfigMapName,
     lakehouseDlqTopicName,
-    lakehouseKafkaAccessName,
-    lakehouseKafkaUserName,
     lakehouseMaintenanceName,
-    lakehouseObjectStorageSecretName,
     lakehouseServiceAccountName,
-    lakehouseWriterName,
-    reconcilerConfigMapName,
     reconcilerServiceAccountName,
     serverKey,
+    validationResultsLocation,
 } from "../model/naming";
-import { validationResultsLocation } from "../plan/lakehouse";
-import { podMonitorBody } from "../plan/monitoring";
-import { planReconcileRuns } from "../plan/reconciler-job";
-import { planSecretSyncs } from "../plan/vault";
 
 type Path = (string | number)[];
 
@@ -201,7 +188,6 @@ export function checkLakehouseRules(spec: StackSpec, issues: ConfigIssue[]): voi
     const lakehouse = spec.lakehouse;
     if (!lakehouse) return;
     checkStackSettings(spec, lakehouse, issues);
-    checkObjectNames(spec, lakehouse, issues);
     checkTableIdentity(spec, lakehouse, issues);
     spec.pipelines.forEach((pipeline, i) => {
         if (pipeline.destinations.length === 0) return;
@@ -276,49 +262,6 @@ function checkStackSettings(spec: StackSpec, lakehouse: LakehouseSpec, issues: C
             path: ["lakehouse", "catalog", "database"],
             message: `"${catalog.database}" is the target database of ${databases.join(", ")} on the same server; the catalog creates its tables in a database of its own, so name another`,
         });
-    }
-}
-
-/** Kubernetes objects are identified by kind and name: a writer's object named like another of the stack's would replace it. */
-function checkObjectNames(spec: StackSpec, lakehouse: LakehouseSpec, issues: ConfigIssue[]): void {
-    const others = new Map<string, string>();
-    const other = (kind: string, name: string, what: string): void => void others.set(`${kind}/${name}`, what);
-    other("ConfigMap", connectMetricsConfigMapName(spec.connect.name), "Connect's metrics ConfigMap");
-    other("PodMonitor", podMonitorBody(spec).metadata.name, "Connect's PodMonitor");
-    other("KafkaAccess", kafkaAccessName(spec.connect.name), "Connect's KafkaAccess");
-    other("Secret", kafkaAccessName(spec.connect.name), "the binding Secret of Connect's KafkaAccess");
-    other("KafkaUser", connectKafkaUserName(spec.connect.name), "Connect's KafkaUser");
-    for (const sync of planSecretSyncs(spec).filter((s) => s.consumer !== "lakehouse"))
-        other("Secret", sync.secretName, `a Secret synced for ${sync.consumer}`);
-    if (spec.reconciler) {
-        other("ConfigMap", reconcilerConfigMapName(spec.reconciler), "the reconciler's ConfigMap");
-        for (const run of planReconcileRuns(spec)) {
-            other("CronJob", run.cronJobName, "a reconciliation CronJob");
-            other("NetworkPolicy", run.cronJobName, "a reconciliation CronJob's NetworkPolicy");
-        }
-    }
-    const mine: [string, string][] = [
-        ["Secret", lakehouseObjectStorageSecretName(lakehouse)],
-        ["Secret", lakehouseCatalogSecretName(lakehouse)],
-        ...spec.pipelines
-            .filter((p) => p.destinations.length > 0)
-            .flatMap((p): [string, string][] => [
-                ["ConfigMap", lakehouseConfigMapName(lakehouse, p)],
-                ["CronJob", lakehouseMaintenanceName(lakehouse, p)],
-                ["PodMonitor", lakehouseWriterName(lakehouse, p)],
-                ["NetworkPolicy", lakehouseWriterName(lakehouse, p)],
-                ["KafkaAccess", lakehouseKafkaAccessName(lakehouse, p)],
-                ["Secret", lakehouseKafkaAccessName(lakehouse, p)],
-                ...(spec.kafka.authentication !== "none" ? [["KafkaUser", lakehouseKafkaUserName(lakehouse, p)] as [string, string]] : []),
-            ]),
-    ];
-    for (const [kind, name] of mine) {
-        const what = others.get(`${kind}/${name}`);
-        if (what)
-            issues.push({
-                path: ["lakehouse", "name"],
-                message: `gives a writer ${kind} the name "${name}", which is also ${what}'s; use another lakehouse.name`,
-            });
     }
 }
 

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "./errors";
 import { kafkaProviderWarnings } from "./kafka-provider";
-import { parseStackSpec, ParseResult } from "./resolve";
+import type { ParseResult } from "./resolve";
 import { SECRET_CONFIG_KEYS, stackConfigSchema } from "./schema";
 import type { StackSpec } from "../model/spec";
 
@@ -57,8 +57,9 @@ function asRunError<T>(load: () => T): T {
     }
 }
 
-export function loadStackSpec(): ParseResult {
-    const result = asRunError(() => parseStackSpec(readRawConfig()));
+/** `parse` is plan/stack-spec.ts's parseStackSpec: config sits below the plan whose rules it also checks. */
+export function loadStackSpec(parse: (raw: unknown) => ParseResult): ParseResult {
+    const result = asRunError(() => parse(readRawConfig()));
     result.warnings.push(...kafkaProviderWarnings(result.spec, new pulumi.Config("kafka").getObject<string[]>("bootstrapServers")));
     for (const warning of result.warnings) pulumi.log.warn(warning);
     return result;

@@ -8,8 +8,6 @@ import { ConfigError, ConfigIssue, closest } from "./errors";
 import type { EnvironmentProfile } from "../model/environment";
 import { profileFor } from "./profiles";
 import { checkRules } from "./rules";
-import { checkAccessRules } from "./access-rules";
-import { checkNetworkRules } from "./network";
 import { checkLakehouseRules, resolveDestinations, resolveLakehouse, resolvePipelineLakehouse } from "./lakehouse";
 import { ParsedPipeline, ParsedSource, ParsedStackConfig, ParsedTable, SECRET_CONFIG_KEYS, stackConfigSchema } from "./schema";
 import type { LakehouseSpec, PipelineSpec, SourceSpec, StackSpec, TableSpec } from "../model/spec";
@@ -30,7 +28,12 @@ export interface ParseResult {
 
 const DEFAULT_PORTS = { sqlserver: 1433, postgres: 5432, mysql: 3306, mariadb: 3306 } as const;
 
-export function parseStackSpec(raw: unknown): ParseResult {
+/**
+ * The schema, the defaults and the rules decided on the config alone. The checks that need the plan (names that
+ * collide, access and network rules) run in plan/stack-spec.ts's parseStackSpec, which every caller uses; the issues
+ * are returned rather than thrown so that one error lists every problem.
+ */
+export function resolveStackSpec(raw: unknown): ParseResult & { issues: ConfigIssue[] } {
     const unencodable = unpairedSurrogates(raw);
     if (unencodable.length > 0) throw new ConfigError(unencodable);
     const parsed = stackConfigSchema.safeParse(raw, { reportInput: true });
@@ -41,11 +44,8 @@ export function parseStackSpec(raw: unknown): ParseResult {
     const warnings: string[] = [];
     const spec = resolve(parsed.data, issues, warnings);
     checkRules(spec, issues, warnings);
-    checkAccessRules(spec, issues, warnings);
     checkLakehouseRules(spec, issues);
-    checkNetworkRules(spec, issues, warnings);
-    if (issues.length > 0) throw new ConfigError(issues);
-    return { spec, warnings };
+    return { spec, warnings, issues };
 }
 
 function resolve(config: ParsedStackConfig, issues: ConfigIssue[], warnings: string[]): StackSpec {

@@ -2,12 +2,11 @@
  * Cross-field rules of the seed data model and of the real connectors. Each rule names the config path
  * to change and what to write; rules that protect data are errors, advice is a warning.
  */
-import { ConfigIssue, formatPath } from "./errors";
+import { ConfigIssue } from "./errors";
 import type { PipelineSpec, StackSpec } from "../model/spec";
 import { isMySqlFamily, isMySqlFamilySource, RENAMED_SNAPSHOT_MODES, SNAPSHOT_MODES } from "../model/options";
 import { VERIFYING_SSL_MODES } from "../model/tls";
 import { dataTopicName } from "../model/naming";
-import { planTopics, TopicSpec } from "../plan/topics";
 
 type Path = (string | number)[];
 
@@ -20,42 +19,6 @@ export function checkRules(spec: StackSpec, issues: ConfigIssue[], warnings: str
         checkReplication(spec, pipeline, [...path, "topics"], issues);
     });
     checkKafka(spec, issues, warnings);
-    checkTopicNames(spec, issues);
-}
-
-/** The setting that names a topic, and the topic as its owner knows it. */
-function topicOwner(spec: StackSpec, topic: TopicSpec): { path: Path; what: string } {
-    const i = spec.pipelines.findIndex((p) => p.name === topic.pipeline);
-    if (i < 0) return { path: ["connect", "name"], what: `Kafka Connect's ${topic.role.replace("connect-", "")} topic` };
-    if (topic.role === "dlq")
-        return { path: ["pipelines", i, "sink", "connectorName"], what: `the dead letter queue of pipeline ${topic.pipeline}` };
-    if (topic.role === "lakehouse-dlq")
-        return { path: ["pipelines", i, "name"], what: `the lakehouse writer's dead letter topic of pipeline ${topic.pipeline}` };
-    return { path: ["pipelines", i, "source", "topicPrefix"], what: `the ${topic.role} topic of pipeline ${topic.pipeline}` };
-}
-
-/**
- * Connectors and Connect find topics by name only, so two roles sharing a name would write into each other (schema
- * changes into Connect's offsets, history records into a dead letter queue).
- */
-function checkTopicNames(spec: StackSpec, issues: ConfigIssue[]): void {
-    const first = new Map<string, TopicSpec>();
-    for (const topic of planTopics(spec)) {
-        const other = first.get(topic.name);
-        if (!other) {
-            first.set(topic.name, topic);
-            continue;
-        }
-        // Same role: one data topic listed twice, or two pipelines with one topicPrefix or sink connectorName.
-        if (other.role === topic.role) continue;
-        const [a, b] = [topicOwner(spec, other), topicOwner(spec, topic)];
-        // Reported at the pipeline's setting when the other side is Connect's: that is the one usually chosen last.
-        const [here, there] = b.path[0] === "connect" ? [a, b] : [b, a];
-        issues.push({
-            path: here.path,
-            message: `gives ${here.what} the name "${topic.name}", which is also ${there.what}; the two would write into one topic, so change this or ${formatPath(there.path)}`,
-        });
-    }
 }
 
 function checkKafka(spec: StackSpec, issues: ConfigIssue[], warnings: string[]): void {

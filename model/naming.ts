@@ -169,3 +169,7 @@ export function adminEndpoint(adminHosts: Record<string, string>, host: string, 
 
 /** CronJob names are at most 52 characters: the controller appends an 11-character suffix to Job names. */
 export const CRONJOB_NAME_MAX = 52;
+
+/** Where a pipeline's quality checks write their results: a Delta table beside the destinations. */
+export const validationResultsLocation = (lakehouse: LakehouseSpec, pipeline: PipelineSpec): string =>
+    `${lakehouse.warehouse}/delta/${pipeline.name}/validation_results`;

@@ -18,7 +18,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
-import { parseStackSpec } from "../config/resolve";
+import { parseStackSpec } from "../plan/stack-spec";
 import { SECRET_CONFIG_KEYS } from "../config/schema";
 import type { Flags } from "../model/args";
 import type { StackSpec } from "../model/spec";

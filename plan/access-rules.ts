@@ -1,13 +1,13 @@
 /**
  * Cross-field rules for the credential and database-preparation settings (vault, sqlserver, postgres,
- * reconciler, and the pipelines' usernames and target tables). Same contract as rules.ts: errors name
+ * reconciler, and the pipelines' usernames and target tables). Same contract as config/rules.ts: errors name
  * the config path and what to write; advice is a warning.
  */
-import { ConfigIssue, formatPath } from "./errors";
+import { ConfigIssue, formatPath } from "../config/errors";
 import type { StackSpec } from "../model/spec";
-import { planReconcileRuns, ReconcileRunPlan } from "../plan/reconciler-job";
+import { planReconcileRuns, ReconcileRunPlan } from "./reconciler-job";
 import { REPORT_DIR } from "../model/paths";
-import { createTableSql, targetTableName } from "../plan/postgres-target";
+import { createTableSql, targetTableName } from "./postgres-target";
 import { connectServiceAccountName, CRONJOB_NAME_MAX, serverKey } from "../model/naming";
 
 type Path = (string | number)[];

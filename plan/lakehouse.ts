@@ -26,6 +26,7 @@ import {
     lakehouseObjectStorageSecretName,
     lakehouseServiceAccountName,
     lakehouseWriterName,
+    validationResultsLocation,
 } from "../model/naming";
 import { DATABASE_CA_DIR } from "./reconciler-job";
 import { containerSecurityContext, podSecurityContext } from "./workload-security";
@@ -209,9 +210,6 @@ function destinationConfig(d: DestinationSpec): WriterDestinationConfig {
 }
 
 /** Quality checks write their results only where the file names a validation_results table; without one they never run. */
-export const validationResultsLocation = (lakehouse: LakehouseSpec, pipeline: PipelineSpec): string =>
-    `${lakehouse.warehouse}/delta/${pipeline.name}/validation_results`;
-
 export function writerConfigFile(spec: StackSpec, pipeline: PipelineSpec): WriterConfigFile {
     const lakehouse = requireLakehouse(spec);
     const writer = pipeline.lakehouse;

@@ -3,10 +3,10 @@
  * host a policy must let a workload reach has to be one plan/network.ts can place (a policy that cannot name a
  * database would cut the workload off from it at the first run, after a preview that passed).
  */
-import { ConfigIssue, formatPath } from "./errors";
+import { ConfigIssue, formatPath } from "../config/errors";
 import type { StackSpec } from "../model/spec";
-import { lakehousePipelines } from "../plan/lakehouse";
-import { bootstrapPorts, Endpoint, hostPeers, objectStorageEndpoint, urlEndpoint } from "../plan/network";
+import { lakehousePipelines } from "./lakehouse";
+import { bootstrapPorts, Endpoint, hostPeers, objectStorageEndpoint, urlEndpoint } from "./network";
 
 type Path = (string | number)[];
 

@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
-import { parseStackSpec } from "../config/resolve";
+import { parseStackSpec } from "../plan/stack-spec";
 import type { PipelineSpec, StackSpec } from "../model/spec";
 import type { ConnectorContext } from "../connectors/context";
 import { CREDENTIAL_KEYS, sinkCredentialsSecretName, sourceCredentialsSecretName } from "../model/naming";

@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackSecrets } from "../config/load";
-import { parseStackSpec } from "../config/resolve";
+import { parseStackSpec } from "../plan/stack-spec";
 import { promiseOf } from "./helpers/mocks";
 import { issuesOf, Raw, shippedRaw } from "./helpers/config-problems";
 

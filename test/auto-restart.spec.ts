@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { AUTO_RESTART, autoRestartBackoffMinutes, autoRestartDecision, AutoRestartStatus } from "../plan/auto-restart";
 import { kafkaConnectorBody } from "../plan/kafka-connector";
-import { parseStackSpec } from "../config/resolve";
+import { parseStackSpec } from "../plan/stack-spec";
 import { renderConnectors } from "../connectors/render";
 import { clusterConnectorContext } from "../plan/connect-cluster";
 import { rawProjectConfig } from "./helpers/stack-files";

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ConfigError } from "../config/errors";
-import { parseStackSpec } from "../config/resolve";
+import { parseStackSpec } from "../plan/stack-spec";
 import { kafkaProviderWarnings } from "../config/kafka-provider";
 import { stackConfig } from "./helpers/stack-files";
 import { clusterConnectorContext } from "../plan/connect-cluster";

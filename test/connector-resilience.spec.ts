@@ -3,7 +3,7 @@
  * shows them working against real servers; this pins the numbers and the reasons they fit together.
  */
 import { expect } from "chai";
-import { parseStackSpec } from "../config/resolve";
+import { parseStackSpec } from "../plan/stack-spec";
 import { renderConnectors } from "../connectors/render";
 import { clusterConnectorContext, workerConfig } from "../plan/connect-cluster";
 import { rawProjectConfig } from "./helpers/stack-files";

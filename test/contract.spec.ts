@@ -4,7 +4,7 @@
  * configs inside are checked against the real connectors' properties in contracts/connector-catalogs.spec.ts.
  */
 import { expect } from "chai";
-import { parseStackSpec } from "../config/resolve";
+import { parseStackSpec } from "../plan/stack-spec";
 import type { StackSpec } from "../model/spec";
 import { renderConnectors } from "../connectors/render";
 import { clusterConnectorContext, kafkaAccessBody, kafkaConnectBody } from "../plan/connect-cluster";

@@ -10,7 +10,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
-import { parseStackSpec } from "../config/resolve";
+import { parseStackSpec } from "../plan/stack-spec";
 import { defaultPublicationName, defaultSlotName, captureInstanceName, dbSecretPath } from "../model/naming";
 import { connectKafkaUserBody, lakehouseKafkaUserBody } from "../plan/kafka-users";
 import { lakehousePipelines } from "../plan/lakehouse";

@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
-import { parseStackSpec } from "../config/resolve";
+import { parseStackSpec } from "../plan/stack-spec";
 import { lakehouseDeploymentBody, lakehouseMaintenanceCronJobBody, lakehousePipelines, WRITER_ENTRYPOINT } from "../plan/lakehouse";
 import { WORKLOAD_UID } from "../plan/workload-security";
 import { CONFIG_DIR, CONFIG_FILE } from "../plan/reconciler-job";

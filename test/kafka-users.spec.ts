@@ -3,7 +3,7 @@
  * with ACLs that cover every topic and group each client uses and nothing of another client's.
  */
 import { expect } from "chai";
-import { parseStackSpec } from "../config/resolve";
+import { parseStackSpec } from "../plan/stack-spec";
 import type { StackSpec } from "../model/spec";
 import { renderConnectors } from "../connectors/render";
 import { clusterConnectorContext, workerConfig } from "../plan/connect-cluster";

@@ -4,7 +4,7 @@
  * file the writer accepts; per-environment defaults from the profile.
  */
 import { expect } from "chai";
-import { parseStackSpec } from "../config/resolve";
+import { parseStackSpec } from "../plan/stack-spec";
 import { problemsOf, Raw, shippedRaw } from "./helpers/config-problems";
 
 const dev = (): Raw => shippedRaw("dev");

@@ -6,7 +6,7 @@
 import "./policies/helpers/capture";
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { parseStackSpec } from "../config/resolve";
+import { parseStackSpec } from "../plan/stack-spec";
 import { lakehouseKafkaUserBody } from "../plan/kafka-users";
 import {
     lakehouseConfigMapBody,

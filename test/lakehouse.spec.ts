@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs
 import { tmpdir } from "os";
 import * as path from "path";
 import Ajv2020 from "ajv/dist/2020";
-import { parseStackSpec } from "../config/resolve";
+import { parseStackSpec } from "../plan/stack-spec";
 import type { StackSpec } from "../model/spec";
 import {
     CATALOG_SECRET_DIR,

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { parseStackSpec } from "../config/resolve";
+import { parseStackSpec } from "../plan/stack-spec";
 import { jmxExporterConfig } from "../plan/metrics";
 import { alerts, podMonitorBody, prometheusRuleBody, runbookAnchor } from "../plan/monitoring";
 import { renderTableMetrics } from "../reconciler/metrics";

@@ -4,7 +4,7 @@
  * policy from cutting a workload off from a host it cannot name.
  */
 import { expect } from "chai";
-import { parseStackSpec } from "../config/resolve";
+import { parseStackSpec } from "../plan/stack-spec";
 import type { StackSpec } from "../model/spec";
 import {
     lakehouseDeploymentBody,

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { parseStackSpec } from "../config/resolve";
+import { parseStackSpec } from "../plan/stack-spec";
 import type { StackSpec } from "../model/spec";
 import { CONNECTOR_PLUGINS } from "../connectors/catalog";
 import { ConnectorContext, CONFIG_PROVIDER_REFERENCE } from "../connectors/context";

@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { parseStackSpec } from "../config/resolve";
+import { parseStackSpec } from "../plan/stack-spec";
 import type { StackSpec } from "../model/spec";
 import { PostgresTarget } from "../components/postgres-target";
 import { createTableSql, planPostgresTargets, PgGrantPlan, targetTableName } from "../plan/postgres-target";

@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import * as path from "path";
-import { parseStackSpec } from "../config/resolve";
+import { parseStackSpec } from "../plan/stack-spec";
 import type { StackSpec } from "../model/spec";
 import { parseDatabaseUrl } from "../reconciler/db";
 import { parseArgs, parseReconcilerConfig, resolveEndpoint } from "../reconciler/config";

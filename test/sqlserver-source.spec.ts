@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { parseStackSpec } from "../config/resolve";
+import { parseStackSpec } from "../plan/stack-spec";
 import type { StackSpec, TableSpec } from "../model/spec";
 import { SqlServerSource } from "../components/sqlserver-source";
 import { bracket, enableTableScript, nstring, planSqlServerSources, SqlScriptPlan } from "../plan/sqlserver-source";

@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { parseStackSpec } from "../config/resolve";
+import { parseStackSpec } from "../plan/stack-spec";
 import type { StackSpec } from "../model/spec";
 import { connectorSecretNames } from "../plan/connect-cluster";
 import { CREDENTIAL_KEYS, kafkaAccessName } from "../model/naming";

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import * as path from "path";
-import { parseStackSpec } from "../../config/resolve";
+import { parseStackSpec } from "../../plan/stack-spec";
 import type { StackSpec } from "../../model/spec";
 import { restConfig } from "../../connectors/render";
 import { validationErrors } from "../../ops/connect-client";

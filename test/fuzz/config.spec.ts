@@ -10,7 +10,7 @@ import Ajv2020 from "ajv/dist/2020";
 import { readFileSync } from "fs";
 import * as path from "path";
 import { ConfigError, formatPath } from "../../config/errors";
-import { parseStackSpec } from "../../config/resolve";
+import { parseStackSpec } from "../../plan/stack-spec";
 import type { StackSpec } from "../../model/spec";
 import { RENAMED_SNAPSHOT_MODES, SNAPSHOT_MODES, SOURCE_KINDS } from "../../model/options";
 import { renderConnectors, restConfig } from "../../connectors/render";

@@ -5,7 +5,7 @@
  * with its path, or handled.
  */
 import { expect } from "chai";
-import { parseStackSpec } from "../../config/resolve";
+import { parseStackSpec } from "../../plan/stack-spec";
 import type { StackSpec } from "../../model/spec";
 import { planPostgresTargets } from "../../plan/postgres-target";
 import { planReconcileRuns, sourceUrlTemplates } from "../../plan/reconciler-job";

@@ -1,6 +1,6 @@
 /** What a user sees from the config parser, for tests that edit a shipped stack and expect its problems. */
 import { ConfigError } from "../../config/errors";
-import { parseStackSpec } from "../../config/resolve";
+import { parseStackSpec } from "../../plan/stack-spec";
 import { rawProjectConfig, ShippedStack } from "./stack-files";
 
 // Tests poke at arbitrary paths of the raw config.

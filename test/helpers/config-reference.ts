@@ -14,7 +14,7 @@
  * keys are relative to the backticked path in the heading above the table (`pipelines[].source`, …).
  */
 import { z } from "zod";
-import { parseStackSpec } from "../../config/resolve";
+import { parseStackSpec } from "../../plan/stack-spec";
 import { SECRET_CONFIG_KEYS, stackConfigSchema } from "../../config/schema";
 import { rawProjectConfig } from "./stack-files";
 

@@ -3,7 +3,7 @@
  * 1.x creates from the KafkaConnect (which no plan function renders): the runbook checker compares
  * commands against these objects.
  */
-import { parseStackSpec } from "../../config/resolve";
+import { parseStackSpec } from "../../plan/stack-spec";
 import type { StackSpec } from "../../model/spec";
 import { renderConnectors, RenderedConnector } from "../../connectors/render";
 import { clusterConnectorContext, kafkaConnectBody, KafkaConnectBody } from "../../plan/connect-cluster";
