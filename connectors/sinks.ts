@@ -8,7 +8,7 @@ import type { PipelineSpec, StackSpec } from "../model/spec";
 import type { ConnectorContext } from "./context";
 import type { ConnectorConfig } from "./sources";
 import { CREDENTIAL_KEYS, dataTopicName, dlqTopicName, sinkCredentialsSecretName } from "../model/naming";
-import { retryTopicOf } from "../plan/dlq-replay";
+import { retryTopicOf } from "./dlq-replay";
 
 /**
  * How long a sink waits for its target database before its task fails: 4 minutes, twice the 60–120 s
@@ -25,7 +25,7 @@ export function sinkConnectorConfig(spec: StackSpec, pipeline: PipelineSpec, ctx
     const sink = pipeline.sink;
     const secret = sinkCredentialsSecretName(pipeline);
     const framework: ConnectorConfig = {
-        // Besides the data topics, the sink's retry topic, where `cdc dlq replay` sends dead letters back (plan/dlq-replay.ts).
+        // Besides the data topics, the sink's retry topic, where `cdc dlq replay` sends dead letters back (connectors/dlq-replay.ts).
         topics: [...pipeline.source.tables.map((t) => dataTopicName(pipeline.source, t)), retryTopicOf(pipeline) ?? []].flat().join(","),
         "errors.tolerance": sink.errorsTolerance,
         "errors.log.enable": "true",

@@ -14,7 +14,7 @@ import {
     schemaChangesTopicName,
     schemaHistoryTopicName,
 } from "../model/naming";
-import { retryTopicOf } from "./dlq-replay";
+import { retryTopicOf } from "../connectors/dlq-replay";
 
 export type TopicRole =
     | "data"
