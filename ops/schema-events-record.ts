@@ -1,0 +1,114 @@
+/**
+ * Reads one data-topic record as the detector needs it: the table's columns from the value schema that Kafka
+ * Connect's JsonConverter embeds (`value.converter.schemas.enable=true`, plan/connect-cluster.ts), and the change's
+ * position in the source's log. Pure; anything else comes back as a problem to log and skip, never a throw.
+ *
+ * Value schemas rather than a schema-change topic, because they exist for every source kind: the Debezium
+ * PostgreSQL connector has no schema-change topic, and they are what the sink itself reads.
+ */
+import type { ColumnSchema } from "./schema-events-model";
+
+/** Where a change sits in its source's log, comparable within one source: LSN, binlog file/position/row, or commit LSN. */
+export type SourcePosition = readonly (string | number)[];
+
+export type ParsedRecord =
+    | { kind: "change"; columns: ColumnSchema[]; position: SourcePosition }
+    /** A delete's tombstone (null value): no schema to read, nothing wrong. */
+    | { kind: "tombstone" }
+    | { kind: "problem"; problem: string };
+
+interface ConnectSchema {
+    type?: string;
+    optional?: boolean;
+    field?: string;
+    name?: string;
+    default?: unknown;
+    parameters?: Record<string, string>;
+    fields?: ConnectSchema[];
+}
+
+const SOURCE_TYPE = "__debezium.source.column.type";
+const SOURCE_LENGTH = "__debezium.source.column.length";
+const SOURCE_SCALE = "__debezium.source.column.scale";
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function column(f: ConnectSchema): ColumnSchema | string {
+    if (typeof f.field !== "string" || typeof f.type !== "string")
+        return `a column schema without "field" or "type": ${JSON.stringify(f).slice(0, 200)}`;
+    const p = f.parameters ?? {};
+    const int = (v: string | undefined) => (v === undefined || !/^-?\d+$/.test(v) ? undefined : Number(v));
+    const c: ColumnSchema = { name: f.field, connectType: f.type, optional: f.optional === true };
+    if (f.name) c.logicalType = f.name;
+    if (f.default !== undefined && f.default !== null) c.defaultValue = JSON.stringify(f.default);
+    if (p[SOURCE_TYPE]) c.sourceType = p[SOURCE_TYPE];
+    const length = int(p[SOURCE_LENGTH]);
+    if (length !== undefined) c.length = length;
+    const scale = int(p[SOURCE_SCALE]);
+    if (scale !== undefined) c.scale = scale;
+    return c;
+}
+
+/** The position fields each Debezium connector writes into `source`, most significant first. */
+function position(source: Record<string, unknown>): SourcePosition | undefined {
+    const pick = (...keys: string[]) =>
+        keys.every((k) => source[k] !== undefined && source[k] !== null) ? keys.map((k) => source[k] as string | number) : undefined;
+    switch (source.connector) {
+        case "postgresql":
+            return pick("lsn");
+        case "mysql":
+        case "mariadb":
+            return pick("file", "pos", "row");
+        case "sqlserver":
+            return pick("commit_lsn", "change_lsn", "event_serial_no");
+        default:
+            return pick("ts_ms");
+    }
+}
+
+export function parseRecord(value: Buffer | null): ParsedRecord {
+    if (value === null) return { kind: "tombstone" };
+    let doc: unknown;
+    try {
+        doc = JSON.parse(value.toString("utf8"));
+    } catch (e) {
+        return { kind: "problem", problem: `the value is not JSON (${(e as Error).message})` };
+    }
+    if (!isObject(doc) || !isObject(doc.schema) || !("payload" in doc))
+        return {
+            kind: "problem",
+            problem: "the value has no embedded schema: the data topics must be written by JsonConverter with schemas.enable=true",
+        };
+    const schema = doc.schema as ConnectSchema;
+    const row = (schema.fields ?? []).find((f) => (f.field === "after" || f.field === "before") && f.type === "struct");
+    if (schema.type !== "struct" || !row?.fields)
+        return {
+            kind: "problem",
+            problem: `the value is not a Debezium change event (schema ${schema.name ?? schema.type ?? "without a name"} has no before/after row)`,
+        };
+    const columns: ColumnSchema[] = [];
+    for (const f of row.fields) {
+        const c = column(f);
+        if (typeof c === "string") return { kind: "problem", problem: c };
+        columns.push(c);
+    }
+    const payload = doc.payload;
+    const source = isObject(payload) && isObject(payload.source) ? payload.source : undefined;
+    const pos = source && position(source);
+    if (!pos)
+        return {
+            kind: "problem",
+            problem: "the change event has no source position (payload.source without its LSN, binlog position or ts_ms)",
+        };
+    return { kind: "change", columns, position: pos };
+}
+
+/** Negative when `a` is earlier in the source's log than `b`, 0 when the same, positive when later. */
+export function comparePositions(a: SourcePosition, b: SourcePosition): number {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+        if (a[i] === b[i]) continue;
+        if (typeof a[i] === "number" && typeof b[i] === "number") return (a[i] as number) - (b[i] as number);
+        return String(a[i]) < String(b[i]) ? -1 : 1;
+    }
+    return a.length - b.length;
+}
