@@ -102,7 +102,7 @@ function healthz(port: number): Promise<boolean> {
     });
 }
 
-function startWriter(
+export function startWriter(
     pipeline: string,
     configFile: string,
     logFile: string,
@@ -197,8 +197,17 @@ export interface RunningLakehouse {
 
 const READER = path.join(REPO_ROOT, "sandbox", "lakehouse_read.py");
 
+/** One list of rows per statement, read by DuckDB from the tables a file written like writeTablesFile() names. */
+export async function readLakehouse<T = Record<string, unknown>>(tablesFile: string, sql: readonly string[]): Promise<T[][]> {
+    const { stdout } = await run(VENV_PYTHON, [READER, tablesFile, ...sql], { maxBuffer: 256 * 1024 * 1024 });
+    return stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as T[]);
+}
+
 /** The catalog's pointer to each Iceberg table's current metadata file (pyiceberg's SqlCatalog table). */
-async function icebergMetadata(target: RunningDatabase): Promise<Map<string, string>> {
+export async function icebergMetadata(target: RunningDatabase): Promise<Map<string, string>> {
     const c = new Client({ connectionString: `${target.url.slice(0, target.url.lastIndexOf("/"))}/${CATALOG_DATABASE}` });
     await c.connect();
     try {
@@ -275,14 +284,7 @@ export async function startLakehouse(opts: {
         fs.writeFileSync(tablesFile, `${JSON.stringify(await tablesNow(), null, 2)}\n`);
         return tablesFile;
     };
-    const query = async <T>(...sql: string[]): Promise<T[][]> => {
-        await writeTablesFile();
-        const { stdout } = await run(VENV_PYTHON, [READER, tablesFile, ...sql], { maxBuffer: 256 * 1024 * 1024 });
-        return stdout
-            .trim()
-            .split("\n")
-            .map((line) => JSON.parse(line) as T[]);
-    };
+    const query = async <T>(...sql: string[]): Promise<T[][]> => readLakehouse<T>(await writeTablesFile(), sql);
     return {
         warehouseDir,
         writers,
