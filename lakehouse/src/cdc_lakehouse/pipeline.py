@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import logging
 import threading
+from collections import Counter
 from typing import Callable
 
 from .config import Config, Pipeline
@@ -90,8 +91,8 @@ class PipelineRunner:
             if prepared.skipped:
                 self.metrics.record_skipped(w.dest.name, prepared.skipped)
             if prepared.rows is not None:
-                for e in prepared.written:
-                    self.metrics.record_processed(e.operation)
+                for operation, n in Counter(e.operation for e in prepared.written).items():
+                    self.metrics.record_processed(operation, n)
                 written += len(prepared.written)
                 last = prepared.written[-1] if prepared.written else None
                 if last is not None and last.source_ts is not None:

@@ -13,7 +13,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Callable
 
 import pyarrow as pa
 from pyiceberg.expressions import In
@@ -160,19 +160,25 @@ class DestinationWriter:
         recounted: list[dict[str, Any]] = []
         if self.dest.derive_orders_table:
             counts, recounted = self._recount(state, {it.event.key(list(self.dest.primary_key))[0] for it in chosen})
-        built: list[tuple[Item, dict[str, Any]]] = []
-        for it in chosen:
-            try:
-                built.append((it, self._build_row(it.event, columns, counts)))
-            except SchemaMismatch as e:
-                dead.append(Item(it.record, it.event, it.fields, "schema_mismatch", str(e)))
+        values, errors = self._build_columns([it.event for it in chosen], columns, counts)
+        written: list[int] = []
+        for i, it in enumerate(chosen):
+            if errors[i] is None:
+                written.append(i)
+            else:
+                dead.append(Item(it.record, it.event, it.fields, "schema_mismatch", errors[i]))
+        if len(written) < len(chosen):
+            values = {name: [column[i] for i in written] for name, column in values.items()}
+        built = [chosen[i] for i in written]
 
+        pk = list(self.dest.primary_key)
+        hashed = [values[c] if c in values else [None] * len(built) for c in self.checksum_columns]
         index_updates: dict[tuple, KeyState] = {}
-        rows: list[dict[str, Any]] = []
-        for it, row in built:
-            key = it.event.key(list(self.dest.primary_key))
+        deletes: list[bool] = []
+        for n, it in enumerate(built):
+            key = it.event.key(pk)
             deleting = it.event.operation == "DELETE"
-            h = row_hash([row.get(c) for c in self.checksum_columns])
+            h = row_hash([column[n] for column in hashed])
             if self.dest.write_mode == "append":
                 state.rows_expected += 1
                 state.checksum = (state.checksum + h) & MASK64
@@ -184,14 +190,18 @@ class DestinationWriter:
                 if not deleting:
                     state.checksum = (state.checksum + h) & MASK64
                     state.rows_expected += 1
-                row[DELETE_FLAG] = deleting
+                deletes.append(deleting)
             index_updates[key] = KeyState(self.position_of(it.event), None if deleting else h)
-            rows.append(row)
 
-        rows += recounted
         schema = self._arrow_schema(columns)
-        table = pa.Table.from_pylist(rows, schema=schema) if rows else None
-        return Prepared(table, state, touched, [it.event for it, _ in built], dead, skipped, index_updates)
+        if self.dest.write_mode == "upsert":
+            values[DELETE_FLAG] = deletes
+        for row in recounted:
+            for name in schema.names:
+                values[name].append(row.get(name))
+        rows = len(built) + len(recounted)
+        table = pa.Table.from_arrays([pa.array(values[f.name], type=f.type) for f in schema], schema=schema) if rows else None
+        return Prepared(table, state, touched, [it.event for it in built], dead, skipped, index_updates)
 
     def commit(self, prepared: Prepared) -> None:
         if prepared.rows is not None and prepared.rows.num_rows:
@@ -257,36 +267,53 @@ class DestinationWriter:
         return pa.schema(fields)
 
     # ---- rows --------------------------------------------------------------------------------
-    def _build_row(self, event: CdcEvent, columns: dict[str, tuple[ColumnType, bool]], counts: dict[Any, int]) -> dict[str, Any]:
-        src = event.row
+    def _build_columns(
+        self, events: list[CdcEvent], columns: dict[str, tuple[ColumnType, bool]], counts: dict[Any, int]
+    ) -> tuple[dict[str, list[Any]], list[str | None]]:
+        """The batch column by column, each value cast to its column's type; errors[i] says why event i
+        cannot be written (its first column, in table order, that cannot hold its value)."""
+        sources = [e.row for e in events]
         if self.dest.derive_orders_table:
-            src = derived_customer(src)
-            src["total_orders"] = counts.get(src.get("customer_id"), 0)
-        meta = {
-            "_cdc_operation": event.operation,
-            "_cdc_timestamp": event.process_ts,
-            "_cdc_source_lsn": event.position,
-            "_cdc_binlog_file": event.binlog_file,
-            "_cdc_binlog_position": event.binlog_position,
-            "_cdc_event_id": event.event_id,
-            "_ingestion_timestamp": event.process_ts,
-            "_source_system": self.dest.source_system_label,
+            sources = [derived_customer(src) for src in sources]
+            for src in sources:
+                src["total_orders"] = counts.get(src.get("customer_id"), 0)
+        meta: dict[str, Callable[[CdcEvent], Any]] = {
+            "_cdc_operation": lambda e: e.operation,
+            "_cdc_timestamp": lambda e: e.process_ts,
+            "_cdc_source_lsn": lambda e: e.position,
+            "_cdc_binlog_file": lambda e: e.binlog_file,
+            "_cdc_binlog_position": lambda e: e.binlog_position,
+            "_cdc_event_id": lambda e: e.event_id,
+            "_ingestion_timestamp": lambda e: e.process_ts,
+            "_source_system": lambda e: self.dest.source_system_label,
         }
         part = partition_column_name(self.dest)
-        deleting = event.operation == "DELETE"
-        row: dict[str, Any] = {}
+        # an upsert's delete only needs the key: the row is removed
+        may_lack = [e.operation == "DELETE" and self.dest.write_mode == "upsert" for e in events]
+        errors: list[str | None] = [None] * len(events)
+        out: dict[str, list[Any]] = {}
         for name, (t, required) in columns.items():
             if name in self.dest.metadata_columns:
-                value = meta[name]
-            elif name == part and name not in src:
-                base = src.get(self.dest.partition.column)
-                value = None if base is None else (base.astimezone(UTC).date() if isinstance(base, dt.datetime) else base)
+                raw = [meta[name](e) for e in events]
+            elif name == part:
+                raw = [src[name] if name in src else _partition_date(src.get(self.dest.partition.column)) for src in sources]
             else:
-                value = src.get(name)
-            if value is None and required and not (deleting and self.dest.write_mode == "upsert"):
-                raise SchemaMismatch(f"column {name} is required but the event has no value for it")
-            row[name] = cast(value, t, name, zoned=self.table.zoned_timestamps)
-        return row
+                raw = [src.get(name) for src in sources]
+            to_type = caster(t, name, zoned=self.table.zoned_timestamps)
+            column: list[Any] = []
+            for i, value in enumerate(raw):
+                if value is None or errors[i] is not None:
+                    if value is None and required and errors[i] is None and not may_lack[i]:
+                        errors[i] = f"column {name} is required but the event has no value for it"
+                    column.append(None)
+                    continue
+                try:
+                    column.append(to_type(value))
+                except SchemaMismatch as e:
+                    errors[i] = str(e)
+                    column.append(None)
+            out[name] = column
+        return out, errors
 
     def _recount(self, state: WriterState, batch_customers: set) -> tuple[dict[Any, int], list[dict[str, Any]]]:
         """customers_analytics.total_orders, counted in the orders change log (latest row per order,
@@ -354,56 +381,104 @@ def _chunks(values: list, n: int):
         yield values[i : i + n]
 
 
-def cast(value: Any, t: ColumnType, name: str, *, zoned: bool) -> Any:
-    if value is None:
-        return None
-    try:
-        if t.name in ("int", "long"):
+def _partition_date(base: Any) -> Any:
+    return None if base is None else (base.astimezone(UTC).date() if isinstance(base, dt.datetime) else base)
+
+
+def caster(t: ColumnType, name: str, *, zoned: bool) -> Callable[[Any], Any]:
+    """The conversion of a non-null value to what a column of type `t` stores; SchemaMismatch when
+    the column cannot hold it. Chosen once per column and batch."""
+
+    def refuse(value: Any) -> SchemaMismatch:
+        return SchemaMismatch(f"column {name} ({t}) cannot hold {type(value).__name__} {json.dumps(json_value(value), default=str)}")
+
+    if t.name in ("int", "long"):
+        limit = 1 << (31 if t.name == "int" else 63)
+
+        def to_int(value: Any) -> Any:
             if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError
-            limit = 1 << (31 if t.name == "int" else 63)
+                raise refuse(value)
             if not -limit <= value < limit:
-                raise OverflowError
+                raise refuse(value)
             return value
-        if t.name == "boolean":
+
+        return to_int
+    if t.name == "boolean":
+
+        def to_bool(value: Any) -> Any:
             if isinstance(value, bool):
                 return value
             if isinstance(value, int) and value in (0, 1):
                 return bool(value)
-            raise TypeError
-        if t.name in ("float", "double"):
+            raise refuse(value)
+
+        return to_bool
+    if t.name in ("float", "double"):
+
+        def to_float(value: Any) -> Any:
             if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
                 return float(value)
-            raise TypeError
-        if t.name == "decimal":
+            raise refuse(value)
+
+        return to_float
+    if t.name == "decimal":
+        quantum = Decimal(1).scaleb(-t.scale)
+
+        def to_decimal(value: Any) -> Any:
             d = Decimal(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else value
             if not isinstance(d, Decimal):
-                raise TypeError
-            q = d.quantize(Decimal(1).scaleb(-t.scale))
+                raise refuse(value)
+            q = d.quantize(quantum)
             if q != d or len(q.as_tuple().digits) > t.precision:
-                raise OverflowError
+                raise refuse(value)
             return q
-        if t.name == "timestamp":
+
+        def guarded(value: Any) -> Any:
+            try:
+                return to_decimal(value)
+            except InvalidOperation:
+                raise refuse(value) from None
+
+        return guarded
+    if t.name == "timestamp":
+
+        def to_timestamp(value: Any) -> Any:
             if isinstance(value, dt.datetime):
                 aware = value if value.tzinfo else value.replace(tzinfo=UTC)
                 return aware.astimezone(UTC) if zoned else aware.astimezone(UTC).replace(tzinfo=None)
-            raise TypeError
-        if t.name == "date":
+            raise refuse(value)
+
+        return to_timestamp
+    if t.name == "date":
+
+        def to_date(value: Any) -> Any:
             if isinstance(value, dt.datetime):
                 return value.astimezone(UTC).date()
             if isinstance(value, dt.date):
                 return value
-            raise TypeError
-        if t.name == "string":
+            raise refuse(value)
+
+        return to_date
+    if t.name == "string":
+
+        def to_string(value: Any) -> Any:
             if isinstance(value, str):
                 return value
             if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
                 return str(value)
-            raise TypeError
-        if t.name == "binary":
+            raise refuse(value)
+
+        return to_string
+    if t.name == "binary":
+
+        def to_binary(value: Any) -> Any:
             if isinstance(value, bytes):
                 return value
-            raise TypeError
-    except (TypeError, OverflowError, InvalidOperation):
-        raise SchemaMismatch(f"column {name} ({t}) cannot hold {type(value).__name__} {json.dumps(json_value(value), default=str)}") from None
-    raise SchemaMismatch(f"column {name} has unsupported type {t}")
+            raise refuse(value)
+
+        return to_binary
+
+    def unsupported(value: Any) -> Any:
+        raise SchemaMismatch(f"column {name} has unsupported type {t}")
+
+    return unsupported
