@@ -14,6 +14,7 @@ import type { LakehouseSpec, PipelineSpec, SourceSpec, StackSpec, TableSpec } fr
 import {
     defaultPublicationName,
     defaultServerId,
+    defaultSignalTable,
     defaultSinkConnectorName,
     defaultSlotName,
     defaultSourceConnectorName,
@@ -137,7 +138,7 @@ function resolveSource(
         pollIntervalMs: s.pollIntervalMs,
         heartbeatIntervalMs: s.heartbeatIntervalMs,
         heartbeatActionQuery: s.heartbeatActionQuery,
-        signalTable: s.signalTable,
+        signalTable: resolveSignalTable(s, [...path, "signalTable"], issues),
         state: s.state,
         username: s.username,
     };
@@ -185,6 +186,23 @@ function resolveSource(
                 sslMode: s.sslMode ?? defaultMySqlFamilySslMode(s.kind, encryptByDefault),
             };
     }
+}
+
+/**
+ * `schema.table`, or `database.table` in the captured database for MySQL and MariaDB: Debezium finds the watermark
+ * rows of an incremental snapshot in that database's binlog, and the connector reads only `database.include.list`.
+ */
+function resolveSignalTable(s: ParsedSource, path: (string | number)[], issues: ConfigIssue[]): string {
+    const database = s.kind === "sqlserver" ? "" : s.database;
+    const value = s.signalTable ?? defaultSignalTable(s.kind, database);
+    const parts = value.split(".");
+    const form = isMySqlFamily(s.kind) ? "database.table" : "schema.table";
+    if (parts.length !== 2 || !parts.every((part) => /^[A-Za-z_][A-Za-z0-9_$]*$/.test(part))) {
+        issues.push({ path, message: `"${value}" must be ${form} (e.g. ${defaultSignalTable(s.kind, database || "inventory")})` });
+    } else if (isMySqlFamily(s.kind) && parts[0] !== database) {
+        issues.push({ path, message: `"${value}" must be in the captured database: write ${database}.${parts[1]}` });
+    }
+    return value;
 }
 
 /** Verified in prod; in dev MySQL's `preferred`, and for MariaDB (no fallback mode) `disable`. */

@@ -87,7 +87,7 @@ const sourceCommon = {
     pollIntervalMs: positiveInt.default(500),
     heartbeatIntervalMs: z.number().int().min(0).default(10000),
     heartbeatActionQuery: z.string().optional(),
-    /** A CDC-enabled table used for Debezium signals (incremental snapshots of added tables). */
+    /** Debezium's signal table (incremental snapshot watermarks); a default per kind (model/naming.ts defaultSignalTable). */
     signalTable: z.string().optional(),
     tasksMax: positiveInt.optional(),
     state: z.enum(CONNECTOR_STATES).default("running"),

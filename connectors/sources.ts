@@ -5,7 +5,16 @@
  */
 import type { PipelineSpec, SourceSpec, SqlServerSourceSpec, PostgresSourceSpec, MySqlSourceSpec } from "../model/spec";
 import type { ConnectorContext } from "./context";
-import { CREDENTIAL_KEYS, schemaHistoryTopicName, sourceCredentialsSecretName, tableIncludeEntry } from "../model/naming";
+import {
+    CREDENTIAL_KEYS,
+    notificationTopicName,
+    schemaHistoryTopicName,
+    signalConsumerGroup,
+    signalTopicName,
+    sourceCredentialsSecretName,
+    tableIncludeEntry,
+} from "../model/naming";
+import { signalDataCollections, signalTableTopics } from "../model/signal-table";
 
 export type ConnectorConfig = Record<string, string>;
 
@@ -45,7 +54,7 @@ export function sourceConnectorConfig(pipeline: PipelineSpec, ctx: ConnectorCont
         "errors.max.retries": String(SOURCE_ERRORS_MAX_RETRIES),
         "retriable.restart.connector.wait.ms": String(SOURCE_RESTART_WAIT_MS),
         ...(source.heartbeatActionQuery ? { "heartbeat.action.query": source.heartbeatActionQuery } : {}),
-        ...(source.signalTable ? { "signal.data.collection": signalCollection(source) } : {}),
+        ...signals(source, ctx),
     };
     switch (source.kind) {
         case "sqlserver":
@@ -111,7 +120,39 @@ function schemaHistory(source: SourceSpec, ctx: ConnectorContext): ConnectorConf
     };
 }
 
-function signalCollection(source: SourceSpec): string {
-    const table = source.signalTable!;
-    return source.kind === "sqlserver" ? `${source.databases[0]}.${table}` : table;
+/**
+ * Incremental snapshots on request (`cdc snapshot`, docs/ops.md): `execute-snapshot` arrives on the Kafka signal
+ * topic, keyed by topic.prefix. The `source` channel stays enabled because it is how Debezium reads its own
+ * watermarks back from the signal table's change events; a snapshot requested only through Kafka still writes them
+ * there. Progress goes to the notification topic through the task's own producer (the `sink` channel). The signal
+ * channel's consumer is Debezium's, not the worker's, so it gets the worker's Kafka security like the schema history
+ * clients (`signal.consumer.*`). The watermark rows' change events would go to an unplanned topic of the signal
+ * table (brokers here do not auto-create topics, and nothing reads them), so a Filter drops them after Debezium
+ * has seen them. `insert_insert` (Debezium's default, pinned) leaves two rows per chunk in the table; a DELETE
+ * watermark would need the whole row in PostgreSQL's delete events (REPLICA IDENTITY FULL on the signal table).
+ */
+function signals(source: SourceSpec, ctx: ConnectorContext): ConnectorConfig {
+    const security: ConnectorConfig = {};
+    for (const [key, value] of Object.entries(ctx.kafkaClientSecurity)) security[`signal.consumer.${key}`] = value;
+    const escaped = signalTableTopics(source).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+    return {
+        "signal.data.collection": signalDataCollections(source).join(","),
+        "signal.enabled.channels": "source,kafka",
+        "signal.kafka.topic": signalTopicName(source),
+        "signal.kafka.bootstrap.servers": ctx.bootstrapServers,
+        "signal.kafka.groupId": signalConsumerGroup(source),
+        ...security,
+        "notification.enabled.channels": "sink",
+        "notification.sink.topic.name": notificationTopicName(source),
+        "incremental.snapshot.watermarking.strategy": "insert_insert",
+        transforms: DROP_SIGNAL_EVENTS,
+        [`transforms.${DROP_SIGNAL_EVENTS}.type`]: "org.apache.kafka.connect.transforms.Filter",
+        [`transforms.${DROP_SIGNAL_EVENTS}.predicate`]: IS_SIGNAL_TABLE,
+        predicates: IS_SIGNAL_TABLE,
+        [`predicates.${IS_SIGNAL_TABLE}.type`]: "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+        [`predicates.${IS_SIGNAL_TABLE}.pattern`]: escaped.join("|"),
+    };
 }
+
+const DROP_SIGNAL_EVENTS = "dropSignalTableEvents";
+const IS_SIGNAL_TABLE = "isSignalTable";

@@ -12,6 +12,15 @@ export const defaultTopicPrefix = (pipeline: string): string => pipeline;
 /** PostgreSQL replication slot and publication names allow only lower-case letters, digits and '_'. */
 export const defaultSlotName = (connectorName: string): string => connectorName.replace(/-/g, "_");
 export const defaultPublicationName = (connectorName: string): string => `${connectorName.replace(/-/g, "_")}_pub`;
+/**
+ * `source.signalTable` unless set: Debezium's documented table name in the engine's default schema (SQL Server `dbo`,
+ * PostgreSQL `public`); MySQL and MariaDB have no schemas, so the captured database, whose binlog carries its rows.
+ */
+export function defaultSignalTable(kind: SourceKind, database: string): string {
+    const table = "debezium_signal";
+    if (kind === "sqlserver") return `dbo.${table}`;
+    return kind === "postgres" ? `public.${table}` : `${database}.${table}`;
+}
 
 /**
  * MySQL replication client ids must be unique per server; deriving one from the connector name keeps
@@ -53,6 +62,14 @@ export function dataTopicName(source: SourceSpec, table: TableSpec): string {
 export const schemaHistoryTopicName = (source: SourceSpec): string => `${dataTopicPrefix(source)}schema-history`;
 export const schemaChangesTopicName = (source: SourceSpec): string => source.topicPrefix;
 export const heartbeatTopicName = (source: SourceSpec): string => `__debezium-heartbeat.${source.topicPrefix}`;
+/**
+ * Debezium's Kafka signal channel reads partition 0 of this topic; `cdc snapshot` writes `execute-snapshot` there,
+ * keyed by the topic prefix (the connector's logical name, which the channel compares the key with). Named like the
+ * heartbeat topic so no pipeline's `<topicPrefix>.` data prefix, nor another pipeline's prefix, can share it.
+ */
+export const signalTopicName = (source: SourceSpec): string => `__debezium-signal.${source.topicPrefix}`;
+/** Where the source's sink notification channel reports incremental snapshot progress (STARTED … COMPLETED). */
+export const notificationTopicName = (source: SourceSpec): string => `__debezium-notification.${source.topicPrefix}`;
 export const dlqTopicName = (sinkConnectorName: string): string => `dlq-${sinkConnectorName}`;
 /** Where `cdc dlq replay` writes a dead letter back: the sink also subscribes to it, so a replay reaches that sink alone. */
 export const dlqRetryTopicName = (sinkConnectorName: string): string => `${dlqTopicName(sinkConnectorName)}.retry`;
@@ -65,6 +82,11 @@ export const dlqStateTopicName = (sinkConnectorName: string): string => `${dlqTo
 export const sinkConsumerGroup = (sinkConnectorName: string): string => `connect-${sinkConnectorName}`;
 /** Debezium's schema history consumer joins `<topic.prefix>-schemahistory` (its schema.history.internal.name default). */
 export const schemaHistoryConsumerGroup = (source: SourceSpec): string => `${source.topicPrefix}-schemahistory`;
+/**
+ * The signal channel's consumer (`signal.kafka.groupId`): it assigns itself partition 0 and commits there. Debezium's
+ * default, `kafka-signal`, would be one group for every connector of the cluster; one per source keeps ACLs literal.
+ */
+export const signalConsumerGroup = (source: SourceSpec): string => `${source.topicPrefix}-signal`;
 /** The random group kafka-console-consumer.sh joins without --group: docs/runbooks.md reads dead letters with it. */
 export const CONSOLE_CONSUMER_GROUP_PREFIX = "console-consumer-";
 

@@ -39,7 +39,11 @@ interface SourceCommon {
     pollIntervalMs: number;
     heartbeatIntervalMs: number;
     heartbeatActionQuery?: string;
-    signalTable?: string;
+    /**
+     * Debezium's signal table, `schema.table` (MySQL, MariaDB: `database.table`, in the captured database): incremental
+     * snapshots write their watermarks there (plan/signal-table.ts).
+     */
+    signalTable: string;
     tasksMax: number;
     state: ConnectorState;
     /** Source login of the connector and the reconciler. */

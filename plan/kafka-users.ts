@@ -14,6 +14,7 @@ import {
     lakehouseConsumerGroup,
     lakehouseKafkaUserName,
     schemaHistoryConsumerGroup,
+    signalConsumerGroup,
     sinkConsumerGroup,
 } from "../model/naming";
 import { planTopics, TopicSpec } from "./topics";
@@ -67,13 +68,16 @@ const topicsOf = (topics: TopicSpec[], pipeline: PipelineSpec, role: TopicSpec["
  * - sources write their data, schema-change and heartbeat topics; Debezium's schema history clients write and
  *   re-read their topic in the group `<topicPrefix>-schemahistory` and check its settings (DescribeConfigs);
  * - sinks read the data topics and write their dead letter topic.
+ * - each source's Kafka signal channel reads its signal topic (partition 0, assigned) and commits to its own group
+ *   `<topicPrefix>-signal`; the source task writes incremental snapshot notifications to its notification topic;
  * Exactly-once source support (`exactly.once.source.support`) is off in plan/connect-cluster.ts's worker config, so
- * no transactional id is granted; Debezium's signals come from the source's signal table, not a Kafka topic, and no
- * notification channel is configured, so neither has a topic here.
+ * no transactional id is granted.
  *
- * Two grants serve operators rather than Connect: Read on the dead letter topics and on the groups
- * `console-consumer-*`, which docs/runbooks.md's DLQ inspection uses with Connect's identity. They expose nothing
- * Connect cannot already read: a dead letter is a record Connect took from its own data topics.
+ * Some grants serve operators rather than Connect: Read on the dead letter topics and on the groups
+ * `console-consumer-*`, which docs/runbooks.md's DLQ inspection uses with Connect's identity, and Write on the signal
+ * topics and Read on the notification topics, which `cdc snapshot` uses with it. They expose nothing Connect cannot
+ * already read or do: a dead letter is a record Connect took from its own data topics, a notification one it wrote,
+ * and a signal asks its own connector to re-read tables it already captures.
  */
 export function connectAcls(spec: StackSpec): KafkaAcl[] {
     const topics = planTopics(spec);
@@ -93,6 +97,11 @@ export function connectAcls(spec: StackSpec): KafkaAcl[] {
         for (const t of [...topicsOf(topics, pipeline, "schema-changes"), ...topicsOf(topics, pipeline, "heartbeat")]) {
             acls.push(literal("topic", t.name, ["Write", "Describe"]));
         }
+        // Write on the signal topic and Read on the notification topic are for `cdc snapshot`, run with Connect's identity.
+        for (const t of topicsOf(topics, pipeline, "signal")) {
+            acls.push(literal("topic", t.name, ["Read", "Write", "Describe"]), literal("group", signalConsumerGroup(source), ["Read"]));
+        }
+        for (const t of topicsOf(topics, pipeline, "notification")) acls.push(literal("topic", t.name, ["Write", "Describe", "Read"]));
         for (const t of topicsOf(topics, pipeline, "dlq")) acls.push(literal("topic", t.name, ["Write", "Describe", "Read"]));
         // The sink reads its retry topic. Writing replays there and reading and writing the resolution state are for
         // `cdc dlq`, run with Connect's identity: nothing Connect cannot already read (records of its own data topics).

@@ -7,7 +7,9 @@
  * What the reader gets, per database: membership of the CDC gating role (sp_cdc_enable_table
  * @role_name), SELECT on each captured table (snapshots and the change functions need it), SELECT on
  * the `cdc` schema (change tables, lsn_time_mapping; data.query.mode=direct reads them), and VIEW
- * DATABASE STATE. Nothing else: no db_owner, no write, no server-level permission.
+ * DATABASE STATE; and on Debezium's signal table (created here, captured like the tables, plan/signal-table.ts)
+ * SELECT and INSERT, because incremental snapshots write their watermarks there. Nothing else: no db_owner, no other
+ * write, no server-level permission.
  *
  * The seed's pre-replication rule "every captured table must declare a primary key" is enforced in
  * config (tables[].primaryKey is required, config/schema.ts); the table scripts here also check the real
@@ -15,6 +17,7 @@
  */
 import type { SqlServerSourceSpec, StackSpec, TableSpec } from "../model/spec";
 import { adminEndpoint, captureInstanceName, serverKey } from "../model/naming";
+import { SIGNAL_TABLE_COLUMNS, signalTableSpecs } from "../model/signal-table";
 
 /** `[name]` with `]` doubled. */
 export const bracket = (identifier: string): string => `[${identifier.replace(/]/g, "]]")}]`;
@@ -81,17 +84,26 @@ function planSqlServer(spec: StackSpec, key: string, sources: { pipeline: string
     interface Db {
         users: Set<string>;
         tables: Map<string, TableSpec>;
+        signalTables: Map<string, TableSpec>;
         snapshotIsolation: boolean;
     }
+    const dbOf = (database: string): Db =>
+        dbs.get(database) ?? { users: new Set(), tables: new Map(), signalTables: new Map(), snapshotIsolation: false };
     const dbs = new Map<string, Db>();
     for (const { pipeline, source } of sources) {
         logins.set(source.username, [...(logins.get(source.username) ?? []), pipeline]);
         for (const table of source.tables) {
-            const db = dbs.get(table.database) ?? { users: new Set(), tables: new Map(), snapshotIsolation: false };
+            const db = dbOf(table.database);
             db.users.add(source.username);
             db.tables.set(`${table.schema}.${table.table}`, table);
             db.snapshotIsolation ||= source.snapshotIsolationMode === "snapshot";
             dbs.set(table.database, db);
+        }
+        for (const signal of signalTableSpecs(source)) {
+            const db = dbOf(signal.database);
+            db.users.add(source.username);
+            db.signalTables.set(`${signal.schema}.${signal.table}`, signal);
+            dbs.set(signal.database, db);
         }
     }
     const databases = [...dbs.entries()]
@@ -99,16 +111,26 @@ function planSqlServer(spec: StackSpec, key: string, sources: { pipeline: string
         .map(([database, db]): SqlServerDatabasePlan => {
             const users = [...db.users].sort();
             const tables = [...db.tables.values()];
-            const tableKeys = tables.map((t) => tableScriptKey(t));
+            const signals = [...db.signalTables.values()].filter((t) => !db.tables.has(`${t.schema}.${t.table}`));
+            const tableKeys = [...tables, ...signals].map((t) => tableScriptKey(t));
             const scripts: SqlScriptPlan[] = [enableDatabaseScript(database)];
             if (db.snapshotIsolation) scripts.push(snapshotIsolationScript(database));
             for (const table of tables)
                 scripts.push(enableTableScript(table, spec.sqlserver.gatingRole, spec.sqlserver.changeTableFilegroup));
+            for (const signal of signals) {
+                scripts.push(createSignalTableScript(signal));
+                const capture = enableTableScript(signal, spec.sqlserver.gatingRole, spec.sqlserver.changeTableFilegroup);
+                scripts.push({ ...capture, after: [...capture.after, signalTableScriptKey(signal)] });
+            }
             // The cleanup job exists once the first table is enabled.
             scripts.push(retentionScript(spec.sqlserver.cdcRetentionMinutes, tableKeys));
             for (const user of users) {
                 scripts.push(grantSelectOnCdcSchemaScript(user));
                 for (const table of tables) scripts.push(grantSelectOnTableScript(user, table));
+                for (const signal of signals) {
+                    scripts.push({ ...grantSelectOnTableScript(user, signal), after: [signalTableScriptKey(signal)] });
+                    scripts.push(grantInsertOnSignalTableScript(user, signal));
+                }
             }
             return { database, users, gatingRole: spec.sqlserver.gatingRole, scripts };
         });
@@ -124,6 +146,38 @@ function planSqlServer(spec: StackSpec, key: string, sources: { pipeline: string
 }
 
 const tableScriptKey = (t: TableSpec): string => `cdc-table-${t.schema}.${t.table}`;
+const signalTableScriptKey = (t: TableSpec): string => `signal-table-${t.schema}.${t.table}`;
+
+/**
+ * Debezium's signal table, created when missing (never dropped: its capture instance and rows are Debezium's).
+ * The update script refuses a table of that name with other columns rather than altering someone's table.
+ */
+export function createSignalTableScript(table: TableSpec): SqlScriptPlan {
+    const qualified = `${bracket(table.schema)}.${bracket(table.table)}`;
+    const columns = SIGNAL_TABLE_COLUMNS.map((c) => c.name).join(",");
+    const columnsOf = [
+        "ISNULL(STUFF((SELECT N',' + LOWER(c.name) FROM sys.columns c",
+        `    WHERE c.object_id = OBJECT_ID(${nstring(qualified)}) ORDER BY c.column_id FOR XML PATH(N'')), 1, 1, N''), N'')`,
+    ].join("\n");
+    return {
+        key: signalTableScriptKey(table),
+        description: `Debezium signal table ${table.schema}.${table.table} (incremental snapshot watermarks)`,
+        readScript: `SELECT ${columnsOf} AS signal_columns;`,
+        state: { signal_columns: columns },
+        updateScript: [
+            `IF OBJECT_ID(${nstring(qualified)}) IS NULL`,
+            `    CREATE TABLE ${qualified} (`,
+            SIGNAL_TABLE_COLUMNS.map((c) => `        ${bracket(c.name)} ${c.type} ${c.nullable ? "NULL" : "NOT NULL"}`).join(",\n") + ",",
+            `        CONSTRAINT ${bracket(`PK_${table.table}`)} PRIMARY KEY (${bracket("id")})`,
+            "    );",
+            "ELSE",
+            `    THROW 50005, ${nstring(
+                `CDC: ${table.schema}.${table.table} exists with other columns than Debezium's signal table (${columns}); drop or rename it, or set source.signalTable to another name`,
+            )}, 1;`,
+        ].join("\n"),
+        after: [],
+    };
+}
 
 export function enableDatabaseScript(database: string): SqlScriptPlan {
     return {
@@ -240,12 +294,12 @@ export function retentionScript(minutes: number, tableKeys: string[]): SqlScript
     };
 }
 
-const explicitGrantRead = (permissionClass: number, majorId: string, user: string): string =>
+const explicitGrantRead = (permissionClass: number, majorId: string, user: string, permission = "SELECT"): string =>
     [
         "SELECT CASE WHEN EXISTS (SELECT 1 FROM sys.database_permissions",
         `    WHERE class = ${permissionClass} AND major_id = ${majorId} AND minor_id = 0`,
         `    AND grantee_principal_id = DATABASE_PRINCIPAL_ID(${nstring(user)})`,
-        "    AND permission_name = N'SELECT' AND state IN ('G', 'W')) THEN '1' ELSE '0' END AS granted;",
+        `    AND permission_name = ${nstring(permission)} AND state IN ('G', 'W')) THEN '1' ELSE '0' END AS granted;`,
     ].join("\n");
 
 export function grantSelectOnCdcSchemaScript(user: string): SqlScriptPlan {
@@ -271,6 +325,21 @@ export function grantSelectOnTableScript(user: string, table: TableSpec): SqlScr
         updateScript: `GRANT SELECT ON OBJECT::${qualified} TO ${bracket(user)};`,
         deleteScript: `IF OBJECT_ID(${nstring(qualified)}) IS NOT NULL AND DATABASE_PRINCIPAL_ID(${nstring(user)}) IS NOT NULL REVOKE SELECT ON OBJECT::${qualified} FROM ${bracket(user)};`,
         after: [],
+        needsUser: user,
+    };
+}
+
+/** Incremental snapshots insert their open/close watermarks into the signal table as the reader. */
+export function grantInsertOnSignalTableScript(user: string, table: TableSpec): SqlScriptPlan {
+    const qualified = `${bracket(table.schema)}.${bracket(table.table)}`;
+    return {
+        key: `grant-insert-${user}-${table.schema}.${table.table}`,
+        description: `INSERT on the signal table ${table.schema}.${table.table} for ${user}`,
+        readScript: explicitGrantRead(1, `ISNULL(OBJECT_ID(${nstring(qualified)}), -1)`, user, "INSERT"),
+        state: { granted: "1" },
+        updateScript: `GRANT INSERT ON OBJECT::${qualified} TO ${bracket(user)};`,
+        deleteScript: `IF OBJECT_ID(${nstring(qualified)}) IS NOT NULL AND DATABASE_PRINCIPAL_ID(${nstring(user)}) IS NOT NULL REVOKE INSERT ON OBJECT::${qualified} FROM ${bracket(user)};`,
+        after: [signalTableScriptKey(table)],
         needsUser: user,
     };
 }

@@ -11,8 +11,10 @@ import {
     dlqTopicName,
     heartbeatTopicName,
     lakehouseDlqTopicName,
+    notificationTopicName,
     schemaChangesTopicName,
     schemaHistoryTopicName,
+    signalTopicName,
 } from "../model/naming";
 import { retryTopicOf } from "../connectors/dlq-replay";
 
@@ -21,6 +23,8 @@ export type TopicRole =
     | "schema-history"
     | "schema-changes"
     | "heartbeat"
+    | "signal"
+    | "notification"
     | "dlq"
     | "dlq-retry"
     | "dlq-state"
@@ -49,6 +53,10 @@ export const DLQ_RETENTION_MS = 30 * DAY_MS;
 export const DLQ_STATE_RETENTION_MS = 2 * DLQ_RETENTION_MS;
 const HEARTBEAT_RETENTION_MS = DAY_MS;
 const SCHEMA_CHANGES_RETENTION_MS = 30 * DAY_MS;
+/** A signal nobody consumed within a day is stale: `cdc snapshot` gives up on it long before. */
+const SIGNAL_RETENTION_MS = DAY_MS;
+/** A month of incremental snapshot history, like the schema changes. */
+const NOTIFICATION_RETENTION_MS = 30 * DAY_MS;
 /** Connect's internal topic partition counts, as Kafka Connect itself defaults them. */
 const CONNECT_OFFSETS_PARTITIONS = 25;
 const CONNECT_STATUS_PARTITIONS = 5;
@@ -99,6 +107,14 @@ function pipelineTopics(pipeline: PipelineSpec): TopicSpec[] {
             }),
         );
     }
+    // Debezium's Kafka signal channel reads partition 0 only; one partition also keeps notifications in order.
+    result.push(
+        make(signalTopicName(source), "signal", 1, { "cleanup.policy": "delete", "retention.ms": String(SIGNAL_RETENTION_MS) }),
+        make(notificationTopicName(source), "notification", 1, {
+            "cleanup.policy": "delete",
+            "retention.ms": String(NOTIFICATION_RETENTION_MS),
+        }),
+    );
     if (sink.deadLetterQueue) {
         result.push(
             make(dlqTopicName(sink.connectorName), "dlq", 1, {

@@ -84,7 +84,21 @@ describe("the stack's own KafkaUsers", () => {
                         .filter((c) => c.config["schema.history.internal.kafka.topic"])
                         .map((c) => `${c.config["topic.prefix"]}-schemahistory`),
                 ];
+                // Debezium's Kafka signal channel commits to signal.kafka.groupId.
+                groups.push(...connectors.filter((c) => c.config["signal.kafka.groupId"]).map((c) => c.config["signal.kafka.groupId"]));
+                expect(groups.filter((g) => g.endsWith("-signal"))).to.have.length(connectors.filter((c) => c.role === "source").length);
                 for (const group of groups) expect(granted(acls, "group", group), group).to.deep.equal(["Read"]);
+                // Each source reads its signal topic and writes its notification topic, the topics its own config names.
+                for (const c of connectors.filter((c) => c.role === "source")) {
+                    expect(granted(acls, "topic", c.config["signal.kafka.topic"]), c.name).to.include.members(["Read", "Describe"]);
+                    expect(granted(acls, "topic", c.config["notification.sink.topic.name"]), c.name).to.include.members([
+                        "Write",
+                        "Describe",
+                    ]);
+                }
+                // cdc snapshot, run with Connect's identity, writes signals and reads notifications.
+                for (const t of roles(topics, "signal")) expect(granted(acls, "topic", t.name), t.name).to.include("Write");
+                for (const t of roles(topics, "notification")) expect(granted(acls, "topic", t.name), t.name).to.include("Read");
                 // docs/runbooks.md reads dead letters with kafka-console-consumer.sh and Connect's identity.
                 for (const t of roles(topics, "dlq")) expect(granted(acls, "topic", t.name), t.name).to.include("Read");
                 expect(granted(acls, "group", "console-consumer-12345")).to.deep.equal(["Read"]);

@@ -51,18 +51,30 @@ describe("SQL Server source plan", () => {
             "cdc-table-dbo.customers",
             "cdc-table-dbo.orders",
             "cdc-table-dbo.order_items",
+            "signal-table-dbo.debezium_signal",
+            "cdc-table-dbo.debezium_signal",
             "cdc-retention",
             "grant-cdc-schema-cdc_reader",
             "grant-select-cdc_reader-dbo.customers",
             "grant-select-cdc_reader-dbo.orders",
             "grant-select-cdc_reader-dbo.order_items",
+            "grant-select-cdc_reader-dbo.debezium_signal",
+            "grant-insert-cdc_reader-dbo.debezium_signal",
         ]);
         expect(script(specOf(raw("prod")), "cdc-retention").after).to.deep.equal([
             "cdc-database",
             "cdc-table-dbo.customers",
             "cdc-table-dbo.orders",
             "cdc-table-dbo.order_items",
+            "cdc-table-dbo.debezium_signal",
         ]);
+        // The signal table is created before CDC is enabled on it and before the reader is granted on it.
+        expect(script(specOf(raw("prod")), "cdc-table-dbo.debezium_signal").after).to.deep.equal([
+            "cdc-database",
+            "signal-table-dbo.debezium_signal",
+        ]);
+        for (const key of ["grant-select-cdc_reader-dbo.debezium_signal", "grant-insert-cdc_reader-dbo.debezium_signal"])
+            expect(script(specOf(raw("prod")), key).after, key).to.deep.equal(["signal-table-dbo.debezium_signal"]);
     });
 
     it("every read script returns exactly the columns its desired state names", () => {
@@ -149,7 +161,7 @@ describe("SQL Server source plan", () => {
         expect(script(specOf(raw("dev")), "cdc-retention").state).to.deep.equal({ retention_minutes: "4320" });
     });
 
-    it("grants the reader SELECT on the cdc schema and on each captured table only, revoking on delete", () => {
+    it("grants the reader SELECT on the cdc schema and on each captured table, INSERT on the signal table only, revoking on delete", () => {
         const spec = specOf(raw("prod"));
         const grants = scriptsOf(spec).filter((s) => s.key.startsWith("grant-"));
         expect(grants.map((g) => g.updateScript)).to.deep.equal([
@@ -157,15 +169,25 @@ describe("SQL Server source plan", () => {
             "GRANT SELECT ON OBJECT::[dbo].[customers] TO [cdc_reader];",
             "GRANT SELECT ON OBJECT::[dbo].[orders] TO [cdc_reader];",
             "GRANT SELECT ON OBJECT::[dbo].[order_items] TO [cdc_reader];",
+            "GRANT SELECT ON OBJECT::[dbo].[debezium_signal] TO [cdc_reader];",
+            "GRANT INSERT ON OBJECT::[dbo].[debezium_signal] TO [cdc_reader];",
         ]);
         for (const g of grants) {
+            const permission = g.key.startsWith("grant-insert-") ? "INSERT" : "SELECT";
             expect(g.needsUser).to.equal("cdc_reader");
             expect(g.state).to.deep.equal({ granted: "1" });
             expect(g.readScript).to.contain("grantee_principal_id = DATABASE_PRINCIPAL_ID(N'cdc_reader')");
-            expect(g.deleteScript).to.match(/REVOKE SELECT ON (SCHEMA|OBJECT)::/);
+            expect(g.readScript).to.contain(`permission_name = N'${permission}'`);
+            expect(g.deleteScript).to.match(new RegExp(`REVOKE ${permission} ON (SCHEMA|OBJECT)::`));
         }
         for (const s of scriptsOf(spec)) {
-            expect(s.updateScript, s.key).to.not.match(/db_owner|sysadmin|GRANT (INSERT|UPDATE|DELETE|CONTROL|ALTER)/i);
+            const writes = s.updateScript.match(/GRANT (INSERT|UPDATE|DELETE|CONTROL|ALTER)[^;]*/gi) ?? [];
+            expect(writes, s.key).to.deep.equal(
+                s.key === "grant-insert-cdc_reader-dbo.debezium_signal"
+                    ? ["GRANT INSERT ON OBJECT::[dbo].[debezium_signal] TO [cdc_reader]"]
+                    : [],
+            );
+            expect(s.updateScript, s.key).to.not.match(/db_owner|sysadmin/i);
         }
     });
 });

@@ -184,12 +184,20 @@ export function sourceCovers(view: ConnectorView, table: TableRef): boolean {
     return entries.some((entry) => candidates.some((c) => patternMatches(entry, c)));
 }
 
+/** Kafka's Filter only drops records (the stack's sources drop their signal table's watermark events with it). */
+const FILTER_TRANSFORM = "org.apache.kafka.connect.transforms.Filter";
+
+/** Whether a transform may change topic names: any but Filter may. */
+function renamesTopics(config: Record<string, string>): boolean {
+    return splitList(config.transforms).some((alias) => config[`transforms.${alias}.type`]?.trim() !== FILTER_TRANSFORM);
+}
+
 /**
  * Topic names Debezium's default naming gives the table, or undefined when the source renames topics
- * (a topic naming strategy or transforms) and the name cannot be derived from the config.
+ * (a topic naming strategy or a transform other than Filter) and the name cannot be derived from the config.
  */
 export function dataTopicNames(view: ConnectorView, table: TableRef): string[] | undefined {
-    if ("topic.naming.strategy" in view.config || "transforms" in view.config) return undefined;
+    if ("topic.naming.strategy" in view.config || renamesTopics(view.config)) return undefined;
     const prefix = view.config["topic.prefix"];
     if (!prefix) return undefined;
     switch (view.sourceKind) {
@@ -215,7 +223,10 @@ export function sinkConsumes(view: ConnectorView, topic: string): boolean {
     return regex !== undefined && patternMatches(regex, topic);
 }
 
-/** The topics a Debezium source writes besides its data topics: schema history, schema changes, heartbeats. */
+/**
+ * The topics a Debezium source uses besides its data topics: schema history, schema changes, heartbeats, and the Kafka
+ * signal channel's and sink notification channel's topics when those channels are enabled.
+ */
 export function sourceAuxiliaryTopics(view: ConnectorView): { topic: string; role: string }[] {
     const out: { topic: string; role: string }[] = [];
     const history = view.config["schema.history.internal.kafka.topic"];
@@ -228,6 +239,14 @@ export function sourceAuxiliaryTopics(view: ConnectorView): { topic: string; rol
     if (prefix && interval > 0) {
         const heartbeatPrefix = view.config["topic.heartbeat.prefix"] ?? "__debezium-heartbeat";
         out.push({ topic: view.config["topic.heartbeat.name"] ?? `${heartbeatPrefix}.${prefix}`, role: "heartbeat" });
+    }
+    // Debezium's KafkaSignalChannel defaults its topic to <topic.prefix>-signal; the sink notification channel has no default.
+    if (prefix && splitList(view.config["signal.enabled.channels"]).includes("kafka")) {
+        out.push({ topic: view.config["signal.kafka.topic"] ?? `${prefix}-signal`, role: "signal" });
+    }
+    const notifications = view.config["notification.sink.topic.name"];
+    if (notifications && splitList(view.config["notification.enabled.channels"]).includes("sink")) {
+        out.push({ topic: notifications, role: "notification" });
     }
     return out;
 }

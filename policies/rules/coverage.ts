@@ -6,7 +6,16 @@
  */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { boolean, settings } from "../lib/config";
-import { ConnectorView, dataTopicNames, literalIncludedTables, sinkConsumes, sourceCovers, TableRef, viewOf } from "../lib/connectors";
+import {
+    ConnectorView,
+    dataTopicNames,
+    literalIncludedTables,
+    sinkConsumes,
+    sourceCovers,
+    splitList,
+    TableRef,
+    viewOf,
+} from "../lib/connectors";
 import {
     asArray,
     asRecord,
@@ -147,8 +156,12 @@ export const capturedTableCoverage: StackValidationPolicy = {
             for (const table of literalIncludedTables(view))
                 captured.push({ table, origin: `the table.include.list of ${view.label}`, urn: r.urn });
         }
+        // Debezium's signal tables (signal.data.collection) are captured for their watermarks, never replicated.
+        const signalTables = sources
+            .flatMap(({ view }) => splitList(view.config["signal.data.collection"]).map(parseTableName))
+            .filter((t): t is TableRef => t !== undefined);
         for (const script of resources.filter((r) => r.type === MSSQL_SCRIPT)) {
-            for (const table of cdcEnabledTables(script))
+            for (const table of cdcEnabledTables(script).filter((t) => !signalTables.some((s) => sameTable(s, t))))
                 captured.push({ table, origin: `SQL Server CDC enablement ${JSON.stringify(script.name)}`, urn: script.urn });
         }
         for (const table of reconciliation.tables) {

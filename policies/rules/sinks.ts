@@ -159,7 +159,7 @@ export const sinkDeleteRequiresRecordKey: ResourceValidationPolicy = {
 export const sinkTopicsExcludeInternal: StackValidationPolicy = {
     name: "sink-topics-exclude-internal",
     description:
-        "Sinks consume only data topics: never schema history, schema change, heartbeat, dead letter or Kafka Connect internal topics.",
+        "Sinks consume only data topics: never schema history, schema change, heartbeat, signal, notification, dead letter or Kafka Connect internal topics.",
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
         const connectors = args.resources.filter((r) => isKafkaConnector(r.type)).map((r) => ({ r, view: viewOf(r) }));

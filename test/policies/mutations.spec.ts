@@ -457,6 +457,16 @@ const CASES: Case[] = [
         ],
     },
     {
+        title: "a sink that also consumes the source's incremental snapshot notifications",
+        mutate: (rs) => (config(rs, "sink").topics += ",__debezium-notification.sqlserver"),
+        expect: [
+            {
+                policy: "sink-topics-exclude-internal",
+                includes: [`${SINK} consumes "__debezium-notification.sqlserver", the notification topic of ${SOURCE}`],
+            },
+        ],
+    },
+    {
         title: "a sink whose topics.regex matches the schema history topic",
         mutate: (rs) => {
             const c = config(rs, "sink");
@@ -772,6 +782,19 @@ const CASES: Case[] = [
         ],
     },
     {
+        title: "the signal table's INSERT grant moved to a captured table",
+        mutate: (rs) => {
+            const script = mssql(rs, "mssql:index/script:Script", "grant-insert-cdc_reader-dbo.debezium_signal").props;
+            script.updateScript = script.updateScript.replace("[dbo].[debezium_signal]", "[dbo].[orders]");
+        },
+        expect: [
+            {
+                policy: "sqlserver-least-privilege",
+                includes: ["grant-insert-cdc_reader-dbo.debezium_signal", "grants INSERT, which a CDC reader does not need"],
+            },
+        ],
+    },
+    {
         title: "a script making the CDC reader db_owner",
         mutate: (rs) =>
             (mssql(rs, "mssql:index/script:Script", "grant-cdc-schema-cdc_reader").props.updateScript +=
@@ -1015,7 +1038,8 @@ const CASES: Case[] = [
             {
                 policy: "kafka-acl-no-wildcard",
                 includes: [
-                    'KafkaUser "kafka/cdc-connect" ACL 12 allows Read on every topic (name "*")',
+                    'KafkaUser "kafka/cdc-connect" ACL ',
+                    'allows Read on every topic (name "*")',
                     "Fix: name the topics and groups the client uses",
                 ],
             },
@@ -1214,6 +1238,19 @@ const CASES: Case[] = [
             {
                 policy: "captured-table-coverage",
                 includes: [`Table dbo.orders (captured by ${SOURCE}) has no declared topic "${ORDERS}"`, "Fix: declare the data topic"],
+            },
+        ],
+    },
+    {
+        title: "a CDC-enabled signal table the source does not use as its signal table",
+        mutate: (rs) => (config(rs, "source")["signal.data.collection"] = "SalesDB.dbo.other_signal"),
+        expect: [
+            {
+                policy: "captured-table-coverage",
+                includes: [
+                    "Table dbo.debezium_signal is captured (SQL Server CDC enablement",
+                    "no source connector's table.include.list covers it",
+                ],
             },
         ],
     },
