@@ -44,9 +44,10 @@ const provider: pulumi.dynamic.ResourceProvider = {
         return { id: `${inputs.connection.database}.${inputs.schema}.${inputs.table}`, outs: withoutPassword(inputs) };
     },
     async diff(_id: string, olds: PostgresTableInputs, news: PostgresTableInputs) {
-        const replaces = ["database", "schema", "table"].filter((k) =>
-            k === "database" ? olds.connection?.database !== news.connection.database : (olds as any)[k] !== (news as any)[k],
-        );
+        const replaces = [
+            ...(olds.connection?.database !== news.connection.database ? ["database"] : []),
+            ...(["schema", "table"] as const).filter((k) => olds[k] !== news[k]),
+        ];
         const changed =
             replaces.length > 0 ||
             olds.sql !== news.sql ||

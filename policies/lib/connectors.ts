@@ -31,7 +31,7 @@ export interface ConnectorView {
     sinkFlavor?: SinkFlavor;
     config: Record<string, string>;
     tasksMax?: number;
-    labels: Record<string, any>;
+    labels: Record<string, unknown>;
 }
 
 export function connectorView(props: Props, pulumiName: string): ConnectorView {

@@ -6,7 +6,7 @@
 import { asRecord, CONFIGMAP, metadata, ResourceLike } from "./resources";
 
 /** The reconciler's file has `source` and `target`; the writer's `kafka` and `pipelines`, which the reconciler refuses. */
-export function isWriterConfig(doc: Record<string, any>): boolean {
+export function isWriterConfig(doc: Record<string, unknown>): boolean {
     return (
         doc.kafka !== null &&
         typeof doc.kafka === "object" &&
@@ -30,7 +30,7 @@ export function icebergCatalogs(resources: readonly ResourceLike[]): IcebergCata
     for (const configMap of resources.filter((r) => r.type === CONFIGMAP)) {
         const meta = metadata(configMap.props);
         for (const [key, text] of Object.entries(asRecord(configMap.props.data))) {
-            let doc: Record<string, any>;
+            let doc: Record<string, unknown>;
             try {
                 doc = asRecord(JSON.parse(String(text)));
             } catch {

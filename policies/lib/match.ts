@@ -5,7 +5,7 @@
  */
 import type { ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
 
-export type TypedValidation = (props: Record<string, any>, args: ResourceValidationArgs, report: ReportViolation) => void;
+export type TypedValidation = (props: Record<string, unknown>, args: ResourceValidationArgs, report: ReportViolation) => void;
 
 export function forTypes(types: readonly string[], validate: TypedValidation): ResourceValidation {
     return (args, report) => {
@@ -22,7 +22,7 @@ export function forTypes(types: readonly string[], validate: TypedValidation): R
  * the KafkaConnect's metadata.name): the policy still checks what it can instead of being downgraded
  * to advisory as a whole. Everything else lets the SDK's unknown-value error propagate.
  */
-export function readIfKnown(object: Record<string, any>, key: string): { known: boolean; value: unknown } {
+export function readIfKnown(object: Record<string, unknown>, key: string): { known: boolean; value: unknown } {
     try {
         return { known: true, value: object[key] };
     } catch (e) {

@@ -39,24 +39,24 @@ export interface ResourceLike {
     type: string;
     name: string;
     urn: string;
-    props: Record<string, any>;
+    props: Record<string, unknown>;
 }
 
-export type Props = Record<string, any>;
+export type Props = Record<string, unknown>;
 
-export function asRecord(value: unknown): Record<string, any> {
-    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, any>) : {};
+export function asRecord(value: unknown): Record<string, unknown> {
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
-export function asArray(value: unknown): any[] {
+export function asArray(value: unknown): unknown[] {
     return Array.isArray(value) ? value : [];
 }
 
 export function metadata(props: Props): {
     name?: string;
     namespace?: string;
-    labels: Record<string, any>;
-    annotations: Record<string, any>;
+    labels: Record<string, unknown>;
+    annotations: Record<string, unknown>;
 } {
     const meta = asRecord(props.metadata);
     return {
@@ -99,7 +99,7 @@ export function topicConfig(props: Props): Record<string, string> {
 }
 
 /** The labels of the pods a Deployment or CronJob creates. */
-export function podTemplateLabels(type: string, props: Props): Record<string, any> {
+export function podTemplateLabels(type: string, props: Props): Record<string, unknown> {
     const spec = asRecord(props.spec);
     const template = type === DEPLOYMENT ? asRecord(spec.template) : asRecord(asRecord(asRecord(spec.jobTemplate).spec).template);
     return asRecord(asRecord(template.metadata).labels);
@@ -110,7 +110,7 @@ export function podTemplateLabels(type: string, props: Props): Record<string, an
  * selector selects everything, as in a NetworkPolicy's podSelector; a PodDisruptionBudget's empty selector
  * selects nothing in policy/v1, which its callers handle.
  */
-export function selects(selector: unknown, labels: Record<string, any>): boolean {
+export function selects(selector: unknown, labels: Record<string, unknown>): boolean {
     const s = asRecord(selector);
     const matchLabels = Object.entries(asRecord(s.matchLabels)).every(([key, value]) => labels[key] === value);
     const matchExpressions = asArray(s.matchExpressions).every((raw) => {

@@ -9,19 +9,19 @@ import { boolean, settings, strings } from "../lib/config";
 import { forTypes } from "../lib/match";
 import { asArray, asRecord, CRONJOB, DEPLOYMENT, k8sLabel, KAFKA_CONNECT_TYPES, metadata } from "../lib/resources";
 
-export function podSpec(cronJob: Record<string, any>): Record<string, any> {
+export function podSpec(cronJob: Record<string, unknown>): Record<string, unknown> {
     return asRecord(asRecord(asRecord(asRecord(asRecord(cronJob.spec).jobTemplate).spec).template).spec);
 }
 
 /** The pod template of a CronJob or a Deployment. */
-function workloadPod(type: string, props: Record<string, any>): Record<string, any> {
+function workloadPod(type: string, props: Record<string, unknown>): Record<string, unknown> {
     return type === DEPLOYMENT ? asRecord(asRecord(asRecord(props.spec).template).spec) : podSpec(props);
 }
 
 const WORKLOADS = [CRONJOB, DEPLOYMENT];
 const kindOf = (type: string): string => (type === DEPLOYMENT ? "Deployment" : "CronJob");
 
-function containers(pod: Record<string, any>): { kind: string; container: Record<string, any> }[] {
+function containers(pod: Record<string, unknown>): { kind: string; container: Record<string, unknown> }[] {
     return [
         ...asArray(pod.initContainers).map((c) => ({ kind: "init container", container: asRecord(c) })),
         ...asArray(pod.containers).map((c) => ({ kind: "container", container: asRecord(c) })),
@@ -116,7 +116,7 @@ export const workloadCredentialsFromSecrets: ResourceValidationPolicy = {
         const { allowedLiteralEnv } = workloadSettings.read(args);
         const isWorkload = WORKLOADS.includes(args.type);
         const label = k8sLabel(isWorkload ? kindOf(args.type) : "KafkaConnect", resource, args.name);
-        const found: { kind: string; container: Record<string, any> }[] = isWorkload
+        const found: { kind: string; container: Record<string, unknown> }[] = isWorkload
             ? containers(workloadPod(args.type, resource))
             : [{ kind: "connect container", container: asRecord(asRecord(asRecord(resource.spec).template).connectContainer) }];
         for (const { kind, container } of found) {

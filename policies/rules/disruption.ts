@@ -65,7 +65,7 @@ function count(value: unknown, replicas: number): number | undefined {
 }
 
 /** How many of the replicas a budget lets a drain evict at once; undefined when it cannot be read. */
-function evictable(budget: Record<string, any>, replicas: number): number | undefined {
+function evictable(budget: Record<string, unknown>, replicas: number): number | undefined {
     if (budget.maxUnavailable !== undefined) return count(budget.maxUnavailable, replicas);
     const min = count(budget.minAvailable, replicas);
     return min === undefined ? undefined : replicas - min;
@@ -83,7 +83,8 @@ export const deploymentDisruptionBudget: StackValidationPolicy = {
         for (const deployment of deployments) {
             const label = k8sLabel("Deployment", deployment.props, deployment.name);
             const labels = podTemplateLabels(deployment.type, deployment.props);
-            const replicas = typeof asRecord(deployment.props.spec).replicas === "number" ? asRecord(deployment.props.spec).replicas : 1;
+            const declared = asRecord(deployment.props.spec).replicas;
+            const replicas = typeof declared === "number" ? declared : 1;
             // policy/v1: an empty selector selects no pod.
             const mine = budgets.filter(
                 (b) =>

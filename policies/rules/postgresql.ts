@@ -79,7 +79,7 @@ export const postgresqlGrantTargetSchema: StackValidationPolicy = {
         const allowed = [...targets].sort();
         // pyiceberg creates its catalog tables in the search path's first schema, public, of a database kept for it.
         const catalogs = icebergCatalogs(args.resources);
-        const catalogSchema = (p: Record<string, any>): boolean =>
+        const catalogSchema = (p: Record<string, unknown>): boolean =>
             p.objectType === "schema" && p.schema === "public" && catalogs.some((c) => c.role === p.role && c.database === p.database);
         for (const grant of grants) {
             const p = grant.props;

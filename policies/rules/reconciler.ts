@@ -61,8 +61,8 @@ class StackObjects {
 
 /** The ConfigMap or Secret key a container sees at `file`, if a volume of either kind is mounted there. */
 function mountedItem(
-    pod: Record<string, any>,
-    container: Record<string, any>,
+    pod: Record<string, unknown>,
+    container: Record<string, unknown>,
     file: string,
 ): { kind: "configMap" | "secret"; name: string; key: string } | undefined {
     const mount = asArray(container.volumeMounts)
@@ -93,8 +93,8 @@ function mountedItem(
 function reconcilerUrls(
     objects: StackObjects,
     namespace: string,
-    pod: Record<string, any>,
-    container: Record<string, any>,
+    pod: Record<string, unknown>,
+    container: Record<string, unknown>,
 ): { side: string; found: Found }[] {
     const words = [...asArray(container.command), ...asArray(container.args)].map(String);
     const flag = (name: string): string | undefined => {
@@ -112,7 +112,7 @@ function reconcilerUrls(
     };
     const configPath = flag("config");
     const config = configPath ? file(configPath, `--config ${configPath}`) : undefined;
-    let parsed: Record<string, any> | undefined;
+    let parsed: Record<string, unknown> | undefined;
     if (config && "text" in config) {
         try {
             parsed = asRecord(JSON.parse(config.text));
@@ -140,13 +140,14 @@ function reconcilerUrls(
             });
             continue;
         }
-        const endpoint = parsed[side];
+        const value = parsed[side];
+        const endpoint = asRecord(value);
         const where = `config ${side}`;
-        if (typeof endpoint === "string") urls.push({ side, found: { text: endpoint, where } });
-        else if (typeof asRecord(endpoint).url === "string") urls.push({ side, found: { text: endpoint.url, where: `${where}.url` } });
-        else if (typeof asRecord(endpoint).urlFile === "string")
+        if (typeof value === "string") urls.push({ side, found: { text: value, where } });
+        else if (typeof endpoint.url === "string") urls.push({ side, found: { text: endpoint.url, where: `${where}.url` } });
+        else if (typeof endpoint.urlFile === "string")
             urls.push({ side, found: file(endpoint.urlFile, `${where}.urlFile ${endpoint.urlFile}`) });
-        else if (typeof asRecord(endpoint).urlEnv === "string") {
+        else if (typeof endpoint.urlEnv === "string") {
             const what = `${where}.urlEnv ${endpoint.urlEnv}`;
             const env = asArray(container.env)
                 .map(asRecord)

@@ -17,7 +17,7 @@ import {
 import { forTypes } from "../lib/match";
 import { asRecord, isKafkaConnect, isKafkaConnector, KAFKA_CONNECTOR_TYPES, topicsByName } from "../lib/resources";
 
-function sinkOnly(props: Record<string, any>, name: string, notApplicable: (reason: string) => never): ConnectorView {
+function sinkOnly(props: Record<string, unknown>, name: string, notApplicable: (reason: string) => never): ConnectorView {
     const view = connectorView(props, name);
     if (view.role !== "sink") notApplicable("applies to sink connectors");
     return view;

@@ -10,7 +10,7 @@ import { forTypes } from "../lib/match";
 import { encryptionSettings, VERIFYING_SSL_MODES } from "../lib/tls";
 import { isKafkaConnector, KAFKA_CONNECTOR_TYPES, topicConfig, topicsByName } from "../lib/resources";
 
-function sourceOnly(props: Record<string, any>, name: string, notApplicable: (reason: string) => never): ConnectorView {
+function sourceOnly(props: Record<string, unknown>, name: string, notApplicable: (reason: string) => never): ConnectorView {
     const view = connectorView(props, name);
     if (view.role !== "source") notApplicable("applies to source connectors");
     return view;

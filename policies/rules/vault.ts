@@ -8,7 +8,7 @@ import { forTypes } from "../lib/match";
 import { VAULT_POLICY } from "../lib/resources";
 import { grantedCapabilities, hasWildcard, literalSegments, parseVaultPolicy, reachesPrefix } from "../lib/vault-policy";
 
-const label = (props: Record<string, any>, name: string): string =>
+const label = (props: Record<string, unknown>, name: string): string =>
     typeof props.name === "string" ? `Vault policy "${props.name}"` : `Vault policy ${JSON.stringify(name)} (Pulumi name)`;
 
 const readOnlySettings = settings<{ protectedPaths: string[]; forbiddenCapabilities: string[]; exemptPolicies: string[] }>({
