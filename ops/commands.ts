@@ -3,5 +3,6 @@
  * ops/ (see docs/ops.md, "Adding a command"), then add one import line and one array entry here.
  */
 import type { Command } from "./command";
+import { offsetsAlter, offsetsList, offsetsReset, pause, restart, resume, stop } from "./connector-actions";
 
-export const COMMANDS: readonly Command[] = [];
+export const COMMANDS: readonly Command[] = [restart, pause, resume, stop, offsetsList, offsetsAlter, offsetsReset];
