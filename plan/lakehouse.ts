@@ -11,10 +11,10 @@
  * where delta-rs and pyarrow's S3 client read them.
  */
 import { createHash } from "crypto";
+import { MONITORING_API_VERSION } from "../model/prometheus-operator";
 import type { DestinationSpec, LakehouseSpec, PipelineSpec, StackSpec } from "../model/spec";
 import { readsCaFile, TLS_MODES } from "../model/tls";
 import { CA_CERT_KEY, KAFKA_ACCESS_KEYS, kafkaAccessFor, MANAGED_BY_LABELS, needsKafkaAccess } from "./connect-cluster";
-import { MONITORING_API_VERSION } from "./monitoring";
 import { Endpoint, endpointRules, kafkaRule, networkPolicyBody, objectStorageEndpoint } from "./network";
 import {
     lakehouseCatalogSecretName,

@@ -4,10 +4,11 @@
  * kube-prometheus rules use it and Grafana shows it as the alert's runbook link), an absolute link to
  * its section of docs/runbooks.md wherever the on-call reads that file.
  */
-import type { StackSpec } from "../model/spec";
+import { MONITORING_API_VERSION } from "../model/prometheus-operator";
+import type { DestinationSpec, StackSpec } from "../model/spec";
 import { MANAGED_BY_LABELS, ObjectMeta } from "./connect-cluster";
+import { lakehousePipelines } from "./lakehouse";
 
-export const MONITORING_API_VERSION = "monitoring.coreos.com/v1";
 /** Strimzi names the JMX exporter's container port `tcp-prometheus`. */
 const STRIMZI_METRICS_PORT = "tcp-prometheus";
 
@@ -33,6 +34,15 @@ export function podMonitorBody(spec: StackSpec) {
             podMetricsEndpoints: [{ port: STRIMZI_METRICS_PORT, path: "/metrics", interval: "30s" }],
         },
     };
+}
+
+/** Seed 004 §4.1's lag threshold, for a destination without an enabled lag_monitoring check of its own. */
+export const SEED_LAG_THRESHOLD_SECONDS = 5;
+
+/** The lag a destination's writer alerts on: its lag_monitoring check's threshold, else the seed's. */
+export function lagThresholdSeconds(d: Pick<DestinationSpec, "qualityChecks">): number {
+    const check = d.qualityChecks.find((q) => q.type === "lag_monitoring" && q.enabled && q.thresholdSeconds !== undefined);
+    return check?.thresholdSeconds ?? SEED_LAG_THRESHOLD_SECONDS;
 }
 
 /** The anchor GitHub, GitLab and MkDocs give a `### CdcConnectorFailed` heading. */
@@ -100,6 +110,54 @@ export function alerts(spec: StackSpec): Alert[] {
             "0m",
             `{{ $labels.target_table }} has not been confirmed in sync for over ${spec.monitoring.reconciliationMaxAgeHours} hours`,
             "Either the reconciliation CronJob is not running, it fails, or the table keeps differing.",
+        ),
+        ...lakehouseAlerts(spec, ns, alert),
+    ];
+}
+
+/**
+ * The lakehouse writers' seed §4.3 metrics, scraped by each writer's PodMonitor (only writers with metrics enabled
+ * have one, so only those are watched).
+ */
+function lakehouseAlerts(
+    spec: StackSpec,
+    ns: string,
+    alert: (name: string, expr: string, forDuration: string, summary: string, description: string) => Alert,
+): Alert[] {
+    const watched = lakehousePipelines(spec).filter((p) => p.lakehouse?.observability.metricsEnabled);
+    if (watched.length === 0) return [];
+    // cdc_lag_seconds is the lag of the last batch written, so it keeps its value while nothing arrives: only a
+    // writer that is writing (its 30 s throughput above zero) can be late.
+    const writing = `on (pipeline_id) (max by (pipeline_id) (cdc_throughput_events_per_second{${ns}}) > 0)`;
+    const lag = watched.flatMap((p) =>
+        p.destinations.map(
+            (d) =>
+                `(max by (pipeline_id, destination_table) (cdc_lag_seconds{${ns},pipeline_id="${p.name}",destination_table="${d.name}"}) > ${lagThresholdSeconds(d)})`,
+        ),
+    );
+    const thresholds = [...new Set(watched.flatMap((p) => p.destinations.map(lagThresholdSeconds)))].sort((a, b) => a - b);
+    const absent = watched.map((p) => `absent(cdc_pipeline_health{${ns},pipeline_id="${p.name}"})`);
+    return [
+        alert(
+            "CdcLakehouseLagHigh",
+            `(${lag.join(" or ")}) and ${writing}`,
+            "5m",
+            "Lakehouse table {{ $labels.destination_table }} of pipeline {{ $labels.pipeline_id }} is {{ $value | humanizeDuration }} behind its source",
+            `Changes reach the table more than its lag threshold (${thresholds.join(" / ")} s; a destination's lag_monitoring thresholdSeconds, else seed 004's ${SEED_LAG_THRESHOLD_SECONDS} s) after they were committed at the source, for 5 minutes while the writer is writing.`,
+        ),
+        alert(
+            "CdcLakehouseEventsFailed",
+            `sum by (pipeline_id, error_type) (increase(cdc_events_failed_total{${ns}}[15m])) > 0`,
+            "0m",
+            "Lakehouse writer {{ $labels.pipeline_id }} dead-lettered events ({{ $labels.error_type }})",
+            "Events that broke a seed §8.2 rule or did not fit their column went to the writer's dead-letter topic; they are missing from the lakehouse tables until fixed and replayed.",
+        ),
+        alert(
+            "CdcLakehouseWriterDown",
+            [`(max by (pipeline_id) (cdc_pipeline_health{${ns}}) == 0)`, ...absent].join(" or "),
+            "5m",
+            "Lakehouse writer {{ $labels.pipeline_id }} is down or unhealthy",
+            "The writer reports unhealthy (its last batch failed, or it cannot open its tables) or Prometheus has no health metric from it (the pod is not running or not scraped). No change reaches its lakehouse tables.",
         ),
     ];
 }

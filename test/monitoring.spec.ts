@@ -4,7 +4,14 @@ import * as path from "path";
 import { parse } from "yaml";
 import { parseStackSpec } from "../plan/stack-spec";
 import { jmxExporterConfig } from "../plan/metrics";
-import { alerts, podMonitorBody, prometheusRuleBody, runbookAnchor } from "../plan/monitoring";
+import {
+    alerts,
+    lagThresholdSeconds,
+    podMonitorBody,
+    prometheusRuleBody,
+    runbookAnchor,
+    SEED_LAG_THRESHOLD_SECONDS,
+} from "../plan/monitoring";
 import { renderTableMetrics } from "../reconciler/metrics";
 import { emptyOutcome, tableReport } from "../reconciler/report";
 import { validateManifest } from "./helpers/k8s-schemas";
@@ -44,13 +51,33 @@ function reconcilerMetricNames(): Set<string> {
     return new Set([...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]));
 }
 
+/**
+ * The metric names the lakehouse writer exposes, read from its prometheus_client declarations
+ * (lakehouse/src/cdc_lakehouse/metrics.py; a Counter is exposed with `_total` appended).
+ */
+function writerMetricNames(): Set<string> {
+    const source = fs.readFileSync(path.join(REPO_ROOT, "lakehouse", "src", "cdc_lakehouse", "metrics.py"), "utf8");
+    const declared = [...source.matchAll(/\b(Gauge|Counter)\("(\w+)"/g)].map((m) => (m[1] === "Counter" ? `${m[2]}_total` : m[2]));
+    return new Set(declared);
+}
+
 describe("monitoring", () => {
     it("alerts only on metrics the stack's exporters actually produce", () => {
-        const produced = new Set([...MBEANS.map(exportedName).filter((n): n is string => !!n), ...reconcilerMetricNames()]);
-        const used = alerts(spec("prod")).flatMap((a) =>
-            [...a.expr.matchAll(/\b(kafka_connect_\w+|debezium_metrics_\w+|cdc_reconciliation_\w+)\b/g)].map((m) => m[1]),
+        const produced = new Set([
+            ...MBEANS.map(exportedName).filter((n): n is string => !!n),
+            ...reconcilerMetricNames(),
+            ...writerMetricNames(),
+        ]);
+        const used = [...alerts(spec("prod")), ...alerts(spec("dev"))].flatMap((a) =>
+            [...a.expr.matchAll(/\b(kafka_connect_\w+|debezium_metrics_\w+|cdc_\w+)\b/g)].map((m) => m[1]),
         );
         expect(used).to.have.length.greaterThan(6);
+        expect(used).to.include.members([
+            "cdc_lag_seconds",
+            "cdc_events_failed_total",
+            "cdc_pipeline_health",
+            "cdc_throughput_events_per_second",
+        ]);
         for (const name of used) expect([...produced], name).to.include(name);
     });
 
@@ -102,6 +129,63 @@ describe("monitoring", () => {
         expect(alerts(custom).find((a) => a.alert === "CdcSourceLagHigh")!.annotations.description).to.match(
             /^Change events reach Kafka more than 120 s after commit/,
         );
+    });
+
+    describe("lakehouse writer alerts", () => {
+        const named = (all: ReturnType<typeof alerts>, name: string) => all.find((a) => a.alert === name);
+
+        it("alerts on every monitored destination's lag above its lag_monitoring threshold, the seed's 5 s otherwise", () => {
+            const dev = spec("dev", (raw) => {
+                const shop = raw.pipelines.find((p: { name: string }) => p.name === "shop");
+                const customers = shop.destinations.find((d: { name: string }) => d.name === "customers_cdc");
+                customers.qualityChecks.find((q: { type: string }) => q.type === "lag_monitoring").thresholdSeconds = 30;
+            });
+            const lag = named(alerts(dev), "CdcLakehouseLagHigh")!;
+            const destinations = dev.pipelines.flatMap((p) => p.destinations.map((d) => ({ p, d })));
+            expect(destinations.map(({ d }) => d.name).sort()).to.deep.equal([
+                "customers_analytics",
+                "customers_cdc",
+                "orders_cdc",
+                "products_cdc",
+            ]);
+            for (const { p, d } of destinations) {
+                const threshold = d.name === "customers_cdc" ? 30 : SEED_LAG_THRESHOLD_SECONDS;
+                expect(lagThresholdSeconds(d), d.name).to.equal(threshold);
+                expect(lag.expr, d.name).to.include(
+                    `(max by (pipeline_id, destination_table) (cdc_lag_seconds{namespace="cdc-dev",pipeline_id="${p.name}",destination_table="${d.name}"}) > ${threshold})`,
+                );
+            }
+            // a stale gauge (nothing written lately) does not page
+            expect(lag.expr).to.match(
+                /\) and on \(pipeline_id\) \(max by \(pipeline_id\) \(cdc_throughput_events_per_second\{namespace="cdc-dev"\}\) > 0\)$/,
+            );
+            expect(lag.annotations.description).to.include("5 / 30 s");
+        });
+
+        it("alerts on dead-lettered events and on a writer that is unhealthy or absent, per pipeline", () => {
+            const all = alerts(spec("dev"));
+            expect(named(all, "CdcLakehouseEventsFailed")!.expr).to.equal(
+                'sum by (pipeline_id, error_type) (increase(cdc_events_failed_total{namespace="cdc-dev"}[15m])) > 0',
+            );
+            expect(named(all, "CdcLakehouseWriterDown")!.expr).to.equal(
+                '(max by (pipeline_id) (cdc_pipeline_health{namespace="cdc-dev"}) == 0) or absent(cdc_pipeline_health{namespace="cdc-dev",pipeline_id="shop"}) or absent(cdc_pipeline_health{namespace="cdc-dev",pipeline_id="inventory"})',
+            );
+        });
+
+        it("watches only writers that serve metrics, and none without destinations", () => {
+            const quiet = spec("dev", (raw) => {
+                const shop = raw.pipelines.find((p: { name: string }) => p.name === "shop");
+                shop.lakehouse = { ...(shop.lakehouse ?? {}), observability: { metricsEnabled: false } };
+            });
+            const down = named(alerts(quiet), "CdcLakehouseWriterDown")!.expr;
+            expect(down).to.include('pipeline_id="inventory"').and.not.include('pipeline_id="shop"');
+            expect(named(alerts(quiet), "CdcLakehouseLagHigh")!.expr).not.to.include('pipeline_id="shop"');
+            const none = spec("dev", (raw) => {
+                for (const p of raw.pipelines) delete p.destinations;
+                delete raw.lakehouse;
+            });
+            expect(alerts(none).filter((a) => a.alert.startsWith("CdcLakehouse"))).to.deep.equal([]);
+        });
     });
 
     it("renders a PodMonitor and PrometheusRule the prometheus-operator schemas accept", () => {
