@@ -210,6 +210,25 @@ def floor_run(fmt: str, written: dict, root: Path) -> dict:
     return {"seconds": seconds, "events_per_s": rows.num_rows / seconds}
 
 
+def consume_run(fmt: str, bootstrap: str, end_offset: int, changes: int) -> dict:
+    """Second reference (not the issue's floor): the writer's own KafkaSource reading the same records
+    from the broker, with the writer's batch settings, doing nothing with them."""
+    topic = FORMATS[fmt][2]
+    with tempfile.TemporaryDirectory(prefix=f"lakehouse-consume-{fmt}-") as tmp:
+        config, pipeline = config_for(fmt, Path(tmp), bootstrap, topic)
+    source = KafkaSource(config.kafka, f"{pipeline.consumer_group}-bench-consume-{time.time_ns()}")
+    t0 = time.perf_counter()
+    source.assign({(topic, 0): 0})
+    records = 0
+    while records < end_offset:
+        records += len(source.poll(pipeline.max_records, pipeline.max_wait_ms / 1000))
+        if time.perf_counter() - t0 > 600:
+            raise RuntimeError(f"{fmt}: consumed {records} of {end_offset} records in 600 s")
+    seconds = time.perf_counter() - t0
+    source.close()
+    return {"seconds": seconds, "events_per_s": changes / seconds}
+
+
 def lag_run(fmt: str, root: Path, bootstrap: str, producer: Producer, rate: int, seconds: int, keys: int) -> dict:
     # A fresh table starts at offset 0, so the lag phase has its own (empty) topic per format.
     topic = FORMATS[fmt][2] + ".lag"
@@ -290,9 +309,14 @@ def main() -> int:
                 root = Path(tmp)
                 wr = writer_run(fmt, root, args.bootstrap, end_offset, args.changes)
                 fl = floor_run(fmt, wr, root)
+                co = consume_run(fmt, args.bootstrap, end_offset, args.changes)
+                # consume + one-call append: what any writer fed by this topic would at least spend
+                fed = args.changes / (co["seconds"] + fl["seconds"])
                 r = {"format": fmt, "rep": rep, "changes": args.changes, "records": end_offset, "writer_s": wr["seconds"], "writer_eps": wr["events_per_s"],
-                     "batches": wr["batches"], **{f"{k}_s": v for k, v in wr["spent"].items()}, "floor_s": fl["seconds"], "floor_eps": fl["events_per_s"], "ratio": wr["events_per_s"] / fl["events_per_s"]}
-                log(f"{fmt} rep {rep}: writer {r['writer_eps']:.0f} ev/s ({r['writer_s']:.1f} s, {r['batches']} batches), floor {r['floor_eps']:.0f} ev/s ({r['floor_s']:.2f} s), ratio {r['ratio']:.3f}; loop time: " + ", ".join(f"{k} {v:.1f} s" for k, v in wr["spent"].items()))
+                     "batches": wr["batches"], **{f"{k}_s": v for k, v in wr["spent"].items()}, "floor_s": fl["seconds"], "floor_eps": fl["events_per_s"], "ratio": wr["events_per_s"] / fl["events_per_s"],
+                     "consume_s": co["seconds"], "consume_eps": co["events_per_s"], "consume_floor_eps": fed, "ratio_consume_floor": wr["events_per_s"] / fed}
+                log(f"{fmt} rep {rep}: writer {r['writer_eps']:.0f} ev/s ({r['writer_s']:.1f} s, {r['batches']} batches), floor {r['floor_eps']:.0f} ev/s ({r['floor_s']:.2f} s), ratio {r['ratio']:.3f}; "
+                    f"consume only {r['consume_eps']:.0f} ev/s ({r['consume_s']:.2f} s), consume + floor {fed:.0f} ev/s, ratio {r['ratio_consume_floor']:.3f}; loop time: " + ", ".join(f"{k} {v:.1f} s" for k, v in wr["spent"].items()))
                 runs.append(r)
                 if out:
                     out.write(json.dumps(r) + "\n")
@@ -306,7 +330,8 @@ def main() -> int:
             out.write(json.dumps(lag) + "\n")
             out.flush()
         med = lambda k: statistics.median(r[k] for r in runs)  # noqa: E731
-        summary[fmt] = {"writer_eps": med("writer_eps"), "floor_eps": med("floor_eps"), "ratio": med("ratio"), "lag_p50_s": lag["p50_s"], "lag_p99_s": lag["p99_s"], "lag_max_s": lag["max_s"]}
+        summary[fmt] = {"writer_eps": med("writer_eps"), "floor_eps": med("floor_eps"), "ratio": med("ratio"), "consume_eps": med("consume_eps"),
+                        "consume_floor_eps": med("consume_floor_eps"), "ratio_consume_floor": med("ratio_consume_floor"), **{k: med(k) for k in ("poll_s", "convert_s", "prepare_s", "commit_s")}, "lag_p50_s": lag["p50_s"], "lag_p99_s": lag["p99_s"], "lag_max_s": lag["max_s"]}
     print("SUMMARY " + json.dumps(summary), flush=True)
     return 0
 

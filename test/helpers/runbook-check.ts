@@ -6,6 +6,8 @@
  * not know is a problem too, so nothing in the runbooks escapes the check.
  */
 import { parse as parseYaml } from "yaml";
+import { findCommand } from "../../ops/cli";
+import { COMMANDS } from "../../ops/commands";
 import { OPERATOR_ANNOTATIONS } from "../../plan/kafka-connector";
 import { validateManifest } from "./k8s-schemas";
 import { ConnectorObject, CronJobBody, PLACEHOLDERS, StackObjects } from "./stack-objects";
@@ -344,10 +346,33 @@ class Checker {
             case "date":
                 if (args.join(" ") !== "+%s") this.problem(`date ${args.join(" ")}: only +%s (a name suffix) is expected`);
                 return { kind: "text", text: "1700000000" };
+            case "npm":
+                this.cdc(args);
+                return OPAQUE;
             default:
                 this.problem(`\`${program}\` is not a command this checker knows, so nothing vouches for it`);
                 return OPAQUE;
         }
+    }
+
+    /** `npm run cdc -- <command> ...`: a command ops/commands.ts registers, only flags its usage lists, this stack's file. */
+    private cdc(args: string[]): void {
+        if (args[0] !== "run" || args[1] !== "cdc" || args[2] !== "--") {
+            this.problem(`npm ${args.join(" ")}: only \`npm run cdc -- <command>\` is expected`);
+            return;
+        }
+        const found = findCommand(COMMANDS, args.slice(3));
+        if (!found) {
+            this.problem(`cdc ${args.slice(3).join(" ")}: no such command in ops/commands.ts`);
+            return;
+        }
+        const { command, rest } = found;
+        rest.forEach((word, i) => {
+            const flag = /^--[a-z][a-z-]*/.exec(word)?.[0];
+            if (flag && !new RegExp(`(^|\\s)${flag}(\\s|$)`, "m").test(command.usage)) this.problem(`cdc ${command.name}: it takes no ${flag}`);
+            if (word === "--stack" && rest[i + 1] !== this.o.stack) this.problem(`cdc ${command.name}: --stack ${rest[i + 1]}; this is the ${this.o.stack} stack`);
+        });
+        if (!rest.includes("--stack")) this.problem(`cdc ${command.name}: without --stack it targets a local sandbox, not this stack`);
     }
 
     private kubectl(args: string[], stdin: Data): Data {

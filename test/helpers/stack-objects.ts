@@ -149,12 +149,13 @@ export function renderStack(stack: ShippedStack, edit?: (raw: Record<string, any
         topics: planTopics(spec).map((t) => t.name),
         secretKeys,
         databaseEndpoints,
-        bindings: bindingsOf(spec, connect, security, connectors, cronJobs),
+        bindings: bindingsOf(spec, connect, security, connectors, cronJobs).map((b) => ({ stack, ...b })),
     };
 }
 
 /** Runbook placeholders and where their values come from, as docs/runbooks.md's table states. */
 export const PLACEHOLDERS = [
+    "stack",
     "namespace",
     "connect",
     "source",
