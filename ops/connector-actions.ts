@@ -58,9 +58,10 @@ function stackConnector(target: Target, name: string, usage: string): RenderedCo
     return found;
 }
 
-function kubectl(args: string[], stdin?: string): Promise<string> {
+/** Runs kubectl without a shell, with the command's environment (its PATH and KUBECONFIG). */
+function kubectl(env: NodeJS.ProcessEnv, args: string[], stdin?: string): Promise<string> {
     return new Promise((resolve, reject) => {
-        const child = execFile("kubectl", args, { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+        const child = execFile("kubectl", args, { env, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
             if ((err as NodeJS.ErrnoException | null)?.code === "ENOENT")
                 reject(
                     new UnreachableError(
@@ -73,6 +74,9 @@ function kubectl(args: string[], stdin?: string): Promise<string> {
             else if (err) reject(new Error(`kubectl ${args.join(" ")}: ${stderr.trim() || err.message}`));
             else resolve(stdout);
         });
+        // A kubectl that exits without reading stdin (a failed call, or one that takes none) closes the pipe:
+        // its exit status above is what counts, not the write.
+        child.stdin?.on("error", () => undefined);
         child.stdin?.end(stdin ?? "");
     });
 }
@@ -121,9 +125,9 @@ function strimziNotes(target: Target, connector: RenderedConnector, action: Conn
 }
 
 /** Runs the plan through kubectl and waits until Strimzi removed its annotation (or the state is as asked). */
-async function applyStrimzi(plan: StrimziActionPlan, waitMs: number): Promise<string | undefined> {
+async function applyStrimzi(env: NodeJS.ProcessEnv, plan: StrimziActionPlan, waitMs: number): Promise<string | undefined> {
     const get = async () =>
-        JSON.parse(await kubectl(["-n", plan.namespace, "get", "kafkaconnector", plan.connector, "-o", "json"])) as {
+        JSON.parse(await kubectl(env, ["-n", plan.namespace, "get", "kafkaconnector", plan.connector, "-o", "json"])) as {
             metadata: { annotations?: Record<string, string> };
             spec: { state?: string };
         };
@@ -132,7 +136,7 @@ async function applyStrimzi(plan: StrimziActionPlan, waitMs: number): Promise<st
         if (state !== "stopped")
             throw new RefusedError(`KafkaConnector ${plan.connector} has spec.state ${state}; stop it first (cdc stop ${plan.connector})`);
     }
-    for (const step of plan.steps) await kubectl(step.args, step.stdin);
+    for (const step of plan.steps) await kubectl(env, step.args, step.stdin);
     if (plan.awaitsRemovalOf) {
         const key = plan.awaitsRemovalOf;
         await waitUntil(
@@ -146,7 +150,7 @@ async function applyStrimzi(plan: StrimziActionPlan, waitMs: number): Promise<st
     }
     if (plan.result)
         return (
-            JSON.parse(await kubectl(["-n", plan.namespace, "get", "configmap", plan.result.configMap, "-o", "json"])) as {
+            JSON.parse(await kubectl(env, ["-n", plan.namespace, "get", "configmap", plan.result.configMap, "-o", "json"])) as {
                 data?: Record<string, string>;
             }
         ).data?.[OFFSETS_CONFIGMAP_KEY];
@@ -208,6 +212,7 @@ async function runRest(target: Target, connector: RenderedConnector, action: Con
 }
 
 async function runStrimzi(
+    env: NodeJS.ProcessEnv,
     target: Target,
     connector: RenderedConnector,
     action: ConnectorAction,
@@ -227,7 +232,7 @@ async function runStrimzi(
         notes: strimziNotes(target, connector, action, plan),
     };
     if (!apply) return result;
-    const listed = await applyStrimzi(plan, waitMs);
+    const listed = await applyStrimzi(env, plan, waitMs);
     return {
         ...result,
         applied: true,
@@ -331,7 +336,7 @@ function actionCommand(spec: ActionCommandSpec): Command {
             const wait = flags["wait-seconds"];
             const result =
                 target.mode === "strimzi"
-                    ? await runStrimzi(target, connector, action, flags.apply, (wait ?? 300) * 1000)
+                    ? await runStrimzi(ctx.env, target, connector, action, flags.apply, (wait ?? 300) * 1000)
                     : await runRest(target, connector, action, (wait ?? 60) * 1000);
             emit(ctx, flags, result, human);
             return EXIT.OK;
@@ -353,11 +358,17 @@ export const restart = actionCommand({
         "  --only-failed                restart only what is FAILED",
         "  --connector-only             leave the tasks alone (Connect's includeTasks=false)",
     ],
-    action(flags, _connector, usage) {
+    action(flags, connector, usage) {
         if (flags.task !== undefined) {
             if (flags["only-failed"] || flags["connector-only"])
                 throw new UsageError("--task restarts one task; it takes neither --only-failed nor --connector-only", usage);
-            return { kind: "restart-task", task: flags.task as number };
+            const task = flags.task as number;
+            if (task >= connector.tasksMax)
+                throw new UsageError(
+                    `connector ${connector.name} has tasks 0..${connector.tasksMax - 1} (tasksMax ${connector.tasksMax}); there is no task ${task}`,
+                    usage,
+                );
+            return { kind: "restart-task", task };
         }
         return { kind: "restart", includeTasks: !flags["connector-only"], onlyFailed: Boolean(flags["only-failed"]) };
     },

@@ -1,4 +1,8 @@
 import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { ActionResult } from "../ops/connector-actions";
 import {
     applyActionPlan,
     ConnectorAction,
@@ -12,6 +16,7 @@ import { validateManifest } from "./helpers/k8s-schemas";
 import { checkRunbooks } from "./helpers/runbook-check";
 import { renderStack, StackObjects } from "./helpers/stack-objects";
 import { SHIPPED_STACKS } from "./helpers/stack-files";
+import { cdc } from "./e2e/ops-run";
 
 const SOURCE_OFFSETS = {
     offsets: [{ partition: { server: "shop" }, offset: { lsn: 23_456_789, txId: 771, ts_usec: 1_764_590_000_000_000 } }],
@@ -182,5 +187,152 @@ describe("Strimzi-native connector actions (plan/connector-actions.ts)", () => {
                 "offsets.offsets[0].partition is empty; copy it from `offsets list`",
             );
         });
+    });
+});
+
+/**
+ * The commands in strimzi mode, against the shipped prod stack file. No cluster exists here: without
+ * `--apply` they only print; with it, a recording `kubectl` on the command's PATH answers as the API
+ * server would for these calls, so what is tested is the CLI's order of calls, its refusals and what it
+ * reads back, not Strimzi.
+ */
+describe("cdc connector actions in strimzi mode", () => {
+    let dir: string;
+    let log: string;
+    const env = (state: string, extra: NodeJS.ProcessEnv = {}) => ({
+        ...process.env,
+        PATH: `${dir}${path.delimiter}${process.env.PATH}`,
+        FAKE_KUBECTL_LOG: log,
+        FAKE_STATE: state,
+        ...extra,
+    });
+    const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : []);
+
+    before(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "cdc-kubectl-"));
+        log = path.join(dir, "calls.log");
+        fs.writeFileSync(
+            path.join(dir, "kubectl"),
+            [
+                "#!/bin/sh",
+                'printf "%s\\n" "$*" >> "$FAKE_KUBECTL_LOG"',
+                'case "$*" in',
+                `  *"get kafkaconnector"*) printf '{"metadata":{"annotations":{}},"spec":{"state":"%s"}}' "$FAKE_STATE" ;;`,
+                `  *"get configmap"*) printf '%s' '{"data":{"offsets.json":"{\\"offsets\\":[{\\"partition\\":{\\"server\\":\\"sqlserver\\"},\\"offset\\":{\\"commit_lsn\\":\\"0000002a:00000150:0003\\"}}]}"}}' ;;`,
+                '  *"apply -f -"*) sed "s/^/stdin: /" >> "$FAKE_KUBECTL_LOG" ;;',
+                "esac",
+            ].join("\n") + "\n",
+            { mode: 0o755 },
+        );
+    });
+    beforeEach(() => fs.rmSync(log, { force: true }));
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("prints the annotation and how to see Strimzi act on it, and changes nothing", async () => {
+        const { code, stdout } = await cdc(
+            ["restart", "postgresql-jdbc-sink", "--only-failed", "--stack", "prod", "--json"],
+            env("running"),
+        );
+        expect(code).to.equal(0);
+        const result = JSON.parse(stdout) as ActionResult;
+        expect(result).to.deep.include({ mode: "strimzi", applied: false, action: "restart with tasks, only failed" });
+        expect(result.plan!.annotations).to.deep.equal({ "strimzi.io/restart": "includeTasks,onlyFailed" });
+        expect(result.script).to.equal(
+            "kubectl -n cdc annotate kafkaconnector postgresql-jdbc-sink strimzi.io/restart=includeTasks,onlyFailed --overwrite",
+        );
+        expect(calls()).to.deep.equal([]);
+        const human = await cdc(["stop", "postgresql-jdbc-sink", "--stack", "prod"], env("running"));
+        expect(human.stdout).to.include(
+            `kubectl -n cdc patch kafkaconnector postgresql-jdbc-sink --type merge -p '{"spec":{"state":"stopped"}}'`,
+        );
+        expect(human.stdout).to.include("note: the stack declares state: running; a later pulumi up sets it back");
+    });
+
+    it("--apply refuses offsets reset unless the KafkaConnector is stopped, before changing anything", async () => {
+        const refused = await cdc(["offsets", "reset", "sqlserver-cdc-source", "--stack", "prod", "--apply"], env("running"));
+        expect(refused.code).to.equal(1);
+        expect(refused.stderr).to.include(
+            "KafkaConnector sqlserver-cdc-source has spec.state running; stop it first (cdc stop sqlserver-cdc-source)",
+        );
+        expect(calls()).to.deep.equal(["-n cdc get kafkaconnector sqlserver-cdc-source -o json"]);
+
+        fs.rmSync(log);
+        const done = await cdc(["offsets", "reset", "sqlserver-cdc-source", "--stack", "prod", "--apply"], env("stopped"));
+        expect(done.code, done.stderr).to.equal(0);
+        expect(calls()).to.deep.equal([
+            "-n cdc get kafkaconnector sqlserver-cdc-source -o json",
+            "-n cdc annotate kafkaconnector sqlserver-cdc-source strimzi.io/connector-offsets=reset --overwrite",
+            "-n cdc get kafkaconnector sqlserver-cdc-source -o json",
+        ]);
+    });
+
+    it("--apply alters offsets in Strimzi's order: the ConfigMap, then spec.alterOffsets, then the annotation", async () => {
+        const file = path.join(dir, "offsets.json");
+        fs.writeFileSync(
+            file,
+            JSON.stringify({
+                offsets: [{ partition: { kafka_topic: "sqlserver.SalesDB.dbo.orders", kafka_partition: 0 }, offset: { kafka_offset: 7 } }],
+            }),
+        );
+        const { code, stderr } = await cdc(
+            ["offsets", "alter", "postgresql-jdbc-sink", "--file", file, "--stack", "prod", "--apply"],
+            env("stopped"),
+        );
+        expect(code, stderr).to.equal(0);
+        const seen = calls();
+        const verbs = seen.filter((l) => !l.startsWith("stdin: ")).map((l) => l.split(" ").slice(2, 4).join(" "));
+        expect(verbs).to.deep.equal([
+            "get kafkaconnector",
+            "apply -f",
+            "patch kafkaconnector",
+            "annotate kafkaconnector",
+            "get kafkaconnector",
+        ]);
+        const configMap = JSON.parse(
+            seen
+                .filter((l) => l.startsWith("stdin: "))
+                .map((l) => l.slice(7))
+                .join("\n"),
+        );
+        expect(validateManifest(configMap)).to.deep.equal([]);
+        expect(JSON.parse(configMap.data["offsets.json"]).offsets[0].offset).to.deep.equal({ kafka_offset: 7 });
+    });
+
+    it("--apply lists offsets and reads them back from the ConfigMap Strimzi wrote", async () => {
+        const { code, stdout, stderr } = await cdc(
+            ["offsets", "list", "sqlserver-cdc-source", "--stack", "prod", "--apply", "--json"],
+            env("running"),
+        );
+        expect(code, stderr).to.equal(0);
+        expect((JSON.parse(stdout) as ActionResult).offsets).to.deep.equal([
+            { partition: { server: "sqlserver" }, offset: { commit_lsn: "0000002a:00000150:0003" } },
+        ]);
+        expect(calls().slice(-1)).to.deep.equal(["-n cdc get configmap sqlserver-cdc-source-offsets -o json"]);
+    });
+
+    it("names what is wrong on the command line, and a missing kubectl, with their exit codes", async () => {
+        const unknown = await cdc(["pause", "shop-postgres-sink", "--stack", "prod"], env("running"));
+        expect(unknown.code).to.equal(2);
+        expect(unknown.stderr).to.include(
+            "shop-postgres-sink is not a connector of stack prod (sqlserver-cdc-source, postgresql-jdbc-sink)",
+        );
+        const both = await cdc(["restart", "sqlserver-cdc-source", "--task", "0", "--only-failed", "--stack", "prod"], env("running"));
+        expect(both.code).to.equal(2);
+        const task = await cdc(["restart", "sqlserver-cdc-source", "--task", "3", "--stack", "prod"], env("running"));
+        expect(task.code).to.equal(2);
+        expect(task.stderr).to.match(/has tasks 0\.\.0 \(tasksMax 1\); there is no task 3/);
+        const noFile = await cdc(["offsets", "alter", "postgresql-jdbc-sink", "--stack", "prod"], env("stopped"));
+        expect([noFile.code, noFile.stderr.split(";")[0]]).to.deep.equal([2, "cdc offsets alter: --file <offsets.json> is required"]);
+        const bad = path.join(dir, "bad.json");
+        fs.writeFileSync(bad, JSON.stringify({ offsets: [{ partition: { kafka_topic: "t" }, offset: { kafka_offset: 1 } }] }));
+        const badFile = await cdc(["offsets", "alter", "postgresql-jdbc-sink", "--file", bad, "--stack", "prod"], env("stopped"));
+        expect(badFile.code).to.equal(2);
+        expect(badFile.stderr).to.include(`${bad}.offsets[0].partition.kafka_partition must be a partition number`);
+        const noKubectl = await cdc(["stop", "postgresql-jdbc-sink", "--stack", "prod", "--apply"], {
+            ...env("running"),
+            PATH: "/nonexistent",
+        });
+        expect(noKubectl.code).to.equal(3);
+        expect(noKubectl.stderr).to.include("kubectl at PATH is unreachable: not installed");
     });
 });
