@@ -4,5 +4,6 @@
  */
 import type { Command } from "./command";
 import { offsetsAlter, offsetsList, offsetsReset, pause, restart, resume, stop } from "./connector-actions";
+import { DLQ_COMMANDS } from "./dlq-commands";
 
-export const COMMANDS: readonly Command[] = [restart, pause, resume, stop, offsetsList, offsetsAlter, offsetsReset];
+export const COMMANDS: readonly Command[] = [restart, pause, resume, stop, offsetsList, offsetsAlter, offsetsReset, ...DLQ_COMMANDS];

@@ -152,6 +152,24 @@ describe("runbooks", () => {
                 /needs the connector stopped first/,
             ],
             [
+                "a cdc flag the command does not take",
+                "dlq list --stack <stack> --sink <sink> --status PENDING",
+                "dlq list --stack <stack> --sink <sink> --state PENDING",
+                /cdc dlq list: it takes no --state/,
+            ],
+            [
+                "a cdc command that does not exist",
+                "npm run cdc -- dlq show",
+                "npm run cdc -- dlq view",
+                /cdc dlq view .*: no such command in ops\/commands.ts/,
+            ],
+            [
+                "another stack's file",
+                "dlq list --stack <stack> --sink <sink> --status PENDING",
+                "dlq list --stack prod --sink <sink> --status PENDING",
+                /cdc dlq list: --stack prod; this is the dev stack/,
+            ],
+            [
                 "a claim the reconciler does not write",
                 "claimName: <report-claim>",
                 "claimName: reports",

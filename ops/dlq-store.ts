@@ -1,0 +1,142 @@
+/**
+ * Where the dead letter lifecycle lives in Kafka, and how it is read back: a sink's dead letters from its dead letter
+ * topic, their resolution state from its compacted state topic (the latest DeadLetterRecord per original
+ * `<topic>/<partition>/<offset>`, Avro-encoded), replays written to its retry topic, and a replay's outcome from the
+ * sink's committed offsets (Connect REST, KIP-875) and from its dead letters.
+ */
+import { dlqStateTopicName, dlqTopicName } from "../model/naming";
+import type { PipelineSpec, StackSpec } from "../model/spec";
+import { replayRoute, ReplayRoute } from "../connectors/dlq-replay";
+import { UsageError } from "./command";
+import type { ConnectClient } from "./connect-client";
+import { decodeDeadLetter, encodeDeadLetter } from "./dlq-avro";
+import { produceRecord, readWithTimestamps } from "./dlq-kafka";
+import { DeadLetterRecord, deadLetterFromRaw, idOf, isDeadLetterOf, RawRecord, replayHeaders } from "./dlq-record";
+import { merged, ReplayEvidence, settled } from "./dlq-state";
+import type { InRecord, KafkaClient } from "./kafka-client";
+import type { KafkaConnection } from "./target";
+
+/** One sink's dead letter queue and the topics around it. */
+export interface SinkDlq {
+    pipeline: string;
+    sink: string;
+    dlqTopic: string;
+    stateTopic: string;
+    route: ReplayRoute;
+}
+
+/** The sinks with a dead letter queue, or the one `--sink` names (a usage error naming the choices otherwise). */
+export function sinkDlqs(spec: StackSpec, only: string | undefined, usage: string): SinkDlq[] {
+    const all = spec.pipelines
+        .filter((p) => p.sink.deadLetterQueue)
+        .map((p: PipelineSpec): SinkDlq => ({
+            pipeline: p.name,
+            sink: p.sink.connectorName,
+            dlqTopic: dlqTopicName(p.sink.connectorName),
+            stateTopic: dlqStateTopicName(p.sink.connectorName),
+            route: replayRoute(p),
+        }));
+    if (only === undefined) return all;
+    const found = all.filter((s) => s.sink === only);
+    if (found.length === 0) {
+        throw new UsageError(
+            `no sink named ${JSON.stringify(only)} has a dead letter queue; sinks with one: ${all.map((s) => s.sink).join(", ") || "none"}`,
+            usage,
+        );
+    }
+    return found;
+}
+
+/** A dead letter that is not one Connect wrote with context headers: shown, never acted on. */
+export interface Unreadable {
+    where: string;
+    problem: string;
+}
+
+export interface DlqView {
+    sink: SinkDlq;
+    /** Every record of the sink, newest failure first. */
+    records: DeadLetterRecord[];
+    unreadable: Unreadable[];
+    /** The dead letter topic's raw records, for settling replays. */
+    raws: RawRecord[];
+}
+
+/** The latest stored state per record id (compaction may not have run yet: later records win, tombstones remove). */
+export function latestStates(records: readonly InRecord[]): Map<string, DeadLetterRecord> {
+    const out = new Map<string, DeadLetterRecord>();
+    for (const r of records) {
+        const key = r.key?.toString("utf8");
+        if (key === undefined) continue;
+        if (r.value === null) out.delete(key);
+        else out.set(key, decodeDeadLetter(r.value, `state record ${r.topic}/${r.partition}/${r.offset} (key ${key})`));
+    }
+    return out;
+}
+
+/** The sink's committed offset on each retry topic partition, from Connect's offsets endpoint. */
+export async function retryPositions(connect: ConnectClient, sink: SinkDlq): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    if (!("retryTopic" in sink.route)) return out;
+    for (const o of await connect.offsets(sink.sink)) {
+        if (o.partition.kafka_topic !== sink.route.retryTopic || !o.offset) continue;
+        out.set(Number(o.partition.kafka_partition), Number(o.offset.kafka_offset));
+    }
+    return out;
+}
+
+export function evidenceFor(record: DeadLetterRecord, raws: readonly RawRecord[], positions: ReadonlyMap<number, number>): ReplayEvidence {
+    const replay = record.last_replay;
+    if (!replay) return { committedOffset: undefined, deadLettered: false };
+    return { committedOffset: positions.get(replay.retry_partition), deadLettered: raws.some((r) => isDeadLetterOf(r, replay)) };
+}
+
+/** Everything known about a sink's dead letters, replays in flight settled as far as the sink's progress tells. */
+export async function loadView(
+    kafka: KafkaClient,
+    conn: KafkaConnection,
+    connect: ConnectClient,
+    sink: SinkDlq,
+    now: number,
+): Promise<DlqView> {
+    const [raws, state] = await Promise.all([readWithTimestamps(kafka, conn, sink.dlqTopic), kafka.readAll(sink.stateTopic)]);
+    const unreadable: Unreadable[] = [];
+    const byId = new Map<string, DeadLetterRecord[]>();
+    for (const raw of raws) {
+        try {
+            const record = deadLetterFromRaw(raw);
+            const id = idOf(record);
+            byId.set(id, [...(byId.get(id) ?? []), record]);
+        } catch (e) {
+            unreadable.push({ where: `${raw.topic}/${raw.partition}/${raw.offset}`, problem: (e as Error).message });
+        }
+    }
+    const stored = latestStates(state);
+    const ids = new Set([...byId.keys(), ...stored.keys()]);
+    const inFlight = [...stored.values()].some((r) => r.last_replay?.outcome === "IN_FLIGHT");
+    const positions = inFlight ? await retryPositions(connect, sink) : new Map<number, number>();
+    const records = [...ids].map((id) => {
+        const record = merged(byId.get(id) ?? [], stored.get(id));
+        return settled(record, evidenceFor(record, raws, positions), now);
+    });
+    records.sort((a, b) => b.error_timestamp - a.error_timestamp || (b.dlq_offset ?? 0) - (a.dlq_offset ?? 0));
+    return { sink, records, unreadable, raws };
+}
+
+export async function storeState(kafka: KafkaClient, sink: SinkDlq, record: DeadLetterRecord): Promise<void> {
+    await kafka.produce([{ topic: sink.stateTopic, key: idOf(record), value: encodeDeadLetter(record) }]);
+}
+
+/** Writes the record's original key, value and headers to the sink's retry topic; returns where it landed. */
+export function sendReplay(
+    conn: KafkaConnection,
+    retryTopic: string,
+    record: DeadLetterRecord,
+): Promise<{ partition: number; offset: number }> {
+    return produceRecord(conn, {
+        topic: retryTopic,
+        key: record.original_key,
+        value: record.original_value,
+        headers: replayHeaders(record, record.retry_count + 1),
+    });
+}

@@ -1,0 +1,116 @@
+/**
+ * The pure parts of ops/dlq-store.ts and ops/dlq-present.ts: which sinks have a dead letter queue, the latest state
+ * per record from a compacted topic's records, a replay's evidence, and how records are shown.
+ */
+import { expect } from "chai";
+import { UsageError } from "../../ops/command";
+import { encodeDeadLetter } from "../../ops/dlq-avro";
+import { present, showText, utf8 } from "../../ops/dlq-present";
+import type { DeadLetterRecord } from "../../ops/dlq-record";
+import { evidenceFor, latestStates, sinkDlqs } from "../../ops/dlq-store";
+import type { InRecord } from "../../ops/kafka-client";
+import { parseStackSpec } from "../../plan/stack-spec";
+import { rawProjectConfig } from "../helpers/stack-files";
+
+const record: DeadLetterRecord = {
+    original_topic: "shop.public.orders",
+    original_partition: 0,
+    original_offset: 10,
+    original_key: Buffer.from('{"payload":{"order_id":1}}'),
+    original_value: Buffer.from([0xff, 0xfe]),
+    error_timestamp: Date.UTC(2026, 11, 1, 12, 0, 0),
+    error_class: "org.apache.kafka.connect.errors.DataException",
+    error_message: "bad",
+    error_stack_trace: "trace line",
+    retry_count: 0,
+    resolution_status: "PENDING",
+    connector_name: "shop-postgres-sink",
+    task_id: 0,
+    error_stage: "VALUE_CONVERTER",
+    error_executing_class: null,
+    original_headers: [],
+    dlq_topic: "dlq-shop-postgres-sink",
+    dlq_partition: 0,
+    dlq_offset: 3,
+    last_replay: null,
+    status_changed_at: null,
+    status_note: null,
+};
+
+const stateRecord = (offset: number, key: string, value: DeadLetterRecord | null): InRecord => ({
+    topic: "dlq-shop-postgres-sink.state",
+    partition: 0,
+    offset: BigInt(offset),
+    timestamp: 0n,
+    key: Buffer.from(key),
+    value: value && encodeDeadLetter(value),
+    headers: [],
+});
+
+describe("ops: dead letter store and presentation", () => {
+    const dev = parseStackSpec(rawProjectConfig("dev")).spec;
+
+    it("finds every sink with a dead letter queue, or the one --sink names, and names the choices otherwise", () => {
+        expect(sinkDlqs(dev, undefined, "u").map((s) => s.sink)).to.deep.equal([
+            "postgresql-jdbc-sink",
+            "shop-postgres-sink",
+            "inventory-postgres-sink",
+        ]);
+        expect(sinkDlqs(dev, "shop-postgres-sink", "u")[0]).to.deep.include({
+            dlqTopic: "dlq-shop-postgres-sink",
+            stateTopic: "dlq-shop-postgres-sink.state",
+            route: { retryTopic: "dlq-shop-postgres-sink.retry" },
+        });
+        expect(() => sinkDlqs(dev, "nope", "u"))
+            .to.throw(UsageError)
+            .with.property("message")
+            .that.contains("sinks with one: postgresql-jdbc-sink, shop-postgres-sink, inventory-postgres-sink");
+    });
+
+    it("reads the latest state per record from a state topic not yet compacted, tombstones removing it", () => {
+        const id = "shop.public.orders/0/10";
+        const states = latestStates([
+            stateRecord(0, id, record),
+            stateRecord(1, "shop.public.orders/0/11", { ...record, original_offset: 11 }),
+            stateRecord(2, id, { ...record, resolution_status: "IGNORED" }),
+            stateRecord(3, "shop.public.orders/0/11", null),
+        ]);
+        expect([...states.keys()]).to.deep.equal([id]);
+        expect(states.get(id)!.resolution_status).to.equal("IGNORED");
+    });
+
+    it("takes a replay's evidence from the sink's position on the retry partition and the dead letters naming it", () => {
+        const replayed = {
+            ...record,
+            last_replay: { sent_at: 1, retry_topic: "r", retry_partition: 0, retry_offset: 4, outcome: "IN_FLIGHT" as const },
+        };
+        const failedAgain = {
+            topic: "dlq-shop-postgres-sink",
+            partition: 0,
+            offset: 5,
+            timestamp: 0,
+            key: null,
+            value: null,
+            headers: ["r", "0", "4"].map((v, i) => ({
+                key: `__connect.errors.${["topic", "partition", "offset"][i]}`,
+                value: Buffer.from(v),
+            })),
+        };
+        expect(evidenceFor(replayed, [], new Map([[0, 5]]))).to.deep.equal({ committedOffset: 5, deadLettered: false });
+        expect(evidenceFor(replayed, [failedAgain], new Map())).to.deep.equal({ committedOffset: undefined, deadLettered: true });
+        expect(evidenceFor(record, [failedAgain], new Map([[0, 5]]))).to.deep.equal({ committedOffset: undefined, deadLettered: false });
+    });
+
+    it("shows bytes as base64, and as text only when they are UTF-8; times as ISO 8601", () => {
+        const p = present(record);
+        expect(p).to.include({
+            id: "shop.public.orders/0/10",
+            original_key_text: '{"payload":{"order_id":1}}',
+            original_value: "//4=",
+            original_value_text: null,
+            error_timestamp: "2026-12-01T12:00:00.000Z",
+        });
+        expect(utf8(Buffer.from("é"))).to.equal("é");
+        expect(showText(p)).to.contain("original_value         base64://4=").and.contain("error_stack_trace:\ntrace line\n");
+    });
+});
