@@ -57,7 +57,7 @@ class RowShape:
     Computed once per distinct schema (see EnvelopeReader)."""
 
     fields: dict[str, tuple[ColumnType, bool]]
-    # only the fields whose JSON value needs decoding (Decimal bytes, timestamps, ...)
+    # every field's: a value needing decoding (Decimal bytes, timestamps, ...) is decoded, a plain one type-checked
     decoders: dict[str, Callable[[Any], Any]]
     fingerprint: str
 
@@ -95,12 +95,15 @@ def row_shape(schema: dict) -> RowShape:
     row_schema = fields_by_name.get("after") or fields_by_name.get("before")
     if row_schema is None or row_schema.get("type") != "struct":
         raise MalformedRecord("envelope schema has no before/after struct")
-    row_fields = {f["field"]: f for f in row_schema.get("fields", [])}
     try:
+        row_fields = {f["field"]: f for f in row_schema.get("fields", [])}
+        unknown = sorted(f"{name} ({f.get('type')!r})" for name, f in row_fields.items() if f.get("type") not in CONNECT_TYPES)
+        if unknown:
+            raise ValueError(f"fields of no Connect type: {', '.join(unknown)}")
         fields = {name: (column_type(f), bool(f.get("optional", False))) for name, f in row_fields.items()}
         decoders = {name: d for name, f in row_fields.items() if (d := value_decoder(f)) is not None}
     except (ValueError, TypeError, KeyError) as e:
-        raise MalformedRecord(f"cannot decode row values: {e}") from e
+        raise MalformedRecord(f"the row schema is not a Connect struct of named, typed fields: {type(e).__name__} {e}") from e
     return RowShape(fields, decoders, _fingerprint(row_schema))
 
 
@@ -112,8 +115,8 @@ def _envelope(
 ) -> Envelope:
     """The change event of a payload whose envelope schema has `shape`."""
     try:
-        before = _decode_row(payload.get("before"), shape.decoders)
-        after = _decode_row(payload.get("after"), shape.decoders)
+        before = _complete(_decode_row(payload.get("before"), shape.decoders), shape.fields)
+        after = _complete(_decode_row(payload.get("after"), shape.decoders), shape.fields)
         source = payload["source"] if isinstance(payload["source"], dict) else {}
         key = decode_key(record)
     except (ValueError, TypeError, KeyError) as e:
@@ -235,11 +238,40 @@ def _key_decoders(schema: dict) -> dict[str, Callable[[Any], Any]]:
 
 
 def _decode_row(row: Any, decoders: dict[str, Callable[[Any], Any]]) -> dict[str, Any] | None:
+    """Every field of a row has a decoder (see value_decoder), so a field without one is not in the schema."""
     if row is None:
         return None
     if not isinstance(row, dict):
         raise ValueError("row is not an object")
-    return {name: value if value is None or (d := decoders.get(name)) is None else d(value) for name, value in row.items()}
+    try:
+        return {name: value if value is None else decoders[name](value) for name, value in row.items()}
+    except (ValueError, TypeError, KeyError, ArithmeticError) as e:
+        raise ValueError(_field_problem(row, decoders)) from e
+
+
+def _field_problem(row: dict, decoders: dict[str, Callable[[Any], Any]]) -> str:
+    """The first field of a row that does not decode, and why."""
+    for name, value in row.items():
+        if name not in decoders:
+            return f"field {name!r} is not in the record's schema"
+        try:
+            if value is not None:
+                decoders[name](value)
+        except (ValueError, TypeError, KeyError, ArithmeticError) as e:
+            return f"field {name!r}: {e}"
+    return "a field does not decode"
+
+
+def _complete(row: dict[str, Any] | None, fields: dict[str, tuple[ColumnType, bool]]) -> dict[str, Any] | None:
+    """A row with every schema field: a missing optional field is null, as JsonConverter reads it; a missing
+    required one makes the record malformed."""
+    if row is None or row.keys() == fields.keys():
+        return row
+    missing = [name for name in fields if name not in row]
+    required = [name for name in missing if not fields[name][1]]
+    if required:
+        raise ValueError(f"required field(s) {', '.join(required)} missing from the row")
+    return {**row, **{name: None for name in missing}}
 
 
 def _fingerprint(row_schema: dict) -> str:
@@ -247,16 +279,42 @@ def _fingerprint(row_schema: dict) -> str:
     return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:12]
 
 
+CONNECT_TYPES = frozenset(("int8", "int16", "int32", "int64", "float32", "float64", "boolean", "string", "bytes", "array", "map", "struct"))
+_JSON_TYPES: dict[str, type | tuple[type, ...]] = {
+    "int8": int,
+    "int16": int,
+    "int32": int,
+    "int64": int,
+    "float32": (int, float),
+    "float64": (int, float),
+    "boolean": bool,
+    "string": str,
+}
+
+
+def _expect(kind: str) -> Callable[[Any], Any]:
+    """The JSON value of a plain Connect field, refused when it is not of the field's type."""
+    types = _JSON_TYPES[kind]
+
+    def check(v: Any) -> Any:
+        if isinstance(v, types) and (kind == "boolean" or not isinstance(v, bool)):
+            return v
+        raise TypeError(f"a {kind} field holds {json.dumps(v, default=str)[:60]}")
+
+    return check
+
+
 def value_decoder(schema: dict) -> Callable[[Any], Any] | None:
-    """How a field's non-null JSON value becomes a Python value, by its Connect schema; None: as it is."""
+    """How a field's non-null JSON value becomes a Python value, by its Connect schema (a plain one is only
+    checked for its type); None for a type Connect does not have."""
     name = schema.get("name")
     kind = schema.get("type")
     params = schema.get("parameters") or {}
     if name == "org.apache.kafka.connect.data.Decimal":
         scale = int(params.get("scale", 0))
-        return lambda v: _decimal(base64.b64decode(v), scale)
+        return lambda v: _decimal(base64.b64decode(v, validate=True), scale)
     if name == "io.debezium.data.VariableScaleDecimal":
-        return lambda v: str(_decimal(base64.b64decode(v["value"]), int(v["scale"])))
+        return lambda v: str(_decimal(base64.b64decode(v["value"], validate=True), int(v["scale"])))
     if name in ("io.debezium.time.Timestamp", "org.apache.kafka.connect.data.Timestamp"):
         return lambda v: EPOCH + dt.timedelta(milliseconds=v)
     if name == "io.debezium.time.MicroTimestamp":
@@ -272,10 +330,10 @@ def value_decoder(schema: dict) -> Callable[[Any], Any] | None:
     if name == "io.debezium.time.NanoTime":
         return lambda v: int(v) // 1000
     if kind == "bytes":
-        return base64.b64decode
+        return lambda v: base64.b64decode(v, validate=True)
     if kind in ("array", "map", "struct"):
         return lambda v: json.dumps(v, sort_keys=True, separators=(",", ":"))
-    return None
+    return _expect(kind) if kind in _JSON_TYPES else None
 
 
 def _decimal(raw: bytes, scale: int) -> Decimal:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -221,6 +222,17 @@ def validate(event: CdcEvent) -> Violation | None:
         if changed:
             return Violation("primary_key_changed", f"primary key fields {changed} differ between before and after")
     return None
+
+
+def topic_mismatch(event: CdcEvent, topic: str) -> Violation | None:
+    """The stack's data topics end in `<schema or database>.<table>` of the one table they carry (Debezium
+    replaces characters a topic name cannot hold with `_`); a change of another table on it would land in
+    the wrong table (rule `unknown_table`)."""
+    namespace = event.schema or event.database
+    expected = re.sub(r"[^A-Za-z0-9._-]", "_", f"{namespace}.{event.table}")
+    if topic == expected or topic.endswith(f".{expected}"):
+        return None
+    return Violation("unknown_table", f"a change of {namespace}.{event.table} on topic {topic}, which carries another table")
 
 
 def _from_us(us: int | None) -> dt.datetime | None:

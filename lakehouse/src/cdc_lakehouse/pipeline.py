@@ -13,7 +13,7 @@ from typing import Callable
 
 from .config import Config, Pipeline
 from .debezium import UTC, EnvelopeReader, MalformedRecord
-from .event import to_event, validate
+from .event import to_event, topic_mismatch, validate
 from .kafka_io import DeadLetters, Source
 from .metrics import Metrics
 from .tables import DeltaLake, IcebergLake, LakeTable, open_catalog
@@ -127,14 +127,20 @@ class PipelineRunner:
         return any(w.dest.topic == it.record.topic and it.record.offset >= w.next_offset(it.record.topic, it.record.partition) for w in self.writers)
 
     def _convert(self, record) -> Item:
+        """A record the writer cannot read is dead-lettered like one that breaks a rule: a bad record must not stop
+        the stream, and the dead letter keeps it. Failures of the tables or of Kafka are not the record's and
+        end the batch instead (run resumes from the tables' recorded positions)."""
         try:
             env = self.envelopes.parse(record)
         except MalformedRecord as e:
             return Item(record, rule="malformed_record", detail=str(e))
         if env is None:
             return Item(record)
-        event = to_event(env, record, before_image=self.pipeline.before_image, now=self.now())
-        violation = validate(event)
+        try:
+            event = to_event(env, record, before_image=self.pipeline.before_image, now=self.now())
+        except (ValueError, TypeError, KeyError, ArithmeticError) as e:
+            return Item(record, rule="malformed_record", detail=f"source block or timestamps do not convert: {e}")
+        violation = validate(event) or topic_mismatch(event, record.topic)
         if violation:
             return Item(record, event, env.fields, violation.rule, violation.detail)
         return Item(record, event, env.fields)
@@ -154,9 +160,18 @@ class PipelineRunner:
             headers = {"cdc.rule": it.rule or "", "cdc.source.topic": r.topic, "cdc.source.partition": str(r.partition), "cdc.source.offset": str(r.offset)}
             self.dead_letters.send(r.key, json.dumps(doc, default=str).encode(), headers)
             self.metrics.record_failed(it.rule or "unknown")
+            log.warning(
+                "%s: %s partition %d offset %d to %s: %s: %s",
+                self.pipeline.pipeline_id,
+                r.topic,
+                r.partition,
+                r.offset,
+                self.pipeline.dead_letter_topic,
+                it.rule,
+                it.detail,
+            )
         if items:
             self.dead_letters.flush()
-            log.warning("%s: %d record(s) to %s: %s", self.pipeline.pipeline_id, len(items), self.pipeline.dead_letter_topic, sorted({i.rule for i in items}))
 
 
 def wait_idle(runner: PipelineRunner, max_steps: int = 1000) -> None:
