@@ -5,5 +5,16 @@
 import type { Command } from "./command";
 import { offsetsAlter, offsetsList, offsetsReset, pause, restart, resume, stop } from "./connector-actions";
 import { DLQ_COMMANDS } from "./dlq-commands";
+import { snapshot } from "./snapshot";
 
-export const COMMANDS: readonly Command[] = [restart, pause, resume, stop, offsetsList, offsetsAlter, offsetsReset, ...DLQ_COMMANDS];
+export const COMMANDS: readonly Command[] = [
+    restart,
+    pause,
+    resume,
+    stop,
+    offsetsList,
+    offsetsAlter,
+    offsetsReset,
+    ...DLQ_COMMANDS,
+    snapshot,
+];

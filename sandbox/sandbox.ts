@@ -27,7 +27,7 @@ import { PLUGIN_PATH, resolvePlugins } from "./plugins";
 import { RUN_DIR } from "./paths";
 import { stopAll, track } from "./shutdown";
 import { ConnectorSupervisor } from "./supervisor";
-import { MARIADB_SOURCE_DDL, POSTGRES_SOURCE_DDL } from "./source-schema";
+import { createSignalTables, MARIADB_SOURCE_DDL, POSTGRES_SOURCE_DDL } from "./source-schema";
 import { PIPELINES, sandboxConnectorContext, sandboxStackConfig, sandboxStackSpec, TARGET_DATABASE, writePipelineSecrets } from "./stack";
 
 export interface SandboxOptions {
@@ -139,6 +139,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         log(`kafka: ${kafka.bootstrapServers} (log ${kafka.jvm.logFile})`);
 
         const spec = sandboxStackSpec({ bootstrapServers: kafka.bootstrapServers, ...dbs });
+        await createSignalTables(spec, { postgres: dbs.postgresSource.url, mariaDb: dbs.mariaDbSource.url });
         const ctx = sandboxConnectorContext(kafka.bootstrapServers, secretsDir);
         writePipelineSecrets(secretsDir, spec.pipelines, (pipeline, role) => {
             const db = role === "source" ? (pipeline.source.kind === "postgres" ? dbs.postgresSource : dbs.mariaDbSource) : dbs.target;

@@ -1,8 +1,13 @@
 /**
  * Source tables of seed 004 §1: customers, orders and the schema evolution table in PostgreSQL;
  * products and inventory_transactions in MySQL/MariaDB. Column types, keys and indexes as the seed
- * lists them.
+ * lists them. Plus each source's Debezium signal table, from the same SQL a database owner runs for
+ * a deployed stack (plan/signal-table.ts).
  */
+import { Client } from "pg";
+import * as mysql from "mysql2/promise";
+import type { StackSpec } from "../model/spec";
+import { mysqlSignalTableDdl, postgresSignalTableDdl } from "../plan/signal-table";
 
 export const POSTGRES_SOURCE_DDL = `
 CREATE TABLE customers (
@@ -87,3 +92,20 @@ export const SCHEMA_EVOLUTION_STEPS = [
     { name: "widen type", sql: "ALTER TABLE cdc_schema_evolution_test ALTER COLUMN new_column_added TYPE TEXT" },
     { name: "rename column", sql: "ALTER TABLE cdc_schema_evolution_test RENAME COLUMN new_column_added TO renamed_column" },
 ] as const;
+
+/**
+ * The signal table of every pipeline's source, before its connector first starts (so the filtered publication
+ * Debezium creates includes it). The sandbox's logins own the tables, so no GRANT is needed here.
+ */
+export async function createSignalTables(spec: StackSpec, urls: { postgres: string; mariaDb: string }): Promise<void> {
+    for (const { source } of spec.pipelines) {
+        if (source.kind === "postgres") {
+            const pg = new Client({ connectionString: urls.postgres });
+            await pg.connect();
+            await pg.query(postgresSignalTableDdl(source)).finally(() => pg.end());
+        } else if (source.kind === "mariadb" || source.kind === "mysql") {
+            const maria = await mysql.createConnection({ uri: urls.mariaDb });
+            await maria.query(mysqlSignalTableDdl(source)).finally(() => maria.end());
+        }
+    }
+}
