@@ -107,6 +107,11 @@ class Changes:
         return out
 
 
+def lag_topic(fmt: str) -> str:
+    """A topic of its own whose name still ends in the table's `<schema>.<table>` (the writer's unknown_table rule)."""
+    return "lag." + FORMATS[fmt][2]
+
+
 def produce(producer: Producer, records: list, topic: str) -> None:
     for r in records:
         while True:
@@ -231,7 +236,7 @@ def consume_run(fmt: str, bootstrap: str, end_offset: int, changes: int) -> dict
 
 def lag_run(fmt: str, root: Path, bootstrap: str, producer: Producer, rate: int, seconds: int, keys: int) -> dict:
     # A fresh table starts at offset 0, so the lag phase has its own (empty) topic per format.
-    topic = FORMATS[fmt][2] + ".lag"
+    topic = lag_topic(fmt)
     config, pipeline, source, dlq, runner = new_runner(fmt, root, bootstrap, topic)
     lags: list[float] = []
     orig_commit = DestinationWriter.commit
@@ -287,7 +292,7 @@ def main() -> int:
     keys = max(1, args.changes // 5)
 
     admin = AdminClient({"bootstrap.servers": args.bootstrap})
-    topics = [FORMATS[f][2] for f in formats] + [FORMATS[f][2] + ".lag" for f in formats]
+    topics = [FORMATS[f][2] for f in formats] + [lag_topic(f) for f in formats]
     for f in admin.create_topics([NewTopic(t, num_partitions=1, replication_factor=1) for t in topics]).values():
         f.result()
     producer = Producer({"bootstrap.servers": args.bootstrap, "acks": "all", "enable.idempotence": True, "linger.ms": 5})
