@@ -3,11 +3,13 @@
  * ops/ (see docs/ops.md, "Adding a command"), then add one import line and one array entry here.
  */
 import type { Command } from "./command";
+import { status } from "./status";
 import { offsetsAlter, offsetsList, offsetsReset, pause, restart, resume, stop } from "./connector-actions";
 import { DLQ_COMMANDS } from "./dlq-commands";
 import { snapshot } from "./snapshot";
 
 export const COMMANDS: readonly Command[] = [
+    status,
     restart,
     pause,
     resume,

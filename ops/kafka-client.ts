@@ -249,6 +249,25 @@ export class KafkaClient {
         return out;
     }
 
+    /**
+     * The newest record with exactly this key, found where Kafka's default partitioner put it (murmur2 of the key)
+     * and read backwards in chunks; undefined when the partition holds none. For compacted state such as
+     * Connect's offsets topic, where a key's history is short after cleaning and only the newest record counts.
+     */
+    async latestWithKey(topic: string, key: Buffer, chunk = 500n): Promise<InRecord | undefined> {
+        const partitionCount = (await this.partitions(topic)).length;
+        const partition = defaultPartition(key, partitionCount);
+        const [earliest, latest] = await Promise.all([this.earliestOffsets([topic]), this.latestOffsets([topic])]);
+        const start = earliest.find((o) => o.partition === partition)!.offset;
+        const wanted = key.toString("hex");
+        for (let end = latest.find((o) => o.partition === partition)!.offset; end > start; end -= chunk) {
+            const from = end - chunk > start ? end - chunk : start;
+            const found = (await this.read(topic, partition, from, { until: end })).filter((r) => r.key?.toString("hex") === wanted);
+            if (found.length > 0) return found[found.length - 1];
+        }
+        return undefined;
+    }
+
     /** The group's committed offsets (the next record it will read), per partition it ever committed. */
     async committedOffsets(groupId: string): Promise<PartitionOffset[]> {
         const groups = await this.call(`committed offsets of group ${groupId}`, () =>
@@ -290,6 +309,37 @@ export class KafkaClient {
     async close(): Promise<void> {
         await Promise.all([this.admin.close(), this.producer?.close(), this.reader?.close()]);
     }
+}
+
+/**
+ * Kafka's murmur2 (org.apache.kafka.common.utils.Utils.murmur2), the hash its default partitioner applies to a
+ * record key: seed 0x9747b28c, 4-byte little-endian blocks, the tail mixed in, then the final avalanche.
+ */
+export function murmur2(data: Buffer): number {
+    const m = 0x5bd1e995;
+    let h = (0x9747b28c ^ data.length) | 0;
+    const blocks = data.length >> 2;
+    for (let i = 0; i < blocks; i++) {
+        let k = data.readInt32LE(i * 4);
+        k = Math.imul(k, m);
+        k ^= k >>> 24;
+        k = Math.imul(k, m);
+        h = Math.imul(h, m) ^ k;
+    }
+    const tail = blocks * 4;
+    const rest = data.length & 3;
+    if (rest >= 3) h ^= data[tail + 2] << 16;
+    if (rest >= 2) h ^= data[tail + 1] << 8;
+    if (rest >= 1) h = Math.imul(h ^ data[tail], m);
+    h ^= h >>> 13;
+    h = Math.imul(h, m);
+    h ^= h >>> 15;
+    return h | 0;
+}
+
+/** The partition Kafka's default partitioner (and so Connect's offset store) gives a keyed record. */
+export function defaultPartition(key: Buffer, partitions: number): number {
+    return (murmur2(key) & 0x7fffffff) % partitions;
 }
 
 /** Kafka's errors nest (MultipleErrors of ResponseErrors); the innermost messages say what the broker refused. */

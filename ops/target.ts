@@ -135,17 +135,28 @@ export function writeSandboxTarget(runDir: string, file: SandboxTargetFile): voi
  * The Pulumi stack file's project keys (`cdc-pipeline:<key>`) without the prefix, as the config layer's
  * parser takes them. Secret keys are left out: they are encrypted in the file and no command needs them.
  */
-export function rawConfigOfStackFile(text: string, file: string): Record<string, unknown> {
+export function rawConfigOfStackFile(text: string, file: string, defaults: Record<string, unknown> = {}): Record<string, unknown> {
     const doc = parseYaml(text) as { config?: Record<string, unknown> } | null;
     if (!doc?.config) throw new Error(`${file} has no "config:" section; is it a Pulumi stack file?`);
     const secret = new Set<string>(SECRET_CONFIG_KEYS);
-    const raw: Record<string, unknown> = {};
+    // The Pulumi CLI fills in Pulumi.yaml's defaults for the keys a stack leaves out; so does this.
+    const raw: Record<string, unknown> = Object.fromEntries(Object.entries(defaults).filter(([key]) => !secret.has(key)));
     for (const [fullKey, value] of Object.entries(doc.config)) {
         if (!fullKey.startsWith("cdc-pipeline:")) continue;
         const key = fullKey.slice("cdc-pipeline:".length);
         if (!secret.has(key)) raw[key] = value;
     }
     return raw;
+}
+
+/** The `default` of each project key Pulumi.yaml declares with one. */
+export function projectDefaults(pulumiYaml: string): Record<string, unknown> {
+    const project = parseYaml(pulumiYaml) as { config?: Record<string, { default?: unknown } | null> } | null;
+    const out: Record<string, unknown> = {};
+    for (const [key, declaration] of Object.entries(project?.config ?? {})) {
+        if (declaration?.default !== undefined) out[key.replace(/^cdc-pipeline:/, "")] = declaration.default;
+    }
+    return out;
 }
 
 function readFileOrUnreachable(what: string, file: string, fix: string): string {
@@ -193,7 +204,9 @@ function stackTarget(stack: string): Omit<Target, "mode" | "kafka" | "connectUrl
         file,
         `pass --stack <name> for a Pulumi.<name>.yaml in ${packageRoot()}, or a file path`,
     );
-    const spec = parseSpec(rawConfigOfStackFile(text, file), file);
+    const project = path.join(path.dirname(file), "Pulumi.yaml");
+    const defaults = fs.existsSync(project) ? projectDefaults(fs.readFileSync(project, "utf8")) : {};
+    const spec = parseSpec(rawConfigOfStackFile(text, file, defaults), file);
     return { kind: "stack", name: stack, spec, namespace: spec.namespace };
 }
 

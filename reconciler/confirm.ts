@@ -1,8 +1,12 @@
 /**
- * Confirmation of suspects against replication lag (read–wait–read): read the source (S1), wait the lag window,
- * read the target (T), read the source again (S2). S1 = S2 ≠ T is a confirmed discrepancy: CDC preserves per-row
- * order, so after the wait the target has applied everything up to S1. S1 ≠ S2 means the row is still changing
- * and is retried; S1 = S2 = T means the first pass saw a row in flight.
+ * Confirmation of suspects against replication lag (read–wait–read): read the source (S1), wait until the target
+ * has applied everything up to S1, read the target (T), read the source again (S2). S1 = S2 ≠ T is a confirmed
+ * discrepancy: CDC preserves per-row order, so after the wait the target has applied everything up to S1.
+ * S1 ≠ S2 means the row is still changing and is retried; S1 = S2 = T means the first pass saw a row in flight.
+ *
+ * The wait is the lag window, unless a `LagGate` can tell sooner: it marks the pipeline's position right after
+ * S1 and is polled until the sink has applied past that mark, the window staying the upper bound. Without a gate
+ * (the CronJob has no Kafka access) or when the gate fails, the whole window is slept, and the outcome says so.
  */
 import { compareRow } from "./compare";
 import { Db } from "./db";
@@ -31,6 +35,67 @@ export interface Confirmed {
     differingColumns: string[];
 }
 
+/**
+ * Knows when the sink has applied everything the source had at a moment (ops/checkpoint-gate.ts implements it
+ * from the sink's committed Kafka offsets). `mark` is called right after S1 is read.
+ */
+export interface LagGate {
+    /** What the gate checks against, e.g. "sink connect-shop-sink past the table topic's end offsets". */
+    describe: string;
+    mark(): Promise<unknown>;
+    passed(mark: unknown): Promise<boolean>;
+}
+
+/** How the confirm step waited: through the gate (and how long), or the whole window (and why). */
+export interface LagWait {
+    by: "gate" | "window";
+    /** Longest wait of one attempt, milliseconds. */
+    waitedMs: number;
+    windowMs: number;
+    /** Why the window was slept: no gate configured, the gate failed, or the window ran out first. */
+    reason?: string;
+}
+
+const GATE_POLL_MS = 250;
+
+/**
+ * Waits up to `windowMs`: until `gate.passed(mark)`, or the whole window without a gate. A gate error ends the
+ * polling and the rest of the window is slept, so a Kafka outage costs the time it always cost, never correctness.
+ */
+export async function waitForLag(
+    windowMs: number,
+    gate: LagGate | undefined,
+    mark: unknown,
+    sleep: (ms: number) => Promise<void>,
+    now: () => number = Date.now,
+): Promise<LagWait> {
+    const start = now();
+    if (!gate) {
+        await sleep(windowMs);
+        return { by: "window", waitedMs: windowMs, windowMs, reason: "no checkpoint source (Kafka) configured" };
+    }
+    for (;;) {
+        let passed: boolean;
+        try {
+            passed = await gate.passed(mark);
+        } catch (e) {
+            const left = Math.max(0, windowMs - (now() - start));
+            await sleep(left);
+            return { by: "window", waitedMs: now() - start, windowMs, reason: `checkpoint check failed: ${(e as Error).message}` };
+        }
+        if (passed) return { by: "gate", waitedMs: now() - start, windowMs };
+        const left = windowMs - (now() - start);
+        if (left <= 0)
+            return {
+                by: "window",
+                waitedMs: now() - start,
+                windowMs,
+                reason: `the sink did not pass the mark within the window (${gate.describe})`,
+            };
+        await sleep(Math.min(GATE_POLL_MS, left));
+    }
+}
+
 export interface ConfirmResult {
     confirmed: Confirmed[];
     /** Suspects that matched on recheck: the first pass saw them in flight. */
@@ -39,6 +104,8 @@ export interface ConfirmResult {
     unstable: number;
     /** Hashes differed but the typed comparison found every value equal. */
     artifacts: number;
+    /** How each attempt waited for the lag (absent when nothing was confirmed). */
+    lagWait?: LagWait;
 }
 
 export async function lookupRows(db: Db, s: SideSql, keys: string[][], batch: number): Promise<Map<string, RowState>> {
@@ -75,12 +142,27 @@ export async function confirm(
     suspects: Suspect[],
     settings: ConfirmSettings,
     sleep: (ms: number) => Promise<void>,
+    gate?: LagGate,
 ): Promise<ConfirmResult> {
     const result: ConfirmResult = { confirmed: [], resolved: 0, unstable: 0, artifacts: 0 };
     let pending = suspects.map((s) => s.key);
     for (let attempt = 0; attempt < settings.recheckAttempts && pending.length; attempt++) {
         const s1 = await lookupRows(src.db, src.sql, pending, settings.lookupBatch);
-        await sleep(settings.lagWindowSeconds * 1000);
+        let mark: unknown;
+        let markError: Error | undefined;
+        try {
+            mark = gate ? await gate.mark() : undefined;
+        } catch (e) {
+            markError = e as Error;
+        }
+        const wait = markError
+            ? {
+                  ...(await waitForLag(settings.lagWindowSeconds * 1000, undefined, undefined, sleep)),
+                  reason: `checkpoint mark failed: ${markError.message}`,
+              }
+            : await waitForLag(settings.lagWindowSeconds * 1000, gate, mark, sleep);
+        // The report shows the slowest attempt: that is what the window had to cover.
+        if (!result.lagWait || wait.waitedMs >= result.lagWait.waitedMs) result.lagWait = wait;
         const t = await lookupRows(tgt.db, tgt.sql, pending, settings.lookupBatch);
         const s2 = await lookupRows(src.db, src.sql, pending, settings.lookupBatch);
         const again: string[][] = [];

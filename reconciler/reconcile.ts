@@ -1,7 +1,7 @@
 /** Reconciles one table pair: plan → scan both sides → drill into mismatching buckets → confirm → outcome. */
 import { bucketExpr, chooseBucketHash } from "./bucket-hash";
 import { BucketVector, mismatchedBuckets } from "./buckets";
-import { confirm, ConfirmSettings } from "./confirm";
+import { confirm, ConfirmSettings, LagGate } from "./confirm";
 import { Db } from "./db";
 import { drill, DrillSettings } from "./drill";
 import { introspect } from "./introspect";
@@ -75,6 +75,7 @@ export async function reconcileTable(
     settings: Settings,
     onProgress: (e: ProgressEvent) => void = () => undefined,
     sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    gate?: LagGate,
 ): Promise<TableOutcome> {
     const t0 = Date.now();
     const label = qualified(spec.source);
@@ -178,13 +179,14 @@ export async function reconcileTable(
                 const tConfirm = Date.now();
                 progress("confirm", { suspects: d.suspects.length });
                 const c = await step("confirming suspect rows after the lag window", () =>
-                    confirm(src, tgt, plan.columns, d.suspects, settings, sleep),
+                    confirm(src, tgt, plan.columns, d.suspects, settings, sleep, gate),
                 );
                 outcome.timings.confirm = Date.now() - tConfirm;
                 outcome.confirmed = c.confirmed;
                 outcome.resolved = c.resolved;
                 outcome.unstable = c.unstable;
                 outcome.artifacts = c.artifacts;
+                outcome.lagWait = c.lagWait;
             }
         }
     } catch (e) {

@@ -3,7 +3,7 @@ import Ajv from "ajv";
 import { promises as fs } from "fs";
 import * as path from "path";
 import { checksumHex } from "./buckets";
-import { Confirmed } from "./confirm";
+import { Confirmed, LagWait } from "./confirm";
 import { MismatchType } from "./drill";
 import { BucketHash } from "./model";
 import schema from "./report.schema.json";
@@ -35,6 +35,8 @@ export interface TableOutcome {
     suspects: number;
     drillRowsRead: number;
     timings: { plan: number; scan: number; drill: number; confirm: number; total: number };
+    /** How the confirm step waited for replication lag; absent when there was nothing to confirm. */
+    lagWait?: LagWait;
     error?: { step: string; message: string; stack?: string };
 }
 
@@ -102,7 +104,28 @@ export interface TableReport {
     drill_rows_read: number;
     timings_ms: TableOutcome["timings"];
     rows_per_second: number;
+    lag_wait?: { by: "gate" | "window"; waited_ms: number; window_ms: number; reason?: string };
     error?: { step: string; message: string };
+}
+
+/** One captured table's replication checkpoint when the run started (seed 000 §4; `cdc status` computes it). */
+export interface TableCheckpoint {
+    source_table: string;
+    connector_name: string;
+    state: string;
+    last_lsn: string | null;
+    last_event_timestamp: string | null;
+    last_offset_commit: string | null;
+    total_events_processed: number;
+    sink_lag: number | null;
+}
+
+/** The checkpoint a run compared against: read from Connect and Kafka, or `none` (with why) when it had no access. */
+export interface RunCheckpoint {
+    source: "connect+kafka" | "none";
+    taken_at: string;
+    tables: TableCheckpoint[];
+    note?: string;
 }
 
 export interface Report {
@@ -113,6 +136,7 @@ export interface Report {
     started_at: string;
     duration_ms: number;
     checksum_definition: string;
+    checkpoint?: RunCheckpoint;
     tables: TableReport[];
     summary: {
         total_tables: number;
@@ -258,6 +282,10 @@ export function tableReport(o: TableOutcome, th: Thresholds): TableReport {
     };
     if (o.keyMode) r.key_partitioning = o.keyMode;
     if (o.bucketHash) r.bucket_hash = o.bucketHash;
+    if (o.lagWait) {
+        r.lag_wait = { by: o.lagWait.by, waited_ms: o.lagWait.waitedMs, window_ms: o.lagWait.windowMs };
+        if (o.lagWait.reason) r.lag_wait.reason = o.lagWait.reason;
+    }
     if (o.error) r.error = { step: o.error.step, message: o.error.message };
     return r;
 }
@@ -270,9 +298,11 @@ export function buildReport(args: {
     targetDatabase: string;
     tables: TableOutcome[];
     thresholds: Thresholds;
+    checkpoint?: RunCheckpoint;
 }): Report {
     const tables = args.tables.map((t) => tableReport(t, args.thresholds));
     return {
+        ...(args.checkpoint ? { checkpoint: args.checkpoint } : {}),
         report_id: args.reportId,
         generated_at: args.generatedAt.toISOString(),
         source_database: args.sourceDatabase,

@@ -1,0 +1,163 @@
+/**
+ * The replication checkpoint (seed 000 §4) computed from what Kafka Connect and Kafka say, as pure functions
+ * over their answers; ops/status.ts fetches the answers. Where each field comes from is listed in docs/ops.md
+ * ("cdc status").
+ *
+ * Debezium's source offsets, as Connect's KIP-875 endpoint returns them (test/fixtures/ops/offsets.json holds
+ * real ones captured from the sandbox):
+ * - PostgreSQL: partition `{server}`; offset `lsn`, `lsn_proc`, `lsn_commit` (numbers), `txId`, `ts_usec`,
+ *   and while the initial snapshot runs `snapshot` and `last_snapshot_record`;
+ * - MySQL / MariaDB: partition `{server}`; offset `file`, `pos`, `row`, `event`, `ts_sec`, `gtids`, and the
+ *   same snapshot markers;
+ * - SQL Server: partition `{server, database}`; offset `commit_lsn`, `change_lsn` (hex `xxxxxxxx:xxxxxxxx:xxxx`),
+ *   `event_serial_no`, and the snapshot markers.
+ * Incremental snapshots (signals) add `incremental_snapshot_collections` and the chunk's key window.
+ */
+import type { SourceSpec } from "../model/spec";
+
+type SourceKind = SourceSpec["kind"];
+
+export const REPLICATION_STATES = ["NULL", "SNAPSHOT_START", "SNAPSHOT_COMPLETE", "STREAMING"] as const;
+export type ReplicationState = (typeof REPLICATION_STATES)[number];
+
+export type Offset = Record<string, unknown>;
+
+/** A source position that can be ordered: PostgreSQL and SQL Server LSNs, binlog file and position. */
+export type SourcePosition =
+    { kind: "postgres"; lsn: bigint } | { kind: "binlog"; file: string; pos: bigint; row: bigint } | { kind: "sqlserver"; lsn: string };
+
+/** PostgreSQL's own LSN notation: high and low 32 bits in hex, `16/B374D848`. */
+export function formatPgLsn(lsn: bigint): string {
+    return `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
+}
+
+export function parsePgLsn(text: string): bigint {
+    const m = /^([0-9a-f]{1,8})\/([0-9a-f]{1,8})$/i.exec(text.trim());
+    if (!m) throw new Error(`not a PostgreSQL LSN: ${JSON.stringify(text)} (expected e.g. 16/B374D848)`);
+    return (BigInt(`0x${m[1]}`) << 32n) | BigInt(`0x${m[2]}`);
+}
+
+function bigintOf(v: unknown): bigint | undefined {
+    if (typeof v === "number" && Number.isFinite(v)) return BigInt(Math.trunc(v));
+    if (typeof v === "string" && /^\d+$/.test(v)) return BigInt(v);
+    return undefined;
+}
+
+/** The position an offset records; undefined when the offset has none (no commit yet, or an unknown shape). */
+export function sourcePosition(kind: SourceKind, offset: Offset | null): SourcePosition | undefined {
+    if (!offset) return undefined;
+    if (kind === "postgres") {
+        // lsn_proc: everything up to it is processed; lsn: the last event's, which is what a snapshot records.
+        const lsn = bigintOf(offset.lsn_proc) ?? bigintOf(offset.lsn);
+        return lsn === undefined ? undefined : { kind: "postgres", lsn };
+    }
+    if (kind === "sqlserver") {
+        const lsn = offset.commit_lsn ?? offset.change_lsn;
+        return typeof lsn === "string" ? { kind: "sqlserver", lsn } : undefined;
+    }
+    const pos = bigintOf(offset.pos);
+    if (typeof offset.file !== "string" || pos === undefined) return undefined;
+    return { kind: "binlog", file: offset.file, pos, row: bigintOf(offset.row) ?? 0n };
+}
+
+/** The `last_lsn` text: PostgreSQL `X/Y`, SQL Server's hex LSN as Debezium writes it, binlog `file:pos`. */
+export function formatPosition(p: SourcePosition | undefined): string | null {
+    if (!p) return null;
+    if (p.kind === "postgres") return formatPgLsn(p.lsn);
+    if (p.kind === "sqlserver") return p.lsn;
+    return `${p.file}:${p.pos}`;
+}
+
+/** Binlog files are `<base>.<sequence>`; the sequence orders them. */
+function binlogSequence(file: string): bigint {
+    const m = /\.(\d+)$/.exec(file);
+    if (!m) throw new Error(`binlog file name without a sequence number: ${file}`);
+    return BigInt(m[1]);
+}
+
+/** Negative, zero or positive as `a` is before, at or after `b`; both must come from the same kind of source. */
+export function comparePositions(a: SourcePosition, b: SourcePosition): number {
+    const sign = (d: bigint) => (d < 0n ? -1 : d > 0n ? 1 : 0);
+    if (a.kind === "postgres" && b.kind === "postgres") return sign(a.lsn - b.lsn);
+    if (a.kind === "sqlserver" && b.kind === "sqlserver") return a.lsn < b.lsn ? -1 : a.lsn > b.lsn ? 1 : 0;
+    if (a.kind === "binlog" && b.kind === "binlog") {
+        const file = binlogSequence(a.file) - binlogSequence(b.file);
+        return file !== 0n ? sign(file) : sign(a.pos - b.pos) || sign(a.row - b.row);
+    }
+    throw new Error(`cannot compare a ${a.kind} position with a ${b.kind} one`);
+}
+
+/** The snapshot markers Debezium writes: `snapshot` (true or the snapshot type) until the snapshot's last record. */
+export function snapshotPhase(offset: Offset | null): "none" | "running" | "completed" {
+    if (!offset) return "none";
+    const marker = offset.snapshot;
+    const inSnapshot = marker !== undefined && marker !== null && marker !== false && marker !== "false" && marker !== "FALSE";
+    if (offset.snapshot_completed === true || offset.last_snapshot_record === true) return "completed";
+    return inSnapshot ? "running" : "none";
+}
+
+/**
+ * Tables an incremental snapshot is working through, from `incremental_snapshot_collections`: a JSON text of
+ * `[{ incremental_snapshot_collections_id, incremental_snapshot_collections_additional_condition, ... }]`
+ * (ids are `schema.table`, or `database.schema.table` for SQL Server).
+ */
+export function incrementalSnapshotTables(offset: Offset | null): string[] {
+    const text = offset?.incremental_snapshot_collections;
+    if (typeof text !== "string" || text === "") return [];
+    const parsed = JSON.parse(text) as unknown;
+    if (!Array.isArray(parsed)) return [];
+    return parsed.map((c) => (typeof c === "string" ? c : String((c as Record<string, unknown>).incremental_snapshot_collections_id)));
+}
+
+/** Whether an incremental-snapshot collection id names the table (`db.schema.table` matches `schema.table`). */
+function sameTable(collectionId: string, table: string): boolean {
+    return collectionId === table || collectionId.endsWith(`.${table}`);
+}
+
+/**
+ * The seed's state of one captured table:
+ * - NULL: no committed offset and no change event on the table's topic yet (nothing captured);
+ * - SNAPSHOT_START: the committed offset is mid-snapshot, or there is no committed offset yet but the snapshot
+ *   already wrote events, or an incremental snapshot lists the table;
+ * - SNAPSHOT_COMPLETE: the committed offset is the snapshot's last record, and nothing streamed after it;
+ * - STREAMING: the committed offset is a streaming position (no snapshot marker).
+ */
+export function tableState(offset: Offset | null, table: string, topicEvents: bigint): ReplicationState {
+    if (incrementalSnapshotTables(offset).some((id) => sameTable(id, table))) return "SNAPSHOT_START";
+    const phase = snapshotPhase(offset);
+    if (phase === "running") return "SNAPSHOT_START";
+    if (phase === "completed") return "SNAPSHOT_COMPLETE";
+    if (offset) return "STREAMING";
+    return topicEvents > 0n ? "SNAPSHOT_START" : "NULL";
+}
+
+/** The connector's source offset: Debezium keeps one source partition per task (one per database for SQL Server). */
+export function connectorOffset(offsets: readonly { partition: Offset; offset: Offset | null }[], database?: string): Offset | null {
+    const candidates = database ? offsets.filter((o) => o.partition.database === undefined || o.partition.database === database) : offsets;
+    return candidates.find((o) => o.offset !== null)?.offset ?? null;
+}
+
+/** A sink connector's committed Kafka offsets (KIP-875 for sinks: `{kafka_topic, kafka_partition}` → `{kafka_offset}`). */
+export function sinkOffsets(
+    offsets: readonly { partition: Offset; offset: Offset | null }[],
+): { topic: string; partition: number; offset: bigint }[] {
+    return offsets.flatMap((o) => {
+        const offset = bigintOf(o.offset?.kafka_offset);
+        const partition = o.partition.kafka_partition;
+        return typeof o.partition.kafka_topic === "string" && typeof partition === "number" && offset !== undefined
+            ? [{ topic: o.partition.kafka_topic, partition, offset }]
+            : [];
+    });
+}
+
+/** The source commit time of a Debezium change event (JsonConverter, schemas on or off); null for a tombstone or another shape. */
+export function eventSourceTime(value: Buffer | null): Date | null {
+    if (!value) return null;
+    try {
+        const doc = JSON.parse(value.toString("utf8")) as { payload?: { source?: { ts_ms?: unknown } }; source?: { ts_ms?: unknown } };
+        const ts = (doc.payload ?? doc).source?.ts_ms;
+        return typeof ts === "number" ? new Date(ts) : null;
+    } catch {
+        return null;
+    }
+}
