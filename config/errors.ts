@@ -3,7 +3,7 @@
  * see every mistake in one run, each with the config path and what to write instead.
  */
 
-export type ConfigPath = ReadonlyArray<string | number>;
+type ConfigPath = ReadonlyArray<string | number>;
 
 export interface ConfigIssue {
     path: ConfigPath;
@@ -20,7 +20,7 @@ export function formatPath(path: ConfigPath): string {
     return out === "" ? "(stack config)" : out;
 }
 
-export function formatIssue(issue: ConfigIssue): string {
+function formatIssue(issue: ConfigIssue): string {
     return `${formatPath(issue.path)}: ${issue.message}`;
 }
 

@@ -19,7 +19,7 @@ const SECRET_KEYS: ReadonlySet<string> = new Set(SECRET_CONFIG_KEYS);
  * reported with a suggestion instead of being ignored. Unknown keys are passed without their value: only the
  * name matters to the error, and a misspelt secret key must not carry its secret into a message.
  */
-export function readRawConfig(
+function readRawConfig(
     config = new pulumi.Config(PROJECT),
     all: Record<string, string> = pulumi.runtime.allConfig(),
 ): Record<string, unknown> {

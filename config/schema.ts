@@ -580,11 +580,9 @@ export const stackConfigSchema = z.strictObject({
 /** Project keys read as secrets by config/load.ts, outside the parsed spec; listed so a misspelling gets a suggestion. */
 export const SECRET_CONFIG_KEYS = ["sourcePasswords"] as const;
 
-export type RawStackConfig = z.input<typeof stackConfigSchema>;
 export type ParsedStackConfig = z.output<typeof stackConfigSchema>;
 export type ParsedPipeline = ParsedStackConfig["pipelines"][number];
 export type ParsedSource = ParsedPipeline["source"];
-export type ParsedSink = ParsedPipeline["sink"];
 export type ParsedTable = ParsedSource["tables"][number];
 export type ParsedDestination = ParsedPipeline["destinations"][number];
 export type ParsedLakehouse = NonNullable<ParsedStackConfig["lakehouse"]>;

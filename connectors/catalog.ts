@@ -4,16 +4,16 @@
  * plugin set tested locally is the plugin set deployed, byte for byte (the archives are pinned by SHA-512).
  */
 
-export const DEBEZIUM_VERSION = "3.6.1.Final";
+const DEBEZIUM_VERSION = "3.6.1.Final";
 /**
  * Maven Central stops at 3.5.0.Final for these two Debezium artifacts (3.6.x of the JDBC sink and of
  * its `debezium-sink` dependency, and of the MariaDB connector, are not published there). Strimzi's
  * build and the sandbox both download from Maven Central, so both pin the version that exists rather
  * than one only the sandbox could work around.
  */
-export const DEBEZIUM_CENTRAL_ONLY_VERSION = "3.5.0.Final";
+const DEBEZIUM_CENTRAL_ONLY_VERSION = "3.5.0.Final";
 
-export interface MavenArtifact {
+interface MavenArtifact {
     groupId: string;
     artifactId: string;
     version: string;
@@ -128,7 +128,3 @@ export const CONNECTOR_PLUGINS: Readonly<Record<PluginId, ConnectorPlugin>> = {
         ],
     },
 };
-
-export function pluginById(id: PluginId): ConnectorPlugin {
-    return CONNECTOR_PLUGINS[id];
-}

@@ -27,7 +27,7 @@ export const SOURCE_PLUGINS = {
     mariadb: "debezium-mariadb",
 } as const satisfies Record<string, PluginId>;
 
-export const SINK_PLUGINS = {
+const SINK_PLUGINS = {
     debezium: "debezium-jdbc-sink",
     confluent: "confluent-jdbc-sink",
 } as const satisfies Record<string, PluginId>;

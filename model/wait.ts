@@ -3,7 +3,7 @@
  * so every wait reports a timeout the same way: what was awaited, for how long, and the last thing seen.
  */
 
-export interface WaitOptions {
+interface WaitOptions {
     /** Pause between probes. */
     intervalMs?: number;
     /** Checked before each probe: a message ends the wait at once with that message (the process being waited on died). */

@@ -27,7 +27,7 @@ export interface AutoRestartStatus {
     lastRestartAt: number;
 }
 
-export interface AutoRestartDecision {
+interface AutoRestartDecision {
     restart: boolean;
     /** The status after this reconciliation; undefined once it is reset (or was never set). */
     status: AutoRestartStatus | undefined;

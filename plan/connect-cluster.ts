@@ -19,7 +19,7 @@ import {
 } from "../model/naming";
 
 export const STRIMZI_API_VERSION = "kafka.strimzi.io/v1";
-export const ACCESS_API_VERSION = "access.strimzi.io/v1alpha1";
+const ACCESS_API_VERSION = "access.strimzi.io/v1alpha1";
 export const METRICS_CONFIG_KEY = "metrics-config.yml";
 /** The key of the CA certificate in connect.databaseCaSecret. */
 export const CA_CERT_KEY = "ca.crt";
@@ -54,7 +54,7 @@ export interface KafkaConnectBody {
 
 export const MANAGED_BY_LABELS = { "app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "cdc-pipeline" };
 
-export interface KafkaAccessBody {
+interface KafkaAccessBody {
     apiVersion: typeof ACCESS_API_VERSION;
     kind: "KafkaAccess";
     metadata: ObjectMeta;

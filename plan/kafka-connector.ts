@@ -7,7 +7,7 @@ import type { RenderedConnector } from "../connectors/render";
 import { AUTO_RESTART } from "./auto-restart";
 import { MANAGED_BY_LABELS, ObjectMeta, STRIMZI_API_VERSION } from "./connect-cluster";
 
-export const STRIMZI_CLUSTER_LABEL = "strimzi.io/cluster";
+const STRIMZI_CLUSTER_LABEL = "strimzi.io/cluster";
 
 /**
  * Annotations people set on a KafkaConnector to make Strimzi act (restart, reset offsets) and Strimzi

@@ -36,29 +36,29 @@ export const LAKEHOUSE_CONFIG_DIR = "/etc/cdc-lakehouse";
 export const LAKEHOUSE_CONFIG_FILE = "lakehouse.json";
 export const KAFKA_SECRET_DIR = "/var/run/secrets/cdc/kafka";
 export const CATALOG_SECRET_DIR = "/var/run/secrets/cdc/catalog";
-export const CATALOG_PASSWORD_KEY = "password";
+const CATALOG_PASSWORD_KEY = "password";
 /** The image's ENTRYPOINT; the Deployment and the CronJob pass the subcommand as arguments. */
 export const WRITER_ENTRYPOINT = ["python", "-m", "cdc_lakehouse"] as const;
 export const HEALTH_PATH = "/healthz";
-export const METRICS_PATH = "/metrics";
+const METRICS_PATH = "/metrics";
 /** The one SQL catalog every Iceberg destination of the stack is registered in. */
-export const CATALOG_NAME = "lakehouse";
+const CATALOG_NAME = "lakehouse";
 /** Keys of the object-storage secret in Vault (lakehouse.storage.credentialsPath), synced unchanged. */
-export const OBJECT_STORAGE_KEYS = { accessKeyId: "access_key_id", secretAccessKey: "secret_access_key" } as const;
+const OBJECT_STORAGE_KEYS = { accessKeyId: "access_key_id", secretAccessKey: "secret_access_key" } as const;
 export const CONFIG_HASH_ANNOTATION = "cdc.pipeline/config-sha256";
 const HTTP_PORT_NAME = "http";
 
 // ---------------------------------------------------------------------------------------------
 // The writer's configuration file (snake_case: the contract's names)
 
-export interface WriterKafkaConfig {
+interface WriterKafkaConfig {
     bootstrap_servers: string;
     security_protocol: "PLAINTEXT" | "SSL" | "SASL_PLAINTEXT" | "SASL_SSL";
     tls?: { ca_file: string; cert_file?: string; key_file?: string };
     sasl?: { mechanism: "SCRAM-SHA-512"; username: string; password_file: string };
 }
 
-export interface WriterCatalogConfig {
+interface WriterCatalogConfig {
     uri: string;
     password_file: string;
     warehouse: string;
@@ -84,7 +84,7 @@ export interface WriterDestinationConfig {
     quality_checks?: { type: string; enabled: boolean; tolerance?: number; columns?: string[]; threshold_seconds?: number }[];
 }
 
-export interface WriterPipelineConfig {
+interface WriterPipelineConfig {
     pipeline_id: string;
     consumer_group: string;
     source: { system: string; before_image?: "full" | "key" };

@@ -12,7 +12,7 @@ import { lakehousePipelines } from "./lakehouse";
 /** Strimzi names the JMX exporter's container port `tcp-prometheus`. */
 const STRIMZI_METRICS_PORT = "tcp-prometheus";
 
-export interface Alert {
+interface Alert {
     alert: string;
     expr: string;
     for: string;

@@ -25,13 +25,13 @@ export interface Endpoint {
 }
 
 type LabelSelector = { matchLabels: Record<string, string> };
-export type NetworkPeer = { namespaceSelector?: LabelSelector; podSelector?: LabelSelector; ipBlock?: { cidr: string } };
+type NetworkPeer = { namespaceSelector?: LabelSelector; podSelector?: LabelSelector; ipBlock?: { cidr: string } };
 type PolicyPort = { protocol: "TCP" | "UDP"; port: number };
 export interface EgressRule {
     to: NetworkPeer[];
     ports: PolicyPort[];
 }
-export interface IngressRule {
+interface IngressRule {
     from: NetworkPeer[];
     ports: PolicyPort[];
 }
@@ -127,7 +127,7 @@ export function endpointRules(spec: StackSpec, endpoints: Endpoint[]): EgressRul
     return [...byPeers.values()];
 }
 
-export interface WorkloadNetwork {
+interface WorkloadNetwork {
     name: string;
     labels: Record<string, string>;
     podSelector: Record<string, string>;

@@ -13,7 +13,7 @@
 import type { ColumnSpec, IcebergCatalogSpec, PipelineSpec, StackSpec, TableSpec } from "../model/spec";
 import { adminEndpoint, serverKey } from "../model/naming";
 
-export interface PgRolePlan {
+interface PgRolePlan {
     name: string;
     purpose: "writer" | "reader" | "catalog";
     login: true;
@@ -28,7 +28,7 @@ export interface PgRolePlan {
     pipelines: string[];
 }
 
-export type PgPrivilege = "CONNECT" | "USAGE" | "CREATE" | "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "TRUNCATE";
+type PgPrivilege = "CONNECT" | "USAGE" | "CREATE" | "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "TRUNCATE";
 
 /** One postgresql.Grant: the provider owns the full privilege set of (role, database, schema, objectType[, objects]). */
 export interface PgGrantPlan {
@@ -42,7 +42,7 @@ export interface PgGrantPlan {
 }
 
 /** Privileges on tables a role will create later (the sink's auto-created tables, for the reader). */
-export interface PgDefaultPrivilegesPlan {
+interface PgDefaultPrivilegesPlan {
     role: string;
     owner: string;
     database: string;
@@ -51,7 +51,7 @@ export interface PgDefaultPrivilegesPlan {
     privileges: PgPrivilege[];
 }
 
-export interface PgTablePlan {
+interface PgTablePlan {
     database: string;
     schema: string;
     table: string;
@@ -83,7 +83,7 @@ export interface PostgresTargetPlan {
 
 /** The sink writes unquoted identifiers (quote.identifiers=false), which PostgreSQL folds to lower case. */
 const fold = (identifier: string): string => identifier.toLowerCase();
-export const quoteIdent = (identifier: string): string => `"${identifier.replace(/"/g, '""')}"`;
+const quoteIdent = (identifier: string): string => `"${identifier.replace(/"/g, '""')}"`;
 
 /**
  * The target table a source table lands in, as the sink names it: the Debezium sink's

@@ -25,14 +25,14 @@ import { targetTableName } from "./postgres-target";
 
 export const CONFIG_DIR = "/etc/cdc-reconciler";
 export const CONFIG_FILE = "reconciler.json";
-export const SOURCE_URL_DIR = "/var/run/secrets/cdc/source";
-export const TARGET_URL_DIR = "/var/run/secrets/cdc/target";
-export const URL_FILE = "url";
+const SOURCE_URL_DIR = "/var/run/secrets/cdc/source";
+const TARGET_URL_DIR = "/var/run/secrets/cdc/target";
+const URL_FILE = "url";
 /** Where connect.databaseCaSecret is mounted: the CA the Connect pods verify the databases with. */
 export const DATABASE_CA_DIR = "/var/run/secrets/cdc/database-ca";
 
 /** The subset of reconciler/config.ts's file format the stack writes (the reconciler fills the rest). */
-export interface ReconcilerFileConfig {
+interface ReconcilerFileConfig {
     source: { urlFile: string };
     target: { urlFile: string };
     tables: { source: string; target: string }[];
@@ -62,7 +62,7 @@ const dnsPart = (s: string): string =>
         .replace(/[^a-z0-9-]+/g, "-")
         .replace(/^-+|-+$/g, "");
 
-export function sourceDatabasesOf(pipeline: PipelineSpec): string[] {
+function sourceDatabasesOf(pipeline: PipelineSpec): string[] {
     const source = pipeline.source;
     if (source.kind === "sqlserver") return [...new Set(source.tables.map((t) => t.database))];
     return [source.database];
@@ -73,7 +73,7 @@ export function sourceDatabasesOf(pipeline: PipelineSpec): string[] {
  * name, with a hash of the exact name added where two databases (SalesDB and salesdb, Sales_DB and Sales-DB) fold
  * to the same label, which would otherwise give two runs one CronJob and one URL.
  */
-export function databaseLabels(pipeline: PipelineSpec): Map<string, string> {
+function databaseLabels(pipeline: PipelineSpec): Map<string, string> {
     const databases = sourceDatabasesOf(pipeline);
     const folded = databases.map((database) => dnsPart(database) || "db");
     return new Map(
@@ -84,8 +84,8 @@ export function databaseLabels(pipeline: PipelineSpec): Map<string, string> {
     );
 }
 
-export const sourceUrlKey = (databaseLabel: string): string => `url-${databaseLabel}`;
-export const TARGET_URL_KEY = "url";
+const sourceUrlKey = (databaseLabel: string): string => `url-${databaseLabel}`;
+const TARGET_URL_KEY = "url";
 
 const MEMORY_UNITS_MIB: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, K: 1000 / 1048576, M: 1e6 / 1048576, G: 1e9 / 1048576 };
 

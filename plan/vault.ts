@@ -15,7 +15,6 @@
 import type { StackSpec } from "../model/spec";
 import { MANAGED_BY_LABELS } from "./connect-cluster";
 import {
-    CREDENTIAL_KEYS,
     connectServiceAccountName,
     icebergCatalogSecretPath,
     lakehouseCatalogSecretName,
@@ -39,17 +38,15 @@ import {
 } from "../model/naming";
 import { sourceUrlTemplates, targetUrlTemplates } from "./reconciler-job";
 
-export const VSO_API_VERSION = "secrets.hashicorp.com/v1beta1";
+const VSO_API_VERSION = "secrets.hashicorp.com/v1beta1";
 /** Audience of the service account tokens the operator presents; the auth roles accept only this one. */
-export const VAULT_TOKEN_AUDIENCE = "vault";
-/** Keys of every database secret; the connectors read `username`/`password` (model/naming.ts CREDENTIAL_KEYS). */
-export const DB_SECRET_KEYS = ["host", "port", CREDENTIAL_KEYS.username, CREDENTIAL_KEYS.password] as const;
+const VAULT_TOKEN_AUDIENCE = "vault";
 
 // ---------------------------------------------------------------------------------------------
 // Secrets
 
 /** Where a secret's password comes from. Generated passwords belong to the login the stack creates. */
-export type PasswordSource =
+type PasswordSource =
     | { kind: "sqlserver-login"; login: string }
     | { kind: "postgres-role"; role: string }
     /** A source whose login the stack does not create: `cdc-pipeline:sourcePasswords.<pipeline>` (secret config). */
@@ -110,7 +107,7 @@ export function planVaultSecrets(spec: StackSpec): VaultSecretPlan[] {
 }
 
 /** Which Kubernetes Secret each consumer gets from which Vault secret. Policies are derived from this. */
-export interface SecretSyncPlan {
+interface SecretSyncPlan {
     consumer: VaultConsumer;
     /** Destination Kubernetes Secret. */
     secretName: string;
@@ -188,11 +185,10 @@ export function consumersOf(spec: StackSpec): VaultConsumer[] {
 // ---------------------------------------------------------------------------------------------
 // Policies
 
-export const CAPABILITIES = ["create", "read", "update", "patch", "delete", "list", "sudo", "deny", "subscribe"] as const;
-export type Capability = (typeof CAPABILITIES)[number];
+type Capability = "create" | "read" | "update" | "patch" | "delete" | "list" | "sudo" | "deny" | "subscribe";
 const WRITE_CAPABILITIES: readonly Capability[] = ["create", "update", "patch", "delete"];
 
-export interface PolicyRule {
+interface PolicyRule {
     /** Full API path including the mount and, for KV v2, the `data/` or `metadata/` segment. */
     path: string;
     capabilities: Capability[];
@@ -267,7 +263,7 @@ export function policyProblems(policy: VaultPolicyPlan, kvMount: string): string
 // ---------------------------------------------------------------------------------------------
 // Kubernetes auth roles
 
-export interface KubernetesAuthRolePlan {
+interface KubernetesAuthRolePlan {
     consumer: VaultConsumer;
     roleName: string;
     serviceAccount: string;

@@ -7,7 +7,7 @@ import type { EnforcementLevel, PolicyPackConfig } from "@pulumi/policy";
 import { POLICIES, riskOf } from "./pack";
 
 /** The fields of config/profiles.ts's EnvironmentProfile the pack uses (structural: the pack imports nothing outside policies/). */
-export interface ProfileThresholds {
+interface ProfileThresholds {
     minimumReplicationFactor: number;
     minInsyncReplicas: number;
     protectStatefulResources: boolean;
@@ -23,7 +23,7 @@ export interface ProfileThresholds {
  * How strictly an environment is held. Not a profile number but a pack decision: dev reports data-loss and
  * availability rules as advisory (the stack is disposable) and still blocks leaks; prod blocks all of them.
  */
-export interface Posture {
+interface Posture {
     all: EnforcementLevel;
     requireHeartbeat: boolean;
 }

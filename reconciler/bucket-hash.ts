@@ -7,7 +7,7 @@ import { Db } from "./db";
 import { BucketHash } from "./model";
 
 /** ASCII, an empty key, Unicode beyond the BMP and a framed composite key. */
-export const PROBES = ["k1", "", "Zürich ✓ 😀", ".42\u001f.x"];
+const PROBES = ["k1", "", "Zürich ✓ 😀", ".42\u001f.x"];
 const PROBE_BUCKETS = 1 << 30;
 
 export function probeQuery(db: Db): string | null {

@@ -50,7 +50,7 @@ export function familyOf(engine: Engine, c: NativeColumn): Family {
 }
 
 /** Significant decimal digits a float column carries exactly: 6 for 4-byte floats, 15 for doubles. */
-export function floatDigits(engine: Engine, c: NativeColumn): number {
+function floatDigits(engine: Engine, c: NativeColumn): number {
     if (c.type === "real" || c.type === "float4") return 6;
     if (engine === "mysql" && c.type === "float") return 6;
     if (engine === "mssql" && c.type === "float" && (c.precision ?? 53) <= 24) return 6;
@@ -58,7 +58,7 @@ export function floatDigits(engine: Engine, c: NativeColumn): number {
 }
 
 /** Fractional-second digits a temporal column keeps (SQL Server datetime is 1/300 s, delivered as ms). */
-export function temporalPrecision(engine: Engine, c: NativeColumn): number {
+function temporalPrecision(engine: Engine, c: NativeColumn): number {
     if (engine === "mssql" && c.type === "datetime") return 3;
     if (engine === "mssql" && c.type === "smalldatetime") return 0;
     return Math.min(c.fsp ?? 6, 6);
@@ -69,7 +69,7 @@ function moneyScale(engine: Engine, c: NativeColumn): number | null {
     return engine === "postgres" && c.type === "money" ? 2 : null;
 }
 
-export interface Negotiated {
+interface Negotiated {
     canonical: CanonicalKind;
     hashed: boolean;
     /** Set when the pair is compared in a weaker or unusual form; it goes into the report. */

@@ -5,7 +5,7 @@
  */
 import { ColumnPlan } from "./model";
 
-export interface RowVerdict {
+interface RowVerdict {
     /** Columns whose values differ, by source column name. */
     differing: string[];
 }
@@ -40,7 +40,7 @@ export function floatsEqual(a: string, b: string, digits: number): boolean {
     return Math.abs(x - y) <= Math.max(Math.abs(x), Math.abs(y)) * 10 ** -(digits - 1) * 0.5;
 }
 
-export function valuesEqual(col: ColumnPlan, a: string | null, b: string | null): boolean {
+function valuesEqual(col: ColumnPlan, a: string | null, b: string | null): boolean {
     if (a === null || b === null) return a === b;
     if (a === b) return true;
     if (col.canonical.kind === "float") return floatsEqual(a, b, col.canonical.digits);

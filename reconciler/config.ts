@@ -41,7 +41,7 @@ const tableSchema = z.union([
 const positive = z.number().positive();
 const count = z.number().int().positive();
 
-export const reconcilerConfigSchema = z
+const reconcilerConfigSchema = z
     .object({
         source: endpointSchema,
         target: endpointSchema,
@@ -69,8 +69,8 @@ export const reconcilerConfigSchema = z
 export type ReconcilerConfigInput = z.input<typeof reconcilerConfigSchema>;
 /** The configuration with every default filled in. */
 export type ReconcilerConfig = z.output<typeof reconcilerConfigSchema>;
-export type Endpoint = z.output<typeof endpointSchema>;
-export type TableEntry = z.output<typeof tableSchema>;
+type Endpoint = z.output<typeof endpointSchema>;
+type TableEntry = z.output<typeof tableSchema>;
 
 function issues(e: z.ZodError): string {
     return e.issues.map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`).join("; ");
@@ -119,7 +119,7 @@ export function resolveEndpoint(
     return read(e.urlFile!).trim();
 }
 
-export const SYNOPSIS = `npm run reconcile -- [--config <file>] [--source <url>] [--target <url>]
+const SYNOPSIS = `npm run reconcile -- [--config <file>] [--source <url>] [--target <url>]
        [--table <schema.table>[=<schema.table>]]... [--report-dir <dir>] [--lag-window <seconds>]
        [--pushgateway <url>] [--verbose]`;
 
@@ -140,7 +140,7 @@ const FLAGS = {
     help: { type: "boolean", short: "h" },
 } as const satisfies Record<string, FlagSpec>;
 
-export interface CliOptions {
+interface CliOptions {
     config?: string;
     source?: string;
     target?: string;

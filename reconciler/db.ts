@@ -31,7 +31,7 @@ export interface Db {
     fork(): Promise<Db>;
 }
 
-export interface ParsedUrl {
+interface ParsedUrl {
     engine: Engine;
     host: string;
     port: number;

@@ -25,12 +25,12 @@ export interface DrillSettings {
     maxSuspectRows: number;
 }
 
-export interface DrillSide {
+interface DrillSide {
     db: Db;
     sql: SideSql;
 }
 
-export interface DrillResult {
+interface DrillResult {
     suspects: Suspect[];
     overflow: boolean;
     rowsRead: number;

@@ -14,7 +14,7 @@ export function parseTableName(text: string, engine: Engine, defaultDatabase: st
     return { schema, table: parts[0] };
 }
 
-export function catalogQueries(engine: Engine, t: TableName): { columns: Query; key: Query; estimate: Query; checks?: Query } {
+function catalogQueries(engine: Engine, t: TableName): { columns: Query; key: Query; estimate: Query; checks?: Query } {
     if (engine === "postgres") {
         const rel = `"${t.schema.replace(/"/g, '""')}"."${t.table.replace(/"/g, '""')}"`;
         return {
@@ -81,7 +81,7 @@ export function catalogQueries(engine: Engine, t: TableName): { columns: Query; 
 type Row = (string | null)[];
 const num = (v: string | null) => (v === null || v === "" ? null : Number(v));
 
-export function columnFromCatalog(engine: Engine, row: Row, jsonColumns: Set<string>): NativeColumn {
+function columnFromCatalog(engine: Engine, row: Row, jsonColumns: Set<string>): NativeColumn {
     if (engine === "postgres") {
         const [name, formatted, nullable] = row as string[];
         const t = parsePgType(formatted);
@@ -139,7 +139,7 @@ export function columnFromCatalog(engine: Engine, row: Row, jsonColumns: Set<str
 }
 
 /** MariaDB spells a JSON column as LONGTEXT plus CHECK (json_valid(`col`)). */
-export function jsonColumnsFromChecks(clauses: string[]): Set<string> {
+function jsonColumnsFromChecks(clauses: string[]): Set<string> {
     const out = new Set<string>();
     for (const c of clauses) {
         const m = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(c.trim());

@@ -9,7 +9,7 @@ export interface TableOptions {
     deletedColumn?: string | null;
 }
 
-export interface TablePlan {
+interface TablePlan {
     columns: ColumnPlan[];
     deletedColumn: string | null;
     warnings: string[];
@@ -105,7 +105,7 @@ export function rangePartitioning(lo: bigint, hi: bigint, estimatedRows: number 
  * Every scan chunk of a hash-partitioned table touches every bucket, so each chunk returns up to `buckets` rows;
  * past this many the scan's own result grows towards the table's size.
  */
-export const MAX_HASH_BUCKETS = 8192;
+const MAX_HASH_BUCKETS = 8192;
 
 /** A power of two near rows/bucketRows (at most MAX_HASH_BUCKETS): each bucket is a fixed slice of hash space. */
 export function hashPartitioning(estimatedRows: number | null, bucketRows: number, hash: BucketHash = "md5"): Partitioning {

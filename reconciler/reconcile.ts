@@ -29,7 +29,7 @@ export const DEFAULT_SETTINGS: Settings = {
     lookupBatch: 1000,
 };
 
-export type Phase = "plan" | "scan" | "drill" | "confirm" | "done";
+type Phase = "plan" | "scan" | "drill" | "confirm" | "done";
 
 export interface ProgressEvent {
     table: string;

@@ -9,11 +9,11 @@ import type { LagGate } from "./confirm";
 import { reconcileTable, TableSpec } from "./reconcile";
 import { buildReport, emptyOutcome, Report, RunCheckpoint, TableOutcome, tableReport, writeReport } from "./report";
 
-export const EXIT_OK = 0;
-export const EXIT_DISCREPANCIES = 1;
+const EXIT_OK = 0;
+const EXIT_DISCREPANCIES = 1;
 export const EXIT_ERROR = 2;
 
-export interface RunResult {
+interface RunResult {
     report: Report;
     reportFile: string | null;
     exitCode: number;
@@ -34,7 +34,7 @@ export function exitCodeOf(report: Report): number {
  * `checkpoint` is read once before the first table and recorded in the report; `gateFor` lets a table's confirm
  * step stop waiting as soon as the sink has caught up. The CronJob passes none and sleeps the lag window.
  */
-export interface PipelineProgress {
+interface PipelineProgress {
     checkpoint(): Promise<RunCheckpoint>;
     gateFor(sourceTable: string): LagGate | undefined;
 }

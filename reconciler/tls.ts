@@ -22,7 +22,7 @@ export interface TlsPlan {
     attempts: TlsAttempt[];
 }
 
-export interface MssqlTls {
+interface MssqlTls {
     encrypt: boolean | "strict";
     trustServerCertificate: boolean;
 }

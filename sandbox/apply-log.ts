@@ -8,7 +8,7 @@ import { Client } from "pg";
 import type { TablePair } from "./table-pairs";
 
 /** The column the change stream stamps with the change's time, per seed-004 table. */
-export const SOURCE_TIME_COLUMN: Readonly<Record<string, string>> = {
+const SOURCE_TIME_COLUMN: Readonly<Record<string, string>> = {
     customers: "last_updated",
     orders: "last_updated",
     products: "updated_at",
@@ -19,7 +19,7 @@ export const SOURCE_TIME_COLUMN: Readonly<Record<string, string>> = {
  * Lag is taken from these tables only: their source times are TIMESTAMP (microseconds), while the
  * seed's MariaDB tables use DATETIME, which keeps whole seconds and would add up to a second of error.
  */
-export const LAG_TABLES = ["customers", "orders"] as const;
+const LAG_TABLES = ["customers", "orders"] as const;
 
 const LOG = "cdc_sandbox.apply_log";
 
@@ -52,7 +52,7 @@ export async function installApplyLog(targetUrl: string, pairs: readonly TablePa
     }
 }
 
-export interface ApplyStats {
+interface ApplyStats {
     applied: number;
     /** Source-commit-to-target-row lag over LAG_TABLES, seconds; null before any such change was applied. */
     p50: number | null;

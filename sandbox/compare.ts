@@ -38,7 +38,7 @@ const POLL_SETTINGS: Settings = { ...DEFAULT_SETTINGS, lagWindowSeconds: 0, rech
 
 const keyOf = (key: string[]): string => key.join("|");
 
-export function tableDiff(table: string, o: TableOutcome): TableDiff {
+function tableDiff(table: string, o: TableOutcome): TableDiff {
     const confirmed = (type: string) => o.confirmed.filter((c) => c.type === type);
     return {
         table,

@@ -5,7 +5,7 @@ import { freePort } from "./databases";
 import { JvmProcess, startJvm, waitUntil } from "./jvm";
 import { toProperties } from "./kafka";
 
-export interface ConnectOptions {
+interface ConnectOptions {
     runDir: string;
     classpath: string;
     bootstrapServers: string;
@@ -36,7 +36,7 @@ export interface RunningConnect {
  * listen, where the plugins are, and Kafka's own file/dir config providers in place of Strimzi's
  * Kubernetes Secret provider, limited to the secrets folder.
  */
-export function workerProperties(opts: ConnectOptions, restPort: number): Record<string, string> {
+function workerProperties(opts: ConnectOptions, restPort: number): Record<string, string> {
     return {
         ...opts.workerConfig,
         "bootstrap.servers": opts.bootstrapServers,

@@ -12,7 +12,7 @@ export interface PipelineReconciliation {
     reportFile?: string;
 }
 
-export interface DemoOutcome {
+interface DemoOutcome {
     caughtUp: boolean;
     catchUpSeconds: number;
     /** Every lakehouse table holds the sources' current keys (sandbox/lakehouse-compare.ts). */

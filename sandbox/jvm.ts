@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { track } from "./shutdown";
 
-export interface JvmOptions {
+interface JvmOptions {
     /** Short name: used for the log file, the pid file and messages. */
     name: string;
     classpath: string;
@@ -173,7 +173,7 @@ export function startJvm(opts: JvmOptions): JvmProcess {
 }
 
 /** The last lines of a log, for error messages that say why a process did not come up. */
-export function logTail(file: string, lines = 25): string {
+function logTail(file: string, lines = 25): string {
     try {
         return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
     } catch {

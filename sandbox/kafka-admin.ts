@@ -7,7 +7,7 @@ import { track } from "./shutdown";
 const TOOL = path.join(__dirname, "java", "KafkaAdmin.java");
 const JVM_OPTS = ["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"];
 
-export interface TopicToCreate {
+interface TopicToCreate {
     name: string;
     partitions: number;
     replicationFactor: number;

@@ -23,7 +23,7 @@ const log4j = (artifactId: string): Coordinates => ({
  * Broker (`kafka_2.13`, which also carries the KRaft storage tool) and the Connect runtime. The
  * file/dir config providers live in `kafka-clients`, a dependency of both.
  */
-export const KAFKA_ARTIFACTS: readonly Coordinates[] = [
+const KAFKA_ARTIFACTS: readonly Coordinates[] = [
     kafka("kafka_2.13"),
     kafka("connect-runtime"),
     kafka("connect-json"),

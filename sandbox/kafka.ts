@@ -9,7 +9,7 @@ import { brokerAnswers } from "./kafka-probe";
 
 const run = promisify(execFile);
 
-export interface KafkaOptions {
+interface KafkaOptions {
     /** Instance folder; the broker's data goes to `<runDir>/kafka-data`. */
     runDir: string;
     classpath: string;
@@ -26,7 +26,7 @@ export interface RunningKafka {
 }
 
 /** A KRaft cluster id: 16 random bytes, URL-safe base64 without padding, as `kafka-storage random-uuid` prints. */
-export function randomClusterId(): string {
+function randomClusterId(): string {
     for (;;) {
         const id = randomBytes(16).toString("base64url");
         if (!id.startsWith("-")) return id;
@@ -34,7 +34,7 @@ export function randomClusterId(): string {
 }
 
 /** One node acting as broker and controller; replication settings sized for a single node. */
-export function brokerProperties(p: { port: number; controllerPort: number; dataDir: string }): Record<string, string> {
+function brokerProperties(p: { port: number; controllerPort: number; dataDir: string }): Record<string, string> {
     return {
         "process.roles": "broker,controller",
         "node.id": "1",

@@ -21,7 +21,7 @@ const run = promisify(execFile);
 
 export const VENV_PYTHON = path.join(CACHE_DIR, "lakehouse-venv", "bin", "python");
 
-export interface LocalWriterSettings {
+interface LocalWriterSettings {
     /** Absolute folder the tables go to (`.sandbox/<name>/warehouse`). */
     warehouseDir: string;
     catalogPasswordFile: string;
@@ -62,7 +62,7 @@ export function localWriterConfig(file: WriterConfigFile, local: LocalWriterSett
 }
 
 /** The catalog's own database, as the stack's postgres provider creates it on the warehouse server. */
-export async function createCatalogDatabase(target: RunningDatabase): Promise<void> {
+async function createCatalogDatabase(target: RunningDatabase): Promise<void> {
     const c = new Client({ connectionString: target.url });
     await c.connect();
     try {
@@ -173,7 +173,7 @@ export function startWriter(
     return handle;
 }
 
-export interface LakehouseTable {
+interface LakehouseTable {
     pipeline: string;
     name: string;
     format: "deltalake" | "iceberg";

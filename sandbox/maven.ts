@@ -38,7 +38,7 @@ export function renderPom(project: Coordinates, dependencies: readonly Coordinat
     ].join("\n");
 }
 
-export interface ResolveRequest {
+interface ResolveRequest {
     /** Folder holding the pom and the resolution stamp. */
     workDir: string;
     /** Folder that receives the jars; replaced as a whole so it never holds a half-resolved set. */
@@ -47,7 +47,7 @@ export interface ResolveRequest {
     log?: (line: string) => void;
 }
 
-export interface ResolveResult {
+interface ResolveResult {
     outputDir: string;
     jars: string[];
     cached: boolean;

@@ -18,14 +18,14 @@ const ARCHIVE_DIR = path.join(CACHE_DIR, "plugin-archives");
 /** Written last into an installed folder: the SHA-512 of the archive it came from. */
 const STAMP = ".archive-sha512";
 
-export interface PluginDirs {
+interface PluginDirs {
     archives: string;
     plugins: string;
 }
 
 const DEFAULT_DIRS: PluginDirs = { archives: ARCHIVE_DIR, plugins: PLUGIN_PATH };
 
-export interface ResolvedPlugin {
+interface ResolvedPlugin {
     id: PluginId;
     connectorClass: string;
     dir: string;
@@ -33,7 +33,7 @@ export interface ResolvedPlugin {
     version: string;
 }
 
-export interface SkippedPlugin {
+interface SkippedPlugin {
     id: PluginId;
     reason: string;
 }
@@ -89,7 +89,7 @@ const listJars = (dir: string) =>
         .sort();
 
 /** Installs one plugin folder from its archive (its single top-level folder stripped), unless already installed. */
-export async function installArchive(
+async function installArchive(
     plugin: Installable,
     dirs: PluginDirs,
     log: (line: string) => void,

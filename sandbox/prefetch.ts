@@ -6,7 +6,7 @@
 import { resolveKafkaClasspath } from "./kafka-jars";
 import { resolvePlugins } from "./plugins";
 
-export async function prefetch(log: (line: string) => void): Promise<void> {
+async function prefetch(log: (line: string) => void): Promise<void> {
     await resolveKafkaClasspath(log);
     const { skipped } = await resolvePlugins(log);
     for (const s of skipped) log(`${s.id}: skipped, ${s.reason}`);

@@ -6,8 +6,7 @@ import { Client } from "pg";
 import * as mysql from "mysql2/promise";
 import type { Change, Dataset, Row, TableName } from "./mock-data/change-stream";
 
-export const POSTGRES_TABLES: readonly TableName[] = ["customers", "orders"];
-export const MARIADB_TABLES: readonly TableName[] = ["products", "inventory_transactions"];
+const POSTGRES_TABLES: readonly TableName[] = ["customers", "orders"];
 
 /** UTC wall-clock text: both engines store it as given into their zone-less timestamp types. */
 const utc = (d: Date) => d.toISOString().replace("T", " ").replace("Z", "");

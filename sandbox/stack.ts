@@ -13,7 +13,7 @@ import { CREDENTIAL_KEYS, sinkCredentialsSecretName, sourceCredentialsSecretName
 import type { RunningDatabase } from "./databases";
 import { REPO_ROOT } from "./paths";
 
-export interface LocalEndpoints {
+interface LocalEndpoints {
     bootstrapServers: string;
     postgresSource: RunningDatabase;
     mariaDbSource: RunningDatabase;
@@ -35,7 +35,7 @@ export const SANDBOX_WAREHOUSE_URI = "s3://sandbox-lakehouse/warehouse";
  * The dev stack's seed-004 destinations, read from Pulumi.dev.yaml so the sandbox writes exactly the
  * tables a deployed dev stack does, not a copy that drifts from it.
  */
-export function devStackDestinations(file = path.join(REPO_ROOT, "Pulumi.dev.yaml")): Record<string, unknown[]> {
+function devStackDestinations(file = path.join(REPO_ROOT, "Pulumi.dev.yaml")): Record<string, unknown[]> {
     const config = (parseYaml(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> }).config;
     const pipelines = config["cdc-pipeline:pipelines"] as { name: string; destinations?: unknown[] }[];
     return Object.fromEntries(pipelines.map((p) => [p.name, p.destinations ?? []]));
@@ -125,12 +125,12 @@ export function sandboxConnectorContext(bootstrapServers: string, secretsDir: st
     };
 }
 
-export interface Credentials {
+interface Credentials {
     username: string;
     password: string;
 }
 
-export function writeSecret(secretsDir: string, secretName: string, credentials: Credentials): void {
+function writeSecret(secretsDir: string, secretName: string, credentials: Credentials): void {
     const dir = path.join(secretsDir, secretName);
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(path.join(dir, CREDENTIAL_KEYS.username), credentials.username, { mode: 0o600 });

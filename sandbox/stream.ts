@@ -2,7 +2,7 @@
 import type { Change, ChangeStream } from "./mock-data/change-stream";
 import type { SourceWriters } from "./source-writers";
 
-export interface StreamOptions {
+interface StreamOptions {
     count: number;
     /** Changes per second; 0 writes as fast as the databases take them. */
     ratePerSecond: number;

@@ -21,7 +21,7 @@ export interface AutoRestartEvent {
     error?: string;
 }
 
-export interface SupervisorOptions {
+interface SupervisorOptions {
     client: Pick<ConnectClient, "statuses" | "restart">;
     intervalMs?: number;
     now?: () => number;

@@ -17,14 +17,14 @@ const CLI_PACKAGE = "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi";
 export const MIN_PULUMI_CLI_VERSION = "3.187.0";
 
 /** The version setup builds: the one scripts/pulumi-cli/go.mod requires, so the two cannot disagree. */
-export function builtCliVersion(): string {
+function builtCliVersion(): string {
     const goMod = readFileSync(path.join(GO_MODULE, "go.mod"), "utf8");
     const match = /^\s*github\.com\/pulumi\/pulumi\/pkg\/v3 v(\d+\.\d+\.\d+)\b/m.exec(goMod);
     if (!match) throw new Error(`${path.join(GO_MODULE, "go.mod")} does not require github.com/pulumi/pulumi/pkg/v3`);
     return match[1];
 }
 
-export function builtCliPath(): string {
+function builtCliPath(): string {
     return path.join(REPO_ROOT, ".cache", "pulumi-cli", builtCliVersion(), "pulumi");
 }
 
@@ -41,7 +41,7 @@ function cliVersion(command: string): string | undefined {
     return /^v?(\d+\.\d+\.\d+)/.exec(run.stdout?.trim() ?? "")?.[1];
 }
 
-export interface PulumiCli {
+interface PulumiCli {
     path: string;
     version: string;
 }
@@ -89,7 +89,7 @@ function runWithProgress(log: (line: string) => void, what: string, command: str
     });
 }
 
-export async function ensurePulumiCli(log: (line: string) => void): Promise<void> {
+async function ensurePulumiCli(log: (line: string) => void): Promise<void> {
     if (process.env.UNIT_ONLY === "1") {
         log("skipped (--unit: only the integration tests run the Pulumi CLI)");
         return;

@@ -29,7 +29,7 @@ import { connectorsFor, Variant, workerConfigFor } from "./variants";
 const SEED = 42;
 const SIZE = { customers: 5000, ordersPerCustomer: 2, products: 1000, transactionsPerProduct: 3 };
 
-export interface VariantResult {
+interface VariantResult {
     variant: Variant;
     changes: number;
     writeSeconds: number;

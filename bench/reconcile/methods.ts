@@ -11,7 +11,7 @@ import { buildSide, totalQuery } from "../../reconciler/queries";
 import { DEFAULT_SETTINGS, reconcileTable } from "../../reconciler/reconcile";
 import { TABLE } from "./data";
 
-export interface MethodResult {
+interface MethodResult {
     ms: number;
     /** Differing keys found (floor: 0 or 1, a whole-table verdict). */
     differences: number;

@@ -6,7 +6,7 @@
 import type { PolicyConfigSchema } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 
-export type Property<V> = PolicyConfigJSONSchema & { default: V; description: string };
+type Property<V> = PolicyConfigJSONSchema & { default: V; description: string };
 
 export interface PolicySettings<T extends object> {
     readonly schema: PolicyConfigSchema;

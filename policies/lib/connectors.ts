@@ -5,8 +5,8 @@
  */
 import { asRecord, k8sLabel, metadata, Props, ResourceLike } from "./resources";
 
-export type SourceKind = "sqlserver" | "postgres" | "mysql" | "mariadb" | "other";
-export type SinkFlavor = "debezium" | "confluent" | "other";
+type SourceKind = "sqlserver" | "postgres" | "mysql" | "mariadb" | "other";
+type SinkFlavor = "debezium" | "confluent" | "other";
 
 const SOURCE_CLASSES: Record<string, SourceKind> = {
     "io.debezium.connector.sqlserver.SqlServerConnector": "sqlserver",
@@ -118,8 +118,6 @@ export interface TableRef {
     schema?: string;
     table: string;
 }
-
-export const tableKey = (t: TableRef): string => [t.database, t.schema, t.table].filter((p) => p !== undefined).join(".");
 
 const IDENTIFIER = "[A-Za-z0-9_$]+";
 const LITERAL_ENTRY = new RegExp(`^${IDENTIFIER}(?:\\\\?\\.${IDENTIFIER}){1,2}$`);

@@ -16,7 +16,7 @@ export function isWriterConfig(doc: Record<string, unknown>): boolean {
     );
 }
 
-export interface IcebergCatalogRef {
+interface IcebergCatalogRef {
     /** The role in the catalog's SQLAlchemy URL. */
     role: string;
     database: string;

@@ -5,7 +5,7 @@
  */
 import type { ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
 
-export type TypedValidation = (props: Record<string, unknown>, args: ResourceValidationArgs, report: ReportViolation) => void;
+type TypedValidation = (props: Record<string, unknown>, args: ResourceValidationArgs, report: ReportViolation) => void;
 
 export function forTypes(types: readonly string[], validate: TypedValidation): ResourceValidation {
     return (args, report) => {
@@ -32,6 +32,6 @@ export function readIfKnown(object: Record<string, unknown>, key: string): { kno
 }
 
 /** Matches @pulumi/policy's UnknownValueError without `instanceof`, which fails across package copies. */
-export function isUnknownValueError(e: unknown): boolean {
+function isUnknownValueError(e: unknown): boolean {
     return e instanceof Error && e.constructor.name === "UnknownValueError";
 }

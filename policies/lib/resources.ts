@@ -78,7 +78,7 @@ export function topicLabel(props: Props, pulumiName: string): string {
     return typeof props.name === "string" ? `Kafka topic "${props.name}"` : `Kafka topic ${JSON.stringify(pulumiName)} (Pulumi name)`;
 }
 
-export function ofType(resources: readonly ResourceLike[], ...types: string[]): ResourceLike[] {
+function ofType(resources: readonly ResourceLike[], ...types: string[]): ResourceLike[] {
     return resources.filter((r) => types.includes(r.type));
 }
 

@@ -41,7 +41,7 @@ function queryParams(url: string): Map<string, string> {
     return params;
 }
 
-export interface UrlTls {
+interface UrlTls {
     /** The URL's TLS parameters as written, for messages; never the URL itself, which may hold a password. */
     settings: string;
     /** Why the URL does not require a verified connection; undefined when it does. */

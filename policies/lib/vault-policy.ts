@@ -5,14 +5,14 @@
  * which prefixes a path pattern can reach, and how narrow its literal part is.
  */
 
-export interface PathRule {
+interface PathRule {
     path: string;
     capabilities: string[];
     /** The pre-0.9 shorthand: deny, read, write or sudo. */
     legacyPolicy?: string;
 }
 
-export type ParseResult = { ok: true; rules: PathRule[] } | { ok: false; error: string };
+type ParseResult = { ok: true; rules: PathRule[] } | { ok: false; error: string };
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 

@@ -16,8 +16,8 @@ import {
     metadata,
 } from "../lib/resources";
 
-export const STRIMZI_CLUSTER_LABEL = "strimzi.io/cluster";
-export const USE_CONNECTOR_RESOURCES = "strimzi.io/use-connector-resources";
+const STRIMZI_CLUSTER_LABEL = "strimzi.io/cluster";
+const USE_CONNECTOR_RESOURCES = "strimzi.io/use-connector-resources";
 
 export const kafkaConnectorClusterLabel: ResourceValidationPolicy = {
     name: "kafka-connector-cluster-label",

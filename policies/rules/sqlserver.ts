@@ -10,7 +10,7 @@ import { settings, strings } from "../lib/config";
 import { forTypes } from "../lib/match";
 import { MSSQL_SCRIPT } from "../lib/resources";
 
-export const MSSQL_PERMISSION_TYPES = [
+const MSSQL_PERMISSION_TYPES = [
     "mssql:index/databasePermission:DatabasePermission",
     "mssql:index/schemaPermission:SchemaPermission",
     "mssql:index/serverPermission:ServerPermission",

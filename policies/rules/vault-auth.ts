@@ -7,7 +7,7 @@ import { settings, strings } from "../lib/config";
 import { forTypes } from "../lib/match";
 import { asArray } from "../lib/resources";
 
-export const VAULT_K8S_AUTH_ROLE = "vault:kubernetes/authBackendRole:AuthBackendRole";
+const VAULT_K8S_AUTH_ROLE = "vault:kubernetes/authBackendRole:AuthBackendRole";
 
 const authSettings = settings<{ forbiddenPolicies: string[] }>({
     forbiddenPolicies: strings(["root"], "Vault policies no Kubernetes auth role may hand out."),

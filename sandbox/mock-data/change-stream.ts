@@ -52,12 +52,12 @@ export function initialDataset(seed: number, size: DatasetSize, now: Date): Data
 }
 
 /** Relative frequency of each table and operation in the stream. */
-export interface StreamMix {
+interface StreamMix {
     tables: readonly (readonly [TableName, number])[];
     ops: readonly (readonly ["insert" | "update" | "delete", number])[];
 }
 
-export const DEFAULT_MIX: StreamMix = {
+const DEFAULT_MIX: StreamMix = {
     tables: [
         ["customers", 25],
         ["orders", 35],
