@@ -11,7 +11,7 @@ import * as path from "path";
 import { sinkConnectorConfig } from "../../connectors/sinks";
 import { parseStackSpec } from "../../plan/stack-spec";
 import { diffColumns } from "../../ops/schema-events-diff";
-import { detectPass, observe, type RecordIn, type TopicBinding, type TopicReader } from "../../ops/schema-events-detector";
+import { detectPass, observe, schemaPrefix, type RecordIn, type TopicBinding, type TopicReader } from "../../ops/schema-events-detector";
 import {
     handleChange,
     holds,
@@ -362,6 +362,23 @@ describe("schema-evolution detector: passes, its log and its place", () => {
             nullable: true,
             default_value: null,
         });
+    });
+
+    it("parses only records whose schema bytes differ from the table's, and still finds a change after many that do not", async () => {
+        const [first, added, , , , flag, update, last] = captured(PG_TOPIC);
+        expect(Buffer.compare(schemaPrefix(flag.value)!, schemaPrefix(last.value)!)).to.equal(0);
+        expect(Buffer.compare(schemaPrefix(update.value)!, schemaPrefix(last.value)!), "an update's schema text is an insert's").to.equal(
+            0,
+        );
+        expect(Buffer.compare(schemaPrefix(first.value)!, schemaPrefix(added.value)!)).to.not.equal(0);
+        expect(schemaPrefix(Buffer.from("not json"))).to.equal(undefined);
+        const many = [...Array.from({ length: 1200 }, (_, i) => ({ ...first, offset: BigInt(i) })), { ...added, offset: 1200n }];
+        const store = new SchemaEventStore(dir);
+        const r = await detectPass(reader(many), [binding], store, { now: () => at, log: () => undefined });
+        expect(r.records).to.equal(1201);
+        expect(r.events.map((e) => `${e.change_type} ${e.change_details.column_name} @${e.source_position.offset}`)).to.deep.equal([
+            "ADD_COLUMN new_column_added @1200",
+        ]);
     });
 
     it("after a crash between the log and its place, re-reads but never logs an event twice", async () => {
