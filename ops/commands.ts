@@ -4,12 +4,14 @@
  */
 import type { Command } from "./command";
 import { status } from "./status";
+import { preflight } from "./preflight";
 import { offsetsAlter, offsetsList, offsetsReset, pause, restart, resume, stop } from "./connector-actions";
 import { DLQ_COMMANDS } from "./dlq-commands";
 import { snapshot } from "./snapshot";
 
 export const COMMANDS: readonly Command[] = [
     status,
+    preflight,
     restart,
     pause,
     resume,
