@@ -3,7 +3,7 @@
  * to change and what to write; rules that protect data are errors, advice is a warning.
  */
 import { ConfigIssue } from "./errors";
-import type { PipelineSpec, StackSpec } from "../model/spec";
+import type { PipelineSpec, SourceSpec, StackSpec } from "../model/spec";
 import { isMySqlFamily, isMySqlFamilySource, RENAMED_SNAPSHOT_MODES, SNAPSHOT_MODES } from "../model/options";
 import { VERIFYING_SSL_MODES } from "../model/tls";
 import { dataTopicName } from "../model/naming";
@@ -115,6 +115,13 @@ function checkUniqueness(spec: StackSpec, issues: ConfigIssue[]): void {
 }
 
 function checkSource(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues: ConfigIssue[], warnings: string[]): void {
+    checkDebeziumSettings(spec, pipeline, path, issues, warnings);
+    checkSourceServer(spec, pipeline.source, path, issues);
+    checkTableNames(pipeline, path, issues);
+}
+
+/** Settings Debezium itself refuses or advises against. */
+function checkDebeziumSettings(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues: ConfigIssue[], warnings: string[]): void {
     const source = pipeline.source;
     const allowed = SNAPSHOT_MODES[source.kind];
     if (!allowed.includes(source.snapshotMode)) {
@@ -155,6 +162,10 @@ function checkSource(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues
             `${pipeline.name}: source.heartbeatIntervalMs is 0; on quiet databases stored offsets age out of the log (SQL Server CDC cleanup, PostgreSQL WAL)`,
         );
     }
+}
+
+/** The databases the source captures and how the connector reaches them. */
+function checkSourceServer(spec: StackSpec, source: SourceSpec, path: Path, issues: ConfigIssue[]): void {
     if (source.kind === "sqlserver") {
         source.tables.forEach((table, i) => {
             if (table.database !== "" && !source.databases.includes(table.database)) {
@@ -199,6 +210,11 @@ function checkSource(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues
             issues.push({ path: [...path, "sslMode"], message: `prod requires a verified TLS connection; use ${verified.join(" or ")}` });
         }
     }
+}
+
+/** Two captured tables must not share a topic, nor a target table. */
+function checkTableNames(pipeline: PipelineSpec, path: Path, issues: ConfigIssue[]): void {
+    const source = pipeline.source;
     const topics = new Map<string, number>();
     source.tables.forEach((table, i) => {
         const topic = dataTopicName(source, table);

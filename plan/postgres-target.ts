@@ -186,33 +186,64 @@ function loginRole(name: string, purpose: PgRolePlan["purpose"], connectionLimit
     };
 }
 
+/** A login role shared by pipelines is one role: their connection budgets add up (a reader's stays unlimited). */
+function addLoginRole(
+    roles: Map<string, PgRolePlan>,
+    name: string,
+    purpose: PgRolePlan["purpose"],
+    pipeline: string,
+    connections: number,
+): void {
+    const existing = roles.get(name);
+    if (existing) {
+        existing.pipelines.push(pipeline);
+        if (existing.connectionLimit >= 0) existing.connectionLimit += connections;
+        return;
+    }
+    roles.set(name, loginRole(name, purpose, connections, [pipeline]));
+}
+
+/**
+ * Grants are merged per (role, database, schema, objectType): the provider revokes what one Grant resource does
+ * not list, so two resources on the same key would undo each other.
+ */
+function mergeGrant(grants: Map<string, PgGrantPlan>, g: PgGrantPlan): void {
+    const key = [g.role, g.database, g.schema ?? "", g.objectType].join("\u0000");
+    const existing = grants.get(key);
+    if (!existing) {
+        grants.set(key, { ...g, objects: [...g.objects], privileges: [...g.privileges] });
+        return;
+    }
+    // "Every table" absorbs named tables.
+    existing.objects =
+        existing.objects.length === 0 || g.objects.length === 0 ? [] : [...new Set([...existing.objects, ...g.objects])].sort();
+    existing.privileges = PRIVILEGE_ORDER.filter((p) => existing.privileges.includes(p) || g.privileges.includes(p));
+}
+
+/** The target tables a pipeline whose sink does not create them needs, once per (database, schema, table). */
+function addTargetTables(tables: PgTablePlan[], pipeline: PipelineSpec, database: string, schema: string): void {
+    for (const t of pipeline.source.tables) {
+        const table = targetTableName(pipeline, t);
+        // Several source tables may land in one target table; plan/access-rules.ts requires one definition.
+        if (!t.columns || tables.some((x) => x.database === database && x.schema === schema && x.table === table)) continue;
+        tables.push({
+            database,
+            schema,
+            table,
+            pipeline: pipeline.name,
+            sourceTable: `${t.schema}.${t.table}`,
+            primaryKey: t.primaryKey.map(fold),
+            sql: createTableSql(schema, table, t.columns, t.primaryKey),
+        });
+    }
+}
+
 function planPostgresServer(spec: StackSpec, key: string, pipelines: PipelineSpec[]): PostgresTargetPlan {
     const roles = new Map<string, PgRolePlan>();
-    const role = (name: string, purpose: PgRolePlan["purpose"], pipeline: string, connections: number): void => {
-        const existing = roles.get(name);
-        if (existing) {
-            existing.pipelines.push(pipeline);
-            if (existing.connectionLimit >= 0) existing.connectionLimit += connections;
-            return;
-        }
-        roles.set(name, loginRole(name, purpose, connections, [pipeline]));
-    };
-
-    // Grants are merged per (role, database, schema, objectType): the provider revokes what one Grant
-    // resource does not list, so two resources on the same key would undo each other.
+    const role = (name: string, purpose: PgRolePlan["purpose"], pipeline: string, connections: number): void =>
+        addLoginRole(roles, name, purpose, pipeline, connections);
     const grants = new Map<string, PgGrantPlan>();
-    const grant = (g: PgGrantPlan): void => {
-        const key = [g.role, g.database, g.schema ?? "", g.objectType].join("\u0000");
-        const existing = grants.get(key);
-        if (!existing) {
-            grants.set(key, { ...g, objects: [...g.objects], privileges: [...g.privileges] });
-            return;
-        }
-        // "Every table" absorbs named tables.
-        existing.objects =
-            existing.objects.length === 0 || g.objects.length === 0 ? [] : [...new Set([...existing.objects, ...g.objects])].sort();
-        existing.privileges = PRIVILEGE_ORDER.filter((p) => existing.privileges.includes(p) || g.privileges.includes(p));
-    };
+    const grant = (g: PgGrantPlan): void => mergeGrant(grants, g);
     // Pipelines sharing a target schema share its default privileges: one resource per (role, owner, database, schema).
     const defaults = new Map<string, PgDefaultPrivilegesPlan>();
     const tables: PgTablePlan[] = [];
@@ -263,20 +294,7 @@ function planPostgresServer(spec: StackSpec, key: string, pipelines: PipelineSpe
             const dml: PgPrivilege[] = sink.truncateEnabled ? [...WRITER_DML, "TRUNCATE"] : WRITER_DML;
             grant({ role: writer, database, schema, objectType: "table", objects: names, privileges: dml });
             for (const r of readers) grant({ role: r, database, schema, objectType: "table", objects: names, privileges: ["SELECT"] });
-            for (const t of pipeline.source.tables) {
-                const table = targetTableName(pipeline, t);
-                // Several source tables may land in one target table; config/access-rules.ts requires one definition.
-                if (!t.columns || tables.some((x) => x.database === database && x.schema === schema && x.table === table)) continue;
-                tables.push({
-                    database,
-                    schema,
-                    table,
-                    pipeline: pipeline.name,
-                    sourceTable: `${t.schema}.${t.table}`,
-                    primaryKey: t.primaryKey.map(fold),
-                    sql: createTableSql(schema, table, t.columns, t.primaryKey),
-                });
-            }
+            addTargetTables(tables, pipeline, database, schema);
         }
     }
 
