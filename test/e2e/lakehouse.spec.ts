@@ -142,7 +142,7 @@ describe("sandbox e2e: lakehouse tables", function () {
         expect(text(analytics, ["customer_id", "total_orders"])).to.deep.equal(text(orders, ["customer_id", "n"]));
     });
 
-    it("each change log holds exactly one row per source change, in source order", async () => {
+    it("each change log (customers_cdc, orders_cdc, products_cdc) holds exactly one row per source change, in source order", async () => {
         // Changes on keys no other test touches, interleaved so that order across keys matters too.
         const script: [op: "insert" | "update" | "delete", key: number][] = [
             ["insert", 1],
@@ -192,8 +192,25 @@ describe("sandbox e2e: lakehouse tables", function () {
             written.pg.push(`${key} ${OPS[op]} ${op === "delete" ? "-" : pgValue}`);
             written.maria.push(`${key} ${OPS[op]} ${op === "delete" ? "-" : mariaValue}`);
         }
+        // Orders of the one new customer the script leaves (base + 3): Delta orders_cdc, and customers_analytics'
+        // total_orders for it, which the full-column test below compares with SQL.
+        const orders: string[] = [];
+        for (const [i, [op, k]] of script.entries()) {
+            const key = base + k;
+            const amount = `${i + 1}.75`;
+            if (op === "insert")
+                await env.writers.pg.query(
+                    "INSERT INTO orders (order_id, customer_id, order_date, order_status, total_amount, last_updated) VALUES ($1, $2, now(), 'pending', $3, now())",
+                    [key, base + 3, amount],
+                );
+            else if (op === "update")
+                await env.writers.pg.query("UPDATE orders SET total_amount = $2, last_updated = now() WHERE order_id = $1", [key, amount]);
+            else await env.writers.pg.query("DELETE FROM orders WHERE order_id = $1", [key]);
+            orders.push(`${key} ${OPS[op]} ${op === "delete" ? "-" : amount}`);
+        }
         const logs = [
             { table: "customers_cdc", key: "customer_id", value: "lifetime_value", expected: written.pg },
+            { table: "orders_cdc", key: "order_id", value: "total_amount", expected: orders },
             { table: "products_cdc", key: "product_id", value: "price", expected: written.maria },
         ];
         const changeLog = async (l: (typeof logs)[number]): Promise<string[]> => {
