@@ -24,6 +24,7 @@ import * as path from "path";
 import { promisify } from "util";
 import { Client } from "pg";
 import * as mysql from "mysql2/promise";
+import { waitUntil } from "../model/wait";
 
 const run = promisify(execFile);
 
@@ -119,21 +120,21 @@ async function tail(file: string, lines = 30): Promise<string> {
     }
 }
 
+/** Waits for the server to answer `probe`; a server process that exits meanwhile ends the wait at once with its reason. */
 async function pollUntil(what: string, timeoutMs: number, probe: () => Promise<void>, dead: () => string | null): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    for (;;) {
+    const abortIf = () => {
         const died = dead();
-        if (died) throw new Error(`${what} exited during start-up: ${died}`);
-        try {
+        return died ? `${what} exited during start-up: ${died}` : undefined;
+    };
+    await waitUntil(
+        `${what} to accept connections`,
+        timeoutMs,
+        async () => {
             await probe();
-            return;
-        } catch (e) {
-            last = e;
-        }
-        if (Date.now() > deadline) throw new Error(`${what} did not accept connections within ${timeoutMs} ms: ${String(last)}`);
-        await new Promise((r) => setTimeout(r, 200));
-    }
+            return true;
+        },
+        { intervalMs: 200, abortIf },
+    );
 }
 
 async function postgresOwner(): Promise<{ uid: number; gid: number }> {

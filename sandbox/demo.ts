@@ -29,6 +29,7 @@ import { renderConnectors } from "../connectors/render";
 import { streamChanges } from "./stream";
 import { tablePairs } from "./table-pairs";
 import { dataTopicName } from "../model/naming";
+import { waitUntil, WaitTimeoutError } from "../model/wait";
 
 const DEMO_FLAGS = {
     changes: { type: "number", integer: true, min: 0 },
@@ -123,15 +124,18 @@ async function streamWithProgress(sb: Sandbox, writers: SourceWriters, stream: C
 
 /** Waits until every lakehouse table holds the sources' current keys, or CATCH_UP_SECONDS pass. */
 async function waitForLakehouse(sb: Sandbox): Promise<{ caughtUp: boolean; progress: LakehouseTableProgress[] }> {
-    const deadline = Date.now() + CATCH_UP_SECONDS * 1000;
-    for (;;) {
-        const progress = await lakehouseProgress(sb);
-        if (lakehouseCaughtUp(progress) || Date.now() > deadline) {
-            say(`lakehouse: ${describeProgress(progress)}`);
-            return { caughtUp: lakehouseCaughtUp(progress), progress };
-        }
-        await new Promise((r) => setTimeout(r, 2000));
-    }
+    let progress: LakehouseTableProgress[] = [];
+    const caughtUp = await waitUntil(
+        "the lakehouse tables to hold the sources' keys",
+        CATCH_UP_SECONDS * 1000,
+        async () => lakehouseCaughtUp((progress = await lakehouseProgress(sb))),
+        { intervalMs: 2000 },
+    ).catch((err: unknown) => {
+        if (err instanceof WaitTimeoutError) return false;
+        throw err;
+    });
+    say(`lakehouse: ${describeProgress(progress)}`);
+    return { caughtUp, progress };
 }
 
 async function printLakehouseWhere(sb: Sandbox): Promise<void> {
