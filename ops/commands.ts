@@ -7,6 +7,7 @@ import { status } from "./status";
 import { preflight } from "./preflight";
 import { offsetsAlter, offsetsList, offsetsReset, pause, restart, resume, stop } from "./connector-actions";
 import { DLQ_COMMANDS } from "./dlq-commands";
+import { schemaEvents } from "./schema-events";
 import { snapshot } from "./snapshot";
 
 export const COMMANDS: readonly Command[] = [
@@ -20,5 +21,6 @@ export const COMMANDS: readonly Command[] = [
     offsetsAlter,
     offsetsReset,
     ...DLQ_COMMANDS,
+    schemaEvents,
     snapshot,
 ];
