@@ -90,6 +90,31 @@ function mountedItem(
 }
 
 /** Every database URL one container of a CronJob will use, with where it comes from; none if it is not the reconciler. */
+/** The value the container's environment variable `name` gets: literal, or from a Secret or ConfigMap key. */
+function envValue(objects: StackObjects, namespace: string, container: Record<string, unknown>, name: string, what: string): Found {
+    const env = asArray(container.env)
+        .map(asRecord)
+        .find((e) => e.name === name);
+    const fromSecret = asRecord(asRecord(env?.valueFrom).secretKeyRef);
+    const fromConfigMap = asRecord(asRecord(env?.valueFrom).configMapKeyRef);
+    if (typeof env?.value === "string") return { text: env.value, where: what };
+    if (typeof fromSecret.name === "string")
+        return objects.secretValue(
+            namespace,
+            fromSecret.name,
+            String(fromSecret.key),
+            `${what}: Secret "${fromSecret.name}" key "${fromSecret.key}"`,
+        );
+    if (typeof fromConfigMap.name === "string")
+        return objects.configMapValue(
+            namespace,
+            fromConfigMap.name,
+            String(fromConfigMap.key),
+            `${what}: ConfigMap "${fromConfigMap.name}" key "${fromConfigMap.key}"`,
+        );
+    return { unreadable: "the container sets no such variable from a value, Secret or ConfigMap", where: what };
+}
+
 function reconcilerUrls(
     objects: StackObjects,
     namespace: string,
@@ -147,40 +172,9 @@ function reconcilerUrls(
         else if (typeof endpoint.url === "string") urls.push({ side, found: { text: endpoint.url, where: `${where}.url` } });
         else if (typeof endpoint.urlFile === "string")
             urls.push({ side, found: file(endpoint.urlFile, `${where}.urlFile ${endpoint.urlFile}`) });
-        else if (typeof endpoint.urlEnv === "string") {
-            const what = `${where}.urlEnv ${endpoint.urlEnv}`;
-            const env = asArray(container.env)
-                .map(asRecord)
-                .find((e) => e.name === endpoint.urlEnv);
-            const fromSecret = asRecord(asRecord(env?.valueFrom).secretKeyRef);
-            const fromConfigMap = asRecord(asRecord(env?.valueFrom).configMapKeyRef);
-            if (typeof env?.value === "string") urls.push({ side, found: { text: env.value, where: what } });
-            else if (typeof fromSecret.name === "string")
-                urls.push({
-                    side,
-                    found: objects.secretValue(
-                        namespace,
-                        fromSecret.name,
-                        String(fromSecret.key),
-                        `${what}: Secret "${fromSecret.name}" key "${fromSecret.key}"`,
-                    ),
-                });
-            else if (typeof fromConfigMap.name === "string")
-                urls.push({
-                    side,
-                    found: objects.configMapValue(
-                        namespace,
-                        fromConfigMap.name,
-                        String(fromConfigMap.key),
-                        `${what}: ConfigMap "${fromConfigMap.name}" key "${fromConfigMap.key}"`,
-                    ),
-                });
-            else
-                urls.push({
-                    side,
-                    found: { unreadable: "the container sets no such variable from a value, Secret or ConfigMap", where: what },
-                });
-        } else urls.push({ side, found: { unreadable: `the config file gives no ${side} URL the reconciler would accept`, where } });
+        else if (typeof endpoint.urlEnv === "string")
+            urls.push({ side, found: envValue(objects, namespace, container, endpoint.urlEnv, `${where}.urlEnv ${endpoint.urlEnv}`) });
+        else urls.push({ side, found: { unreadable: `the config file gives no ${side} URL the reconciler would accept`, where } });
     }
     return urls;
 }
