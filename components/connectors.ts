@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { RenderedConnector } from "../connectors/render";
-import { kafkaConnectorBody, OPERATOR_ANNOTATIONS } from "../plan/kafka-connector";
+import { kafkaConnectorBody, OPERATOR_OWNED_PATHS } from "../plan/kafka-connector";
 
 export interface PipelineConnectorsArgs {
     connectors: RenderedConnector[];
@@ -25,7 +25,7 @@ export class PipelineConnectors extends pulumi.ComponentResource {
                     parent: this,
                     // The connector name keys its offsets; a replacement must remove the old one first.
                     deleteBeforeReplace: true,
-                    ignoreChanges: OPERATOR_ANNOTATIONS.map((a) => `metadata.annotations["${a}"]`),
+                    ignoreChanges: [...OPERATOR_OWNED_PATHS],
                 },
             );
         });

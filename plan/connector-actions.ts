@@ -14,11 +14,8 @@
  * annotation once Connect accepted the request, at its next reconciliation (every two minutes by default).
  */
 import type { ConnectorState } from "../model/options";
-import type { KafkaConnectorBody } from "./kafka-connector";
+import { KafkaConnectorBody, OFFSETS_ANNOTATION, RESTART_ANNOTATION, RESTART_TASK_ANNOTATION } from "./kafka-connector";
 
-export const RESTART_ANNOTATION = "strimzi.io/restart";
-export const RESTART_TASK_ANNOTATION = "strimzi.io/restart-task";
-export const OFFSETS_ANNOTATION = "strimzi.io/connector-offsets";
 /** The one key Strimzi reads from and writes to the offsets ConfigMap. */
 export const OFFSETS_CONFIGMAP_KEY = "offsets.json";
 

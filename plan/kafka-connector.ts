@@ -13,7 +13,21 @@ const STRIMZI_CLUSTER_LABEL = "strimzi.io/cluster";
  * Annotations people set on a KafkaConnector to make Strimzi act (restart, reset offsets) and Strimzi
  * removes once done; the stack ignores them so they never show as drift.
  */
-export const OPERATOR_ANNOTATIONS = ["strimzi.io/restart", "strimzi.io/restart-task", "strimzi.io/connector-offsets"] as const;
+export const RESTART_ANNOTATION = "strimzi.io/restart";
+export const RESTART_TASK_ANNOTATION = "strimzi.io/restart-task";
+export const OFFSETS_ANNOTATION = "strimzi.io/connector-offsets";
+export const OPERATOR_ANNOTATIONS = [RESTART_ANNOTATION, RESTART_TASK_ANNOTATION, OFFSETS_ANNOTATION] as const;
+
+/**
+ * What `pulumi up` must leave alone on a KafkaConnector: the operator annotations above, and the
+ * offsets ConfigMap references `cdc offsets list|alter` sets in a cluster (plan/connector-actions.ts),
+ * which an update in the middle of an alter would otherwise remove.
+ */
+export const OPERATOR_OWNED_PATHS = [
+    ...OPERATOR_ANNOTATIONS.map((a) => `metadata.annotations["${a}"]`),
+    "spec.listOffsets",
+    "spec.alterOffsets",
+] as const;
 
 /** `N` is the cluster name's type: a string here, a Pulumi Output in components/. */
 export interface KafkaConnectorBody<N = string> {

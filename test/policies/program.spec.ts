@@ -4,6 +4,7 @@
  */
 import "./helpers/capture";
 import { expect } from "chai";
+import { OPERATOR_OWNED_PATHS } from "../../plan/kafka-connector";
 import { POLICIES } from "../../policies/pack";
 import { runProgram } from "../helpers/program";
 import { SHIPPED_STACKS } from "../helpers/stack-files";
@@ -47,3 +48,16 @@ for (const stack of SHIPPED_STACKS) {
         });
     }
 }
+
+describe("KafkaConnector resource options the program registers", function () {
+    this.timeout(60000);
+
+    it("leave the fields connector actions set in a cluster to the operator (ignoreChanges)", async () => {
+        for (const stack of SHIPPED_STACKS) {
+            const resources = await resourcesOf(await runProgram(stack, false), stack);
+            const connectors = resources.filter((r) => r.props.kind === "KafkaConnector");
+            expect(connectors, stack).to.not.be.empty;
+            for (const c of connectors) expect(c.opts.ignoreChanges, `${stack} ${c.name}`).to.deep.equal([...OPERATOR_OWNED_PATHS]);
+        }
+    });
+});
