@@ -236,9 +236,75 @@ const runSelector = (reconciler: ReconcilerSpec, run: ReconcileRunPlan) => ({
     "cdc.pipeline/reconcile-run": run.key,
 });
 
+function reconcilerContainer(reconciler: ReconcilerSpec, caSecret: string | undefined) {
+    return {
+        name: "reconciler",
+        image: reconciler.image,
+        imagePullPolicy: "IfNotPresent",
+        args: ["--config", `${CONFIG_DIR}/${CONFIG_FILE}`],
+        ...nodeHeapEnv(reconciler.resources.limits.memory),
+        resources: reconciler.resources,
+        securityContext: containerSecurityContext(),
+        volumeMounts: [
+            { name: "config", mountPath: CONFIG_DIR, readOnly: true },
+            { name: "source-url", mountPath: SOURCE_URL_DIR, readOnly: true },
+            { name: "target-url", mountPath: TARGET_URL_DIR, readOnly: true },
+            ...(caSecret ? [{ name: "database-ca", mountPath: DATABASE_CA_DIR, readOnly: true }] : []),
+            { name: "reports", mountPath: REPORT_DIR },
+            // Node and the drivers may write temporary files; the root filesystem is read-only.
+            { name: "tmp", mountPath: "/tmp" },
+        ],
+    };
+}
+
+/** The run's config, its two database URLs and the database CA as read-only files; reports and /tmp writable. */
+function reconcilerVolumes(reconciler: ReconcilerSpec, run: ReconcileRunPlan, caSecret: string | undefined) {
+    const readOnly = 0o440;
+    return [
+        {
+            name: "config",
+            configMap: {
+                name: reconcilerConfigMapName(reconciler),
+                items: [{ key: run.configKey, path: CONFIG_FILE }],
+            },
+        },
+        {
+            name: "source-url",
+            secret: {
+                secretName: run.sourceSecret.name,
+                items: [{ key: run.sourceSecret.key, path: URL_FILE }],
+                defaultMode: readOnly,
+            },
+        },
+        {
+            name: "target-url",
+            secret: {
+                secretName: run.targetSecret.name,
+                items: [{ key: run.targetSecret.key, path: URL_FILE }],
+                defaultMode: readOnly,
+            },
+        },
+        ...(caSecret
+            ? [
+                  {
+                      name: "database-ca",
+                      secret: {
+                          secretName: caSecret,
+                          items: [{ key: CA_CERT_KEY, path: CA_CERT_KEY }],
+                          defaultMode: readOnly,
+                      },
+                  },
+              ]
+            : []),
+        reconciler.reportClaimName
+            ? { name: "reports", persistentVolumeClaim: { claimName: reconciler.reportClaimName } }
+            : { name: "reports", emptyDir: { sizeLimit: "1Gi" } },
+        { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+    ];
+}
+
 export function reconcilerCronJobBody(spec: StackSpec, reconciler: ReconcilerSpec, run: ReconcileRunPlan) {
     const podLabels = labels(reconciler, { "cdc.pipeline/name": run.pipeline, ...runSelector(reconciler, run) });
-    const readOnly = 0o440;
     const caSecret = spec.connect.databaseCaSecret;
     return {
         apiVersion: "batch/v1" as const,
@@ -265,67 +331,8 @@ export function reconcilerCronJobBody(spec: StackSpec, reconciler: ReconcilerSpe
                             automountServiceAccountToken: false,
                             restartPolicy: "Never",
                             securityContext: podSecurityContext(),
-                            containers: [
-                                {
-                                    name: "reconciler",
-                                    image: reconciler.image,
-                                    imagePullPolicy: "IfNotPresent",
-                                    args: ["--config", `${CONFIG_DIR}/${CONFIG_FILE}`],
-                                    ...nodeHeapEnv(reconciler.resources.limits.memory),
-                                    resources: reconciler.resources,
-                                    securityContext: containerSecurityContext(),
-                                    volumeMounts: [
-                                        { name: "config", mountPath: CONFIG_DIR, readOnly: true },
-                                        { name: "source-url", mountPath: SOURCE_URL_DIR, readOnly: true },
-                                        { name: "target-url", mountPath: TARGET_URL_DIR, readOnly: true },
-                                        ...(caSecret ? [{ name: "database-ca", mountPath: DATABASE_CA_DIR, readOnly: true }] : []),
-                                        { name: "reports", mountPath: REPORT_DIR },
-                                        // Node and the drivers may write temporary files; the root filesystem is read-only.
-                                        { name: "tmp", mountPath: "/tmp" },
-                                    ],
-                                },
-                            ],
-                            volumes: [
-                                {
-                                    name: "config",
-                                    configMap: {
-                                        name: reconcilerConfigMapName(reconciler),
-                                        items: [{ key: run.configKey, path: CONFIG_FILE }],
-                                    },
-                                },
-                                {
-                                    name: "source-url",
-                                    secret: {
-                                        secretName: run.sourceSecret.name,
-                                        items: [{ key: run.sourceSecret.key, path: URL_FILE }],
-                                        defaultMode: readOnly,
-                                    },
-                                },
-                                {
-                                    name: "target-url",
-                                    secret: {
-                                        secretName: run.targetSecret.name,
-                                        items: [{ key: run.targetSecret.key, path: URL_FILE }],
-                                        defaultMode: readOnly,
-                                    },
-                                },
-                                ...(caSecret
-                                    ? [
-                                          {
-                                              name: "database-ca",
-                                              secret: {
-                                                  secretName: caSecret,
-                                                  items: [{ key: CA_CERT_KEY, path: CA_CERT_KEY }],
-                                                  defaultMode: readOnly,
-                                              },
-                                          },
-                                      ]
-                                    : []),
-                                reconciler.reportClaimName
-                                    ? { name: "reports", persistentVolumeClaim: { claimName: reconciler.reportClaimName } }
-                                    : { name: "reports", emptyDir: { sizeLimit: "1Gi" } },
-                                { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
-                            ],
+                            containers: [reconcilerContainer(reconciler, caSecret)],
+                            volumes: reconcilerVolumes(reconciler, run, caSecret),
                         },
                     },
                 },
