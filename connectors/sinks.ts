@@ -4,7 +4,7 @@
  * the propagated source types, and is Apache-2.0 on Maven Central. The Confluent sink is kept as an
  * option for teams that already run it; it needs an unwrap transform and Confluent's own repository.
  */
-import type { PipelineSpec, StackSpec } from "../model/spec";
+import type { PipelineSpec, SinkSpec, StackSpec } from "../model/spec";
 import type { ConnectorContext } from "./context";
 import type { ConnectorConfig } from "./sources";
 import { CREDENTIAL_KEYS, dataTopicName, dlqTopicName, sinkCredentialsSecretName } from "../model/naming";
@@ -42,48 +42,62 @@ export function sinkConnectorConfig(spec: StackSpec, pipeline: PipelineSpec, ctx
     const url = `jdbc:postgresql://${sink.host}:${sink.port}/${sink.database}?${tls}`;
     const user = ctx.secretRef(secret, CREDENTIAL_KEYS.username);
     const password = ctx.secretRef(secret, CREDENTIAL_KEYS.password);
-    const table = `${sink.schema}.${sink.tableNameFormat}`;
-
-    if (sink.implementation === "debezium") {
-        return {
-            ...framework,
-            "connection.url": url,
-            "connection.username": user,
-            "connection.password": password,
-            "insert.mode": sink.insertMode,
-            "primary.key.mode": sink.primaryKeyMode,
-            ...(sink.primaryKeyFields.length > 0 ? { "primary.key.fields": sink.primaryKeyFields.join(",") } : {}),
-            "delete.enabled": String(sink.deleteEnabled),
-            "truncate.enabled": String(sink.truncateEnabled),
-            "schema.evolution": sink.autoCreate ? "basic" : "none",
-            "collection.name.format": table,
-            "quote.identifiers": "false",
-            "use.time.zone": "UTC",
-            "batch.size": String(sink.batchSize),
-            "connection.pool.min_size": String(sink.connectionPool.minSize),
-            "connection.pool.max_size": String(sink.connectionPool.maxSize),
-            "connection.pool.timeout": String(sink.connectionPool.timeoutSeconds),
-            // The Debezium sink (3.5.0) waits for its database in its connection pool (c3p0 0.12), not in
-            // its own retries: those cover only errors of SQLState class 08 (Hibernate's
-            // JDBCConnectionException, with connection.restart.on.errors), and each is a single attempt.
-            // A database that went away ends the pooled connections with SQLState 57P01 ("terminating
-            // connection due to administrator command"), which the sink takes as fatal: testing each
-            // connection as it is handed out replaces a dead one instead.
-            "hibernate.c3p0.testConnectionOnCheckout": "true",
-            // Connection attempts never give up (c3p0's default gives up after 30, 1 s apart), but a
-            // checkout does after the outage budget, failing the task. The same wait covers a task
-            // (re)started while the database is still down: it starts once the database answers.
-            "hibernate.c3p0.acquireRetryAttempts": "-1",
-            "hibernate.c3p0.acquireRetryDelay": String(TARGET_RETRY_DELAY_MS),
-            "hibernate.c3p0.checkoutTimeout": String(TARGET_OUTAGE_WAIT_MS),
-            // A write cut off by a connection error is retried once, on a new connection that waits as above.
-            "connection.restart.on.errors": "true",
-            "flush.max.retries": "1",
-            "flush.retry.delay.ms": String(TARGET_RETRY_DELAY_MS),
-        };
-    }
+    const database = { url, user, password };
     return {
         ...framework,
+        ...(sink.implementation === "debezium" ? debeziumSinkConfig(sink, database) : confluentSinkConfig(sink, database)),
+    };
+}
+
+interface SinkDatabase {
+    url: string;
+    user: string;
+    password: string;
+}
+
+/** The Debezium JDBC sink's own settings, waiting out a target outage in its connection pool. */
+function debeziumSinkConfig(sink: SinkSpec, { url, user, password }: SinkDatabase): ConnectorConfig {
+    const table = `${sink.schema}.${sink.tableNameFormat}`;
+    return {
+        "connection.url": url,
+        "connection.username": user,
+        "connection.password": password,
+        "insert.mode": sink.insertMode,
+        "primary.key.mode": sink.primaryKeyMode,
+        ...(sink.primaryKeyFields.length > 0 ? { "primary.key.fields": sink.primaryKeyFields.join(",") } : {}),
+        "delete.enabled": String(sink.deleteEnabled),
+        "truncate.enabled": String(sink.truncateEnabled),
+        "schema.evolution": sink.autoCreate ? "basic" : "none",
+        "collection.name.format": table,
+        "quote.identifiers": "false",
+        "use.time.zone": "UTC",
+        "batch.size": String(sink.batchSize),
+        "connection.pool.min_size": String(sink.connectionPool.minSize),
+        "connection.pool.max_size": String(sink.connectionPool.maxSize),
+        "connection.pool.timeout": String(sink.connectionPool.timeoutSeconds),
+        // The Debezium sink (3.5.0) waits for its database in its connection pool (c3p0 0.12), not in
+        // its own retries: those cover only errors of SQLState class 08 (Hibernate's
+        // JDBCConnectionException, with connection.restart.on.errors), and each is a single attempt.
+        // A database that went away ends the pooled connections with SQLState 57P01 ("terminating
+        // connection due to administrator command"), which the sink takes as fatal: testing each
+        // connection as it is handed out replaces a dead one instead.
+        "hibernate.c3p0.testConnectionOnCheckout": "true",
+        // Connection attempts never give up (c3p0's default gives up after 30, 1 s apart), but a
+        // checkout does after the outage budget, failing the task. The same wait covers a task
+        // (re)started while the database is still down: it starts once the database answers.
+        "hibernate.c3p0.acquireRetryAttempts": "-1",
+        "hibernate.c3p0.acquireRetryDelay": String(TARGET_RETRY_DELAY_MS),
+        "hibernate.c3p0.checkoutTimeout": String(TARGET_OUTAGE_WAIT_MS),
+        // A write cut off by a connection error is retried once, on a new connection that waits as above.
+        "connection.restart.on.errors": "true",
+        "flush.max.retries": "1",
+        "flush.retry.delay.ms": String(TARGET_RETRY_DELAY_MS),
+    };
+}
+
+/** The Confluent JDBC sink's own settings: it reads flattened records, so the envelope is unwrapped first. */
+function confluentSinkConfig(sink: SinkSpec, { url, user, password }: SinkDatabase): ConnectorConfig {
+    return {
         "connection.url": url,
         "connection.user": user,
         "connection.password": password,
