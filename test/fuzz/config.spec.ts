@@ -356,20 +356,8 @@ function once(what: string, names: readonly string[]): void {
 }
 
 /** Everything components/ builds from a spec, through the same pure functions, plus the lookups it relies on. */
-function renderAll(spec: StackSpec): unknown[] {
-    const connectors = renderConnectors(spec, clusterConnectorContext(spec));
-    once(
-        "connectors",
-        connectors.map((c) => c.name),
-    );
-    const topics = planTopics(spec);
-    once(
-        "topics",
-        topics.map((t) => t.name),
-    );
-    for (const c of connectors) {
-        for (const [key, value] of Object.entries(c.config)) expect(value, `${c.name} ${key}`).to.be.a("string");
-    }
+/** The SQL Server and PostgreSQL plans, each name once, and every pipeline's logins in them. */
+function plannedDatabases(spec: StackSpec) {
     const sources = planSqlServerSources(spec);
     once(
         "SQL Server plans",
@@ -432,6 +420,11 @@ function renderAll(spec: StackSpec): unknown[] {
         expect(roles, `PostgreSQL plan of ${p.name}`).to.include(p.sink.username);
         if (spec.reconciler) expect(roles).to.include(p.sink.readOnlyUsername);
     }
+    return { sources, targets };
+}
+
+/** Vault's policies, roles, secrets and syncs (every synced URL parses with its TLS settings) and the reconcile runs. */
+function plannedVaultAndRuns(spec: StackSpec) {
     const policies = planVaultPolicies(spec);
     // components/vault.ts refuses to create a policy with problems: an accepted spec must never have one.
     for (const policy of policies) expect(policyProblems(policy, spec.vault.kvMount), policy.name).to.deep.equal([]);
@@ -484,6 +477,65 @@ function renderAll(spec: StackSpec): unknown[] {
             else mssqlTls(parsed.params);
         }
     }
+    return { policies, authRoles, secrets, syncs, runs };
+}
+
+/** Each lakehouse writer's objects; the writer's own validator accepts its config file. */
+function lakehouseObjects(spec: StackSpec): unknown[] {
+    const out: unknown[] = [];
+    const writers = lakehousePipelines(spec);
+    for (const p of writers) {
+        // The writer validates its file at start and refuses to run on a bad one: the stack must render only good ones.
+        const file = writerConfigFile(spec, p);
+        expect(validateWriterConfig(file) ? [] : validateWriterConfig.errors, `writer config of ${p.name}`).to.deep.equal([]);
+        out.push(
+            file,
+            lakehouseConfigMapBody(spec, p),
+            lakehouseDeploymentBody(spec, p),
+            lakehouseMaintenanceCronJobBody(spec, p),
+            lakehousePodMonitorBody(spec, p),
+            lakehouseKafkaAccessBody(spec, p),
+            lakehouseKafkaUserBody(spec, p),
+            lakehouseWriterNetworkPolicyBody(spec, p),
+            lakehouseMaintenanceNetworkPolicyBody(spec, p),
+            lakehouseDisruptionBudgetBody(spec, p),
+        );
+    }
+    if (spec.lakehouse && writers.length > 0) out.push(lakehouseServiceAccountBody(spec));
+    return out;
+}
+
+/** Kubernetes objects of one kind never share a name. */
+function kubernetesNamesOnce(out: unknown[]): void {
+    const k8sNames = out
+        .flat(2)
+        .filter(
+            (o): o is { kind: string; metadata: { name: string } } =>
+                typeof (o as any)?.kind === "string" && typeof (o as any)?.metadata?.name === "string",
+        );
+    for (const kind of new Set(k8sNames.map((o) => o.kind)))
+        once(
+            `${kind}s`,
+            k8sNames.filter((o) => o.kind === kind).map((o) => o.metadata.name),
+        );
+}
+
+function renderAll(spec: StackSpec): unknown[] {
+    const connectors = renderConnectors(spec, clusterConnectorContext(spec));
+    once(
+        "connectors",
+        connectors.map((c) => c.name),
+    );
+    const topics = planTopics(spec);
+    once(
+        "topics",
+        topics.map((t) => t.name),
+    );
+    for (const c of connectors) {
+        for (const [key, value] of Object.entries(c.config)) expect(value, `${c.name} ${key}`).to.be.a("string");
+    }
+    const { sources, targets } = plannedDatabases(spec);
+    const { policies, authRoles, secrets, syncs, runs } = plannedVaultAndRuns(spec);
     const out: unknown[] = [
         topics,
         connectors.map((c) => [kafkaConnectorBody(c, spec.namespace, spec.connect.name), restConfig(c)]),
@@ -510,37 +562,9 @@ function renderAll(spec: StackSpec): unknown[] {
         );
     }
     if (spec.monitoring.enabled) out.push(podMonitorBody(spec), prometheusRuleBody(spec));
-    const writers = lakehousePipelines(spec);
-    for (const p of writers) {
-        // The writer validates its file at start and refuses to run on a bad one: the stack must render only good ones.
-        const file = writerConfigFile(spec, p);
-        expect(validateWriterConfig(file) ? [] : validateWriterConfig.errors, `writer config of ${p.name}`).to.deep.equal([]);
-        out.push(
-            file,
-            lakehouseConfigMapBody(spec, p),
-            lakehouseDeploymentBody(spec, p),
-            lakehouseMaintenanceCronJobBody(spec, p),
-            lakehousePodMonitorBody(spec, p),
-            lakehouseKafkaAccessBody(spec, p),
-            lakehouseKafkaUserBody(spec, p),
-            lakehouseWriterNetworkPolicyBody(spec, p),
-            lakehouseMaintenanceNetworkPolicyBody(spec, p),
-            lakehouseDisruptionBudgetBody(spec, p),
-        );
-    }
-    if (spec.lakehouse && writers.length > 0) out.push(lakehouseServiceAccountBody(spec));
+    out.push(...lakehouseObjects(spec));
     out.push(connectKafkaUserBody(spec), kafkaAccessBody(spec));
-    const k8sNames = out
-        .flat(2)
-        .filter(
-            (o): o is { kind: string; metadata: { name: string } } =>
-                typeof (o as any)?.kind === "string" && typeof (o as any)?.metadata?.name === "string",
-        );
-    for (const kind of new Set(k8sNames.map((o) => o.kind)))
-        once(
-            `${kind}s`,
-            k8sNames.filter((o) => o.kind === kind).map((o) => o.metadata.name),
-        );
+    kubernetesNamesOnce(out);
     return out;
 }
 
