@@ -141,6 +141,10 @@ function signals(source: SourceSpec, ctx: ConnectorContext): ConnectorConfig {
         "signal.kafka.topic": signalTopicName(source),
         "signal.kafka.bootstrap.servers": ctx.bootstrapServers,
         "signal.kafka.groupId": signalConsumerGroup(source),
+        // Debezium's default 0 ms poll cannot finish the consumer's first offset lookup in one call, and the channel is
+        // polled every signal.poll.interval.ms (5 s): the first signal after a start waited 21 s in the sandbox. A short
+        // wait lets one poll finish it; the poll holds the lock the streaming thread takes for watermark events, so short.
+        "signal.kafka.poll.timeout.ms": String(SIGNAL_POLL_TIMEOUT_MS),
         ...security,
         "notification.enabled.channels": "sink",
         "notification.sink.topic.name": notificationTopicName(source),
@@ -154,5 +158,6 @@ function signals(source: SourceSpec, ctx: ConnectorContext): ConnectorConfig {
     };
 }
 
+const SIGNAL_POLL_TIMEOUT_MS = 100;
 const DROP_SIGNAL_EVENTS = "dropSignalTableEvents";
 const IS_SIGNAL_TABLE = "isSignalTable";

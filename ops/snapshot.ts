@@ -95,6 +95,8 @@ export interface SnapshotResult {
     notifications: { type: string; at: string; data: Record<string, string> }[];
     scan: { status: string; rowsScanned: number; meaning: string } | null;
     sink: { group: string; caughtUp: boolean; waitedMs: number };
+    /** Milliseconds from sending the signal to the first notification, to COMPLETED, and the reconciliation's. */
+    timings: { toStartedMs: number | null; toCompletedMs: number; reconcileMs: number };
     reconciliation: ReconciliationSummary;
     /** Keys in the target the source does not have (confirmed), as the reconciler reported them. */
     extraInTarget: Record<string, string>[];
@@ -350,8 +352,9 @@ export async function runSnapshot(
         const signal = executeSnapshotSignal(t, signalId, opts.filter);
         // The signal channel reads partition 0 only (the planned topic has no other).
         await kafka.produce([{ topic: signalTopicName(source), partition: 0, key: signal.key, value: signal.value }]);
+        const sentAt = Date.now();
         progress.line(
-            `signal ${signalId} sent to ${signalTopicName(source)}: execute-snapshot ${t.dataCollection}${opts.filter ? ` WHERE ${opts.filter}` : ""}`,
+            `${new Date(sentAt).toISOString()} signal ${signalId} sent to ${signalTopicName(source)}: execute-snapshot ${t.dataCollection}${opts.filter ? ` WHERE ${opts.filter}` : ""}`,
         );
 
         const { seen, scan } = await followNotifications(
@@ -362,6 +365,7 @@ export async function runSnapshot(
             { startMs: opts.startTimeoutS * 1000, totalMs: opts.timeoutS * 1000 },
             progress,
         );
+        const completedAt = Date.now();
         const sink = await waitForSink(kafka, t);
         progress.line(
             sink.caughtUp
@@ -370,6 +374,7 @@ export async function runSnapshot(
         );
 
         progress.line(`reconciling ${t.source} → ${t.target}`);
+        const reconcileStart = Date.now();
         const first = await reconcileTable(t, opts.urls, opts.reportDir, opts.lagWindowS, log);
         const result: SnapshotResult = {
             target: describeTarget(target),
@@ -382,6 +387,11 @@ export async function runSnapshot(
             notifications: seen.map((n) => ({ type: n.type, at: new Date(n.timestamp).toISOString(), data: n.data })),
             scan,
             sink,
+            timings: {
+                toStartedMs: seen.length > 0 ? seen[0].timestamp - sentAt : null,
+                toCompletedMs: completedAt - sentAt,
+                reconcileMs: Date.now() - reconcileStart,
+            },
             reconciliation: summary(first.report, first.file),
             extraInTarget: extraTargetKeys(first.report.discrepancies),
         };

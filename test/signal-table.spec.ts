@@ -206,6 +206,7 @@ describe("signal and notification options of every source connector", () => {
             });
             expect(c.config["signal.kafka.bootstrap.servers"]).to.equal(spec.kafka.bootstrapServers);
             expect(c.config["signal.kafka.groupId"]).to.equal(`${pipeline.source.topicPrefix}-signal`);
+            expect(c.config["signal.kafka.poll.timeout.ms"]).to.equal("100");
             expect(c.config["incremental.snapshot.watermarking.strategy"]).to.equal("insert_insert");
         }
     });

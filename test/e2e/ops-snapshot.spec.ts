@@ -74,7 +74,11 @@ describe("sandbox e2e: cdc snapshot (incremental snapshot of one table, then the
             "--json",
         ]);
         const result = JSON.parse(stdout) as SnapshotResult;
-        process.stderr.write(`      [cdc snapshot public.customers: ${((Date.now() - started) / 1000).toFixed(1)} s]\n`);
+        const t = result.timings;
+        process.stderr.write(
+            `      [cdc snapshot public.customers: ${((Date.now() - started) / 1000).toFixed(1)} s; signal → STARTED ${t.toStartedMs} ms, ` +
+                `→ COMPLETED ${t.toCompletedMs} ms, sink ${result.sink.waitedMs} ms, reconciler ${t.reconcileMs} ms]\n`,
+        );
         expect(code, stderr).to.equal(0);
         expect(result.dataCollection).to.equal("public.customers");
         expect(types(result)[0]).to.equal("STARTED");
@@ -119,6 +123,10 @@ describe("sandbox e2e: cdc snapshot (incremental snapshot of one table, then the
         ]);
         expect(code, stderr).to.equal(0);
         const result = JSON.parse(stdout) as SnapshotResult;
+        process.stderr.write(
+            `      [cdc snapshot inventory.products: signal → STARTED ${result.timings.toStartedMs} ms, → COMPLETED ${result.timings.toCompletedMs} ms, ` +
+                `sink ${result.sink.waitedMs} ms, reconciler ${result.timings.reconcileMs} ms]\n`,
+        );
         expect(result.pipeline).to.equal("inventory");
         expect(result.dataCollection).to.equal("inventory.products");
         expect(types(result)[0]).to.equal("STARTED");
