@@ -369,8 +369,10 @@ class Checker {
         const { command, rest } = found;
         rest.forEach((word, i) => {
             const flag = /^--[a-z][a-z-]*/.exec(word)?.[0];
-            if (flag && !new RegExp(`(^|\\s)${flag}(\\s|$)`, "m").test(command.usage)) this.problem(`cdc ${command.name}: it takes no ${flag}`);
-            if (word === "--stack" && rest[i + 1] !== this.o.stack) this.problem(`cdc ${command.name}: --stack ${rest[i + 1]}; this is the ${this.o.stack} stack`);
+            if (flag && !new RegExp(`(^|\\s)${flag}(\\s|$)`, "m").test(command.usage))
+                this.problem(`cdc ${command.name}: it takes no ${flag}`);
+            if (word === "--stack" && rest[i + 1] !== this.o.stack)
+                this.problem(`cdc ${command.name}: --stack ${rest[i + 1]}; this is the ${this.o.stack} stack`);
         });
         if (!rest.includes("--stack")) this.problem(`cdc ${command.name}: without --stack it targets a local sandbox, not this stack`);
     }
