@@ -207,7 +207,10 @@ function checkSourceServer(spec: StackSpec, source: SourceSpec, path: Path, issu
     if (spec.profile.requireDatabaseEncryption && source.kind !== "sqlserver") {
         const verified = VERIFYING_SSL_MODES[source.kind];
         if (!verified.includes(source.sslMode)) {
-            issues.push({ path: [...path, "sslMode"], message: `prod requires a verified TLS connection; use ${verified.join(" or ")}` });
+            issues.push({
+                path: [...path, "sslMode"],
+                message: `${spec.environment} requires a verified TLS connection; use ${verified.join(" or ")}`,
+            });
         }
     }
 }
@@ -247,7 +250,7 @@ function checkSink(spec: StackSpec, pipeline: PipelineSpec, path: Path, issues: 
     if (spec.profile.requireDatabaseEncryption && !verifiedPg.includes(sink.sslMode)) {
         issues.push({
             path: [...path, "sslMode"],
-            message: `prod requires a verified TLS connection to the target; use ${verifiedPg.join(" or ")}`,
+            message: `${spec.environment} requires a verified TLS connection to the target; use ${verifiedPg.join(" or ")}`,
         });
     }
     const verifiesPostgres =
