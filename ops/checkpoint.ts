@@ -5,12 +5,13 @@
  *
  * Debezium's source offsets, as Connect's KIP-875 endpoint returns them (test/fixtures/ops/offsets.json holds
  * real ones captured from the sandbox):
- * - PostgreSQL: partition `{server}`; offset `lsn`, `lsn_proc`, `lsn_commit` (numbers), `txId`, `ts_usec`,
- *   and while the initial snapshot runs `snapshot` and `last_snapshot_record`;
- * - MySQL / MariaDB: partition `{server}`; offset `file`, `pos`, `row`, `event`, `ts_sec`, `gtids`, and the
- *   same snapshot markers;
- * - SQL Server: partition `{server, database}`; offset `commit_lsn`, `change_lsn` (hex `xxxxxxxx:xxxxxxxx:xxxx`),
- *   `event_serial_no`, and the snapshot markers.
+ * - PostgreSQL (3.6.1): while the snapshot runs `{lsn, txId, ts_usec, snapshot: "INITIAL", snapshot_completed:
+ *   false, last_snapshot_record: false}`; when it ends `{lsn, txId, ts_usec}`, no marker; once a change has
+ *   streamed `lsn_proc` and `messageType` join;
+ * - MariaDB (3.5.0): first an empty `{}`; while the snapshot runs `{file, pos, gtids, ts_sec, snapshot: "INITIAL"}`;
+ *   when it ends `{file, pos, gtids, ts_sec, server_id}`; once a row event has streamed `row` and `event` join;
+ * - SQL Server (not run here): partition `{server, database}`; `commit_lsn`, `change_lsn` (hex
+ *   `xxxxxxxx:xxxxxxxx:xxxx`), `event_serial_no`, and the same snapshot markers.
  * Incremental snapshots (signals) add `incremental_snapshot_collections` and the chunk's key window.
  */
 import type { SourceSpec } from "../model/spec";
@@ -115,26 +116,43 @@ function sameTable(collectionId: string, table: string): boolean {
 }
 
 /**
- * The seed's state of one captured table:
- * - NULL: no committed offset and no change event on the table's topic yet (nothing captured);
- * - SNAPSHOT_START: the committed offset is mid-snapshot, or there is no committed offset yet but the snapshot
- *   already wrote events, or an incremental snapshot lists the table;
- * - SNAPSHOT_COMPLETE: the committed offset is the snapshot's last record, and nothing streamed after it;
- * - STREAMING: the committed offset is a streaming position (no snapshot marker).
+ * Whether a change has streamed since the snapshot: PostgreSQL records `lsn_proc` for the first streamed message,
+ * MySQL and MariaDB `row`/`event` for the first row event, SQL Server a `change_lsn` (its snapshot offset has none).
  */
-export function tableState(offset: Offset | null, table: string, topicEvents: bigint): ReplicationState {
+export function hasStreamed(kind: SourceKind, offset: Offset): boolean {
+    if (kind === "postgres") return offset.lsn_proc !== undefined && offset.lsn_proc !== null;
+    if (kind === "sqlserver") return typeof offset.change_lsn === "string" && offset.change_lsn !== "NULL";
+    return offset.row !== undefined || offset.event !== undefined;
+}
+
+/**
+ * The seed's state of one captured table:
+ * - NULL: no committed offset, and either nothing on the table's topic yet or the source connector not running
+ *   (a stopped connector without offsets snapshots from scratch when it starts);
+ * - SNAPSHOT_START: the committed offset is mid-snapshot, or the running connector has not committed yet while its
+ *   snapshot already wrote events, or an incremental snapshot lists the table;
+ * - SNAPSHOT_COMPLETE: the snapshot has ended (its markers are gone, or say completed) and no change has streamed yet;
+ * - STREAMING: a change has streamed since the snapshot.
+ */
+export function tableState(
+    kind: SourceKind,
+    offset: Offset | null,
+    table: string,
+    topicEvents: bigint,
+    sourceRunning: boolean,
+): ReplicationState {
     if (incrementalSnapshotTables(offset).some((id) => sameTable(id, table))) return "SNAPSHOT_START";
     const phase = snapshotPhase(offset);
     if (phase === "running") return "SNAPSHOT_START";
-    if (phase === "completed") return "SNAPSHOT_COMPLETE";
-    if (offset) return "STREAMING";
-    return topicEvents > 0n ? "SNAPSHOT_START" : "NULL";
+    if (offset) return phase === "none" && hasStreamed(kind, offset) ? "STREAMING" : "SNAPSHOT_COMPLETE";
+    return sourceRunning && topicEvents > 0n ? "SNAPSHOT_START" : "NULL";
 }
 
 /** The connector's source offset: Debezium keeps one source partition per task (one per database for SQL Server). */
 export function connectorOffset(offsets: readonly { partition: Offset; offset: Offset | null }[], database?: string): Offset | null {
     const candidates = database ? offsets.filter((o) => o.partition.database === undefined || o.partition.database === database) : offsets;
-    return candidates.find((o) => o.offset !== null)?.offset ?? null;
+    // MariaDB's connector commits an empty offset (`{}`) early in its snapshot: no position yet, so no offset.
+    return candidates.find((o) => o.offset !== null && Object.keys(o.offset).length > 0)?.offset ?? null;
 }
 
 /** A sink connector's committed Kafka offsets (KIP-875 for sinks: `{kafka_topic, kafka_partition}` → `{kafka_offset}`). */

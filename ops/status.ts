@@ -36,7 +36,7 @@ export interface TableCheckpoint {
     sink_connector: string;
     sink_state: string;
     sink_task_states: string[];
-    /** Events on the table's topic the sink has not committed yet; null when the sink never committed there. */
+    /** Events on the table's topic the sink has not committed yet (all of them on partitions it never committed); null when the topic does not exist. */
     sink_lag: number | null;
 }
 
@@ -77,13 +77,12 @@ export function pipelineCheckpoints(p: PipelineSpec, seen: PipelineObservation):
         const observed = seen.topics.get(topic);
         const events = (observed?.ends ?? []).reduce((n, e) => n + e.offset, 0n);
         const lags = observed?.lag ?? [];
-        const committedSomewhere = lags.some((l) => l.committed !== null);
         return {
             pipeline: p.name,
             source_table: tableName(t),
             connector_name: p.source.connectorName,
             topic,
-            state: tableState(offset, tableName(t), events),
+            state: tableState(p.source.kind, offset, tableName(t), events, source.state === "RUNNING"),
             last_lsn: formatPosition(position),
             last_event_timestamp: observed?.lastEvent?.toISOString() ?? null,
             last_offset_commit: seen.lastOffsetCommit?.toISOString() ?? null,
@@ -93,7 +92,7 @@ export function pipelineCheckpoints(p: PipelineSpec, seen: PipelineObservation):
             sink_connector: p.sink.connectorName,
             sink_state: sink.state,
             sink_task_states: sink.tasks,
-            sink_lag: committedSomewhere ? Number(lags.reduce((n, l) => n + l.lag, 0n)) : null,
+            sink_lag: observed ? Number(lags.reduce((n, l) => n + l.lag, 0n)) : null,
         };
     });
 }
