@@ -9,7 +9,7 @@ export interface TableOptions {
     deletedColumn?: string | null;
 }
 
-interface TablePlan {
+export interface TablePlan {
     columns: ColumnPlan[];
     deletedColumn: string | null;
     warnings: string[];

@@ -3,10 +3,11 @@ import { bucketExpr, chooseBucketHash } from "./bucket-hash";
 import { BucketVector, mismatchedBuckets } from "./buckets";
 import { confirm, ConfirmSettings, LagGate } from "./confirm";
 import { Db } from "./db";
+import { SideSql } from "./dialects/dialect";
 import { drill, DrillSettings } from "./drill";
 import { introspect } from "./introspect";
 import { Partitioning, TableName } from "./model";
-import { hashPartitioning, planTable, rangePartitioning, TableOptions } from "./plan";
+import { hashPartitioning, planTable, rangePartitioning, TableOptions, TablePlan } from "./plan";
 import { buildSide, countQuery, minMaxQuery } from "./queries";
 import { emptyOutcome, TableOutcome } from "./report";
 import { ChunkSettings, scanSide } from "./scan";
@@ -68,6 +69,80 @@ async function step<T>(name: string, f: () => Promise<T>): Promise<T> {
     }
 }
 
+interface Side {
+    db: Db;
+    sql: SideSql;
+}
+
+/** The integer key range both sides span together; null when both are empty. */
+async function keyRange(src: Side, tgt: Side): Promise<{ lo: bigint; hi: bigint } | null> {
+    const bounds = await step("reading the key range", () =>
+        Promise.all([src.db.query(minMaxQuery(src.db.dialect, src.sql)), tgt.db.query(minMaxQuery(tgt.db.dialect, tgt.sql))]),
+    );
+    const values = (column: 0 | 1) =>
+        bounds
+            .map((b) => b[0][column])
+            .filter((v): v is string => v !== null)
+            .map(BigInt);
+    const [los, his] = [values(0), values(1)];
+    if (los.length === 0) return null;
+    return { lo: los.reduce((a, b) => (a < b ? a : b)), hi: his.reduce((a, b) => (a > b ? a : b)) };
+}
+
+/** Both table definitions, the column plan (recorded in the outcome) and each side's SQL, with a row estimate. */
+async function planSides(
+    source: Db,
+    target: Db,
+    spec: TableSpec,
+    outcome: TableOutcome,
+): Promise<{ plan: TablePlan; src: Side; tgt: Side; estimated: number }> {
+    const [srcInfo, tgtInfo] = await step("reading the table definitions", () =>
+        Promise.all([introspect(source, spec.source), introspect(target, spec.target)]),
+    );
+    const plan = await step("planning the comparison", async () => planTable(srcInfo, tgtInfo, spec.options));
+    outcome.keyColumns = plan.columns.filter((c) => c.isKey).map((c) => c.source.name);
+    outcome.valueColumns = plan.columns.map((c) => c.source.name);
+    outcome.warnings = plan.warnings;
+    outcome.excludedColumns = plan.excludedColumns;
+    outcome.keyMode = plan.keyMode;
+    const filter = plan.deletedColumn
+        ? `${target.dialect.ident(plan.deletedColumn)} IS NULL OR ${target.dialect.ident(plan.deletedColumn)} <> 'true'`
+        : null;
+    const src = { db: source, sql: buildSide(source.dialect, spec.source, plan.columns, "source", null) };
+    const tgt = { db: target, sql: buildSide(target.dialect, spec.target, plan.columns, "target", filter) };
+    // Statistics can be missing (never analyzed); bucket sizing then needs a real count.
+    const estimated =
+        Math.max(srcInfo.estimatedRows ?? 0, tgtInfo.estimatedRows ?? 0) ||
+        Number((await step("counting rows", () => source.query(countQuery(source.dialect, src.sql))))[0][0]);
+    return { plan, src, tgt, estimated };
+}
+
+type BothSides<T> = Record<"source" | "target", T>;
+
+/** Per-bucket checksums of both sides, scanned at once; `onRows` sees both running row counts. */
+async function scanBoth(
+    sides: BothSides<Side>,
+    part: Partitioning,
+    exprs: BothSides<string>,
+    estimated: number,
+    settings: Settings,
+    onRows: (rows: BothSides<number>) => void,
+): Promise<BothSides<BucketVector>> {
+    const vectors = { source: new BucketVector(part.buckets), target: new BucketVector(part.buckets) };
+    const rows = { source: 0, target: 0 };
+    await step("scanning (per-bucket checksums)", () =>
+        Promise.all(
+            (["source", "target"] as const).map((side) =>
+                scanSide(sides[side].db, sides[side].sql, part, exprs[side], estimated, settings, vectors[side], (n) => {
+                    rows[side] = n;
+                    onRows(rows);
+                }),
+            ),
+        ),
+    );
+    return vectors;
+}
+
 export async function reconcileTable(
     source: Db,
     target: Db,
@@ -84,52 +159,23 @@ export async function reconcileTable(
         onProgress({ table: label, phase, elapsedMs: Date.now() - t0, ...extra });
     try {
         progress("plan");
-        const [srcInfo, tgtInfo] = await step("reading the table definitions", () =>
-            Promise.all([introspect(source, spec.source), introspect(target, spec.target)]),
-        );
-        const plan = await step("planning the comparison", async () => planTable(srcInfo, tgtInfo, spec.options));
-        outcome.keyColumns = plan.columns.filter((c) => c.isKey).map((c) => c.source.name);
-        outcome.valueColumns = plan.columns.map((c) => c.source.name);
-        outcome.warnings = plan.warnings;
-        outcome.excludedColumns = plan.excludedColumns;
-        outcome.keyMode = plan.keyMode;
-        const filter = plan.deletedColumn
-            ? `${target.dialect.ident(plan.deletedColumn)} IS NULL OR ${target.dialect.ident(plan.deletedColumn)} <> 'true'`
-            : null;
-        const src = { db: source, sql: buildSide(source.dialect, spec.source, plan.columns, "source", null) };
-        const tgt = { db: target, sql: buildSide(target.dialect, spec.target, plan.columns, "target", filter) };
-        // Statistics can be missing (never analyzed); bucket sizing then needs a real count.
-        const estimated =
-            Math.max(srcInfo.estimatedRows ?? 0, tgtInfo.estimatedRows ?? 0) ||
-            Number((await step("counting rows", () => source.query(countQuery(source.dialect, src.sql))))[0][0]);
+        const { plan, src, tgt, estimated } = await planSides(source, target, spec, outcome);
 
         let part: Partitioning;
         if (plan.keyMode === "range") {
-            const bounds = await step("reading the key range", () =>
-                Promise.all([source.query(minMaxQuery(source.dialect, src.sql)), target.query(minMaxQuery(target.dialect, tgt.sql))]),
-            );
-            const los = bounds
-                .map((b) => b[0][0])
-                .filter((v): v is string => v !== null)
-                .map(BigInt);
-            const his = bounds
-                .map((b) => b[0][1])
-                .filter((v): v is string => v !== null)
-                .map(BigInt);
-            if (los.length === 0) {
+            const range = await keyRange(src, tgt);
+            if (!range) {
                 outcome.timings.plan = outcome.timings.total = Date.now() - t0;
                 progress("done");
                 return outcome;
             }
-            const lo = los.reduce((a, b) => (a < b ? a : b));
-            const hi = his.reduce((a, b) => (a > b ? a : b));
-            part = rangePartitioning(lo, hi, estimated || null, settings.bucketRows);
+            part = rangePartitioning(range.lo, range.hi, estimated || null, settings.bucketRows);
         } else {
             const hash = await step("choosing the bucket hash", () => chooseBucketHash(source, target));
             part = hashPartitioning(estimated || null, settings.bucketRows, hash);
             outcome.bucketHash = hash;
         }
-        const exprFor = (side: typeof src) =>
+        const exprFor = (side: Side) =>
             part.kind === "range"
                 ? side.db.dialect.rangeBucket(side.sql.keyCols[0], part.lo, part.width)
                 : bucketExpr(side.db, side.sql.keyString, part.buckets, part.hash);
@@ -137,27 +183,8 @@ export async function reconcileTable(
         outcome.timings.plan = Date.now() - t0;
 
         const tScan = Date.now();
-        const vectors = { source: new BucketVector(part.buckets), target: new BucketVector(part.buckets) };
-        const rows = { source: 0, target: 0 };
-        const report = () => progress("scan", { sourceRows: rows.source, targetRows: rows.target, estimatedRows: estimated || undefined });
-        await step("scanning (per-bucket checksums)", () =>
-            Promise.all(
-                (["source", "target"] as const).map((side) =>
-                    scanSide(
-                        side === "source" ? source : target,
-                        (side === "source" ? src : tgt).sql,
-                        part,
-                        exprs[side],
-                        estimated,
-                        settings,
-                        vectors[side],
-                        (n) => {
-                            rows[side] = n;
-                            report();
-                        },
-                    ),
-                ),
-            ),
+        const vectors = await scanBoth({ source: src, target: tgt }, part, exprs, estimated, settings, (rows) =>
+            progress("scan", { sourceRows: rows.source, targetRows: rows.target, estimatedRows: estimated || undefined }),
         );
         outcome.timings.scan = Date.now() - tScan;
         outcome.sourceRows = vectors.source.rows;

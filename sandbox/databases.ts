@@ -164,6 +164,17 @@ function asPostgres(cmd: string, args: string[]): [string, string[]] {
     return isRoot() ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] : [cmd, args];
 }
 
+/** Connects as postgres and creates `database` unless it is postgres itself. */
+async function connectAndCreate(baseUrl: string, database: string | undefined): Promise<void> {
+    const c = new Client({ connectionString: `${baseUrl}/postgres`, connectionTimeoutMillis: 2000 });
+    await c.connect();
+    try {
+        if (database && database !== "postgres") await c.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+    } finally {
+        await c.end();
+    }
+}
+
 export async function startPostgres(opts: StartOptions = {}): Promise<RunningDatabase> {
     const bin = postgresBinDir();
     const port = opts.port ?? (await freePort());
@@ -225,17 +236,7 @@ export async function startPostgres(opts: StartOptions = {}): Promise<RunningDat
         await pollUntil(
             "PostgreSQL",
             timeoutMs,
-            async () => {
-                const c = new Client({ connectionString: `${baseUrl}/postgres`, connectionTimeoutMillis: 2000 });
-                await c.connect();
-                try {
-                    if (opts.database && opts.database !== "postgres") {
-                        await c.query(`CREATE DATABASE "${opts.database.replace(/"/g, '""')}"`);
-                    }
-                } finally {
-                    await c.end();
-                }
-            },
+            () => connectAndCreate(baseUrl, opts.database),
             () => null,
         );
     } catch (e) {
@@ -260,31 +261,22 @@ export async function startPostgres(opts: StartOptions = {}): Promise<RunningDat
     };
 }
 
-export async function startMariaDb(opts: StartOptions = {}): Promise<RunningDatabase> {
-    const port = opts.port ?? (await freePort());
-    const base = await fs.mkdtemp(path.join(os.tmpdir(), "cdc-mariadb-"));
-    const dataDir = path.join(base, "data");
-    const logFile = path.join(base, "server.log");
-    const socket = path.join(base, "mariadb.sock");
-    const user = "sandbox";
-    const password = "sandbox";
-    const database = opts.database ?? "app";
-    const userArg = isRoot() ? ["--user=root"] : [];
+async function installMariaDb(base: string, dataDir: string, userArg: string[]): Promise<void> {
     try {
         await run(
             mariaDbBinary("mariadb-install-db"),
             ["--no-defaults", `--datadir=${dataDir}`, "--skip-test-db", "--auth-root-authentication-method=normal", ...userArg],
-            {
-                maxBuffer: 16 * 1024 * 1024,
-            },
+            { maxBuffer: 16 * 1024 * 1024 },
         );
     } catch (e) {
         const err = e as { stderr?: string; message: string };
         await fs.rm(base, { recursive: true, force: true });
         throw new Error(`MariaDB mariadb-install-db failed: ${err.stderr?.trim() || err.message}`);
     }
-    const tls = opts.tls ? await installTlsFiles(base, opts.tls) : undefined;
-    // The init file runs on every start: it creates the sandbox user with TCP access and the database.
+}
+
+/** The init file runs on every start: it creates the sandbox user with TCP access and the database. */
+async function writeMariaDbInitFile(base: string, user: string, password: string, database: string): Promise<string> {
     const initFile = path.join(base, "init.sql");
     await fs.writeFile(
         initFile,
@@ -295,6 +287,55 @@ export async function startMariaDb(opts: StartOptions = {}): Promise<RunningData
             "",
         ].join("\n"),
     );
+    return initFile;
+}
+
+interface ServerProcess {
+    child: ChildProcess;
+    /** Why the process ended (exit code, signal, stderr tail); null while it runs. */
+    exit: string | null;
+    exited: Promise<void>;
+}
+
+function spawnServer(binary: string, args: string[]): ServerProcess {
+    const child: ChildProcess = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr?.on("data", (d) => (stderr = (stderr + String(d)).slice(-4000)));
+    const s: ServerProcess = {
+        child,
+        exit: null,
+        exited: new Promise<void>((resolve) => {
+            child.on("exit", (code, signal) => {
+                s.exit = `code ${code} signal ${signal} ${stderr.trim()}`;
+                resolve();
+            });
+        }),
+    };
+    return s;
+}
+
+/** SIGTERM is mariadbd's normal shutdown: clients are disconnected and InnoDB is flushed; SIGKILL after 20 s. */
+async function terminate(s: ServerProcess | undefined): Promise<void> {
+    if (!s || s.exit !== null) return;
+    s.child.kill("SIGTERM");
+    const timer = setTimeout(() => s.child.kill("SIGKILL"), 20_000);
+    await s.exited;
+    clearTimeout(timer);
+}
+
+export async function startMariaDb(opts: StartOptions = {}): Promise<RunningDatabase> {
+    const port = opts.port ?? (await freePort());
+    const base = await fs.mkdtemp(path.join(os.tmpdir(), "cdc-mariadb-"));
+    const dataDir = path.join(base, "data");
+    const logFile = path.join(base, "server.log");
+    const socket = path.join(base, "mariadb.sock");
+    const user = "sandbox";
+    const password = "sandbox";
+    const database = opts.database ?? "app";
+    const userArg = isRoot() ? ["--user=root"] : [];
+    await installMariaDb(base, dataDir, userArg);
+    const tls = opts.tls ? await installTlsFiles(base, opts.tls) : undefined;
+    const initFile = await writeMariaDbInitFile(base, user, password, database);
     const settings: ServerSettings = {
         datadir: dataDir,
         socket,
@@ -313,33 +354,9 @@ export async function startMariaDb(opts: StartOptions = {}): Promise<RunningData
         ...userArg,
         ...Object.entries(settings).flatMap(([k, v]) => (v === true ? [`--${k}`] : v === false ? [] : [`--${k}=${v}`])),
     ];
-    let server: { child: ChildProcess; exit: string | null; exited: Promise<void> } | undefined;
-    const launch = () => {
-        const child: ChildProcess = spawn(mariaDbBinary("mariadbd"), args, { stdio: ["ignore", "ignore", "pipe"] });
-        let stderr = "";
-        child.stderr?.on("data", (d) => (stderr = (stderr + String(d)).slice(-4000)));
-        const s = {
-            child,
-            exit: null as string | null,
-            exited: new Promise<void>((resolve) => {
-                child.on("exit", (code, signal) => {
-                    s.exit = `code ${code} signal ${signal} ${stderr.trim()}`;
-                    resolve();
-                });
-            }),
-        };
-        server = s;
-        return s;
-    };
-    // SIGTERM is mariadbd's normal shutdown: clients are disconnected and InnoDB is flushed.
-    const stopServer = async () => {
-        const s = server;
-        if (!s || s.exit !== null) return;
-        s.child.kill("SIGTERM");
-        const timer = setTimeout(() => s.child.kill("SIGKILL"), 20_000);
-        await s.exited;
-        clearTimeout(timer);
-    };
+    let server: ServerProcess | undefined;
+    const launch = () => (server = spawnServer(mariaDbBinary("mariadbd"), args));
+    const stopServer = () => terminate(server);
     let stopped = false;
     const stop = async () => {
         if (stopped) return;

@@ -143,11 +143,52 @@ function runReladiff(
     });
 }
 
-async function main(): Promise<void> {
-    const { sizes, variants, pairs, diffLevels, methods, repeat, slowDiffs, reladiff, reladiffTimeout, out } = parseBenchArgs(
-        process.argv.slice(2),
-    );
-    await compileChild();
+/** The same rows in every PostgreSQL database and in MariaDB, a million per statement, then fresh statistics. */
+async function loadTables(pgClients: Client[], mc: mysql.Connection, variant: KeyVariant, size: number): Promise<void> {
+    const step = 1_000_000;
+    await Promise.all([
+        ...pgClients.map(async (c) => {
+            await c.query(`DROP TABLE IF EXISTS ${TABLE}`);
+            await c.query(pgCreate(variant));
+            for (let from = 1; from <= size; from += step) await c.query(pgFill(variant, from, Math.min(size, from + step - 1)));
+            await c.query(`VACUUM ANALYZE ${TABLE}`);
+        }),
+        (async () => {
+            await mc.query(`DROP TABLE IF EXISTS ${TABLE}`);
+            await mc.query(mariaCreate(variant));
+            for (let from = 1; from <= size; from += step) await mc.query(mariaFill(variant, from, Math.min(size, from + step - 1)));
+            await mc.query(`ANALYZE TABLE ${TABLE}`);
+        })(),
+    ]);
+}
+
+/** One reladiff run over the benchmark table's columns (it takes postgresql:// URLs). */
+async function reladiffRun(
+    reladiff: string,
+    timeoutSeconds: number,
+    variant: KeyVariant,
+    src: string,
+    tgt: string,
+): Promise<{ ms: number; differences: number | null; peakRssMb: null; note?: string }> {
+    const key = variant === "int" ? "id" : "k";
+    const cols = [
+        "c_int",
+        "c_big",
+        "c_dec",
+        "c_dbl",
+        "c_hash",
+        "c_name",
+        "c_ts",
+        "c_date",
+        "c_flag",
+        ...(variant === "text" ? ["id"] : []),
+    ];
+    const pgUrl = (url: string) => url.replace(/^postgres:/, "postgresql:");
+    return { ...(await runReladiff(reladiff, timeoutSeconds, pgUrl(src), pgUrl(tgt), key, cols)), peakRssMb: null };
+}
+
+/** PostgreSQL (source and two targets) and MariaDB tuned for bulk loads, with a client on each database. */
+async function startServers() {
     const pg = await startPostgres({
         settings: {
             shared_buffers: "4GB",
@@ -177,6 +218,15 @@ async function main(): Promise<void> {
         ),
     ) as Record<string, Client>;
     const mc = await mysql.createConnection(maria.url);
+    return { pg, maria, urls, pgc, mc };
+}
+
+async function main(): Promise<void> {
+    const { sizes, variants, pairs, diffLevels, methods, repeat, slowDiffs, reladiff, reladiffTimeout, out } = parseBenchArgs(
+        process.argv.slice(2),
+    );
+    await compileChild();
+    const { pg, maria, urls, pgc, mc } = await startServers();
     const rows: Row[] = [];
     const record = (r: Row) => {
         rows.push(r);
@@ -187,23 +237,7 @@ async function main(): Promise<void> {
         for (const size of sizes) {
             for (const variant of variants) {
                 const t0 = Date.now();
-                const step = 1_000_000;
-                await Promise.all([
-                    ...Object.values(pgc).map(async (c) => {
-                        await c.query(`DROP TABLE IF EXISTS ${TABLE}`);
-                        await c.query(pgCreate(variant));
-                        for (let from = 1; from <= size; from += step)
-                            await c.query(pgFill(variant, from, Math.min(size, from + step - 1)));
-                        await c.query(`VACUUM ANALYZE ${TABLE}`);
-                    }),
-                    (async () => {
-                        await mc.query(`DROP TABLE IF EXISTS ${TABLE}`);
-                        await mc.query(mariaCreate(variant));
-                        for (let from = 1; from <= size; from += step)
-                            await mc.query(mariaFill(variant, from, Math.min(size, from + step - 1)));
-                        await mc.query(`ANALYZE TABLE ${TABLE}`);
-                    })(),
-                ]);
+                await loadTables(Object.values(pgc), mc, variant, size);
                 process.stderr.write(`loaded ${size} rows (${variant} key) in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
                 let applied = 0;
                 for (const diffs of diffLevels) {
@@ -222,34 +256,11 @@ async function main(): Promise<void> {
                             if (slow && !slowDiffs.includes(diffs)) continue;
                             const results: { ms: number; differences: number | null; peakRssMb: number | null; note?: string }[] = [];
                             for (let i = 0; i < (slow ? 1 : repeat); i++) {
-                                if (method === "reladiff") {
-                                    const key = variant === "int" ? "id" : "k";
-                                    const cols = [
-                                        "c_int",
-                                        "c_big",
-                                        "c_dec",
-                                        "c_dbl",
-                                        "c_hash",
-                                        "c_name",
-                                        "c_ts",
-                                        "c_date",
-                                        "c_flag",
-                                        ...(variant === "text" ? ["id"] : []),
-                                    ];
-                                    results.push({
-                                        ...(await runReladiff(
-                                            reladiff,
-                                            reladiffTimeout,
-                                            src.replace(/^postgres:/, "postgresql:"),
-                                            tgt.replace(/^postgres:/, "postgresql:"),
-                                            key,
-                                            cols,
-                                        )),
-                                        peakRssMb: null,
-                                    });
-                                } else {
-                                    results.push(await child(method, src, tgt));
-                                }
+                                results.push(
+                                    method === "reladiff"
+                                        ? await reladiffRun(reladiff, reladiffTimeout, variant, src, tgt)
+                                        : await child(method, src, tgt),
+                                );
                             }
                             const ok = results.filter((r) => r.note === undefined);
                             record({
