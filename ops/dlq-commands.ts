@@ -9,7 +9,7 @@ import { ConnectClient } from "./connect-client";
 import { DeadLetterRecord, idOf, parseId, RESOLUTION_STATUSES, ResolutionStatus } from "./dlq-record";
 import { LIST_COLUMNS, present, showText } from "./dlq-present";
 import { Action, decide, withReplaySent, withStatus } from "./dlq-state";
-import { DlqView, loadView, SinkDlq, sendReplay, sinkDlqs, storeState } from "./dlq-store";
+import { DlqView, loadView, missingTopics, SinkDlq, sendReplay, sinkDlqs, storeState } from "./dlq-store";
 import { KafkaClient } from "./kafka-client";
 import { emit, OUTPUT_FLAGS, table } from "./output";
 import { connectClient, KafkaConnection, resolveTarget, Target, TARGET_FLAGS, TARGET_USAGE } from "./target";
@@ -40,6 +40,12 @@ async function withClients<T>(target: Target, work: (kafka: KafkaClient, connect
 }
 
 async function loadViews(kafka: KafkaClient, conn: KafkaConnection, connect: ConnectClient, sinks: SinkDlq[]): Promise<DlqView[]> {
+    const missing = missingTopics(await kafka.listTopics(), sinks);
+    if (missing.length > 0) {
+        throw new RefusedError(
+            `Kafka at ${conn.bootstrapServers.join(",")} has no topic ${missing.join(", ")}: the stack's topic plan creates them (pulumi up; a sandbox at its start)`,
+        );
+    }
     const now = Date.now();
     return Promise.all(sinks.map((s) => loadView(kafka, conn, connect, s, now)));
 }

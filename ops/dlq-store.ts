@@ -47,6 +47,13 @@ export function sinkDlqs(spec: StackSpec, only: string | undefined, usage: strin
     return found;
 }
 
+/** The planned topics `cdc dlq` needs that Kafka does not have (a stack deployed before they were planned). */
+export function missingTopics(existing: readonly string[], sinks: readonly SinkDlq[]): string[] {
+    const have = new Set(existing);
+    const needed = sinks.flatMap((s) => [s.dlqTopic, s.stateTopic, ...("retryTopic" in s.route ? [s.route.retryTopic] : [])]);
+    return needed.filter((t) => !have.has(t));
+}
+
 /** A dead letter that is not one Connect wrote with context headers: shown, never acted on. */
 export interface Unreadable {
     where: string;

@@ -7,7 +7,7 @@ import { UsageError } from "../../ops/command";
 import { encodeDeadLetter } from "../../ops/dlq-avro";
 import { present, showText, utf8 } from "../../ops/dlq-present";
 import type { DeadLetterRecord } from "../../ops/dlq-record";
-import { evidenceFor, latestStates, sinkDlqs } from "../../ops/dlq-store";
+import { evidenceFor, latestStates, missingTopics, sinkDlqs } from "../../ops/dlq-store";
 import type { InRecord } from "../../ops/kafka-client";
 import { parseStackSpec } from "../../plan/stack-spec";
 import { rawProjectConfig } from "../helpers/stack-files";
@@ -65,6 +65,17 @@ describe("ops: dead letter store and presentation", () => {
             .to.throw(UsageError)
             .with.property("message")
             .that.contains("sinks with one: postgresql-jdbc-sink, shop-postgres-sink, inventory-postgres-sink");
+    });
+
+    it("names the planned topics Kafka lacks (a stack deployed before they were planned)", () => {
+        const [shop] = sinkDlqs(dev, "shop-postgres-sink", "u");
+        expect(missingTopics(["dlq-shop-postgres-sink", "shop.public.orders"], [shop])).to.deep.equal([
+            "dlq-shop-postgres-sink.state",
+            "dlq-shop-postgres-sink.retry",
+        ]);
+        expect(
+            missingTopics(["dlq-shop-postgres-sink", "dlq-shop-postgres-sink.state", "dlq-shop-postgres-sink.retry"], [shop]),
+        ).to.deep.equal([]);
     });
 
     it("reads the latest state per record from a state topic not yet compacted, tombstones removing it", () => {
