@@ -6,7 +6,7 @@
  *   which Connect copies into its dead letter);
  * - producing a replay with the record's headers as they were (header names as bytes).
  */
-import { Consumer, Producer } from "@platformatic/kafka";
+import { Consumer, Producer, type KafkaRecord, type RecordsBatch } from "@platformatic/kafka";
 import type { Header, RawRecord } from "./dlq-record";
 import { clientOptions, KafkaClient } from "./kafka-client";
 import type { KafkaConnection } from "./target";
@@ -14,6 +14,14 @@ import type { KafkaConnection } from "./target";
 /** RecordBatch attributes: bit 3 is the timestamp type (1: LogAppendTime), bit 5 marks a control batch. */
 const LOG_APPEND_TIME = 0x08;
 const CONTROL_BATCH = 0x20;
+
+/** A record's timestamp as Kafka's Java client reads it: the batch's maxTimestamp when the broker set LogAppendTime. */
+export function recordTimestamp(
+    batch: Pick<RecordsBatch, "attributes" | "firstTimestamp" | "maxTimestamp">,
+    record: Pick<KafkaRecord, "timestampDelta">,
+): bigint {
+    return (batch.attributes & LOG_APPEND_TIME) !== 0 ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta;
+}
 
 /** Every record of the topic from its earliest to its current end, each with the timestamp the Java client would report. */
 export async function readWithTimestamps(kafka: KafkaClient, conn: KafkaConnection, topic: string): Promise<RawRecord[]> {
@@ -64,8 +72,7 @@ export async function readWithTimestamps(kafka: KafkaClient, conn: KafkaConnecti
                         for (const r of batch.records) {
                             const offset = batch.firstOffset + BigInt(r.offsetDelta);
                             if (offset < next || offset >= until) continue;
-                            const timestamp =
-                                (batch.attributes & LOG_APPEND_TIME) !== 0 ? batch.maxTimestamp : batch.firstTimestamp + r.timestampDelta;
+                            const timestamp = recordTimestamp(batch, r);
                             out.push({
                                 topic,
                                 partition: start.partition,

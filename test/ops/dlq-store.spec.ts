@@ -5,6 +5,7 @@
 import { expect } from "chai";
 import { UsageError } from "../../ops/command";
 import { encodeDeadLetter } from "../../ops/dlq-avro";
+import { recordTimestamp } from "../../ops/dlq-kafka";
 import { present, showText, utf8 } from "../../ops/dlq-present";
 import type { DeadLetterRecord } from "../../ops/dlq-record";
 import { evidenceFor, latestStates, missingTopics, sinkDlqs } from "../../ops/dlq-store";
@@ -110,6 +111,13 @@ describe("ops: dead letter store and presentation", () => {
         expect(evidenceFor(replayed, [], new Map([[0, 5]]))).to.deep.equal({ committedOffset: 5, deadLettered: false });
         expect(evidenceFor(replayed, [failedAgain], new Map())).to.deep.equal({ committedOffset: undefined, deadLettered: true });
         expect(evidenceFor(record, [failedAgain], new Map([[0, 5]]))).to.deep.equal({ committedOffset: undefined, deadLettered: false });
+    });
+
+    it("dates a record of a LogAppendTime batch by the broker's append time, others by their own", () => {
+        const batch = { firstTimestamp: 1_000n, maxTimestamp: 9_000n };
+        // Attribute bit 3 is the timestamp type; lz4 compression (3) alongside must not matter.
+        expect(recordTimestamp({ ...batch, attributes: 0x08 | 0x03 }, { timestampDelta: 5n })).to.equal(9_000n);
+        expect(recordTimestamp({ ...batch, attributes: 0x03 }, { timestampDelta: 5n })).to.equal(1_005n);
     });
 
     it("shows bytes as base64, and as text only when they are UTF-8; times as ISO 8601", () => {
