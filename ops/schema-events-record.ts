@@ -31,9 +31,15 @@ const SOURCE_TYPE = "__debezium.source.column.type";
 const SOURCE_LENGTH = "__debezium.source.column.length";
 const SOURCE_SCALE = "__debezium.source.column.scale";
 
+/**
+ * Debezium's PostgreSQL snapshot names a serial column's type from the catalog (SERIAL) and its stream from the
+ * replication protocol (INT4): the same column, so the stream's names are kept (seen on shop.public.orders).
+ */
+const POSTGRES_SERIAL_TYPES: Record<string, string> = { SERIAL: "INT4", BIGSERIAL: "INT8", SMALLSERIAL: "INT2" };
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-function column(f: ConnectSchema): ColumnSchema | string {
+function column(f: ConnectSchema, connector: unknown): ColumnSchema | string {
     if (typeof f.field !== "string" || typeof f.type !== "string")
         return `a column schema without "field" or "type": ${JSON.stringify(f).slice(0, 200)}`;
     const p = f.parameters ?? {};
@@ -41,7 +47,8 @@ function column(f: ConnectSchema): ColumnSchema | string {
     const c: ColumnSchema = { name: f.field, connectType: f.type, optional: f.optional === true };
     if (f.name) c.logicalType = f.name;
     if (f.default !== undefined && f.default !== null) c.defaultValue = JSON.stringify(f.default);
-    if (p[SOURCE_TYPE]) c.sourceType = p[SOURCE_TYPE];
+    const sourceType = p[SOURCE_TYPE];
+    if (sourceType) c.sourceType = (connector === "postgresql" && POSTGRES_SERIAL_TYPES[sourceType.toUpperCase()]) || sourceType;
     const length = int(p[SOURCE_LENGTH]);
     if (length !== undefined) c.length = length;
     const scale = int(p[SOURCE_SCALE]);
@@ -86,12 +93,6 @@ export function parseRecord(value: Buffer | null): ParsedRecord {
             kind: "problem",
             problem: `the value is not a Debezium change event (schema ${schema.name ?? schema.type ?? "without a name"} has no before/after row)`,
         };
-    const columns: ColumnSchema[] = [];
-    for (const f of row.fields) {
-        const c = column(f);
-        if (typeof c === "string") return { kind: "problem", problem: c };
-        columns.push(c);
-    }
     const payload = doc.payload;
     const source = isObject(payload) && isObject(payload.source) ? payload.source : undefined;
     const pos = source && position(source);
@@ -100,6 +101,12 @@ export function parseRecord(value: Buffer | null): ParsedRecord {
             kind: "problem",
             problem: "the change event has no source position (payload.source without its LSN, binlog position or ts_ms)",
         };
+    const columns: ColumnSchema[] = [];
+    for (const f of row.fields) {
+        const c = column(f, source.connector);
+        if (typeof c === "string") return { kind: "problem", problem: c };
+        columns.push(c);
+    }
     return { kind: "change", columns, position: pos };
 }
 

@@ -97,6 +97,17 @@ describe("schema-evolution detector: reading Debezium change events", () => {
         expect(comparePositions(p.position, p.position)).to.equal(0);
     });
 
+    it("takes a PostgreSQL serial column read by the snapshot (SERIAL) and by the stream (INT4) for the same column", () => {
+        const [snapshotted, streamed] = captured("shop.public.orders");
+        const order = (rec: RecordIn) => columnsOf(rec).find((c) => c.name === "order_id")!;
+        expect(JSON.parse(snapshotted.value!.toString()).payload.source.snapshot).to.equal("last");
+        expect(JSON.parse(snapshotted.value!.toString()).schema.fields[1].fields[0].parameters["__debezium.source.column.type"]).to.equal(
+            "SERIAL",
+        );
+        expect(typeText(order(snapshotted))).to.equal("INT4");
+        expect(observe(observe(undefined, snapshotted).table, streamed).changes).to.deep.equal([]);
+    });
+
     it("turns what it cannot read into a problem naming why, and a delete's tombstone into nothing", () => {
         const real = JSON.parse(captured(PG_TOPIC)[0].value!.toString());
         expect(parseRecord(null)).to.deep.equal({ kind: "tombstone" });
