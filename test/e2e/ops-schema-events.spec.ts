@@ -180,7 +180,8 @@ describe("sandbox e2e: cdc schema-events", function () {
             expect(
                 found.map((e) => `${e.source_table} ${e.change_type} ${e.change_details.column_name} @${e.source_position.offset}`),
             ).to.deep.equal(["public.schema_events_probe ADD_COLUMN new_column_added @3"]);
-            expect(lines.filter((l) => l.startsWith("skipped"))).to.deep.equal([
+            // Other specs' poison records in the sandbox's own topics are skipped too; these are the probe's.
+            expect(lines.filter((l) => l.startsWith(`skipped ${topic}[`))).to.deep.equal([
                 `skipped ${topic}[0]@1: the value is not JSON (${jsonError("{not json")})`,
                 `skipped ${topic}[0]@2: the value has no embedded schema: the data topics must be written by JsonConverter with schemas.enable=true`,
             ]);
@@ -190,6 +191,8 @@ describe("sandbox e2e: cdc schema-events", function () {
             await detector.close();
         }
 
+        const skippedBefore = store.readState().skipped;
+        expect(skippedBefore).to.be.at.least(2);
         // Restarted (a new process would read the same files), with more input: only the new records are read.
         await kafka.produce([Buffer.from([0xff, 0xfe]), captured[2]].map((value) => ({ topic, key: null, value, partition: 0 })));
         await kafka.close();
@@ -199,11 +202,11 @@ describe("sandbox e2e: cdc schema-events", function () {
         expect(probe(report.events).map((e) => e.change_type)).to.deep.equal(["ADD_COLUMN", "DROP_COLUMN"]);
         expect(report.detected, "only the DROP_COLUMN is new").to.equal(1);
         expect(report.skipped).to.equal(1);
-        expect(run.stderr.split("\n").filter((l) => l.includes("skipped"))).to.deep.equal([
+        expect(run.stderr.split("\n").filter((l) => l.includes(`skipped ${topic}[`))).to.deep.equal([
             `cdc schema-events: skipped ${topic}[0]@4: the value is not JSON (${jsonError(Buffer.from([0xff, 0xfe]).toString("utf8"))})`,
         ]);
         expect(new SchemaEventStore(state).readState().next[`${topic}/0`]).to.equal("6");
-        expect(new SchemaEventStore(state).readState().skipped).to.equal(3);
+        expect(new SchemaEventStore(state).readState().skipped).to.equal(skippedBefore + 1);
     });
 });
 
