@@ -83,6 +83,19 @@ describe("production install of the reconciler (npm pack â†’ npm ci --omit=dev â
         }
     });
 
+    it("ships the ops CLI with the DeadLetterRecord schema it stores records with", () => {
+        const load = spawnSync(
+            process.execPath,
+            ["-e", "const a = require('./dist/ops/dlq-avro.js'); process.stdout.write(a.deadLetterType().name)"],
+            { cwd: app, encoding: "utf8" },
+        );
+        expect(load.status, load.stderr).to.equal(0);
+        expect(load.stdout).to.match(/DeadLetterRecord$/);
+        const help = spawnSync(process.execPath, [path.join(app, "dist", "ops", "cli.js"), "--help"], { cwd: app, encoding: "utf8" });
+        expect(help.status, help.stderr).to.equal(0);
+        expect(help.stdout).to.match(/dlq/);
+    });
+
     it("exits 0 when the tables are equal", () => {
         const run = reconcile();
         expect(run.status, run.stdout + run.stderr).to.equal(0);
