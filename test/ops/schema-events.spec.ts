@@ -21,6 +21,7 @@ import {
     type SinkBehaviour,
     type TargetColumn,
 } from "../../ops/schema-events-handling";
+import { main } from "../../ops/cli";
 import { renderSchemaEventMetrics } from "../../ops/schema-events-metrics";
 import { schemaEventId, typeText, type ColumnSchema, type SchemaEvolutionEvent } from "../../ops/schema-events-model";
 import { comparePositions, parseRecord } from "../../ops/schema-events-record";
@@ -493,6 +494,45 @@ describe("schema-evolution detector: metrics", () => {
             expect(byName.get("cdc_schema_event_detector_last_pass_timestamp_seconds")!.samples[0][2]).to.equal(
                 Date.parse("2026-12-01T12:05:00Z") / 1000,
             );
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("cdc schema-events: command line", () => {
+    async function cdc(argv: string[], env: NodeJS.ProcessEnv = {}) {
+        let stdout = "";
+        let stderr = "";
+        const sink = (write: (s: string) => void) =>
+            ({ write: (chunk: string) => (write(String(chunk)), true) }) as unknown as NodeJS.WritableStream;
+        const code = await main(argv, { stdout: sink((t) => (stdout += t)), stderr: sink((t) => (stderr += t)), env });
+        return { code, stdout, stderr };
+    }
+
+    it("refuses contradicting flags and a stack target without a state folder, contacting nothing (exit 2)", async () => {
+        for (const [argv, message] of [
+            [["--follow", "--no-detect"], "--follow detects; it cannot go with --no-detect"],
+            [["--interval", "5"], "--interval only applies with --follow"],
+            [["--stack", "dev"], "a stack target needs --state-dir (or CDC_SCHEMA_EVENTS_DIR)"],
+        ] as const) {
+            const r = await cdc(["schema-events", ...argv]);
+            expect(r.code, argv.join(" ")).to.equal(2);
+            expect(r.stderr).to.contain(message);
+        }
+    });
+
+    it("--no-detect lists the log of a stack target without reaching its cluster", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "schema-events-"));
+        try {
+            const r = await cdc(["schema-events", "--stack", "dev", "--no-detect", "--json"], { CDC_SCHEMA_EVENTS_DIR: dir });
+            expect(r.code, r.stderr).to.equal(0);
+            expect(JSON.parse(r.stdout)).to.deep.equal({
+                log: path.join(dir, "schema-evolution.jsonl"),
+                detected: 0,
+                skipped: 0,
+                events: [],
+            });
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
