@@ -56,21 +56,27 @@ function column(f: ConnectSchema, connector: unknown): ColumnSchema | string {
     return c;
 }
 
-/** The position fields each Debezium connector writes into `source`, most significant first. */
+/**
+ * The position fields each Debezium connector writes into `source`, most significant first; the required one
+ * first, the ones a snapshot leaves out (MySQL's row, SQL Server's change LSN and serial number) filled so that a
+ * snapshot event sorts before the stream at the same place. Anything else, or a missing required field: ts_ms.
+ */
 function position(source: Record<string, unknown>): SourcePosition | undefined {
-    const pick = (...keys: string[]) =>
-        keys.every((k) => source[k] !== undefined && source[k] !== null) ? keys.map((k) => source[k] as string | number) : undefined;
+    const has = (k: string) => source[k] !== undefined && source[k] !== null;
+    const at = (k: string, missing: string | number) => (has(k) ? (source[k] as string | number) : missing);
     switch (source.connector) {
         case "postgresql":
-            return pick("lsn");
+            if (has("lsn")) return [at("lsn", 0)];
+            break;
         case "mysql":
         case "mariadb":
-            return pick("file", "pos", "row");
+            if (has("file") && has("pos")) return [at("file", ""), at("pos", 0), at("row", 0)];
+            break;
         case "sqlserver":
-            return pick("commit_lsn", "change_lsn", "event_serial_no");
-        default:
-            return pick("ts_ms");
+            if (has("commit_lsn")) return [at("commit_lsn", ""), at("change_lsn", ""), at("event_serial_no", 0)];
+            break;
     }
+    return has("ts_ms") ? [at("ts_ms", 0)] : undefined;
 }
 
 export function parseRecord(value: Buffer | null): ParsedRecord {

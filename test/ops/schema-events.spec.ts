@@ -98,6 +98,20 @@ describe("schema-evolution detector: reading Debezium change events", () => {
         expect(comparePositions(p.position, p.position)).to.equal(0);
     });
 
+    it("orders a record without its optional position fields before the stream at the same place, and falls back to ts_ms", () => {
+        const doc = JSON.parse(captured(MARIA_TOPIC)[0].value!.toString());
+        const { row: _row, ...withoutRow } = doc.payload.source;
+        const bare = parseRecord(Buffer.from(JSON.stringify({ ...doc, payload: { ...doc.payload, source: withoutRow } })));
+        const full = parseRecord(captured(MARIA_TOPIC)[0].value);
+        if (bare.kind !== "change" || full.kind !== "change") throw new Error("not a change");
+        expect(bare.position).to.deep.equal([doc.payload.source.file, doc.payload.source.pos, 0]);
+        expect(comparePositions(bare.position, full.position)).to.be.at.most(0);
+        const pg = JSON.parse(captured(PG_TOPIC)[0].value!.toString());
+        const { lsn: _lsn, ...withoutLsn } = pg.payload.source;
+        const byTime = parseRecord(Buffer.from(JSON.stringify({ ...pg, payload: { ...pg.payload, source: withoutLsn } })));
+        expect(byTime).to.deep.include({ kind: "change", position: [pg.payload.source.ts_ms] });
+    });
+
     it("takes a PostgreSQL serial column read by the snapshot (SERIAL) and by the stream (INT4) for the same column", () => {
         const [snapshotted, streamed] = captured("shop.public.orders");
         const order = (rec: RecordIn) => columnsOf(rec).find((c) => c.name === "order_id")!;
