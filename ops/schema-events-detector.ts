@@ -45,12 +45,14 @@ export function observe(table: TableState | undefined, rec: RecordIn): Observati
     const parsed = parseRecord(rec.value);
     if (parsed.kind === "tombstone") return { table, changes: [], current: false };
     if (parsed.kind === "problem") return { table, changes: [], current: false, problem: parsed.problem };
-    const adopted = { table: { columns: parsed.columns, position: parsed.position }, current: true };
+    const adopted = { table: { columns: parsed.columns, position: parsed.position, partition: rec.partition }, current: true };
     if (!table) return { ...adopted, changes: [] };
     const changes = diffColumns(table.columns, parsed.columns);
     if (changes.length === 0) return { table, changes, current: true };
-    // Written before the schema we hold: another partition still delivering older changes, not a change back.
-    if (comparePositions(parsed.position, table.position) < 0) return { table, changes: [], current: false };
+    // Written before the schema we hold, on another partition still delivering older changes: not a change back.
+    // Within one partition the order is the source's, whatever the positions say (a MySQL failover renames binlogs).
+    if (rec.partition !== table.partition && comparePositions(parsed.position, table.position) < 0)
+        return { table, changes: [], current: false };
     return { ...adopted, changes };
 }
 

@@ -17,8 +17,10 @@ export const STATE_FILE = "detector-state.json";
 
 export interface TableState {
     columns: ColumnSchema[];
-    /** Where the schema was last seen; a record from before it (another partition lagging) cannot undo a change. */
+    /** Where the schema was adopted; a record from before it on another partition (lagging) cannot undo a change. */
     position: SourcePosition;
+    /** The partition of the record the schema was adopted from: within one partition, Kafka's order is the source's. */
+    partition?: number;
 }
 
 export interface DetectorState {

@@ -194,11 +194,14 @@ describe("schema-evolution detector: changes and what the sink does with them", 
         expect(diffColumns(cols, renamed).map((c) => c.change_type)).to.deep.equal(["RENAME_COLUMN"]);
     });
 
-    it("ignores an older schema arriving after a newer one (another partition behind)", () => {
+    it("ignores an older schema arriving after a newer one on another partition, never within the same one", () => {
         const [, add, drop] = captured(PG_TOPIC);
-        const afterDrop = observe(observe(observe(undefined, add).table, drop).table, add);
-        expect(afterDrop.changes).to.deep.equal([]);
-        expect(afterDrop.table!.columns.map((c) => c.name)).to.deep.equal(["id", "created_at", "new_column_added"]);
+        const dropped = observe(observe(undefined, add).table, drop).table;
+        const lagging = observe(dropped, { ...add, partition: 1 });
+        expect(lagging.changes).to.deep.equal([]);
+        expect(lagging.table!.columns.map((c) => c.name)).to.deep.equal(["id", "created_at", "new_column_added"]);
+        // In one partition Kafka keeps the source's order, even when positions do not (binlogs renamed by a failover).
+        expect(observe(dropped, add).changes.map((c) => c.change_type)).to.deep.equal(["ADD_COLUMN"]);
     });
 
     it("decides the seed steps' handling from the sink's schema.evolution and the target's columns", () => {
