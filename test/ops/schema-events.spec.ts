@@ -4,7 +4,6 @@
  * PostgreSQL and the same kinds of change on MariaDB.
  */
 import { expect } from "chai";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -22,24 +21,13 @@ import {
     type TargetColumn,
 } from "../../ops/schema-events-handling";
 import { main } from "../../ops/cli";
-import { renderSchemaEventMetrics } from "../../ops/schema-events-metrics";
 import { schemaEventId, typeText, type ColumnSchema, type SchemaEvolutionEvent } from "../../ops/schema-events-model";
 import { comparePositions, parseRecord } from "../../ops/schema-events-record";
 import { SchemaEventStore } from "../../ops/schema-events-store";
-import { rawProjectConfig, REPO_ROOT, SHIPPED_STACKS } from "../helpers/stack-files";
+import { BASIC, captured, PG_TOPIC } from "../helpers/schema-events-fixtures";
+import { rawProjectConfig, SHIPPED_STACKS } from "../helpers/stack-files";
 
-const FIXTURES = path.join(__dirname, "..", "fixtures", "schema-events");
-const PG_TOPIC = "shop.public.cdc_schema_evolution_test";
 const MARIA_TOPIC = "inventory.inventory.products";
-
-function captured(topic: string): RecordIn[] {
-    const raw = JSON.parse(fs.readFileSync(path.join(FIXTURES, `${topic}.json`), "utf8")) as {
-        partition: number;
-        offset: number;
-        value: string | null;
-    }[];
-    return raw.map((r) => ({ partition: r.partition, offset: BigInt(r.offset), value: r.value === null ? null : Buffer.from(r.value) }));
-}
 
 const columnsOf = (rec: RecordIn): ColumnSchema[] => {
     const p = parseRecord(rec.value);
@@ -47,12 +35,6 @@ const columnsOf = (rec: RecordIn): ColumnSchema[] => {
     return p.columns;
 };
 
-const BASIC: SinkBehaviour = {
-    connector: "shop-postgres-sink",
-    targetTable: "shop.cdc_schema_evolution_test",
-    addsColumns: true,
-    evolutionSetting: "schema.evolution=basic",
-};
 const NONE: SinkBehaviour = { ...BASIC, addsColumns: false, evolutionSetting: "schema.evolution=none" };
 
 /** Every change the records reveal in order, as the detector sees them one after the other. */
@@ -461,59 +443,6 @@ describe("schema-evolution detector: passes, its log and its place", () => {
         });
         expect(failed.events.every((e) => !e.alert_sent)).to.equal(true);
         expect(logged).to.deep.equal(["alert delivery failed, events logged with alert_sent=false: connect ECONNREFUSED 127.0.0.1:9091"]);
-    });
-});
-
-describe("schema-evolution detector: metrics", () => {
-    it("exposes counters by pipeline, table, change type and status that Prometheus' own parser reads", async function () {
-        const python = path.join(REPO_ROOT, ".cache", "lakehouse-venv", "bin", "python");
-        if (!fs.existsSync(python))
-            throw new Error(`${python} missing: run scripts/setup.sh (it installs prometheus_client for the lakehouse)`);
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "schema-events-"));
-        try {
-            const store = new SchemaEventStore(dir);
-            const binding: TopicBinding = { topic: PG_TOPIC, pipeline: "shop", sourceTable: 'public."odd\\name"', sink: BASIC };
-            const records = captured(PG_TOPIC);
-            const reader: TopicReader = {
-                earliestOffsets: async () => [{ topic: PG_TOPIC, partition: 0, offset: 0n }],
-                latestOffsets: async () => [{ topic: PG_TOPIC, partition: 0, offset: BigInt(records.length) }],
-                read: async (_t, _p, from) => records.filter((r) => r.offset >= from),
-            };
-            await detectPass(reader, [binding], store, { now: () => new Date("2026-12-01T12:00:00Z"), log: () => undefined });
-            const text = renderSchemaEventMetrics(store.readEvents().events, 2, new Date("2026-12-01T12:05:00Z"));
-            const parsed = JSON.parse(
-                execFileSync(
-                    python,
-                    [
-                        "-c",
-                        "import sys, json\nfrom prometheus_client.parser import text_string_to_metric_families as p\n" +
-                            "print(json.dumps([{'name': f.name, 'type': f.type, 'samples': [[s.name, s.labels, s.value] for s in f.samples]} for f in p(sys.stdin.read())]))",
-                    ],
-                    { input: text },
-                ).toString(),
-            ) as { name: string; type: string; samples: [string, Record<string, string>, number][] }[];
-            const byName = new Map(parsed.map((f) => [f.name, f]));
-            const events = byName.get("cdc_schema_change_events")!;
-            expect(events.type).to.equal("counter");
-            const label = (s: [string, Record<string, string>, number]) => `${s[1].change_type}/${s[1].handling_status}=${s[2]}`;
-            expect(events.samples.map(label).sort()).to.deep.equal([
-                "ADD_COLUMN/AUTO_APPLIED=2",
-                "DROP_COLUMN/PENDING_REVIEW=1",
-                "MODIFY_COLUMN/AUTO_APPLIED=1",
-                "MODIFY_COLUMN/MANUAL_REQUIRED=1",
-                "RENAME_COLUMN/MANUAL_REQUIRED=1",
-            ]);
-            expect(events.samples.every((s) => s[1].pipeline === "shop" && s[1].source_table === 'public."odd\\name"')).to.equal(true);
-            expect(byName.get("cdc_schema_change_last_event_timestamp_seconds")!.samples[0][2]).to.equal(
-                Date.parse("2026-12-01T12:00:00Z") / 1000,
-            );
-            expect(byName.get("cdc_schema_event_detector_skipped_records")!.samples[0][2]).to.equal(2);
-            expect(byName.get("cdc_schema_event_detector_last_pass_timestamp_seconds")!.samples[0][2]).to.equal(
-                Date.parse("2026-12-01T12:05:00Z") / 1000,
-            );
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
     });
 });
 
