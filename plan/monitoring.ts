@@ -58,7 +58,9 @@ export function alerts(spec: StackSpec): Alert[] {
         alert: name,
         expr,
         for: forDuration,
-        labels: { severity, "cdc.pipeline/stack": spec.environment },
+        // Alert labels are Prometheus label names ([a-zA-Z_][a-zA-Z0-9_]*): Prometheus 2.x refuses to load a rule
+        // group with a Kubernetes-style "cdc.pipeline/stack", so that whole group would never page.
+        labels: { severity, cdc_pipeline_stack: spec.environment },
         annotations: { summary, description, runbook_url: `${base}#${runbookAnchor(name)}` },
     });
     return [
