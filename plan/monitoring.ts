@@ -80,10 +80,11 @@ export function alerts(spec: StackSpec): Alert[] {
         ),
         alert(
             "CdcSourceDisconnected",
-            `max by (name, context) (debezium_metrics_connected{${ns},context="streaming"}) == 0`,
+            // Connected is per task (SQL Server with tasksMax > 1 has one per task): one disconnected task is enough.
+            `min by (name, context) (debezium_metrics_connected{${ns},context="streaming"}) == 0`,
             "5m",
             "Debezium source {{ $labels.name }} lost its database connection",
-            "The source connector is not reading the database log; changes accumulate on the source until it reconnects.",
+            "The source connector (at least one of its tasks) is not reading the database log; changes accumulate on the source until it reconnects.",
         ),
         alert(
             "CdcSourceLagHigh",

@@ -68,7 +68,7 @@ function selectorOf(expr: string, metric: string): Labels {
 }
 
 const ELSEWHERE = "some-other-namespace";
-const SOURCE = { plugin: "sql_server", name: "sqlserver", task: "0", database: "SalesDB" };
+const SOURCE = { plugin: "sql_server", name: "sqlserver" };
 const TABLE = { job: "cdc-reconciler", source_table: "dbo.orders", target_table: "sales.orders" };
 
 /**
@@ -108,18 +108,22 @@ const CASES: Record<string, (rule: Rule, spec: StackSpec) => Scenario[]> = {
     CdcSourceDisconnected: ({ expr }) => {
         const metric = "debezium_metrics_connected";
         const streaming = selectorOf(expr, metric);
-        const connected = (value: number) => series(metric, { ...streaming, ...SOURCE }, steady(value));
+        // Debezium keeps Connected on the task's MBean (no database key), one per task.
+        const task = (id: string, value: number) => series(metric, { ...streaming, ...SOURCE, task: id }, steady(value));
+        const source = { labels: { name: SOURCE.name, context: streaming.context } };
         return [
-            { name: "disconnected", series: [connected(0)], fires: [{ labels: { name: SOURCE.name, context: streaming.context } }] },
-            { name: "connected", series: [connected(1)], fires: [] },
+            { name: "disconnected", series: [task("0", 0)], fires: [source] },
+            { name: "task 1 of 2 disconnected", series: [task("0", 1), task("1", 0)], fires: [source] },
+            { name: "every task connected", series: [task("0", 1), task("1", 1)], fires: [] },
         ];
     },
     CdcSourceLagHigh: ({ expr }, spec) => {
         const metric = "debezium_metrics_millisecondsbehindsource";
         const streaming = selectorOf(expr, metric);
         const limit = spec.monitoring.sourceLagSeconds;
+        // MilliSecondsBehindSource is per captured database (SQL Server's MBean has task and database keys).
         const behind = (seconds: number, namespace = streaming.namespace) =>
-            series(metric, { ...streaming, namespace, ...SOURCE }, steady(seconds * 1000));
+            series(metric, { ...streaming, namespace, ...SOURCE, task: "0", database: "SalesDB" }, steady(seconds * 1000));
         return [
             {
                 name: "a minute over the limit",
