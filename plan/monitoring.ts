@@ -140,6 +140,9 @@ function lakehouseAlerts(
     );
     const thresholds = [...new Set(watched.flatMap((p) => p.destinations.map(lagThresholdSeconds)))].sort((a, b) => a - b);
     const absent = watched.map((p) => `absent(cdc_pipeline_health{${ns},pipeline_id="${p.name}"})`);
+    // prometheus_client creates a labelled counter at its first increment, so the first failure of a kind arrives as
+    // a new series already at 1: increase() needs two samples and never sees it; a series new in the window counts too.
+    const failed = `cdc_events_failed_total{${ns}}`;
     return [
         alert(
             "CdcLakehouseLagHigh",
@@ -150,7 +153,7 @@ function lakehouseAlerts(
         ),
         alert(
             "CdcLakehouseEventsFailed",
-            `sum by (pipeline_id, error_type) (increase(cdc_events_failed_total{${ns}}[15m])) > 0`,
+            `sum by (pipeline_id, error_type) (increase(${failed}[15m])) > 0 or sum by (pipeline_id, error_type) ((${failed} unless ${failed} offset 15m) > 0)`,
             "0m",
             "Lakehouse writer {{ $labels.pipeline_id }} dead-lettered events ({{ $labels.error_type }})",
             "Events that broke a seed §8.2 rule or did not fit their column went to the writer's dead-letter topic; they are missing from the lakehouse tables until fixed and replayed.",

@@ -33,6 +33,8 @@ interface Scenario {
     series: Series[];
     /** Empty: the alert must not fire. */
     fires: Firing[];
+    /** Minutes from the first sample to the evaluation; two more than the alert's `for` unless given. */
+    at?: number;
 }
 
 /** What the shipped profiles page with: dev only warns, prod pages. */
@@ -208,14 +210,13 @@ const CASES: Record<string, (rule: Rule, spec: StackSpec) => Scenario[]> = {
     },
     CdcLakehouseEventsFailed: ({ expr }, spec) => {
         const metric = "cdc_events_failed_total";
-        const writer = { ...selectorOf(expr, metric), pipeline_id: lakehousePipelines(spec)[0].name, error_type: "not_null" };
+        const writer = { ...selectorOf(expr, metric), pipeline_id: lakehousePipelines(spec)[0].name, error_type: "schema_mismatch" };
+        const fires = [{ labels: { pipeline_id: writer.pipeline_id, error_type: writer.error_type } }];
         return [
-            {
-                name: "events dead-lettered",
-                series: [series(metric, writer, rising)],
-                fires: [{ labels: { pipeline_id: writer.pipeline_id, error_type: writer.error_type } }],
-            },
-            { name: "old failures, no new ones", series: [series(metric, writer, steady(3))], fires: [] },
+            { name: "events dead-lettered", series: [series(metric, writer, rising)], fires },
+            // prometheus_client creates the labelled counter at its first increment: the series starts at 1.
+            { name: "the first failure of its kind", series: [series(metric, writer, steady(1))], fires },
+            { name: "old failures, no new ones", series: [series(metric, writer, steady(3))], fires: [], at: 20 },
         ];
     },
     CdcLakehouseWriterDown: ({ expr }) => {
@@ -290,7 +291,7 @@ function ruleTests(stack: ShippedStack, spec: StackSpec, rules: Rule[]) {
                     runbook_url: `${spec.monitoring.runbookBaseUrl}#${rule.alert.toLowerCase()}`,
                 },
             }));
-            const checks = [{ eval_time: `${forMinutes + 2}m`, alertname: rule.alert, exp_alerts: expected }];
+            const checks = [{ eval_time: `${scenario.at ?? forMinutes + 2}m`, alertname: rule.alert, exp_alerts: expected }];
             if (expected.length > 0 && forMinutes > 0)
                 checks.unshift({ eval_time: `${forMinutes - 1}m`, alertname: rule.alert, exp_alerts: [] });
             return {

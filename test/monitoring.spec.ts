@@ -165,7 +165,8 @@ describe("monitoring", () => {
         it("alerts on dead-lettered events and on a writer that is unhealthy or absent, per pipeline", () => {
             const all = alerts(spec("dev"));
             expect(named(all, "CdcLakehouseEventsFailed")!.expr).to.equal(
-                'sum by (pipeline_id, error_type) (increase(cdc_events_failed_total{namespace="cdc-dev"}[15m])) > 0',
+                'sum by (pipeline_id, error_type) (increase(cdc_events_failed_total{namespace="cdc-dev"}[15m])) > 0 or ' +
+                    'sum by (pipeline_id, error_type) ((cdc_events_failed_total{namespace="cdc-dev"} unless cdc_events_failed_total{namespace="cdc-dev"} offset 15m) > 0)',
             );
             expect(named(all, "CdcLakehouseWriterDown")!.expr).to.equal(
                 '(max by (pipeline_id) (cdc_pipeline_health{namespace="cdc-dev"}) == 0) or absent(cdc_pipeline_health{namespace="cdc-dev",pipeline_id="shop"}) or absent(cdc_pipeline_health{namespace="cdc-dev",pipeline_id="inventory"})',
