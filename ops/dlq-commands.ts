@@ -47,7 +47,7 @@ async function loadViews(kafka: KafkaClient, conn: KafkaConnection, connect: Con
         );
     }
     const now = Date.now();
-    return Promise.all(sinks.map((s) => loadView(kafka, conn, connect, s, now)));
+    return Promise.all(sinks.map((s) => loadView(kafka, connect, s, now)));
 }
 
 function find(views: DlqView[], id: string): { view: DlqView; record: DeadLetterRecord } {
@@ -229,7 +229,6 @@ const REPLAY_USAGE = [
 /** Waits until the replay is applied or dead-lettered (the settled record), or the time is up (undefined). */
 async function awaitOutcome(
     kafka: KafkaClient,
-    conn: KafkaConnection,
     connect: ConnectClient,
     sink: SinkDlq,
     id: string,
@@ -240,7 +239,7 @@ async function awaitOutcome(
             `the sink ${sink.sink} to apply or dead-letter the replay of ${id}`,
             seconds * 1000,
             async () => {
-                const record = (await loadView(kafka, conn, connect, sink, Date.now())).records.find((r) => idOf(r) === id);
+                const record = (await loadView(kafka, connect, sink, Date.now())).records.find((r) => idOf(r) === id);
                 return record && record.last_replay?.outcome !== "IN_FLIGHT" ? record : undefined;
             },
             { intervalMs: 2000 },
@@ -262,7 +261,6 @@ async function sinkTaskStates(connect: ConnectClient, sink: string): Promise<str
 
 async function replayOne(
     kafka: KafkaClient,
-    conn: KafkaConnection,
     connect: ConnectClient,
     views: DlqView[],
     id: string,
@@ -291,7 +289,7 @@ async function replayOne(
     const alreadyInFlight = record.last_replay?.outcome === "IN_FLIGHT";
     if (!alreadyInFlight) {
         const sentAt = Date.now();
-        const landed = await sendReplay(conn, sink.route.retryTopic, record);
+        const landed = await sendReplay(kafka, sink.route.retryTopic, record);
         current = withReplaySent(record, {
             sent_at: sentAt,
             retry_topic: sink.route.retryTopic,
@@ -303,7 +301,7 @@ async function replayOne(
     const replay = current.last_replay!;
     const where = `${replay.retry_topic}/${replay.retry_partition}/${replay.retry_offset}`;
     const sent = alreadyInFlight ? `not sent again: the replay at ${where} is still in flight` : `sent to ${where}`;
-    const settled = waitSeconds > 0 ? await awaitOutcome(kafka, conn, connect, sink, id, waitSeconds) : undefined;
+    const settled = waitSeconds > 0 ? await awaitOutcome(kafka, connect, sink, id, waitSeconds) : undefined;
     if (!settled) {
         const tasks = await sinkTaskStates(connect, sink.sink);
         return {
@@ -356,9 +354,7 @@ export const dlqReplay: Command = {
             const views = await loadViews(kafka, target.kafka, connect, sinks);
             const out: Outcome[] = [];
             for (const id of ids)
-                out.push(
-                    await replayOne(kafka, target.kafka, connect, views, id, flags["include-ignored"], flags.wait ?? DEFAULT_WAIT_SECONDS),
-                );
+                out.push(await replayOne(kafka, connect, views, id, flags["include-ignored"], flags.wait ?? DEFAULT_WAIT_SECONDS));
             return out;
         });
         return report(ctx, flags.json, outcomes);

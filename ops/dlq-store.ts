@@ -10,11 +10,9 @@ import { replayRoute, ReplayRoute } from "../connectors/dlq-replay";
 import { UsageError } from "./command";
 import type { ConnectClient } from "./connect-client";
 import { decodeDeadLetter, encodeDeadLetter } from "./dlq-avro";
-import { produceRecord, readWithTimestamps } from "./dlq-kafka";
 import { DeadLetterRecord, deadLetterFromRaw, idOf, isDeadLetterOf, RawRecord, replayHeaders } from "./dlq-record";
 import { merged, ReplayEvidence, settled } from "./dlq-state";
 import type { InRecord, KafkaClient } from "./kafka-client";
-import type { KafkaConnection } from "./target";
 
 /** One sink's dead letter queue and the topics around it. */
 export interface SinkDlq {
@@ -98,15 +96,23 @@ export function evidenceFor(record: DeadLetterRecord, raws: readonly RawRecord[]
     return { committedOffset: positions.get(replay.retry_partition), deadLettered: raws.some((r) => isDeadLetterOf(r, replay)) };
 }
 
+/** A dead letter as read from Kafka, its offset and timestamp as numbers and its headers as the record model has them. */
+export function rawOf(r: InRecord): RawRecord {
+    return {
+        topic: r.topic,
+        partition: r.partition,
+        offset: Number(r.offset),
+        timestamp: Number(r.timestamp),
+        key: r.key,
+        value: r.value,
+        headers: r.headers.map(([key, value]) => ({ key, value })),
+    };
+}
+
 /** Everything known about a sink's dead letters, replays in flight settled as far as the sink's progress tells. */
-export async function loadView(
-    kafka: KafkaClient,
-    conn: KafkaConnection,
-    connect: ConnectClient,
-    sink: SinkDlq,
-    now: number,
-): Promise<DlqView> {
-    const [raws, state] = await Promise.all([readWithTimestamps(kafka, conn, sink.dlqTopic), kafka.readAll(sink.stateTopic)]);
+export async function loadView(kafka: KafkaClient, connect: ConnectClient, sink: SinkDlq, now: number): Promise<DlqView> {
+    const [dead, state] = await Promise.all([kafka.readAll(sink.dlqTopic), kafka.readAll(sink.stateTopic)]);
+    const raws = dead.map(rawOf);
     const unreadable: Unreadable[] = [];
     const byId = new Map<string, DeadLetterRecord[]>();
     for (const raw of raws) {
@@ -135,15 +141,19 @@ export async function storeState(kafka: KafkaClient, sink: SinkDlq, record: Dead
 }
 
 /** Writes the record's original key, value and headers to the sink's retry topic; returns where it landed. */
-export function sendReplay(
-    conn: KafkaConnection,
+export async function sendReplay(
+    kafka: KafkaClient,
     retryTopic: string,
     record: DeadLetterRecord,
 ): Promise<{ partition: number; offset: number }> {
-    return produceRecord(conn, {
-        topic: retryTopic,
-        key: record.original_key,
-        value: record.original_value,
-        headers: replayHeaders(record, record.retry_count + 1),
-    });
+    const [landed] = await kafka.produce([
+        {
+            topic: retryTopic,
+            key: record.original_key,
+            value: record.original_value,
+            headers: replayHeaders(record, record.retry_count + 1).map((h) => [h.key, h.value] as const),
+        },
+    ]);
+    if (!landed) throw new Error(`Kafka did not say where the replay of ${idOf(record)} landed in ${retryTopic}`);
+    return { partition: landed.partition, offset: Number(landed.offset) };
 }

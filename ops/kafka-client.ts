@@ -16,6 +16,8 @@ import {
     TimeoutError,
     type BaseOptions,
     type ClusterMetadata,
+    type KafkaRecord,
+    type RecordsBatch,
 } from "@platformatic/kafka";
 import { UnreachableError } from "./command";
 import type { KafkaConnection } from "./target";
@@ -25,9 +27,12 @@ export interface OutRecord {
     topic: string;
     key: Buffer | string | null;
     value: Buffer | string | null;
-    headers?: Record<string, Buffer | string>;
+    /** In record order; a name may repeat and a value may be null, as Kafka allows (a replay keeps a record's headers as they were). */
+    headers?: readonly (readonly [string, Buffer | string | null])[];
     /** Unset: the default partitioner picks by key. */
     partition?: number;
+    /** Milliseconds since the epoch; unset: the producer's clock. A LogAppendTime topic replaces it with the append time. */
+    timestamp?: bigint;
 }
 
 /** A record read back, with its position. */
@@ -35,7 +40,7 @@ export interface InRecord {
     topic: string;
     partition: number;
     offset: bigint;
-    /** Milliseconds since the epoch (CreateTime unless the topic says LogAppendTime). */
+    /** Milliseconds since the epoch, as Kafka's Java client reports it (see recordTimestamp). */
     timestamp: bigint;
     key: Buffer | null;
     value: Buffer | null;
@@ -61,6 +66,22 @@ export interface PartitionLag {
 
 const EARLIEST = -2n;
 const LATEST = -1n;
+/** RecordBatch attributes: bit 3 is the timestamp type (1: LogAppendTime), bit 5 marks a control batch. */
+const LOG_APPEND_TIME = 0x08;
+const CONTROL_BATCH = 0x20;
+
+/**
+ * A record's timestamp as Kafka's Java client reads it. On a LogAppendTime topic (the planned dead letter topics
+ * are) the broker rewrites only the batch's maxTimestamp to its append time and every record of the batch has that
+ * time; the record's own delta still holds the producer's time (for a dead letter: the failed record's timestamp,
+ * which Connect copies).
+ */
+export function recordTimestamp(
+    batch: Pick<RecordsBatch, "attributes" | "firstTimestamp" | "maxTimestamp">,
+    record: Pick<KafkaRecord, "timestampDelta">,
+): bigint {
+    return (batch.attributes & LOG_APPEND_TIME) !== 0 ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta;
+}
 
 /** Client options for a connection: bootstrap list, TLS (CA and client certificate as PEM) and SASL. */
 export function clientOptions(conn: KafkaConnection, clientId: string): BaseOptions {
@@ -158,8 +179,12 @@ export class KafkaClient {
             key: bufferOf(r.key),
             value: bufferOf(r.value),
             partition: r.partition,
-            // Without serializers the client writes header names as they are: they must be Buffers, not strings.
-            headers: new Map(Object.entries(r.headers ?? {}).map(([k, v]) => [Buffer.from(k), typeof v === "string" ? Buffer.from(v) : v])),
+            timestamp: r.timestamp,
+            // Without serializers the client writes header names as they are, so they are Buffers; each its own
+            // object, so a repeated name stays a separate entry of the Map. The typings say a value is a Buffer, but
+            // the record writer encodes null as length -1, Kafka's null header value (the integration spec reads it
+            // back with the Java client).
+            headers: new Map((r.headers ?? []).map(([k, v]) => [Buffer.from(k, "utf8"), (bufferOf(v) ?? null) as Buffer])),
         }));
         const result = await this.call(`produce to ${[...new Set(records.map((r) => r.topic))].join(", ")}`, () =>
             producer.send({ messages }),
@@ -217,7 +242,7 @@ export class KafkaClient {
             for (const batch of batches) {
                 const afterBatch = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
                 // Control batches (transaction markers) hold no data records.
-                if ((batch.attributes & 0x20) === 0) {
+                if ((batch.attributes & CONTROL_BATCH) === 0) {
                     for (const r of batch.records) {
                         const offset = batch.firstOffset + BigInt(r.offsetDelta);
                         if (offset < next || offset >= until || out.length >= max) continue;
@@ -225,7 +250,7 @@ export class KafkaClient {
                             topic,
                             partition,
                             offset,
-                            timestamp: batch.firstTimestamp + r.timestampDelta,
+                            timestamp: recordTimestamp(batch, r),
                             key: r.key ?? null,
                             value: r.value ?? null,
                             headers: r.headers.map(([k, v]) => [k?.toString("utf8") ?? "", v ?? null]),

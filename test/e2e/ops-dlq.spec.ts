@@ -10,7 +10,7 @@ import { promisify } from "util";
 import { dataTopicName, dlqRetryTopicName } from "../../model/naming";
 import type { PipelineSpec } from "../../model/spec";
 import type { PresentedRecord } from "../../ops/dlq-present";
-import { produceRecord } from "../../ops/dlq-kafka";
+import { KafkaClient } from "../../ops/kafka-client";
 import { endOffsets } from "../../sandbox/kafka-admin";
 import { E2E, e2e, expectInSync, START_TIMEOUT_MS, targetQuery, waitFor } from "./fixture";
 import { cdc } from "./ops-run";
@@ -150,10 +150,10 @@ describe("sandbox e2e: cdc dlq list, show, replay, resolve, ignore", function ()
     it("ignores a record no sink can read; refuses to replay or resolve it unless asked explicitly; the state survives in Kafka", async () => {
         // Written with a timestamp an hour old: the dead letter keeps it, but error_timestamp must say when the sink failed.
         const before = Date.now();
-        const { offset } = await produceRecord(
-            { bootstrapServers: env.sb.kafka.bootstrapServers.split(",") },
-            { topic: ordersTopic, key: null, value: Buffer.from("{still not json"), headers: [], timestamp: before - 3_600_000 },
-        );
+        const producer = new KafkaClient({ bootstrapServers: env.sb.kafka.bootstrapServers.split(",") }, "e2e-dlq");
+        const [{ offset }] = await producer
+            .produce([{ topic: ordersTopic, key: null, value: Buffer.from("{still not json"), timestamp: BigInt(before - 3_600_000) }])
+            .finally(() => producer.close());
         const id = `${ordersTopic}/0/${offset}`;
         await waitFor("the unreadable record in the dead letter list", 120_000, async () => (await listed()).some((r) => r.id === id));
         const r = (await listed()).find((x) => x.id === id)!;

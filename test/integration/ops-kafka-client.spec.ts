@@ -1,3 +1,16 @@
+/** What Kafka's Java consumer reports per record of one partition: offset, timestamp type and time, headers in order. */
+function javaTimestamps(classpath: string, bootstrap: string, topic: string, count: number): string[][] {
+    const out = execFileSync(
+        "java",
+        ["-cp", classpath, path.join(__dirname, "java", "ReadTimestamps.java"), bootstrap, topic, "0", String(count)],
+        { stdio: "pipe", timeout: 60_000, encoding: "utf8" },
+    );
+    return out
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => l.split("\t"));
+}
+
 /**
  * The ops CLI's Kafka client (ops/kafka-client.ts, on @platformatic/kafka) against a real Kafka 4.3.1 broker,
  * which removed the old protocol versions some Node clients still send. Every answer is checked against Kafka's
@@ -19,6 +32,8 @@ import { RUN_DIR } from "../../sandbox/paths";
 const PLAIN = "ops.client.plain";
 const SINGLE = "ops.client.single";
 const COMPACTED = "ops.client.compacted";
+const APPENDED = "ops.client.log-append-time";
+const CREATED = "ops.client.create-time";
 
 function commitOffset(classpath: string, bootstrap: string, group: string, topic: string, partition: number, offset: number): void {
     execFileSync(
@@ -45,6 +60,8 @@ describe("ops Kafka client against a real Kafka 4.3.1 broker", function () {
         await createTopics(classpath, kafka.bootstrapServers, [
             { name: PLAIN, partitions: 3, replicationFactor: 1, config: {} },
             { name: SINGLE, partitions: 1, replicationFactor: 1, config: {} },
+            { name: APPENDED, partitions: 1, replicationFactor: 1, config: { "message.timestamp.type": "LogAppendTime" } },
+            { name: CREATED, partitions: 1, replicationFactor: 1, config: {} },
             {
                 name: COMPACTED,
                 partitions: 1,
@@ -79,7 +96,10 @@ describe("ops Kafka client against a real Kafka 4.3.1 broker", function () {
                 topic: SINGLE,
                 key: "k1",
                 value: '{"a":1}',
-                headers: { "__connect.errors.topic": "shop.public.orders", "x-bin": Buffer.from([0, 1, 2]) },
+                headers: [
+                    ["__connect.errors.topic", "shop.public.orders"],
+                    ["x-bin", Buffer.from([0, 1, 2])],
+                ],
             },
             { topic: SINGLE, key: null, value: "no key" },
             { topic: SINGLE, key: "k3", value: null },
@@ -167,6 +187,48 @@ describe("ops Kafka client against a real Kafka 4.3.1 broker", function () {
             offsets.some((o, i) => i > 0 && o !== offsets[i - 1] + 1n),
             "compaction left a gap the reader stepped over",
         ).to.equal(true);
+    });
+
+    it("reads a LogAppendTime topic's records with the broker's append time, a CreateTime topic's with the producer's, as Java does", async () => {
+        const hourAgo = BigInt(Date.now() - 3_600_000);
+        // Two records per send, so a batch holds more than one record with its own delta.
+        const records = (topic: string) =>
+            [0, 1].map((i) => ({
+                topic,
+                key: `k${i}`,
+                value: `v${i}`,
+                timestamp: hourAgo + BigInt(i * 1000),
+                headers: [
+                    ["dup", "first"],
+                    ["dup", "second"],
+                    ["none", null],
+                ] as const,
+            }));
+        const before = Date.now();
+        await client.produce(records(APPENDED));
+        await client.produce(records(CREATED));
+        const after = Date.now();
+
+        const appended = await client.readAll(APPENDED);
+        const javaAppended = javaTimestamps(classpath, kafka.bootstrapServers, APPENDED, 2);
+        expect(javaAppended.map((r) => r[1])).to.deep.equal(["LogAppendTime", "LogAppendTime"]);
+        expect(appended.map((r) => [String(r.offset), String(r.timestamp)])).to.deep.equal(javaAppended.map((r) => [r[0], r[2]]));
+        for (const r of appended) expect(Number(r.timestamp), "the broker's append time, not the record's own").to.be.within(before, after);
+
+        const created = await client.readAll(CREATED);
+        const javaCreated = javaTimestamps(classpath, kafka.bootstrapServers, CREATED, 2);
+        expect(javaCreated.map((r) => r[1])).to.deep.equal(["CreateTime", "CreateTime"]);
+        expect(created.map((r) => r.timestamp)).to.deep.equal([hourAgo, hourAgo + 1000n]);
+        expect(created.map((r) => [String(r.offset), String(r.timestamp)])).to.deep.equal(javaCreated.map((r) => [r[0], r[2]]));
+
+        // A repeated header name and a null value survive the round trip, in order, for both clients.
+        for (const r of [...appended, ...created])
+            expect(r.headers).to.deep.equal([
+                ["dup", Buffer.from("first")],
+                ["dup", Buffer.from("second")],
+                ["none", null],
+            ]);
+        for (const r of [...javaAppended, ...javaCreated]) expect(r[3]).to.equal("dup=first|dup=second|none");
     });
 
     it("names the bootstrap list when no broker answers", async () => {

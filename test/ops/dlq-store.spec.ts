@@ -5,11 +5,10 @@
 import { expect } from "chai";
 import { UsageError } from "../../ops/command";
 import { encodeDeadLetter } from "../../ops/dlq-avro";
-import { recordTimestamp } from "../../ops/dlq-kafka";
 import { present, showText, utf8 } from "../../ops/dlq-present";
 import type { DeadLetterRecord } from "../../ops/dlq-record";
-import { evidenceFor, latestStates, missingTopics, sinkDlqs } from "../../ops/dlq-store";
-import type { InRecord } from "../../ops/kafka-client";
+import { evidenceFor, latestStates, missingTopics, rawOf, sinkDlqs } from "../../ops/dlq-store";
+import { recordTimestamp, type InRecord } from "../../ops/kafka-client";
 import { parseStackSpec } from "../../plan/stack-spec";
 import { rawProjectConfig } from "../helpers/stack-files";
 
@@ -118,6 +117,35 @@ describe("ops: dead letter store and presentation", () => {
         // Attribute bit 3 is the timestamp type; lz4 compression (3) alongside must not matter.
         expect(recordTimestamp({ ...batch, attributes: 0x08 | 0x03 }, { timestampDelta: 5n })).to.equal(9_000n);
         expect(recordTimestamp({ ...batch, attributes: 0x03 }, { timestampDelta: 5n })).to.equal(1_005n);
+    });
+
+    it("turns a record read from Kafka into the dead letter model's raw record, repeated and null headers kept in order", () => {
+        const read: InRecord = {
+            topic: "dlq-shop-postgres-sink",
+            partition: 1,
+            offset: 7n,
+            timestamp: 1_700_000_000_123n,
+            key: Buffer.from("k"),
+            value: null,
+            headers: [
+                ["a", Buffer.from("1")],
+                ["a", null],
+                ["b", Buffer.from("2")],
+            ],
+        };
+        expect(rawOf(read)).to.deep.equal({
+            topic: "dlq-shop-postgres-sink",
+            partition: 1,
+            offset: 7,
+            timestamp: 1_700_000_000_123,
+            key: Buffer.from("k"),
+            value: null,
+            headers: [
+                { key: "a", value: Buffer.from("1") },
+                { key: "a", value: null },
+                { key: "b", value: Buffer.from("2") },
+            ],
+        });
     });
 
     it("shows bytes as base64, and as text only when they are UTF-8; times as ISO 8601", () => {
