@@ -11,6 +11,7 @@ import { captureInstanceName } from "../model/naming";
 import { targetTableName } from "../plan/postgres-target";
 import type { TopicSpec } from "../plan/topics";
 import { sqlServerEnableTableSql } from "./preflight-sql";
+import { signalTableFix, signalTableProblem } from "./signal-table";
 
 export type CheckName = "source-table" | "change-capture" | "target-table" | "secret" | "topic";
 
@@ -58,12 +59,15 @@ export interface PostgresSourceFacts {
     publication: { allTables: boolean; owned: boolean; tables: string[] } | null;
     /** null: no slot of that name. */
     slot: { plugin: string; slotType: string; database: string } | null;
+    /** Whether `source.signalTable` exists (its publication membership is read from `publication`). */
+    signalTableExists: boolean;
 }
 
 export interface MySqlSourceFacts {
     kind: "mysql";
     tables: TableFacts[];
     binlog: { logBin: string; binlogFormat: string; binlogRowImage: string };
+    signalTableExists: boolean;
 }
 
 export interface SqlServerSourceFacts {
@@ -284,6 +288,31 @@ export function checkChangeCapture(spec: StackSpec, pipeline: PipelineSpec, fact
             return out;
         }
     }
+}
+
+/**
+ * The signal table `cdc snapshot` needs exists, and on PostgreSQL is in the publication once the publication exists
+ * (a first start creates the publication with it). SQL Server's are the stack's: its capture scripts create them.
+ */
+export function checkSignalTable(pipeline: PipelineSpec, facts: SourceFacts): Finding[] {
+    if (facts.kind === "sqlserver") return [];
+    const publication = facts.kind === "postgres" ? (facts.publication?.tables ?? undefined) : undefined;
+    const problem = signalTableProblem(pipeline.source, { exists: facts.signalTableExists, publication });
+    if (!problem) return [];
+    return [
+        {
+            check: "change-capture",
+            subject: `${pipeline.name} source`,
+            problem: `${problem}; incremental snapshots (cdc snapshot) need it for their watermarks`,
+            // One line: the script's comment lines go, since on one line they would comment out what follows them.
+            fix: signalTableFix(pipeline.name, pipeline.source)
+                .split("\n")
+                .filter((l) => !l.trimStart().startsWith("--"))
+                .map((l) => l.trim())
+                .filter((l) => l !== "")
+                .join(" "),
+        },
+    ];
 }
 
 /** The primary key the sink writes by: the configured fields, else the source table's key (record_key). */

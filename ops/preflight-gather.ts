@@ -12,6 +12,7 @@ import * as mssql from "mssql";
 import * as mysql from "mysql2/promise";
 import { Client } from "pg";
 import type { ConnectionOptions as TlsOptions } from "tls";
+import { signalTableParts } from "../model/signal-table";
 import type { MySqlSourceSpec, PipelineSpec, PostgresSourceSpec, SqlServerSourceSpec } from "../model/spec";
 import { targetTableName } from "../plan/postgres-target";
 import { clientOptions } from "./kafka-client";
@@ -202,6 +203,7 @@ export async function gatherPostgresSource(source: PostgresSourceSpec, login: Lo
             postgresPublicationQuery(source.publicationName),
         );
         const [slot] = await pgQuery<{ plugin: string; slot_type: string; database: string }>(c, postgresSlotQuery(source.slotName));
+        const [signal] = await pgQuery<{ table_exists: boolean }>(c, postgresTablesQuery([signalTableParts(source)]));
         return {
             kind: "postgres",
             tables: tables.map((t) => ({
@@ -228,6 +230,7 @@ export async function gatherPostgresSource(source: PostgresSourceSpec, login: Lo
                   }
                 : null,
             slot: slot ? { plugin: slot.plugin, slotType: slot.slot_type, database: slot.database } : null,
+            signalTableExists: signal.table_exists,
         };
     });
 }
@@ -251,8 +254,11 @@ export async function gatherMySqlSource(source: MySqlSourceSpec, login: Login, c
                 source.tables.map((t) => t.table),
             ),
         );
+        const signal = signalTableParts(source);
+        const signalFound = await run<{ table_name: string }>(mysqlTablesQuery(signal.schema, [signal.table]));
         return {
             kind: "mysql",
+            signalTableExists: signalFound.length > 0,
             binlog: { logBin: String(binlog.log_bin), binlogFormat: binlog.binlog_format, binlogRowImage: binlog.binlog_row_image },
             tables: source.tables.map((t) => {
                 const row = found.find((f) => f.table_name.toLowerCase() === t.table.toLowerCase());

@@ -15,6 +15,7 @@ import {
     checkChangeCapture,
     CheckName,
     checkSecrets,
+    checkSignalTable,
     checkSourceTables,
     checkTarget,
     checkTopics,
@@ -119,7 +120,7 @@ export async function runPreflight(target: Target, store: SecretStore, caPem?: s
             try {
                 const facts = await gatherSource(pipeline, login, caPem);
                 ran("source-table", source, checkSourceTables(pipeline, index, facts));
-                ran("change-capture", source, checkChangeCapture(spec, pipeline, facts));
+                ran("change-capture", source, [...checkChangeCapture(spec, pipeline, facts), ...checkSignalTable(pipeline, facts)]);
             } catch (e) {
                 for (const check of ["source-table", "change-capture"] as const)
                     report.unchecked.push({

@@ -16,9 +16,7 @@ import * as path from "path";
 import { Client } from "pg";
 import { parseFlags } from "../model/args";
 import { notificationTopicName, sinkConsumerGroup, signalTopicName, dataTopicName } from "../model/naming";
-import type { PipelineSpec, SourceSpec } from "../model/spec";
-import { signalTableParts } from "../model/signal-table";
-import { signalTableScript } from "../plan/signal-table";
+import type { PipelineSpec } from "../model/spec";
 import { validateReconcilerConfig } from "../reconciler/config";
 import { connect, Db } from "../reconciler/db";
 import { jsonLogger } from "../reconciler/progress";
@@ -26,6 +24,7 @@ import type { TableReport } from "../reconciler/report";
 import { runReconciliation } from "../reconciler/run";
 import { Command, EXIT, RefusedError, UnreachableError, UsageError } from "./command";
 import { KafkaClient } from "./kafka-client";
+import { readSignalTableFacts, signalTableFix, signalTableProblem } from "./signal-table";
 import { emit, OUTPUT_FLAGS } from "./output";
 import {
     concernsSnapshot,
@@ -156,44 +155,6 @@ async function withDb<T>(url: string, what: string, fn: (db: Db) => Promise<T>):
     } finally {
         await db.close().catch(() => undefined);
     }
-}
-
-/**
- * What is wrong with the source's signal table, or undefined: it must exist, and on PostgreSQL be in the connector's
- * publication (Debezium reads its watermarks from the change stream). SQL Server's is created by the stack.
- */
-export async function signalTableProblem(source: SourceSpec, db: Db): Promise<string | undefined> {
-    const { schema, table } = signalTableParts(source);
-    if (source.kind === "postgres") {
-        const [[exists, published, publication]] = await db.query(
-            db.dialect.finish({
-                sql:
-                    "SELECT (to_regclass($?) IS NOT NULL)::text, EXISTS (SELECT 1 FROM pg_publication_tables WHERE pubname = $? AND schemaname = $? AND tablename = $?)::text, " +
-                    "EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $?)::text",
-                params: [
-                    `"${schema.replace(/"/g, '""')}"."${table.replace(/"/g, '""')}"`,
-                    source.publicationName,
-                    schema,
-                    table,
-                    source.publicationName,
-                ],
-            }),
-        );
-        if (exists !== "true") return `the signal table ${source.signalTable} does not exist`;
-        if (publication !== "true") return `the publication ${source.publicationName} does not exist yet: has the connector ever started?`;
-        if (published !== "true") return `the signal table ${source.signalTable} is not in the publication ${source.publicationName}`;
-        return undefined;
-    }
-    if (source.kind === "mysql" || source.kind === "mariadb") {
-        const [[count]] = await db.query(
-            db.dialect.finish({
-                sql: "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = $? AND table_name = $?",
-                params: [schema, table],
-            }),
-        );
-        return count === "0" ? `the signal table ${source.signalTable} does not exist` : undefined;
-    }
-    return undefined;
 }
 
 function summary(report: TableReport, reportFile: string | null): ReconciliationSummary {
@@ -333,15 +294,14 @@ export async function runSnapshot(
                 "an incremental snapshot runs inside it; resume or restart it first (cdc resume / cdc restart)",
         );
     }
-    const problem = await withDb(opts.urls.source, `source database of pipeline ${t.pipeline.name}`, (db) =>
-        signalTableProblem(source, db),
+    const facts = await withDb(opts.urls.source, `source database of pipeline ${t.pipeline.name}`, (db) =>
+        readSignalTableFacts(source, db),
     );
+    const problem = signalTableProblem(source, facts);
     if (problem) {
-        const fix =
-            source.kind === "sqlserver"
-                ? "the stack creates it: run pulumi up"
-                : `run this as the database owner, then restart the connector:\n${signalTableScript(t.pipeline.name, source)}`;
-        throw new RefusedError(`${problem}; Debezium writes the snapshot's watermarks there. Fix: ${fix}`);
+        throw new RefusedError(
+            `${problem}; Debezium writes the snapshot's watermarks there. Fix: ${signalTableFix(t.pipeline.name, source)}`,
+        );
     }
 
     const kafka = new KafkaClient(target.kafka, "cdc-snapshot");

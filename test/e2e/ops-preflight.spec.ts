@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Admin, ConfigResourceTypes } from "@platformatic/kafka";
+import * as mysql from "mysql2/promise";
 import { Client } from "pg";
 import type { PreflightReport } from "../../ops/preflight";
 import { sandboxTargetPath, SandboxTargetFile } from "../../ops/target";
@@ -89,6 +90,37 @@ describe("sandbox e2e: cdc preflight", function () {
             await pg.query("DROP TABLE IF EXISTS public.preflight_nopk");
             await pg.end();
             fs.rmSync(root, { recursive: true, force: true });
+        }
+    });
+
+    it("catches a signal table left out of the publication (PostgreSQL) or missing (MariaDB), and passes once fixed as it says", async () => {
+        const shop = env.sb.spec.pipelines.find((p) => p.name === "shop")!.source as { publicationName: string; signalTable: string };
+        const inventory = env.sb.spec.pipelines.find((p) => p.name === "inventory")!.source;
+        const [invDb, invTable] = inventory.signalTable.split(".");
+        const pg = new Client({ connectionString: env.sb.postgresSource.url });
+        await pg.connect();
+        const maria = await mysql.createConnection({ uri: env.sb.mariaDbSource.url });
+        try {
+            await pg.query(`ALTER PUBLICATION ${shop.publicationName} DROP TABLE ${shop.signalTable}`);
+            await maria.query(`RENAME TABLE ${invDb}.${invTable} TO ${invDb}.${invTable}_aside`);
+            const { code, stdout } = await cdc(["preflight", "--sandbox", "e2e", "--json"]);
+            const report = JSON.parse(stdout) as PreflightReport;
+            expect(subjects(report).sort()).to.deep.equal([
+                `change-capture inventory source: the signal table ${inventory.signalTable} does not exist; incremental snapshots (cdc snapshot) need it for their watermarks`,
+                `change-capture shop source: the signal table ${shop.signalTable} is not in the publication ${shop.publicationName}; incremental snapshots (cdc snapshot) need it for their watermarks`,
+            ]);
+            expect(code).to.equal(1);
+            // The fix the line gives for PostgreSQL, run as it is (idempotent: the table exists, the publication gets it back).
+            const pgFix = report.findings.find((f) => f.subject === "shop source")!.fix;
+            await pg.query(pgFix.slice(pgFix.indexOf("CREATE TABLE")));
+            await maria.query(`RENAME TABLE ${invDb}.${invTable}_aside TO ${invDb}.${invTable}`);
+            const fixed = JSON.parse((await cdc(["preflight", "--sandbox", "e2e", "--json"])).stdout) as PreflightReport;
+            expect(fixed.findings).to.deep.equal([]);
+        } finally {
+            await pg.query(`ALTER PUBLICATION ${shop.publicationName} ADD TABLE ${shop.signalTable}`).catch(() => undefined);
+            await maria.query(`RENAME TABLE ${invDb}.${invTable}_aside TO ${invDb}.${invTable}`).catch(() => undefined);
+            await pg.end();
+            await maria.end();
         }
     });
 

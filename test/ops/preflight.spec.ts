@@ -4,6 +4,7 @@ import type { PipelineSpec, StackSpec } from "../../model/spec";
 import {
     checkChangeCapture,
     checkSecrets,
+    checkSignalTable,
     checkSourceTables,
     checkTarget,
     checkTopics,
@@ -55,6 +56,7 @@ function healthyPostgres(p: PipelineSpec): PostgresSourceFacts {
         },
         publication: null,
         slot: null,
+        signalTableExists: true,
     };
 }
 function healthyMySql(p: PipelineSpec): MySqlSourceFacts {
@@ -62,6 +64,7 @@ function healthyMySql(p: PipelineSpec): MySqlSourceFacts {
         kind: "mysql",
         tables: p.source.tables.map((t) => ({ schema: t.database, table: t.table, exists: true, primaryKey: t.primaryKey })),
         binlog: { logBin: "1", binlogFormat: "ROW", binlogRowImage: "FULL" },
+        signalTableExists: true,
     };
 }
 function healthySqlServer(p: PipelineSpec): SqlServerSourceFacts {
@@ -104,6 +107,9 @@ describe("cdc preflight: the decisions over gathered facts", () => {
         expect(checkChangeCapture(spec, maria, healthyMySql(maria))).to.deep.equal([]);
         expect(checkSourceTables(mssql, mssqlIndex, healthySqlServer(mssql))).to.deep.equal([]);
         expect(checkChangeCapture(spec, mssql, healthySqlServer(mssql))).to.deep.equal([]);
+        expect(checkSignalTable(pg, healthyPostgres(pg))).to.deep.equal([]);
+        expect(checkSignalTable(maria, healthyMySql(maria))).to.deep.equal([]);
+        expect(checkSignalTable(mssql, healthySqlServer(mssql))).to.deep.equal([]);
         for (const [p, i] of [
             [pg, pgIndex],
             [maria, mariaIndex],
@@ -220,6 +226,37 @@ describe("cdc preflight: the decisions over gathered facts", () => {
             existing.publication = { allTables: true, owned: true, tables: [] };
             expect(checkChangeCapture(spec, pg, existing).map((f) => f.problem)).to.deep.equal([
                 `publication ${source.publicationName} is FOR ALL TABLES; with publication.autocreate.mode=filtered Debezium refuses to alter it`,
+            ]);
+        });
+
+        it("the signal table: missing, or (PostgreSQL) left out of an existing publication, with the script that creates it", () => {
+            const source = pg.source as { publicationName: string; signalTable: string };
+            const missing = { ...healthyPostgres(pg), signalTableExists: false };
+            const [gone] = checkSignalTable(pg, missing);
+            expect(gone).to.include({
+                check: "change-capture",
+                subject: "shop source",
+                problem: `the signal table ${source.signalTable} does not exist; incremental snapshots (cdc snapshot) need it for their watermarks`,
+            });
+            expect(gone.fix)
+                .to.include("CREATE TABLE IF NOT EXISTS")
+                .and.to.include("GRANT SELECT, INSERT")
+                .and.not.include("\n")
+                .and.not.include("--");
+
+            const [schema, table] = source.signalTable.split(".");
+            const published = healthyPostgres(pg);
+            published.publication = { allTables: false, owned: true, tables: ["public.customers", `${schema}.${table}`] };
+            expect(checkSignalTable(pg, published), "in the publication").to.deep.equal([]);
+            published.publication.tables = ["public.customers", "public.orders"];
+            const [outside] = checkSignalTable(pg, published);
+            expect(outside.problem).to.equal(
+                `the signal table ${source.signalTable} is not in the publication ${source.publicationName}; incremental snapshots (cdc snapshot) need it for their watermarks`,
+            );
+            expect(outside.fix).to.include(`ALTER PUBLICATION`);
+
+            expect(checkSignalTable(maria, { ...healthyMySql(maria), signalTableExists: false }).map((f) => f.problem)).to.deep.equal([
+                `the signal table ${maria.source.signalTable} does not exist; incremental snapshots (cdc snapshot) need it for their watermarks`,
             ]);
         });
 
