@@ -157,7 +157,7 @@ describe("sandbox e2e: lakehouse tables", function () {
             ["insert", 1],
             ["update", 1],
         ];
-        const base = 900_000;
+        const base = 940_000; // its own key range (see fixture.ts)
         const written: { pg: string[]; maria: string[] } = { pg: [], maria: [] };
         const OPS = { insert: "INSERT", update: "UPDATE", delete: "DELETE" } as const;
         for (const [i, [op, k]] of script.entries()) {

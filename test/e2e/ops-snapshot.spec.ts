@@ -180,7 +180,7 @@ describe("sandbox e2e: cdc snapshot (incremental snapshot of one table, then the
 
     it("a target row the source does not have is reported, not deleted; --delete-extra deletes exactly it", async () => {
         const [keep] = await sourceIds(env, "SELECT customer_id FROM customers ORDER BY customer_id LIMIT 1");
-        const extra = 900_000 + keep;
+        const extra = 970_000 + keep;
         // A copy of a real row under a key the source never had, as a stray manual insert would leave it.
         await targetQuery(
             env,
