@@ -19,7 +19,7 @@ import { notificationTopicName, sinkConsumerGroup, signalTopicName, dataTopicNam
 import type { PipelineSpec } from "../model/spec";
 import { validateReconcilerConfig } from "../reconciler/config";
 import { connect, Db } from "../reconciler/db";
-import { jsonLogger } from "../reconciler/progress";
+import { jsonLogger, Logger, ttyLogger } from "../reconciler/progress";
 import type { TableReport } from "../reconciler/report";
 import { runReconciliation } from "../reconciler/run";
 import { Command, EXIT, RefusedError, UnreachableError, UsageError } from "./command";
@@ -248,12 +248,21 @@ async function waitForSink(kafka: KafkaClient, t: SnapshotTable): Promise<Snapsh
     }
 }
 
+/**
+ * Where the reconciler's progress goes: stderr, as the redrawn line the reconciler's own CLI shows a person at a
+ * terminal, or as JSON lines when stderr is a pipe or a log collector.
+ */
+export function reconcilerLogger(stderr: NodeJS.WritableStream & { isTTY?: boolean }): Logger {
+    // ttyLogger only writes to the stream; a TTY stderr is a tty.WriteStream.
+    return stderr.isTTY ? ttyLogger(stderr as NodeJS.WriteStream) : jsonLogger(stderr);
+}
+
 async function reconcileTable(
     t: SnapshotTable,
     urls: { source: string; target: string },
     reportDir: string,
     lagWindowSeconds: number | undefined,
-    log: NodeJS.WritableStream,
+    log: Logger,
 ): Promise<{ report: TableReport; file: string | null }> {
     const config = validateReconcilerConfig({
         source: urls.source,
@@ -262,7 +271,7 @@ async function reconcileTable(
         reportDir,
         ...(lagWindowSeconds !== undefined ? { lagWindowSeconds } : {}),
     });
-    const result = await runReconciliation(config, jsonLogger(log));
+    const result = await runReconciliation(config, log);
     const [report] = result.report.tables;
     if (report.error) {
         throw new UnreachableError(`the reconciler on ${t.source} → ${t.target}`, report.error.step, report.error.message);
@@ -283,7 +292,7 @@ export async function runSnapshot(
         reportDir: string;
     },
     progress: Progress,
-    log: NodeJS.WritableStream,
+    log: Logger,
 ): Promise<SnapshotResult> {
     const source = t.pipeline.source;
     const status = await connectClient(target).status(source.connectorName);
@@ -462,7 +471,7 @@ export const snapshot: Command = {
                 reportDir,
             },
             { line: (text) => ctx.stderr.write(`${text}\n`) },
-            ctx.stderr,
+            reconcilerLogger(ctx.stderr),
         );
         emit(ctx, flags, result, renderResult);
         return snapshotExitCode(result);
