@@ -21,6 +21,15 @@ export interface EvolutionRun {
     long: string;
     /** is_nullable of the target's original_column right before the drop step relaxed it. */
     originalColumnNullableBeforeDrop: string | undefined;
+    /**
+     * Both tables as the plan left them. Later specs of the same run may legitimately change them (an
+     * offsets reset re-snapshots the source into the target), so what the plan did is read here, at once.
+     */
+    after: {
+        targetColumns: Awaited<ReturnType<typeof targetColumns>>;
+        targetRows: Record<string, string | null>[];
+        sourceRows: { id: number; renamed_column: string | null }[];
+    };
 }
 
 let run: Promise<EvolutionRun> | undefined;
@@ -104,5 +113,13 @@ async function execute(env: E2E): Promise<EvolutionRun> {
         const rows = await target(env, `SELECT id FROM ${table} WHERE renamed_column IS NOT NULL`).catch(() => []);
         return (await targetCount()) === 7 && rows.length === 2;
     });
-    return { targetTable: table, changes, long, originalColumnNullableBeforeDrop };
+    const after = {
+        targetColumns: await targetColumns(env, table),
+        targetRows: await target<Record<string, string | null>>(
+            env,
+            `SELECT id, original_column, new_column_added, renamed_column FROM ${table} ORDER BY id`,
+        ),
+        sourceRows: (await env.writers.pg.query(`SELECT id, renamed_column FROM cdc_schema_evolution_test ORDER BY id`)).rows,
+    };
+    return { targetTable: table, changes, long, originalColumnNullableBeforeDrop, after };
 }

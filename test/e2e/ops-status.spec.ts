@@ -65,10 +65,18 @@ describe("sandbox e2e: cdc status", function () {
         await env.writers.maria.query(
             "UPDATE products SET quantity_in_stock = quantity_in_stock + 1 WHERE product_id = (SELECT id FROM (SELECT min(product_id) AS id FROM products) m)",
         );
-        const report = await waitUntil("streaming offsets and caught-up sinks", 90_000, async () => {
-            const r = await status();
-            return r.tables.every((t) => t.state === "STREAMING" && t.sink_lag === 0) ? r : undefined;
-        });
+        let behind = "";
+        const report = await waitUntil(
+            "streaming offsets and caught-up sinks",
+            90_000,
+            async () => {
+                const r = await status();
+                const lagging = r.tables.filter((t) => t.state !== "STREAMING" || t.sink_lag !== 0);
+                behind = lagging.map((t) => `${t.source_table}: ${t.state}, sink lag ${t.sink_lag}`).join("; ");
+                return lagging.length === 0 ? r : undefined;
+            },
+            { describe: () => `still behind: ${behind}` },
+        );
         const expected = env.sb.spec.pipelines.flatMap((p) => p.source.tables.map((t) => `${t.schema}.${t.table}`));
         expect(report.tables.map((t) => t.source_table)).to.have.members(expected);
         expect(report.problems).to.deep.equal([]);

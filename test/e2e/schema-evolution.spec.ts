@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import { evolutionPlan, EvolutionRun, targetColumns } from "./evolution-plan";
-import { E2E, e2e, START_TIMEOUT_MS, targetQuery as target } from "./fixture";
+import { evolutionPlan, EvolutionRun } from "./evolution-plan";
+import { E2E, e2e, START_TIMEOUT_MS } from "./fixture";
 
 /**
  * Seed 004 §6 on cdc_schema_evolution_test (the plan and the target-side DDL it needs: ./evolution-plan.ts),
@@ -16,17 +16,14 @@ describe("sandbox e2e: schema evolution (seed 004 §6)", function () {
     });
 
     it("adds, drops, widens and renames columns without losing a row or a value", async () => {
-        const { targetTable: table, long, originalColumnNullableBeforeDrop }: EvolutionRun = await evolutionPlan(env);
+        const { long, originalColumnNullableBeforeDrop, after }: EvolutionRun = await evolutionPlan(env);
         // The sink created its copy of original_column NOT NULL like the source's (the plan relaxed it before the drop).
         expect(originalColumnNullableBeforeDrop).to.equal("NO");
 
-        const columns = await targetColumns(env, table);
+        const columns = after.targetColumns;
         expect([...columns.keys()].sort()).to.deep.equal(["created_at", "id", "new_column_added", "original_column", "renamed_column"]);
         expect(columns.get("new_column_added")!.data_type).to.equal("text");
-        const rows = await target<Record<string, string | null>>(
-            env,
-            `SELECT id, original_column, new_column_added, renamed_column FROM ${table} ORDER BY id`,
-        );
+        const rows = after.targetRows;
         expect(rows.map((r) => ({ ...r, id: Number(r.id) }))).to.deep.equal([
             { id: 1, original_column: "original 1", new_column_added: "added 1", renamed_column: null },
             { id: 2, original_column: "original 2", new_column_added: null, renamed_column: "renamed 2" },
@@ -38,11 +35,7 @@ describe("sandbox e2e: schema evolution (seed 004 §6)", function () {
         ]);
         // Every value the source holds now is in the target under the source's current column name,
         // except values written before the rename, which stay under the old name.
-        const now = (await env.writers.pg.query(`SELECT id, renamed_column FROM cdc_schema_evolution_test ORDER BY id`)).rows as {
-            id: number;
-            renamed_column: string | null;
-        }[];
-        for (const s of now) {
+        for (const s of after.sourceRows) {
             const t = rows.find((r) => Number(r.id) === s.id)!;
             expect(t.renamed_column ?? t.new_column_added, `row ${s.id}`).to.equal(s.renamed_column);
         }
