@@ -42,7 +42,7 @@ const STRIMZI_USAGE = [
 /** `<connector>` first, then flags: parseFlags takes no positionals. */
 function connectorArgument(argv: string[], usage: string): [string, string[]] {
     const [name, ...rest] = argv;
-    if (name === undefined || name.startsWith("-")) throw new UsageError("name the connector", usage);
+    if (name === undefined || name.startsWith("-") || name.trim() === "") throw new UsageError("name the connector", usage);
     return [name, rest];
 }
 

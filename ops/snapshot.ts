@@ -442,7 +442,8 @@ export const snapshot: Command = {
     async run(argv, ctx) {
         const { table, rest } = splitArgs(argv);
         const flags = parseFlags(rest, FLAGS, USAGE);
-        if (table === undefined) throw new UsageError("name the table to snapshot, e.g. cdc snapshot public.customers", USAGE);
+        if (table === undefined || table.trim() === "")
+            throw new UsageError("name the table to snapshot, e.g. cdc snapshot public.customers", USAGE);
         const target = resolveTarget(flags, ctx.env, USAGE);
         let t: SnapshotTable;
         try {

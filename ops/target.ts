@@ -176,7 +176,8 @@ function parseSpec(raw: Record<string, unknown>, origin: string): StackSpec {
 }
 
 function sandboxTarget(name: string, env: NodeJS.ProcessEnv, usage: string): Omit<Target, "mode" | "kafka"> & { bootstrapServers: string } {
-    if (!/^[\w.-]+$/.test(name))
+    // A name, not a path: "." and ".." would read the sandbox folder's own parent.
+    if (!/^[\w.-]+$/.test(name) || name === "." || name === "..")
         throw new UsageError(`--sandbox needs a sandbox name like "demo" or "e2e", got ${JSON.stringify(name)}`, usage);
     const runDir = path.join(sandboxRoot(env), name);
     const file = sandboxTargetPath(runDir);
@@ -197,7 +198,12 @@ function sandboxTarget(name: string, env: NodeJS.ProcessEnv, usage: string): Omi
     };
 }
 
-function stackTarget(stack: string): Omit<Target, "mode" | "kafka" | "connectUrl"> {
+function stackTarget(stack: string, usage: string): Omit<Target, "mode" | "kafka" | "connectUrl"> {
+    if (stack.trim() === "" || /[\0\r\n]/.test(stack))
+        throw new UsageError(
+            `--stack needs a stack name (for Pulumi.<name>.yaml) or a YAML file path, got ${JSON.stringify(stack)}`,
+            usage,
+        );
     const file = /\.ya?ml$/.test(stack) ? path.resolve(stack) : path.join(packageRoot(), `Pulumi.${stack}.yaml`);
     const text = readFileOrUnreachable(
         `stack file for "${stack}"`,
@@ -277,7 +283,7 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv, usage 
             kafka: { bootstrapServers: splitServers(bootstrapOverride ?? bootstrapServers), ...kafkaSecurity(env, false) },
         };
     }
-    const t = stackTarget(flags.stack);
+    const t = stackTarget(flags.stack, usage);
     return {
         ...t,
         mode: parseMode(flags.mode, "strimzi", usage),
