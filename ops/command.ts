@@ -64,6 +64,16 @@ export class RefusedError extends Error {
 
 export { UsageError };
 
+/**
+ * An error's first line, followed by the causes it nests (an AggregateError, such as the Kafka client's "… failed N
+ * times" over each broker's error), each once: the innermost messages say what was refused or unreachable.
+ */
+export function errorText(e: unknown): string {
+    const inner = ((e as { errors?: unknown[] } | null)?.errors ?? []).map(errorText);
+    const own = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+    return inner.length > 0 ? `${own} (${[...new Set(inner)].join("; ")})` : own;
+}
+
 /** The exit code for an error a command threw. */
 export function exitCodeFor(err: unknown): ExitCode {
     if (err instanceof UsageError) return EXIT.USAGE;

@@ -12,7 +12,7 @@ import { Action, decide, withReplaySent, withStatus } from "./dlq-state";
 import { DlqView, loadView, missingTopics, SinkDlq, sendReplay, sinkDlqs, storeState } from "./dlq-store";
 import { KafkaClient } from "./kafka-client";
 import { emit, OUTPUT_FLAGS, table } from "./output";
-import { connectClient, KafkaConnection, resolveTarget, Target, TARGET_FLAGS, TARGET_USAGE } from "./target";
+import { connectClient, KafkaConnection, resolveTarget, TARGET_FLAGS, TARGET_USAGE, TargetFlags } from "./target";
 
 const SINK_USAGE = "  --sink <name>                only this sink connector's dead letters (default: every sink with a dead letter queue)";
 const ID_USAGE = "  <id>                         <original topic>/<partition>/<offset>, as `cdc dlq list` shows it";
@@ -29,16 +29,6 @@ function splitIds(argv: readonly string[], usage: string, min: number): { ids: s
     return { ids, rest };
 }
 
-/** Opens the target's clients, runs `work`, and closes Kafka whatever happens. */
-async function withClients<T>(target: Target, work: (kafka: KafkaClient, connect: ConnectClient) => Promise<T>): Promise<T> {
-    const kafka = new KafkaClient(target.kafka, "cdc-ops-dlq");
-    try {
-        return await work(kafka, connectClient(target));
-    } finally {
-        await kafka.close();
-    }
-}
-
 async function loadViews(kafka: KafkaClient, conn: KafkaConnection, connect: ConnectClient, sinks: SinkDlq[]): Promise<DlqView[]> {
     const missing = missingTopics(await kafka.listTopics(), sinks);
     if (missing.length > 0) {
@@ -48,6 +38,27 @@ async function loadViews(kafka: KafkaClient, conn: KafkaConnection, connect: Con
     }
     const now = Date.now();
     return Promise.all(sinks.map((s) => loadView(kafka, connect, s, now)));
+}
+
+/**
+ * What every dlq command starts with: the target, its sinks with a dead letter queue (or the one `--sink` names), and
+ * their dead letters; `work` runs with the clients open, and Kafka is closed whatever happens.
+ */
+async function withViews<T>(
+    flags: TargetFlags & { sink?: string },
+    ctx: CommandContext,
+    usage: string,
+    work: (views: DlqView[], kafka: KafkaClient, connect: ConnectClient) => Promise<T>,
+): Promise<T> {
+    const target = resolveTarget(flags, ctx.env, usage);
+    const sinks = sinkDlqs(target.spec, flags.sink, usage);
+    const kafka = new KafkaClient(target.kafka, "cdc-ops-dlq");
+    try {
+        const connect = connectClient(target);
+        return await work(await loadViews(kafka, target.kafka, connect, sinks), kafka, connect);
+    } finally {
+        await kafka.close();
+    }
 }
 
 function find(views: DlqView[], id: string): { view: DlqView; record: DeadLetterRecord } {
@@ -88,15 +99,13 @@ export const dlqList: Command = {
                 LIST_USAGE,
             );
         }
-        const target = resolveTarget(flags, ctx.env, LIST_USAGE);
-        const sinks = sinkDlqs(target.spec, flags.sink, LIST_USAGE);
-        const views = await withClients(target, (kafka, connect) => loadViews(kafka, target.kafka, connect, sinks));
+        const views = await withViews(flags, ctx, LIST_USAGE, async (v) => v);
         warnUnreadable(ctx, views);
         const all = views.flatMap((v) => v.records);
         const shown = all.filter((r) => status === undefined || r.resolution_status === status).map(present);
         emit(ctx, flags, shown, (rows) =>
             rows.length === 0
-                ? `no ${status ?? ""}${status ? " " : ""}dead letters in ${sinks.map((s) => s.dlqTopic).join(", ")}\n`
+                ? `no ${status ?? ""}${status ? " " : ""}dead letters in ${views.map((v) => v.sink.dlqTopic).join(", ")}\n`
                 : table(rows, LIST_COLUMNS),
         );
         return all.some((r) => r.resolution_status === "PENDING") ? EXIT.PROBLEMS : EXIT.OK;
@@ -119,9 +128,7 @@ export const dlqShow: Command = {
         const { ids, rest } = splitIds(argv, SHOW_USAGE, 1);
         if (ids.length > 1) throw new UsageError("show takes one id", SHOW_USAGE);
         const flags = parseFlags(rest, { ...OUTPUT_FLAGS, ...TARGET_FLAGS, sink: { type: "string" } }, SHOW_USAGE);
-        const target = resolveTarget(flags, ctx.env, SHOW_USAGE);
-        const sinks = sinkDlqs(target.spec, flags.sink, SHOW_USAGE);
-        const views = await withClients(target, (kafka, connect) => loadViews(kafka, target.kafka, connect, sinks));
+        const views = await withViews(flags, ctx, SHOW_USAGE, async (v) => v);
         emit(ctx, flags, present(find(views, ids[0]).record), showText);
         return EXIT.OK;
     },
@@ -173,10 +180,7 @@ function statusCommand(verb: "resolve" | "ignore", summary: string, what: string
         async run(argv, ctx) {
             const { ids, rest } = splitIds(argv, usage, 1);
             const flags = parseFlags(rest, { ...OUTPUT_FLAGS, ...TARGET_FLAGS, sink: { type: "string" }, note: { type: "string" } }, usage);
-            const target = resolveTarget(flags, ctx.env, usage);
-            const sinks = sinkDlqs(target.spec, flags.sink, usage);
-            const outcomes = await withClients(target, async (kafka, connect) => {
-                const views = await loadViews(kafka, target.kafka, connect, sinks);
+            const outcomes = await withViews(flags, ctx, usage, async (views, kafka) => {
                 const out: Outcome[] = [];
                 for (const id of ids) {
                     const { view, record } = find(views, id);
@@ -348,10 +352,7 @@ export const dlqReplay: Command = {
             },
             REPLAY_USAGE,
         );
-        const target = resolveTarget(flags, ctx.env, REPLAY_USAGE);
-        const sinks = sinkDlqs(target.spec, flags.sink, REPLAY_USAGE);
-        const outcomes = await withClients(target, async (kafka, connect) => {
-            const views = await loadViews(kafka, target.kafka, connect, sinks);
+        const outcomes = await withViews(flags, ctx, REPLAY_USAGE, async (views, kafka, connect) => {
             const out: Outcome[] = [];
             for (const id of ids)
                 out.push(await replayOne(kafka, connect, views, id, flags["include-ignored"], flags.wait ?? DEFAULT_WAIT_SECONDS));

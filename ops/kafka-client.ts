@@ -19,7 +19,7 @@ import {
     type KafkaRecord,
     type RecordsBatch,
 } from "@platformatic/kafka";
-import { UnreachableError } from "./command";
+import { errorText, UnreachableError } from "./command";
 import type { KafkaConnection } from "./target";
 
 /** A record to write. A null value is a tombstone (deletes the key from a compacted topic). */
@@ -130,7 +130,7 @@ export class KafkaClient {
                     "check the brokers run and the bootstrap list (--bootstrap-servers / CDC_BOOTSTRAP_SERVERS), and the CDC_KAFKA_* security settings",
                 );
             }
-            if (err instanceof GenericError || err instanceof MultipleErrors) throw new Error(`Kafka ${what}: ${describeKafkaError(err)}`);
+            if (err instanceof GenericError || err instanceof MultipleErrors) throw new Error(`Kafka ${what}: ${errorText(err)}`);
             throw err;
         }
     }
@@ -365,10 +365,4 @@ export function murmur2(data: Buffer): number {
 /** The partition Kafka's default partitioner (and so Connect's offset store) gives a keyed record. */
 export function defaultPartition(key: Buffer, partitions: number): number {
     return (murmur2(key) & 0x7fffffff) % partitions;
-}
-
-/** Kafka's errors nest (MultipleErrors of ResponseErrors); the innermost messages say what the broker refused. */
-function describeKafkaError(err: Error): string {
-    const inner = err instanceof AggregateError ? err.errors.map((e) => describeKafkaError(e as Error)) : [];
-    return inner.length > 0 ? `${err.message} (${inner.join("; ")})` : err.message;
 }

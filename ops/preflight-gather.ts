@@ -16,7 +16,7 @@ import { signalTableParts } from "../model/signal-table";
 import type { MySqlSourceSpec, PipelineSpec, PostgresSourceSpec, SqlServerSourceSpec } from "../model/spec";
 import { targetTableName } from "../plan/postgres-target";
 import { clientOptions } from "./kafka-client";
-import type { MySqlSourceFacts, PostgresSourceFacts, SqlServerSourceFacts, TargetFacts, TopicFacts } from "./preflight-checks";
+import type { MySqlSourceFacts, PostgresSourceFacts, SqlServerSourceFacts, TableFacts, TargetFacts, TopicFacts } from "./preflight-checks";
 import {
     CatalogQuery,
     MYSQL_BINLOG_QUERY,
@@ -180,15 +180,28 @@ async function withPostgres<T>(
     }
 }
 
+/** A row of postgresTablesQuery. */
+interface PostgresTableRow {
+    schema_name: string;
+    table_name: string;
+    table_exists: boolean;
+    primary_key: string;
+    owned: boolean;
+}
+
+function postgresTableFacts(t: PostgresTableRow): TableFacts {
+    return {
+        schema: t.schema_name,
+        table: t.table_name,
+        exists: t.table_exists,
+        primaryKey: t.primary_key ? t.primary_key.split(",") : [],
+        owned: t.owned,
+    };
+}
+
 export async function gatherPostgresSource(source: PostgresSourceSpec, login: Login, caPem?: string): Promise<PostgresSourceFacts> {
     return withPostgres(source.host, source.port, source.database, login, tlsFor(source.sslMode, caPem), async (c) => {
-        const tables = await pgQuery<{
-            schema_name: string;
-            table_name: string;
-            table_exists: boolean;
-            primary_key: string;
-            owned: boolean;
-        }>(c, postgresTablesQuery(source.tables));
+        const tables = await pgQuery<PostgresTableRow>(c, postgresTablesQuery(source.tables));
         const [server] = await pgQuery<{
             wal_level: string;
             max_replication_slots: number;
@@ -206,13 +219,7 @@ export async function gatherPostgresSource(source: PostgresSourceSpec, login: Lo
         const [signal] = await pgQuery<{ table_exists: boolean }>(c, postgresTablesQuery([signalTableParts(source)]));
         return {
             kind: "postgres",
-            tables: tables.map((t) => ({
-                schema: t.schema_name,
-                table: t.table_name,
-                exists: t.table_exists,
-                primaryKey: t.primary_key ? t.primary_key.split(",") : [],
-                owned: t.owned,
-            })),
+            tables: tables.map(postgresTableFacts),
             server: {
                 walLevel: server.wal_level,
                 maxReplicationSlots: server.max_replication_slots,
@@ -344,18 +351,13 @@ export async function gatherTarget(pipeline: PipelineSpec, login: Login, caPem?:
             c,
             postgresSchemasQuery([schema]),
         );
-        const tables = await pgQuery<{ schema_name: string; table_name: string; table_exists: boolean; primary_key: string }>(
+        const tables = await pgQuery<PostgresTableRow>(
             c,
             postgresTablesQuery(pipeline.source.tables.map((t) => ({ schema, table: targetTableName(pipeline, t) }))),
         );
         return {
             schemas: schemas.map((s) => ({ name: s.schema_name, exists: s.schema_exists, canCreate: s.can_create })),
-            tables: tables.map((t) => ({
-                schema: t.schema_name,
-                table: t.table_name,
-                exists: t.table_exists,
-                primaryKey: t.primary_key ? t.primary_key.split(",") : [],
-            })),
+            tables: tables.map(postgresTableFacts),
         };
     });
 }

@@ -9,7 +9,7 @@ import { parseFlags } from "../model/args";
 import { CREDENTIAL_KEYS } from "../model/naming";
 import type { PipelineSpec } from "../model/spec";
 import { planTopics } from "../plan/topics";
-import { Command, EXIT } from "./command";
+import { Command, errorText, EXIT } from "./command";
 import { emit, OUTPUT_FLAGS } from "./output";
 import {
     checkChangeCapture,
@@ -61,13 +61,6 @@ function secretStore(target: Target, secretsDir: string | undefined, env: NodeJS
     return kubectlSecretStore(target.namespace, env);
 }
 
-/** The first line of an error, with the causes Kafka's client nests under "… failed N times". */
-function message(e: unknown): string {
-    const inner = ((e as { errors?: unknown[] }).errors ?? []).map((x) => message(x));
-    const own = (e as Error).message.split("\n")[0];
-    return inner.length > 0 ? `${own} (${[...new Set(inner)].join("; ")})` : own;
-}
-
 export async function runPreflight(target: Target, store: SecretStore, caPem?: string): Promise<PreflightReport> {
     const spec = target.spec;
     const report: PreflightReport = { target: describeTarget(target), checked: [], findings: [], unchecked: [] };
@@ -87,7 +80,7 @@ export async function runPreflight(target: Target, store: SecretStore, caPem?: s
         report.unchecked.push({
             check: "secret",
             subject: store.where,
-            reason: message(e),
+            reason: errorText(e),
             fix: "run where kubectl reaches the cluster with get on Secrets, or pass --secrets-dir",
         });
     }
@@ -126,7 +119,7 @@ export async function runPreflight(target: Target, store: SecretStore, caPem?: s
                     report.unchecked.push({
                         check,
                         subject: source,
-                        reason: `${message(e)} (as ${login.username})`,
+                        reason: `${errorText(e)} (as ${login.username})`,
                         fix: "check the database is up and reachable from here and the connector's login is valid",
                     });
             }
@@ -147,7 +140,7 @@ export async function runPreflight(target: Target, store: SecretStore, caPem?: s
                 report.unchecked.push({
                     check: "target-table",
                     subject: sink,
-                    reason: `${message(e)} (as ${sinkLogin.username})`,
+                    reason: `${errorText(e)} (as ${sinkLogin.username})`,
                     fix: "check the target database is up and reachable from here and the sink's login is valid",
                 });
             }
@@ -172,7 +165,7 @@ export async function runPreflight(target: Target, store: SecretStore, caPem?: s
         report.unchecked.push({
             check: "topic",
             subject: kafka,
-            reason: message(e),
+            reason: errorText(e),
             fix: "check the brokers run and the bootstrap list (--bootstrap-servers) and CDC_KAFKA_* security settings",
         });
     }

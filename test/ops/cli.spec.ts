@@ -7,7 +7,7 @@ import { execFileSync } from "child_process";
 import { PassThrough } from "stream";
 import { parseFlags } from "../../model/args";
 import { findCommand, help, main } from "../../ops/cli";
-import { Command, CommandContext, EXIT, RefusedError, UnreachableError } from "../../ops/command";
+import { Command, CommandContext, errorText, EXIT, RefusedError, UnreachableError } from "../../ops/command";
 import { COMMANDS } from "../../ops/commands";
 import { REPO_ROOT } from "../helpers/stack-files";
 
@@ -119,5 +119,15 @@ describe("cdc CLI (ops/cli.ts)", () => {
         this.timeout(60_000);
         const text = execFileSync("npm", ["run", "-s", "cdc", "--", "--help"], { cwd: REPO_ROOT, encoding: "utf8" });
         expect(text).to.equal(help(COMMANDS));
+    });
+});
+
+describe("cdc: an error as one line", () => {
+    it("is the first line, then each nested cause once (as the Kafka client nests them)", () => {
+        const refused = new Error("connect ECONNREFUSED 127.0.0.1:1\n    at TCPConnectWrap");
+        const nested = new AggregateError([refused, refused, new Error("timeout")], "Connection failed 2 times.\nmore");
+        expect(errorText(nested)).to.equal("Connection failed 2 times. (connect ECONNREFUSED 127.0.0.1:1; timeout)");
+        expect(errorText(new AggregateError([nested], "outer"))).to.equal(`outer (${errorText(nested)})`);
+        expect(errorText("plain")).to.equal("plain");
     });
 });
