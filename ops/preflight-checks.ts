@@ -6,7 +6,7 @@
  */
 import { renderConnectors } from "../connectors/render";
 import { isMySqlFamily } from "../model/options";
-import type { PipelineSpec, StackSpec, TableSpec } from "../model/spec";
+import type { PipelineSpec, PostgresSourceSpec, SqlServerSourceSpec, StackSpec, TableSpec } from "../model/spec";
 import { captureInstanceName } from "../model/naming";
 import { targetTableName } from "../plan/postgres-target";
 import type { TopicSpec } from "../plan/topics";
@@ -145,149 +145,174 @@ export function checkSourceTables(pipeline: PipelineSpec, index: number, facts: 
     return out;
 }
 
+type FindingOf = (problem: string, fix: string, about?: string) => Finding;
+
 /** Item 2: the source's change capture is on, or the connector's login can turn it on, the way the rendered config asks. */
 export function checkChangeCapture(spec: StackSpec, pipeline: PipelineSpec, facts: SourceFacts): Finding[] {
     const subject = `${pipeline.name} source`;
-    const finding = (problem: string, fix: string, about = subject): Finding => ({ check: "change-capture", subject: about, problem, fix });
+    const finding: FindingOf = (problem, fix, about = subject) => ({ check: "change-capture", subject: about, problem, fix });
     const source = pipeline.source;
     switch (facts.kind) {
-        case "postgres": {
+        case "postgres":
             if (source.kind !== "postgres") return [];
-            const out: Finding[] = [];
-            const s = facts.server;
-            if (s.walLevel !== "logical")
-                out.push(
-                    finding(
-                        `wal_level is ${s.walLevel}; logical decoding needs logical`,
-                        "ALTER SYSTEM SET wal_level = logical, then restart PostgreSQL",
-                    ),
-                );
-            if (!s.superuser && !s.replication)
-                out.push(finding(`login ${s.login} has no REPLICATION attribute`, `ALTER ROLE ${s.login} WITH REPLICATION`));
-            const slot = `replication slot ${source.slotName}`;
-            if (facts.slot) {
-                if (facts.slot.plugin !== "pgoutput" || facts.slot.slotType !== "logical")
-                    out.push(
-                        finding(
-                            `${slot} is a ${facts.slot.slotType} slot of plugin ${facts.slot.plugin}; the connector decodes with pgoutput`,
-                            `SELECT pg_drop_replication_slot('${source.slotName}') once nothing consumes it (the connector re-creates it and snapshots as configured), or set source.slotName`,
-                        ),
-                    );
-                if (facts.slot.database !== source.database)
-                    out.push(
-                        finding(
-                            `${slot} belongs to database ${facts.slot.database}, not ${source.database}`,
-                            "set source.slotName to a slot name unused on this server",
-                        ),
-                    );
-            } else if (s.usedReplicationSlots >= s.maxReplicationSlots) {
-                out.push(
-                    finding(
-                        `${slot} does not exist and all ${s.maxReplicationSlots} slots (max_replication_slots) are in use`,
-                        "raise max_replication_slots (restart needed) or drop an unused slot",
-                    ),
-                );
-            }
-            // publication.autocreate.mode=filtered (connectors/sources.ts): Debezium creates the publication FOR TABLE the
-            // include list when it is missing and runs ALTER PUBLICATION … SET TABLE on it at every start otherwise.
-            const publication = `publication ${source.publicationName}`;
-            const captured = source.tables.map((t) => `${t.schema}.${t.table}`);
-            if (facts.publication === null) {
-                if (!s.superuser && !s.canCreateInDatabase)
-                    out.push(
-                        finding(
-                            `${publication} does not exist and login ${s.login} may not create it (no CREATE on database ${source.database})`,
-                            `GRANT CREATE ON DATABASE ${source.database} TO ${s.login}, or create it: CREATE PUBLICATION ${source.publicationName} FOR TABLE ${list(captured)}`,
-                        ),
-                    );
-                const notOwned = facts.tables.filter((t) => t.exists && !t.owned).map((t) => `${t.schema}.${t.table}`);
-                if (!s.superuser && notOwned.length > 0)
-                    out.push(
-                        finding(
-                            `${publication} does not exist and login ${s.login} does not own ${list(notOwned)}, which CREATE PUBLICATION … FOR TABLE needs`,
-                            `create it as the tables' owner: CREATE PUBLICATION ${source.publicationName} FOR TABLE ${list(captured)}; then ALTER PUBLICATION ${source.publicationName} OWNER TO ${s.login}`,
-                        ),
-                    );
-            } else {
-                if (facts.publication.allTables)
-                    out.push(
-                        finding(
-                            `${publication} is FOR ALL TABLES; with publication.autocreate.mode=filtered Debezium refuses to alter it`,
-                            `DROP PUBLICATION ${source.publicationName} (the connector re-creates it for the captured tables)`,
-                        ),
-                    );
-                else if (!s.superuser && !facts.publication.owned)
-                    out.push(
-                        finding(
-                            `${publication} is not owned by login ${s.login}, and the connector alters it to the captured tables at every start`,
-                            `ALTER PUBLICATION ${source.publicationName} OWNER TO ${s.login}`,
-                        ),
-                    );
-            }
-            return out;
-        }
-        case "mysql": {
-            const out: Finding[] = [];
-            const b = facts.binlog;
-            if (!["1", "ON"].includes(b.logBin.toUpperCase()))
-                out.push(finding("the binary log is off (log_bin)", "start the server with log_bin (and server_id) set"));
-            if (b.binlogFormat.toUpperCase() !== "ROW")
-                out.push(
-                    finding(
-                        `binlog_format is ${b.binlogFormat}; Debezium reads row events only`,
-                        "SET GLOBAL binlog_format = 'ROW' and set it in the server's config file",
-                    ),
-                );
-            if (b.binlogRowImage.toUpperCase() !== "FULL")
-                out.push(
-                    finding(
-                        `binlog_row_image is ${b.binlogRowImage}; change events would miss unchanged columns`,
-                        "SET GLOBAL binlog_row_image = 'FULL' and set it in the server's config file",
-                    ),
-                );
-            return out;
-        }
-        case "sqlserver": {
+            return [...postgresServerFindings(source, facts, finding), ...postgresPublicationFindings(source, facts, finding)];
+        case "mysql":
+            return binlogFindings(facts, finding);
+        case "sqlserver":
             if (source.kind !== "sqlserver") return [];
-            const out: Finding[] = [];
-            if (facts.agentStatus !== null && facts.agentStatus !== "Running")
-                out.push(
-                    finding(
-                        `SQL Server Agent is ${facts.agentStatus}; it runs the CDC capture and cleanup jobs`,
-                        "start SQL Server Agent (the capture job reads the transaction log into the change tables)",
-                    ),
-                );
-            for (const db of facts.databases) {
-                const about = `${pipeline.name} source database ${db.name}`;
-                if (!db.exists) out.push(finding("database does not exist", `create it, or correct source.databases`, about));
-                else if (!db.cdcEnabled)
-                    out.push(
-                        finding(
-                            "CDC is not enabled on the database",
-                            `pulumi up (the stack enables it), or as sysadmin: USE ${db.name}; EXEC sys.sp_cdc_enable_db`,
-                            about,
-                        ),
-                    );
-            }
-            const enabled = new Set(facts.databases.filter((d) => d.cdcEnabled).map((d) => d.name.toLowerCase()));
-            for (const t of source.tables) {
-                const found = facts.tables.find(
-                    (f) => f.database.toLowerCase() === t.database.toLowerCase() && findTable([f], t.schema, t.table),
-                );
-                if (!found?.exists || !enabled.has(t.database.toLowerCase())) continue;
-                const instance = captureInstanceName(t);
-                if (!(found.captureInstances ?? []).some((c) => c.toLowerCase() === instance.toLowerCase()))
-                    out.push(
-                        finding(
-                            `table is not captured (no capture instance ${instance}${found.captureInstances?.length ? `; it has ${list(found.captureInstances)}` : ""})`,
-                            `pulumi up (the stack enables it), or in ${t.database}: ${sqlServerEnableTableSql(t, instance, spec.sqlserver.gatingRole)}`,
-                            `${pipeline.name} source ${t.database}.${t.schema}.${t.table}`,
-                        ),
-                    );
-            }
-            return out;
-        }
+            return sqlServerCaptureFindings(spec, pipeline, source, facts, finding);
     }
+}
+
+/** PostgreSQL: logical decoding on, the login may replicate, and the slot is the connector's or one can be made. */
+function postgresServerFindings(source: PostgresSourceSpec, facts: PostgresSourceFacts, finding: FindingOf): Finding[] {
+    const out: Finding[] = [];
+    const s = facts.server;
+    if (s.walLevel !== "logical")
+        out.push(
+            finding(
+                `wal_level is ${s.walLevel}; logical decoding needs logical`,
+                "ALTER SYSTEM SET wal_level = logical, then restart PostgreSQL",
+            ),
+        );
+    if (!s.superuser && !s.replication)
+        out.push(finding(`login ${s.login} has no REPLICATION attribute`, `ALTER ROLE ${s.login} WITH REPLICATION`));
+    const slot = `replication slot ${source.slotName}`;
+    if (facts.slot) {
+        if (facts.slot.plugin !== "pgoutput" || facts.slot.slotType !== "logical")
+            out.push(
+                finding(
+                    `${slot} is a ${facts.slot.slotType} slot of plugin ${facts.slot.plugin}; the connector decodes with pgoutput`,
+                    `SELECT pg_drop_replication_slot('${source.slotName}') once nothing consumes it (the connector re-creates it and snapshots as configured), or set source.slotName`,
+                ),
+            );
+        if (facts.slot.database !== source.database)
+            out.push(
+                finding(
+                    `${slot} belongs to database ${facts.slot.database}, not ${source.database}`,
+                    "set source.slotName to a slot name unused on this server",
+                ),
+            );
+    } else if (s.usedReplicationSlots >= s.maxReplicationSlots) {
+        out.push(
+            finding(
+                `${slot} does not exist and all ${s.maxReplicationSlots} slots (max_replication_slots) are in use`,
+                "raise max_replication_slots (restart needed) or drop an unused slot",
+            ),
+        );
+    }
+    return out;
+}
+
+/** PostgreSQL: the publication Debezium creates or alters can be created or altered by the connector's login. */
+function postgresPublicationFindings(source: PostgresSourceSpec, facts: PostgresSourceFacts, finding: FindingOf): Finding[] {
+    const out: Finding[] = [];
+    const s = facts.server;
+    // publication.autocreate.mode=filtered (connectors/sources.ts): Debezium creates the publication FOR TABLE the
+    // include list when it is missing and runs ALTER PUBLICATION … SET TABLE on it at every start otherwise.
+    const publication = `publication ${source.publicationName}`;
+    const captured = source.tables.map((t) => `${t.schema}.${t.table}`);
+    if (facts.publication === null) {
+        if (!s.superuser && !s.canCreateInDatabase)
+            out.push(
+                finding(
+                    `${publication} does not exist and login ${s.login} may not create it (no CREATE on database ${source.database})`,
+                    `GRANT CREATE ON DATABASE ${source.database} TO ${s.login}, or create it: CREATE PUBLICATION ${source.publicationName} FOR TABLE ${list(captured)}`,
+                ),
+            );
+        const notOwned = facts.tables.filter((t) => t.exists && !t.owned).map((t) => `${t.schema}.${t.table}`);
+        if (!s.superuser && notOwned.length > 0)
+            out.push(
+                finding(
+                    `${publication} does not exist and login ${s.login} does not own ${list(notOwned)}, which CREATE PUBLICATION … FOR TABLE needs`,
+                    `create it as the tables' owner: CREATE PUBLICATION ${source.publicationName} FOR TABLE ${list(captured)}; then ALTER PUBLICATION ${source.publicationName} OWNER TO ${s.login}`,
+                ),
+            );
+    } else {
+        if (facts.publication.allTables)
+            out.push(
+                finding(
+                    `${publication} is FOR ALL TABLES; with publication.autocreate.mode=filtered Debezium refuses to alter it`,
+                    `DROP PUBLICATION ${source.publicationName} (the connector re-creates it for the captured tables)`,
+                ),
+            );
+        else if (!s.superuser && !facts.publication.owned)
+            out.push(
+                finding(
+                    `${publication} is not owned by login ${s.login}, and the connector alters it to the captured tables at every start`,
+                    `ALTER PUBLICATION ${source.publicationName} OWNER TO ${s.login}`,
+                ),
+            );
+    }
+    return out;
+}
+
+/** MySQL/MariaDB: the binary log on, in ROW format with FULL row images. */
+function binlogFindings(facts: MySqlSourceFacts, finding: FindingOf): Finding[] {
+    const out: Finding[] = [];
+    const b = facts.binlog;
+    if (!["1", "ON"].includes(b.logBin.toUpperCase()))
+        out.push(finding("the binary log is off (log_bin)", "start the server with log_bin (and server_id) set"));
+    if (b.binlogFormat.toUpperCase() !== "ROW")
+        out.push(
+            finding(
+                `binlog_format is ${b.binlogFormat}; Debezium reads row events only`,
+                "SET GLOBAL binlog_format = 'ROW' and set it in the server's config file",
+            ),
+        );
+    if (b.binlogRowImage.toUpperCase() !== "FULL")
+        out.push(
+            finding(
+                `binlog_row_image is ${b.binlogRowImage}; change events would miss unchanged columns`,
+                "SET GLOBAL binlog_row_image = 'FULL' and set it in the server's config file",
+            ),
+        );
+    return out;
+}
+
+/** SQL Server: the Agent running, CDC on every database, a capture instance per captured table. */
+function sqlServerCaptureFindings(
+    spec: StackSpec,
+    pipeline: PipelineSpec,
+    source: SqlServerSourceSpec,
+    facts: SqlServerSourceFacts,
+    finding: FindingOf,
+): Finding[] {
+    const out: Finding[] = [];
+    if (facts.agentStatus !== null && facts.agentStatus !== "Running")
+        out.push(
+            finding(
+                `SQL Server Agent is ${facts.agentStatus}; it runs the CDC capture and cleanup jobs`,
+                "start SQL Server Agent (the capture job reads the transaction log into the change tables)",
+            ),
+        );
+    for (const db of facts.databases) {
+        const about = `${pipeline.name} source database ${db.name}`;
+        if (!db.exists) out.push(finding("database does not exist", `create it, or correct source.databases`, about));
+        else if (!db.cdcEnabled)
+            out.push(
+                finding(
+                    "CDC is not enabled on the database",
+                    `pulumi up (the stack enables it), or as sysadmin: USE ${db.name}; EXEC sys.sp_cdc_enable_db`,
+                    about,
+                ),
+            );
+    }
+    const enabled = new Set(facts.databases.filter((d) => d.cdcEnabled).map((d) => d.name.toLowerCase()));
+    for (const t of source.tables) {
+        const found = facts.tables.find((f) => f.database.toLowerCase() === t.database.toLowerCase() && findTable([f], t.schema, t.table));
+        if (!found?.exists || !enabled.has(t.database.toLowerCase())) continue;
+        const instance = captureInstanceName(t);
+        if (!(found.captureInstances ?? []).some((c) => c.toLowerCase() === instance.toLowerCase()))
+            out.push(
+                finding(
+                    `table is not captured (no capture instance ${instance}${found.captureInstances?.length ? `; it has ${list(found.captureInstances)}` : ""})`,
+                    `pulumi up (the stack enables it), or in ${t.database}: ${sqlServerEnableTableSql(t, instance, spec.sqlserver.gatingRole)}`,
+                    `${pipeline.name} source ${t.database}.${t.schema}.${t.table}`,
+                ),
+            );
+    }
+    return out;
 }
 
 /**

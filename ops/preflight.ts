@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import { parseFlags } from "../model/args";
 import { CREDENTIAL_KEYS } from "../model/naming";
-import type { PipelineSpec } from "../model/spec";
+import type { PipelineSpec, StackSpec } from "../model/spec";
 import { planTopics } from "../plan/topics";
 import { Command, errorText, EXIT } from "./command";
 import { emit, OUTPUT_FLAGS } from "./output";
@@ -22,6 +22,7 @@ import {
     connectorSecretReferences,
     Finding,
     findingLine,
+    SecretReference,
     SourceFacts,
     Unchecked,
 } from "./preflight-checks";
@@ -61,21 +62,40 @@ function secretStore(target: Target, secretsDir: string | undefined, env: NodeJS
     return kubectlSecretStore(target.namespace, env);
 }
 
-export async function runPreflight(target: Target, store: SecretStore, caPem?: string): Promise<PreflightReport> {
-    const spec = target.spec;
-    const report: PreflightReport = { target: describeTarget(target), checked: [], findings: [], unchecked: [] };
-    const ran = (check: CheckName, subject: string, findings: Finding[]) => {
-        report.checked.push({ check, subject });
-        report.findings.push(...findings);
-    };
+/** Records a check that ran and what it found. */
+function ran(report: PreflightReport, check: CheckName, subject: string, findings: Finding[]): void {
+    report.checked.push({ check, subject });
+    report.findings.push(...findings);
+}
 
+/** The connector's database login from its Secrets, or why it cannot be had. */
+type LoginOf = (connector: string) => Promise<Login | string>;
+
+export async function runPreflight(target: Target, store: SecretStore, caPem?: string): Promise<PreflightReport> {
+    const report: PreflightReport = { target: describeTarget(target), checked: [], findings: [], unchecked: [] };
     // 4. Secrets first: the database checks log in with the credentials they hold.
-    const refs = connectorSecretReferences(spec);
-    let keys: Map<string, Set<string>> | undefined;
+    const refs = connectorSecretReferences(target.spec);
+    const keys = await checkSecretKeys(report, refs, store);
+    const loginOf = connectorLogins(refs, keys, store);
+    for (const [index, pipeline] of target.spec.pipelines.entries()) {
+        await checkSourceDatabase(report, target.spec, pipeline, index, loginOf, caPem);
+        await checkTargetDatabase(report, pipeline, index, loginOf, caPem);
+    }
+    await checkPlannedTopics(report, target);
+    return report;
+}
+
+/** Which referenced Secret keys exist; undefined (and an unchecked entry) when the Secrets cannot be read. */
+async function checkSecretKeys(
+    report: PreflightReport,
+    refs: SecretReference[],
+    store: SecretStore,
+): Promise<Map<string, Set<string>> | undefined> {
     try {
-        keys = await store.keys([...new Set(refs.map((r) => r.secret))]);
+        const keys = await store.keys([...new Set(refs.map((r) => r.secret))]);
         const present = new Set([...keys].flatMap(([secret, ks]) => [...ks].map((k) => `${secret}/${k}`)));
-        ran("secret", store.where, checkSecrets(refs, present, store.where, store.fixFor));
+        ran(report, "secret", store.where, checkSecrets(refs, present, store.where, store.fixFor));
+        return keys;
     } catch (e) {
         report.unchecked.push({
             check: "secret",
@@ -83,9 +103,12 @@ export async function runPreflight(target: Target, store: SecretStore, caPem?: s
             reason: errorText(e),
             fix: "run where kubectl reaches the cluster with get on Secrets, or pass --secrets-dir",
         });
+        return undefined;
     }
+}
 
-    const loginOf = async (connector: string): Promise<Login | string> => {
+function connectorLogins(refs: SecretReference[], keys: Map<string, Set<string>> | undefined, store: SecretStore): LoginOf {
+    return async (connector) => {
         const mine = refs.filter((r) => r.connector === connector);
         const ref = (key: string) => mine.find((r) => r.key === key);
         const user = ref(CREDENTIAL_KEYS.username);
@@ -97,79 +120,93 @@ export async function runPreflight(target: Target, store: SecretStore, caPem?: s
         const [username, pw] = await Promise.all([store.read(user.secret, user.key), store.read(password.secret, password.key)]);
         return username !== undefined && pw !== undefined ? { username, password: pw } : `Secret ${user.secret} could not be read`;
     };
+}
 
-    for (const [index, pipeline] of spec.pipelines.entries()) {
-        const source = `${pipeline.name} source ${pipeline.source.host}:${pipeline.source.port}`;
-        const login = await loginOf(pipeline.source.connectorName);
-        if (typeof login === "string") {
-            for (const check of ["source-table", "change-capture"] as const)
-                report.unchecked.push({
-                    check,
-                    subject: source,
-                    reason: `cannot log in as the connector: ${login}`,
-                    fix: "make the connector's Secret complete and readable, then run preflight again",
-                });
-        } else {
-            try {
-                const facts = await gatherSource(pipeline, login, caPem);
-                ran("source-table", source, checkSourceTables(pipeline, index, facts));
-                ran("change-capture", source, [...checkChangeCapture(spec, pipeline, facts), ...checkSignalTable(pipeline, facts)]);
-            } catch (e) {
-                for (const check of ["source-table", "change-capture"] as const)
-                    report.unchecked.push({
-                        check,
-                        subject: source,
-                        reason: `${errorText(e)} (as ${login.username})`,
-                        fix: "check the database is up and reachable from here and the connector's login is valid",
-                    });
-            }
-        }
-        const sink = `${pipeline.name} target ${pipeline.sink.host}:${pipeline.sink.port}/${pipeline.sink.database}`;
-        const sinkLogin = await loginOf(pipeline.sink.connectorName);
-        if (typeof sinkLogin === "string") {
+/** 1, 2 and the signal table: logged in as the source connector. */
+async function checkSourceDatabase(
+    report: PreflightReport,
+    spec: StackSpec,
+    pipeline: PipelineSpec,
+    index: number,
+    loginOf: LoginOf,
+    caPem: string | undefined,
+): Promise<void> {
+    const subject = `${pipeline.name} source ${pipeline.source.host}:${pipeline.source.port}`;
+    const checks = ["source-table", "change-capture"] as const;
+    const login = await loginOf(pipeline.source.connectorName);
+    if (typeof login === "string") {
+        for (const check of checks)
             report.unchecked.push({
-                check: "target-table",
-                subject: sink,
-                reason: `cannot log in as the sink: ${sinkLogin}`,
+                check,
+                subject,
+                reason: `cannot log in as the connector: ${login}`,
                 fix: "make the connector's Secret complete and readable, then run preflight again",
             });
-        } else {
-            try {
-                ran("target-table", sink, checkTarget(pipeline, index, await gatherTarget(pipeline, sinkLogin, caPem)));
-            } catch (e) {
-                report.unchecked.push({
-                    check: "target-table",
-                    subject: sink,
-                    reason: `${errorText(e)} (as ${sinkLogin.username})`,
-                    fix: "check the target database is up and reachable from here and the sink's login is valid",
-                });
-            }
-        }
+        return;
     }
-
-    const topics = planTopics(spec);
-    const kafka = `Kafka ${target.kafka.bootstrapServers.join(",")}`;
     try {
-        ran(
-            "topic",
-            kafka,
-            checkTopics(
-                topics,
-                await gatherTopics(
-                    target.kafka,
-                    topics.map((t) => t.name),
-                ),
-            ),
+        const facts = await gatherSource(pipeline, login, caPem);
+        ran(report, "source-table", subject, checkSourceTables(pipeline, index, facts));
+        ran(report, "change-capture", subject, [...checkChangeCapture(spec, pipeline, facts), ...checkSignalTable(pipeline, facts)]);
+    } catch (e) {
+        for (const check of checks)
+            report.unchecked.push({
+                check,
+                subject,
+                reason: `${errorText(e)} (as ${login.username})`,
+                fix: "check the database is up and reachable from here and the connector's login is valid",
+            });
+    }
+}
+
+/** 3: logged in as the sink connector. */
+async function checkTargetDatabase(
+    report: PreflightReport,
+    pipeline: PipelineSpec,
+    index: number,
+    loginOf: LoginOf,
+    caPem: string | undefined,
+): Promise<void> {
+    const subject = `${pipeline.name} target ${pipeline.sink.host}:${pipeline.sink.port}/${pipeline.sink.database}`;
+    const login = await loginOf(pipeline.sink.connectorName);
+    if (typeof login === "string") {
+        report.unchecked.push({
+            check: "target-table",
+            subject,
+            reason: `cannot log in as the sink: ${login}`,
+            fix: "make the connector's Secret complete and readable, then run preflight again",
+        });
+        return;
+    }
+    try {
+        ran(report, "target-table", subject, checkTarget(pipeline, index, await gatherTarget(pipeline, login, caPem)));
+    } catch (e) {
+        report.unchecked.push({
+            check: "target-table",
+            subject,
+            reason: `${errorText(e)} (as ${login.username})`,
+            fix: "check the target database is up and reachable from here and the sink's login is valid",
+        });
+    }
+}
+
+async function checkPlannedTopics(report: PreflightReport, target: Target): Promise<void> {
+    const topics = planTopics(target.spec);
+    const subject = `Kafka ${target.kafka.bootstrapServers.join(",")}`;
+    try {
+        const actual = await gatherTopics(
+            target.kafka,
+            topics.map((t) => t.name),
         );
+        ran(report, "topic", subject, checkTopics(topics, actual));
     } catch (e) {
         report.unchecked.push({
             check: "topic",
-            subject: kafka,
+            subject,
             reason: errorText(e),
             fix: "check the brokers run and the bootstrap list (--bootstrap-servers) and CDC_KAFKA_* security settings",
         });
     }
-    return report;
 }
 
 function gatherSource(pipeline: PipelineSpec, login: Login, caPem?: string): Promise<SourceFacts> {

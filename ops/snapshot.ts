@@ -279,6 +279,45 @@ async function reconcileTable(
     return { report, file: result.reportFile };
 }
 
+/** The snapshot runs inside the source connector and writes its watermarks to the signal table: both must be there. */
+async function refuseUnlessReady(target: Target, t: SnapshotTable, sourceUrl: string): Promise<void> {
+    const source = t.pipeline.source;
+    const status = await connectClient(target).status(source.connectorName);
+    const states = [status.connector.state, ...status.tasks.map((task) => task.state)];
+    if (states.some((s) => s !== "RUNNING")) {
+        throw new RefusedError(
+            `source connector ${source.connectorName} is not running (connector ${status.connector.state}, tasks ${status.tasks.map((task) => task.state).join(",") || "none"}): ` +
+                "an incremental snapshot runs inside it; resume or restart it first (cdc resume / cdc restart)",
+        );
+    }
+    const facts = await withDb(sourceUrl, `source database of pipeline ${t.pipeline.name}`, (db) => readSignalTableFacts(source, db));
+    const problem = signalTableProblem(source, facts);
+    if (problem) {
+        throw new RefusedError(
+            `${problem}; Debezium writes the snapshot's watermarks there. Fix: ${signalTableFix(t.pipeline.name, source)}`,
+        );
+    }
+}
+
+/** Sends `execute-snapshot` for the table to the source's Kafka signal topic; returns its id and when it was sent. */
+async function sendSignal(
+    kafka: KafkaClient,
+    t: SnapshotTable,
+    filter: string | undefined,
+    progress: Progress,
+): Promise<{ signalId: string; sentAt: number }> {
+    const topic = signalTopicName(t.pipeline.source);
+    const signalId = randomUUID();
+    const signal = executeSnapshotSignal(t, signalId, filter);
+    // The signal channel reads partition 0 only (the planned topic has no other).
+    await kafka.produce([{ topic, partition: 0, key: signal.key, value: signal.value }]);
+    const sentAt = Date.now();
+    progress.line(
+        `${new Date(sentAt).toISOString()} signal ${signalId} sent to ${topic}: execute-snapshot ${t.dataCollection}${filter ? ` WHERE ${filter}` : ""}`,
+    );
+    return { signalId, sentAt };
+}
+
 export async function runSnapshot(
     target: Target,
     t: SnapshotTable,
@@ -295,37 +334,11 @@ export async function runSnapshot(
     log: Logger,
 ): Promise<SnapshotResult> {
     const source = t.pipeline.source;
-    const status = await connectClient(target).status(source.connectorName);
-    const states = [status.connector.state, ...status.tasks.map((task) => task.state)];
-    if (states.some((s) => s !== "RUNNING")) {
-        throw new RefusedError(
-            `source connector ${source.connectorName} is not running (connector ${status.connector.state}, tasks ${status.tasks.map((task) => task.state).join(",") || "none"}): ` +
-                "an incremental snapshot runs inside it; resume or restart it first (cdc resume / cdc restart)",
-        );
-    }
-    const facts = await withDb(opts.urls.source, `source database of pipeline ${t.pipeline.name}`, (db) =>
-        readSignalTableFacts(source, db),
-    );
-    const problem = signalTableProblem(source, facts);
-    if (problem) {
-        throw new RefusedError(
-            `${problem}; Debezium writes the snapshot's watermarks there. Fix: ${signalTableFix(t.pipeline.name, source)}`,
-        );
-    }
-
+    await refuseUnlessReady(target, t, opts.urls.source);
     const kafka = new KafkaClient(target.kafka, "cdc-snapshot");
     try {
-        const notificationTopic = notificationTopicName(source);
-        const [end] = await kafka.latestOffsets([notificationTopic]);
-        const signalId = randomUUID();
-        const signal = executeSnapshotSignal(t, signalId, opts.filter);
-        // The signal channel reads partition 0 only (the planned topic has no other).
-        await kafka.produce([{ topic: signalTopicName(source), partition: 0, key: signal.key, value: signal.value }]);
-        const sentAt = Date.now();
-        progress.line(
-            `${new Date(sentAt).toISOString()} signal ${signalId} sent to ${signalTopicName(source)}: execute-snapshot ${t.dataCollection}${opts.filter ? ` WHERE ${opts.filter}` : ""}`,
-        );
-
+        const [end] = await kafka.latestOffsets([notificationTopicName(source)]);
+        const { signalId, sentAt } = await sendSignal(kafka, t, opts.filter, progress);
         const { seen, scan } = await followNotifications(
             kafka,
             t,

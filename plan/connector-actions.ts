@@ -75,6 +75,63 @@ export function restartAnnotationValue(includeTasks: boolean, onlyFailed: boolea
     return options.length > 0 ? options.join(",") : "true";
 }
 
+/** The kubectl steps that annotate or merge-patch one KafkaConnector. */
+function kubectlOn(namespace: string, name: string) {
+    return {
+        annotate: (key: string, value: string): KubectlStep => ({
+            args: ["-n", namespace, "annotate", "kafkaconnector", name, `${key}=${value}`, "--overwrite"],
+        }),
+        patch: (spec: StrimziActionPlan["spec"]): KubectlStep => ({
+            args: ["-n", namespace, "patch", "kafkaconnector", name, "--type", "merge", "-p", JSON.stringify({ spec })],
+        }),
+    };
+}
+
+function restartTaskPlan(connector: KafkaConnectorBody, base: StrimziActionPlan, task: number): StrimziActionPlan {
+    const tasksMax = connector.spec.tasksMax;
+    if (!Number.isInteger(task) || task < 0 || task >= tasksMax) {
+        throw new Error(`connector ${base.connector} has tasks 0..${tasksMax - 1} (spec.tasksMax ${tasksMax}); there is no task ${task}`);
+    }
+    const value = String(task);
+    return {
+        ...base,
+        annotations: { [RESTART_TASK_ANNOTATION]: value },
+        awaitsRemovalOf: RESTART_TASK_ANNOTATION,
+        steps: [kubectlOn(base.namespace, base.connector).annotate(RESTART_TASK_ANNOTATION, value)],
+    };
+}
+
+/** The offsets go in a ConfigMap applied first; Strimzi alters a stopped connector's offsets from it. */
+function offsetsAlterPlan(base: StrimziActionPlan, offsets: ConnectorOffsets): StrimziActionPlan {
+    const { connector: name, namespace } = base;
+    const { annotate, patch } = kubectlOn(namespace, name);
+    const configMapName = connectorOffsetsConfigMapName(name);
+    const configMap: ConfigMapBody = {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: {
+            name: configMapName,
+            namespace,
+            labels: { "app.kubernetes.io/managed-by": "cdc-ops", "cdc.pipeline/connector": name },
+        },
+        data: { [OFFSETS_CONFIGMAP_KEY]: JSON.stringify(offsets, null, 2) },
+    };
+    const spec = { alterOffsets: { fromConfigMap: { name: configMapName } } };
+    return {
+        ...base,
+        spec,
+        configMap,
+        annotations: { [OFFSETS_ANNOTATION]: "alter" },
+        requiresStopped: true,
+        awaitsRemovalOf: OFFSETS_ANNOTATION,
+        steps: [
+            { args: ["-n", namespace, "apply", "-f", "-"], stdin: JSON.stringify(configMap, null, 2) + "\n" },
+            patch(spec),
+            annotate(OFFSETS_ANNOTATION, "alter"),
+        ],
+    };
+}
+
 /**
  * The KafkaConnector changes that make Strimzi perform `action` on `connector` (its body as the stack
  * renders it, so names, namespace and tasksMax are the deployed ones).
@@ -83,12 +140,7 @@ export function strimziConnectorAction(connector: KafkaConnectorBody, action: Co
     const name = connector.metadata.name;
     const namespace = connector.metadata.namespace;
     const base: StrimziActionPlan = { connector: name, namespace, annotations: {}, spec: {}, requiresStopped: false, steps: [] };
-    const annotate = (key: string, value: string): KubectlStep => ({
-        args: ["-n", namespace, "annotate", "kafkaconnector", name, `${key}=${value}`, "--overwrite"],
-    });
-    const patch = (spec: StrimziActionPlan["spec"]): KubectlStep => ({
-        args: ["-n", namespace, "patch", "kafkaconnector", name, "--type", "merge", "-p", JSON.stringify({ spec })],
-    });
+    const { annotate, patch } = kubectlOn(namespace, name);
     const configMapName = connectorOffsetsConfigMapName(name);
 
     switch (action.kind) {
@@ -101,21 +153,8 @@ export function strimziConnectorAction(connector: KafkaConnectorBody, action: Co
                 steps: [annotate(RESTART_ANNOTATION, value)],
             };
         }
-        case "restart-task": {
-            const tasksMax = connector.spec.tasksMax;
-            if (!Number.isInteger(action.task) || action.task < 0 || action.task >= tasksMax) {
-                throw new Error(
-                    `connector ${name} has tasks 0..${tasksMax - 1} (spec.tasksMax ${tasksMax}); there is no task ${action.task}`,
-                );
-            }
-            const value = String(action.task);
-            return {
-                ...base,
-                annotations: { [RESTART_TASK_ANNOTATION]: value },
-                awaitsRemovalOf: RESTART_TASK_ANNOTATION,
-                steps: [annotate(RESTART_TASK_ANNOTATION, value)],
-            };
-        }
+        case "restart-task":
+            return restartTaskPlan(connector, base, action.task);
         case "state":
             return { ...base, spec: { state: action.state }, steps: [patch({ state: action.state })] };
         case "offsets-list": {
@@ -129,32 +168,8 @@ export function strimziConnectorAction(connector: KafkaConnectorBody, action: Co
                 steps: [patch(spec), annotate(OFFSETS_ANNOTATION, "list")],
             };
         }
-        case "offsets-alter": {
-            const configMap: ConfigMapBody = {
-                apiVersion: "v1",
-                kind: "ConfigMap",
-                metadata: {
-                    name: configMapName,
-                    namespace,
-                    labels: { "app.kubernetes.io/managed-by": "cdc-ops", "cdc.pipeline/connector": name },
-                },
-                data: { [OFFSETS_CONFIGMAP_KEY]: JSON.stringify(action.offsets, null, 2) },
-            };
-            const spec = { alterOffsets: { fromConfigMap: { name: configMapName } } };
-            return {
-                ...base,
-                spec,
-                configMap,
-                annotations: { [OFFSETS_ANNOTATION]: "alter" },
-                requiresStopped: true,
-                awaitsRemovalOf: OFFSETS_ANNOTATION,
-                steps: [
-                    { args: ["-n", namespace, "apply", "-f", "-"], stdin: JSON.stringify(configMap, null, 2) + "\n" },
-                    patch(spec),
-                    annotate(OFFSETS_ANNOTATION, "alter"),
-                ],
-            };
-        }
+        case "offsets-alter":
+            return offsetsAlterPlan(base, action.offsets);
         case "offsets-reset":
             return {
                 ...base,
