@@ -1,10 +1,13 @@
 /**
  * Inputs the fuzzers found: stack configurations (config.spec.ts) the parser accepted and the program then failed
  * on, or rendered into objects Kubernetes, Kafka or the reconciler would refuse; reconciler inputs (reconciler.spec.ts)
- * that crashed with another exception type, reached the wrong server or printed a password. Each is now refused
- * with its path, or handled.
+ * that crashed with another exception type, reached the wrong server or printed a password; `cdc` command lines
+ * (ops-cli.spec.ts) that read past a bad flag value. Each is now refused with its path or flag, or handled.
  */
 import { expect } from "chai";
+import * as os from "os";
+import * as path from "path";
+import { main } from "../../ops/cli";
 import { parseStackSpec } from "../../plan/stack-spec";
 import type { StackSpec } from "../../model/spec";
 import { planPostgresTargets } from "../../plan/postgres-target";
@@ -208,5 +211,45 @@ describe("reconciler inputs the fuzzer found", () => {
             /^reconciler configuration is not valid YAML\/JSON: Unresolved tag: !j/,
         );
         expect(() => parseReconcilerConfig("*a")).to.throw(Error, /^reconciler configuration is not valid YAML\/JSON: /);
+    });
+});
+
+describe("cdc command lines the fuzzer found (ops-cli.spec.ts)", () => {
+    const run = async (argv: string[]) => {
+        let stderr = "";
+        const ctx = {
+            stdout: { write: () => true } as unknown as NodeJS.WritableStream,
+            stderr: { write: (c: string) => ((stderr += c), true) } as unknown as NodeJS.WritableStream,
+            env: { CDC_SANDBOX_DIR: path.join(os.tmpdir(), "cdc-regressions-no-sandboxes") },
+        };
+        return { code: await main(argv, ctx), stderr };
+    };
+
+    it('--stack "" or with a NUL: a usage error naming --stack, not an unreachable Pulumi..yaml', async () => {
+        for (const value of ["", " ", "a\u0000b"]) {
+            const r = await run(["status", `--stack=${value}`]);
+            expect(r.code, value).to.equal(2);
+            expect(r.stderr).to.include(
+                `--stack needs a stack name (for Pulumi.<name>.yaml) or a YAML file path, got ${JSON.stringify(value)}`,
+            );
+        }
+    });
+
+    it('--sandbox "..": a usage error, not a read of the sandbox folder\'s parent', async () => {
+        const r = await run(["status", "--sandbox", ".."]);
+        expect(r.code).to.equal(2);
+        expect(r.stderr).to.include('--sandbox needs a sandbox name like "demo" or "e2e", got ".."');
+    });
+
+    it('a blank <connector> or <table> ("" or " "): a usage error before any target is read', async () => {
+        for (const argv of [
+            ["restart", " "],
+            ["offsets", "reset", ""],
+            ["snapshot", " "],
+        ]) {
+            const r = await run(argv);
+            expect(r.code, JSON.stringify(argv)).to.equal(2);
+            expect(r.stderr).to.match(/: name the (connector|table to snapshot)/);
+        }
     });
 });
