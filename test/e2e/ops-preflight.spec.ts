@@ -110,9 +110,11 @@ describe("sandbox e2e: cdc preflight", function () {
                 `change-capture shop source: the signal table ${shop.signalTable} is not in the publication ${shop.publicationName}; incremental snapshots (cdc snapshot) need it for their watermarks`,
             ]);
             expect(code).to.equal(1);
-            // The fix the line gives for PostgreSQL, run as it is (idempotent: the table exists, the publication gets it back).
+            // The fix the line gives for PostgreSQL, run as it is (idempotent: the table exists, the publication gets it back),
+            // but for its GRANT: it names the stack's login, and the sandbox's connectors log in as the database's owner.
             const pgFix = report.findings.find((f) => f.subject === "shop source")!.fix;
-            await pg.query(pgFix.slice(pgFix.indexOf("CREATE TABLE")));
+            expect(pgFix).to.include(`GRANT SELECT, INSERT ON`);
+            await pg.query(pgFix.slice(pgFix.indexOf("CREATE TABLE"), pgFix.indexOf("GRANT ")));
             await maria.query(`RENAME TABLE ${invDb}.${invTable}_aside TO ${invDb}.${invTable}`);
             const fixed = JSON.parse((await cdc(["preflight", "--sandbox", "e2e", "--json"])).stdout) as PreflightReport;
             expect(fixed.findings).to.deep.equal([]);
