@@ -132,7 +132,9 @@ export function hasStreamed(kind: SourceKind, offset: Offset): boolean {
  * - SNAPSHOT_START: the committed offset is mid-snapshot, or the running connector has not committed yet while its
  *   snapshot already wrote events, or an incremental snapshot lists the table;
  * - SNAPSHOT_COMPLETE: the snapshot has ended (its markers are gone, or say completed) and no change has streamed yet;
- * - STREAMING: a change has streamed since the snapshot.
+ * - STREAMING: a change has streamed since the snapshot: the offset says so, or the table's newest change event is a
+ *   streamed one. The offset alone is not enough: MySQL/MariaDB drop `row`/`event` again once a transaction has
+ *   committed, so an offset flushed later (a heartbeat's) looks like one that never streamed.
  */
 export function tableState(
     kind: SourceKind,
@@ -140,11 +142,12 @@ export function tableState(
     table: string,
     topicEvents: bigint,
     sourceRunning: boolean,
+    newestEventStreamed = false,
 ): ReplicationState {
     if (incrementalSnapshotTables(offset).some((id) => sameTable(id, table))) return "SNAPSHOT_START";
     const phase = snapshotPhase(offset);
     if (phase === "running") return "SNAPSHOT_START";
-    if (offset) return phase === "none" && hasStreamed(kind, offset) ? "STREAMING" : "SNAPSHOT_COMPLETE";
+    if (offset) return phase === "none" && (hasStreamed(kind, offset) || newestEventStreamed) ? "STREAMING" : "SNAPSHOT_COMPLETE";
     return sourceRunning && topicEvents > 0n ? "SNAPSHOT_START" : "NULL";
 }
 
@@ -166,6 +169,23 @@ export function sinkOffsets(
             ? [{ topic: o.partition.kafka_topic, partition, offset }]
             : [];
     });
+}
+
+/**
+ * Whether a Debezium change event was streamed from the log rather than read by a snapshot: its `source.snapshot`
+ * is "false" (snapshots say "true", "first", "last", "incremental" and the like).
+ */
+export function isStreamedEvent(value: Buffer | null): boolean {
+    if (!value) return false;
+    try {
+        const doc = JSON.parse(value.toString("utf8")) as {
+            payload?: { source?: { snapshot?: unknown } };
+            source?: { snapshot?: unknown };
+        };
+        return (doc.payload ?? doc).source?.snapshot === "false";
+    } catch {
+        return false;
+    }
 }
 
 /** The source commit time of a Debezium change event (JsonConverter, schemas on or off); null for a tombstone or another shape. */

@@ -8,6 +8,7 @@ import type { PipelineSpec, TableSpec } from "../model/spec";
 import {
     connectorOffset,
     eventSourceTime,
+    isStreamedEvent,
     formatPosition,
     Offset,
     ReplicationState,
@@ -55,7 +56,7 @@ export interface PipelineObservation {
     /** Timestamp of the newest record for the source's key in Connect's offsets topic: when its offset was last committed. */
     lastOffsetCommit: Date | null;
     /** Per table topic: end offsets, the newest change event's source time, the sink group's lag. */
-    topics: Map<string, { ends: PartitionOffset[]; lastEvent: Date | null; lag: PartitionLag[] }>;
+    topics: Map<string, { ends: PartitionOffset[]; lastEvent: Date | null; lastEventStreamed?: boolean; lag: PartitionLag[] }>;
 }
 
 /** The seed's `schema.table` (for MySQL and MariaDB the schema is the database). */
@@ -82,7 +83,14 @@ export function pipelineCheckpoints(p: PipelineSpec, seen: PipelineObservation):
             source_table: tableName(t),
             connector_name: p.source.connectorName,
             topic,
-            state: tableState(p.source.kind, offset, tableName(t), events, source.state === "RUNNING"),
+            state: tableState(
+                p.source.kind,
+                offset,
+                tableName(t),
+                events,
+                source.state === "RUNNING",
+                observed?.lastEventStreamed ?? false,
+            ),
             last_lsn: formatPosition(position),
             last_event_timestamp: observed?.lastEvent?.toISOString() ?? null,
             last_offset_commit: seen.lastOffsetCommit?.toISOString() ?? null,
@@ -132,14 +140,17 @@ async function offsetsOrEmpty(client: ConnectClient, name: string): Promise<Conn
     }
 }
 
-/** The newest change event's source time on a topic: the last few records of each partition, tombstones skipped. */
-async function lastEventTime(
+/**
+ * The newest change event on a topic (the last few records of each partition, tombstones skipped): its source time,
+ * and whether it was streamed rather than snapshotted.
+ */
+async function lastEvent(
     kafka: KafkaClient,
     topic: string,
     ends: PartitionOffset[],
     earliest: PartitionOffset[],
-): Promise<Date | null> {
-    let newest: Date | null = null;
+): Promise<{ at: Date | null; streamed: boolean }> {
+    let newest: { at: Date | null; streamed: boolean } = { at: null, streamed: false };
     for (const end of ends) {
         const start = earliest.find((e) => e.partition === end.partition)?.offset ?? 0n;
         if (end.offset <= start) continue;
@@ -148,7 +159,7 @@ async function lastEventTime(
         for (const r of records.reverse()) {
             const t = eventSourceTime(r.value) ?? (r.value ? new Date(Number(r.timestamp)) : null);
             if (t) {
-                if (!newest || t > newest) newest = t;
+                if (!newest.at || t > newest.at) newest = { at: t, streamed: isStreamedEvent(r.value) };
                 break;
             }
         }
@@ -196,11 +207,8 @@ export async function observePipeline(
     const topics: PipelineObservation["topics"] = new Map();
     for (const topic of present) {
         const mine = (o: { topic: string }) => o.topic === topic;
-        topics.set(topic, {
-            ends: ends.filter(mine),
-            lastEvent: await lastEventTime(kafka, topic, ends.filter(mine), earliest.filter(mine)),
-            lag: lag.filter(mine),
-        });
+        const newest = await lastEvent(kafka, topic, ends.filter(mine), earliest.filter(mine));
+        topics.set(topic, { ends: ends.filter(mine), lastEvent: newest.at, lastEventStreamed: newest.streamed, lag: lag.filter(mine) });
     }
     return {
         source: { status: sourceStatus, offsets: sourceOffsets },

@@ -58,12 +58,18 @@ describe("sandbox e2e: cdc status", function () {
     };
 
     it("reports every captured table with fields that agree with the servers and Kafka's Java client", async () => {
-        // One change per source, then wait until both sources committed a streaming offset and the sinks caught up.
+        // One change per captured data table, then wait until both sources committed a streaming offset and the sinks
+        // caught up. Every table gets one: an earlier spec's dead-lettered record can be the last on a topic, and the
+        // sink's committed offset stays before it until a good record follows.
         await env.writers.pg.query(
             "UPDATE customers SET last_updated = now() WHERE customer_id = (SELECT min(customer_id) FROM customers)",
         );
+        await env.writers.pg.query("UPDATE orders SET last_updated = now() WHERE order_id = (SELECT min(order_id) FROM orders)");
         await env.writers.maria.query(
             "UPDATE products SET quantity_in_stock = quantity_in_stock + 1 WHERE product_id = (SELECT id FROM (SELECT min(product_id) AS id FROM products) m)",
+        );
+        await env.writers.maria.query(
+            "UPDATE inventory_transactions SET notes = CONCAT(COALESCE(notes, ''), '.') WHERE transaction_id = (SELECT id FROM (SELECT min(transaction_id) AS id FROM inventory_transactions) m)",
         );
         let behind = "";
         const report = await waitUntil(

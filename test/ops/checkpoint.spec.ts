@@ -14,6 +14,7 @@ import {
     formatPgLsn,
     formatPosition,
     incrementalSnapshotTables,
+    isStreamedEvent,
     parsePgLsn,
     REPLICATION_STATES,
     sinkOffsets,
@@ -155,5 +156,37 @@ describe("replication checkpoint (ops/checkpoint.ts)", () => {
         expect(murmur2(Buffer.from("abc"))).to.equal(479470107);
         expect(murmur2(Buffer.from("a-little-bit-longer-string"))).to.equal(-1486304829);
         expect(defaultPartition(Buffer.from('["shop-source",{"server":"shop"}]'), 25)).to.equal(9);
+    });
+});
+
+describe("replication checkpoint: a streamed change event as evidence of STREAMING", () => {
+    // A MariaDB change event captured from the sandbox (test/fixtures/schema-events), streamed from the binlog.
+    const captured = (
+        JSON.parse(
+            fs.readFileSync(path.join(__dirname, "..", "fixtures", "schema-events", "inventory.inventory.products.json"), "utf8"),
+        ) as {
+            value: string;
+        }[]
+    )[0].value;
+    const asSnapshot = (marker: string) => Buffer.from(captured.replace('"snapshot":"false"', `"snapshot":"${marker}"`));
+
+    it("tells a streamed event from every kind of snapshot event, a tombstone and a record that is not JSON", () => {
+        expect(captured).to.contain('"snapshot":"false"');
+        expect(isStreamedEvent(Buffer.from(captured))).to.equal(true);
+        for (const marker of ["true", "first", "last", "first_in_data_collection", "last_in_data_collection", "incremental"]) {
+            expect(isStreamedEvent(asSnapshot(marker)), marker).to.equal(false);
+        }
+        expect(isStreamedEvent(null)).to.equal(false);
+        expect(isStreamedEvent(Buffer.from("{not json"))).to.equal(false);
+    });
+
+    it("a MariaDB offset flushed after the transaction committed (no row/event) still reads STREAMING once a streamed event is on the topic", () => {
+        const afterCommit = { ts_sec: 1796144600, file: "mariadb-bin.000001", pos: 5071234, gtids: "0-1-70" };
+        expect(tableState("mariadb", afterCommit, "inventory.products", 5n, true, false)).to.equal("SNAPSHOT_COMPLETE");
+        expect(tableState("mariadb", afterCommit, "inventory.products", 5n, true, true)).to.equal("STREAMING");
+        // Evidence from the topic never overrides a snapshot still running.
+        expect(tableState("mariadb", { ...afterCommit, snapshot: "INITIAL" }, "inventory.products", 5n, true, true)).to.equal(
+            "SNAPSHOT_START",
+        );
     });
 });
