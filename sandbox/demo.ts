@@ -182,6 +182,9 @@ function printKeepInstructions(sb: Sandbox): void {
     );
     say(`target PostgreSQL: psql '${sb.target.url}'   (schemas: ${sb.spec.pipelines.map((p) => p.sink.schema).join(", ")})`);
     say(`Kafka: ${sb.kafka.bootstrapServers}; logs: ${sb.logDir}`);
+    say(
+        "operations CLI, from another terminal: npm run cdc -- status   (also dlq list, preflight, schema-events, snapshot <table>; docs/ops.md)",
+    );
 }
 
 async function main(): Promise<number> {
