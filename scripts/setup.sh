@@ -2,7 +2,8 @@
 # One-time machine setup for the tests and the local sandbox: system packages (PostgreSQL, MariaDB,
 # JDK, Maven, promtool) when missing, then the npm dependencies. Safe to run again; it only installs what is absent.
 #   scripts/setup.sh          everything: all three test tiers and `npm run demo`
-#   scripts/setup.sh --unit   only what `npm run test:unit` needs (no database servers, no Pulumi CLI build)
+#   scripts/setup.sh --unit   only what `npm run test:unit` needs (no database servers, no Pulumi CLI build; the
+#                             lakehouse venv stays: unit specs run the writer's config check and its metrics parser)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,10 +25,8 @@ command -v mvn >/dev/null 2>&1 || need_pkgs+=(maven)
 python3 -m pip --version >/dev/null 2>&1 || need_pkgs+=(python3-pip)
 # promtool (in Debian's prometheus package) loads and unit-tests the alert rules in the unit tier.
 command -v promtool >/dev/null 2>&1 || need_pkgs+=(prometheus)
-if [ "$UNIT_ONLY" -eq 0 ]; then
-  # The lakehouse writer's tests run in a virtualenv of their own.
-  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_pkgs+=(python3-venv)
-fi
+# The lakehouse writer runs in a virtualenv of its own (its tests, and the unit specs that check rendered writer configs with it).
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_pkgs+=(python3-venv)
 if [ "$UNIT_ONLY" -eq 0 ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkgs+=(postgresql postgresql-contrib)
   { command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; } || need_pkgs+=(mariadb-server mariadb-client)
@@ -57,9 +56,7 @@ npx --no-install ts-node --transpile-only sandbox/prefetch.ts
 npx --no-install ts-node --transpile-only scripts/pulumi-cli.ts
 npx --no-install ts-node --transpile-only test/contracts/derive-catalogs.ts
 npx --no-install ts-node --transpile-only test/contracts/derive-schemas.ts
-if [ "$UNIT_ONLY" -eq 0 ]; then
-  log "lakehouse writer: Python virtualenv from the hashed lock (instant when it matches)"
-  lakehouse/scripts/setup-venv.sh
-fi
+log "lakehouse writer: Python virtualenv from the hashed lock (instant when it matches)"
+lakehouse/scripts/setup-venv.sh
 
 log "done"
