@@ -15,7 +15,7 @@
  * passed gate means the rows are in the target; it also means the gate rarely passes in under that interval.
  */
 import type { PipelineSpec, StackSpec } from "../model/spec";
-import { connectInternalTopics, dataTopicName } from "../model/naming";
+import { connectInternalTopics, dataTopicName, sinkConsumerGroup } from "../model/naming";
 import { pipelineCheckpoints, observePipeline, tableName } from "./status";
 import type { ConnectClient } from "./connect-client";
 import type { KafkaClient, PartitionOffset } from "./kafka-client";
@@ -45,7 +45,7 @@ export function captureGraceMs(p: PipelineSpec): number {
 }
 
 export function tableGate(p: PipelineSpec, topic: string, connect: ConnectClient, kafka: KafkaClient, now: () => number = Date.now): Gate {
-    const group = `connect-${p.sink.connectorName}`;
+    const group = sinkConsumerGroup(p.sink.connectorName);
     const grace = captureGraceMs(p);
     return {
         describe: `sink group ${group} past the end offsets of ${topic} taken ${grace} ms after the first source read`,

@@ -3,7 +3,7 @@
  * and the sink's lag. docs/ops.md ("cdc status") lists where each field comes from.
  */
 import { parseFlags } from "../model/args";
-import { connectInternalTopics, dataTopicName } from "../model/naming";
+import { connectInternalTopics, dataTopicName, sinkConsumerGroup } from "../model/naming";
 import type { PipelineSpec, TableSpec } from "../model/spec";
 import {
     connectorOffset,
@@ -202,7 +202,7 @@ export async function observePipeline(
     const [ends, earliest, lag] = await Promise.all([
         kafka.latestOffsets(present),
         kafka.earliestOffsets(present),
-        kafka.groupLag(`connect-${p.sink.connectorName}`, present),
+        kafka.groupLag(sinkConsumerGroup(p.sink.connectorName), present),
     ]);
     const topics: PipelineObservation["topics"] = new Map();
     for (const topic of present) {
