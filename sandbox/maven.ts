@@ -7,6 +7,11 @@ export interface Coordinates {
     groupId: string;
     artifactId: string;
     version: string;
+    /** Packaging and classifier of a file other than the main jar (`tar.gz`, `all`). */
+    type?: string;
+    classifier?: string;
+    /** Transitive dependencies left out (`*` for every artifact of a group), e.g. what a runtime already provides. */
+    exclusions?: readonly { groupId: string; artifactId: string }[];
 }
 
 /** Pinned so a resolution is reproducible whatever the local Maven defaults to. */
@@ -17,11 +22,15 @@ const xmlEscape = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, 
 /** A throwaway `pom` project whose only purpose is to declare `dependencies` for copy-dependencies. */
 export function renderPom(project: Coordinates, dependencies: readonly Coordinates[]): string {
     const tag = (name: string, value: string) => `<${name}>${xmlEscape(value)}</${name}>`;
+    const exclusions = (d: Coordinates) =>
+        d.exclusions?.length
+            ? `<exclusions>${d.exclusions.map((e) => `<exclusion>${tag("groupId", e.groupId)}${tag("artifactId", e.artifactId)}</exclusion>`).join("")}</exclusions>`
+            : "";
     const deps = dependencies
         .map(
             (d) =>
                 `    <dependency>${tag("groupId", d.groupId)}${tag("artifactId", d.artifactId)}` +
-                `${tag("version", d.version)}</dependency>`,
+                `${tag("version", d.version)}${exclusions(d)}</dependency>`,
         )
         .join("\n");
     return [
@@ -93,9 +102,19 @@ export async function resolveDependencies(req: ResolveRequest): Promise<ResolveR
     return { outputDir: req.outputDir, jars: listJars(req.outputDir), cached: false };
 }
 
-/** Copies one artifact, without its dependencies, into `outputDir` (Maven's checksum checks as above). */
+/**
+ * Copies one artifact, without its dependencies, into `outputDir` (Maven's checksum checks as above);
+ * Maven keeps it in ~/.m2, so a CI cache of that folder makes the next copy local.
+ */
 export async function copyArtifact(artifact: Coordinates, outputDir: string, log?: (line: string) => void): Promise<string> {
-    const coordinates = `${artifact.groupId}:${artifact.artifactId}:${artifact.version}`;
+    const type = artifact.type ?? "jar";
+    const coordinates = [
+        artifact.groupId,
+        artifact.artifactId,
+        artifact.version,
+        type,
+        ...(artifact.classifier ? [artifact.classifier] : []),
+    ].join(":");
     const args = [
         "-B",
         "-q",
@@ -107,7 +126,10 @@ export async function copyArtifact(artifact: Coordinates, outputDir: string, log
     log?.(`mvn ${args.slice(2).join(" ")}`);
     fs.mkdirSync(outputDir, { recursive: true });
     await runMaven(args, outputDir);
-    return path.join(outputDir, `${artifact.artifactId}-${artifact.version}.jar`);
+    return path.join(
+        outputDir,
+        `${artifact.artifactId}-${artifact.version}${artifact.classifier ? `-${artifact.classifier}` : ""}.${type}`,
+    );
 }
 
 function listJars(dir: string): string[] {

