@@ -26,6 +26,9 @@ export const PROFILES: Readonly<Record<Environment, EnvironmentProfile>> = {
         lakehouseRetentionHours: 1,
         lakehouseMaintenanceSchedule: "20 * * * *",
         requireObjectStorageTls: false,
+        requireSchemaRegistry: false,
+        requireSchemaRegistryTls: false,
+        requireSchemaRegistryAuthentication: false,
     },
     prod: {
         replicationFactor: 3,
@@ -46,6 +49,9 @@ export const PROFILES: Readonly<Record<Environment, EnvironmentProfile>> = {
         lakehouseRetentionHours: 168,
         lakehouseMaintenanceSchedule: "20 3 * * *",
         requireObjectStorageTls: true,
+        requireSchemaRegistry: true,
+        requireSchemaRegistryTls: true,
+        requireSchemaRegistryAuthentication: true,
     },
 };
 

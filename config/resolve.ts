@@ -8,6 +8,7 @@ import { ConfigError, ConfigIssue, closest } from "./errors";
 import type { EnvironmentProfile } from "../model/environment";
 import { profileFor } from "./profiles";
 import { checkRules } from "./rules";
+import { checkSchemaRegistryRules, resolveSchemaRegistry } from "./schema-registry";
 import { checkLakehouseRules, resolveDestinations, resolveLakehouse, resolvePipelineLakehouse } from "./lakehouse";
 import { ParsedPipeline, ParsedSource, ParsedStackConfig, ParsedTable, SECRET_CONFIG_KEYS, stackConfigSchema } from "./schema";
 import type { LakehouseSpec, PipelineSpec, SourceSpec, StackSpec, TableSpec } from "../model/spec";
@@ -46,6 +47,7 @@ export function resolveStackSpec(raw: unknown): ParseResult & { issues: ConfigIs
     const spec = resolve(parsed.data, issues, warnings);
     checkRules(spec, issues, warnings);
     checkLakehouseRules(spec, issues);
+    checkSchemaRegistryRules(spec, issues, warnings);
     return { spec, warnings, issues };
 }
 
@@ -55,6 +57,8 @@ function resolve(config: ParsedStackConfig, issues: ConfigIssue[], warnings: str
         environment: config.environment,
         profile,
         namespace: config.namespace,
+        serialization: config.serialization,
+        ...resolveSchemaRegistry(config),
         kafka: {
             clusterName: config.kafka.clusterName,
             namespace: config.kafka.namespace ?? config.namespace,
@@ -234,7 +238,14 @@ function resolveTable(
             message: "this source captures several databases; name the one holding this table (database: <one of source.databases>)",
         });
     }
-    return { database: database ?? "", schema, table, primaryKey: t.primaryKey, columns: t.columns };
+    return {
+        database: database ?? "",
+        schema,
+        table,
+        primaryKey: t.primaryKey,
+        columns: t.columns,
+        ...(t.compatibility ? { compatibility: t.compatibility } : {}),
+    };
 }
 
 const KNOWN_KEYS = [...collectKeys(stackConfigSchema), ...SECRET_CONFIG_KEYS];

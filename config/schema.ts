@@ -29,6 +29,7 @@ import {
     SORT_BY,
     WRITE_MODES,
 } from "../model/lakehouse";
+import { COMPATIBILITY_LEVELS, SCHEMA_REGISTRATIONS, SCHEMA_REGISTRY_AUTHENTICATIONS, SERIALIZATIONS } from "../model/schema-registry";
 
 /** Kubernetes object names double as Kafka Connect connector names and Kafka topic name parts. */
 const dnsName = z
@@ -66,6 +67,8 @@ const tableSchema = z.strictObject({
     }),
     /** Target column definitions, used to pre-create target tables when the sink may not create them. */
     columns: z.array(columnSchema).optional(),
+    /** The registry's compatibility rule for this table's subjects (`<topic>-key`, `<topic>-value`); default schemaRegistry.compatibility. */
+    compatibility: z.enum(COMPATIBILITY_LEVELS).optional(),
 });
 
 const sourceCommon = {
@@ -366,6 +369,38 @@ const vaultSchema = z
     })
     .prefault({});
 
+const registryUrl = z.string().regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, {
+    error: "must be the registry's http(s) base URL without /apis/..., e.g. https://apicurio-registry.registry.svc:8443",
+});
+const kvPath = z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, {
+    error: "must be a path inside the KV mount, e.g. schema-registry/cdc-writer",
+});
+
+/** Apicurio Registry: the Avro schemas of every topic the connectors write when serialization is avro. */
+const schemaRegistrySchema = z.strictObject({
+    /** As Connect reaches it in-cluster; the converter appends /apis/registry/v2. */
+    url: registryUrl.refine((url) => !/\/apis(\/|$)/.test(url), {
+        error: "must be the base URL only: the stack appends /apis/registry/v2 (converter) and /apis/registry/v3 (rules); remove the /apis/... part",
+    }),
+    /** Where `pulumi up` reaches the registry to set compatibility rules (CI runs outside the cluster); default: url. */
+    adminUrl: registryUrl.optional(),
+    /** basic: the converters log in with the logins at credentials.*Path; required in prod. */
+    authentication: z.enum(SCHEMA_REGISTRY_AUTHENTICATIONS).default("none"),
+    credentials: z
+        .strictObject({
+            /** The sources' login (registers schemas): keys username and password. */
+            writerPath: kvPath.default("schema-registry/cdc-writer"),
+            /** The sinks' and writers' login (reads only): keys username and password. */
+            readerPath: kvPath.default("schema-registry/cdc-reader"),
+        })
+        .prefault({}),
+    /** Secret with truststore.p12 and truststore.password: the CA of an https registry; required for https. */
+    truststoreSecret: dnsName.optional(),
+    /** source: the sources register new schemas under the compatibility rule; preregistered: they only look them up. */
+    registration: z.enum(SCHEMA_REGISTRATIONS).default("source"),
+    compatibility: z.enum(COMPATIBILITY_LEVELS).default("BACKWARD"),
+});
+
 const adminHost = z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, { error: "must be host or host:port, e.g. warehouse.example.com:5432" });
 
 const sqlServerSetupSchema = z
@@ -563,6 +598,9 @@ const networkSchema = z
 export const stackConfigSchema = z.strictObject({
     environment: z.enum(ENVIRONMENTS, { error: 'must be "dev" or "prod"' }),
     namespace: dnsName.default("cdc"),
+    /** How the connectors serialize keys and values; avro needs schemaRegistry. */
+    serialization: z.enum(SERIALIZATIONS).default("json"),
+    schemaRegistry: schemaRegistrySchema.optional(),
     kafka: kafkaSchema,
     connect: connectSchema,
     pipelines: z.array(pipelineSchema).min(1, { error: "declare at least one pipeline" }),

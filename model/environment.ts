@@ -58,4 +58,13 @@ export interface EnvironmentProfile {
     lakehouseMaintenanceSchedule: string;
     /** An object-storage endpoint other than https (a dev MinIO) would carry table data and signed requests in clear. */
     requireObjectStorageTls: boolean;
+    /**
+     * Change events carry a schema the registry holds and enforces (`serialization: avro`): a JSON record embeds its
+     * own schema, which nothing checks against the previous one, so an incompatible change reaches every reader.
+     */
+    requireSchemaRegistry: boolean;
+    /** The converters send schemas and registry credentials: an https `schemaRegistry.url` with a truststore. */
+    requireSchemaRegistryTls: boolean;
+    /** A registry anyone can write to lets anyone change what the readers accept: `schemaRegistry.authentication` basic. */
+    requireSchemaRegistryAuthentication: boolean;
 }

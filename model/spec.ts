@@ -6,6 +6,7 @@ import type { ConnectorState, SinkImplementation, SourceKind } from "./options";
 import type { Environment, EnvironmentProfile } from "./environment";
 import type { DestinationFormat, LoggingLevel, MetadataColumn, QualityCheckType, WriteMode } from "./lakehouse";
 import type { KafkaAuthentication } from "./strimzi";
+import type { CompatibilityLevel, SchemaRegistration, SchemaRegistryAuthentication, Serialization } from "./schema-registry";
 
 export interface ColumnSpec {
     name: string;
@@ -21,6 +22,8 @@ export interface TableSpec {
     table: string;
     primaryKey: string[];
     columns?: ColumnSpec[];
+    /** The registry's compatibility rule for this table's key and value subjects; unset: `schemaRegistry.compatibility`. */
+    compatibility?: CompatibilityLevel;
 }
 
 interface SourceCommon {
@@ -251,10 +254,32 @@ export interface ReconcilerSpec {
     resources: { requests: { cpu: string; memory: string }; limits: { cpu?: string; memory: string } };
 }
 
+export interface SchemaRegistrySpec {
+    /** Base URL as Connect (and the writers) reach it, without a trailing slash or an /apis/... path. */
+    url: string;
+    /** Where `pulumi up` reaches the registry to set the compatibility rules (`url` unless set). */
+    adminUrl: string;
+    authentication: SchemaRegistryAuthentication;
+    /**
+     * KV v2 paths (in vault.kvMount) of the registry logins, each with `username` and `password`: the sources'
+     * (may register schemas) and the readers' (sinks, lakehouse writers: read only). Present when authentication is basic.
+     */
+    credentials?: { writerPath: string; readerPath: string };
+    /** Secret with the registry CA as a PKCS#12 truststore (REGISTRY_TRUSTSTORE_KEYS), mounted into the Connect pods. */
+    truststoreSecret?: string;
+    registration: SchemaRegistration;
+    /** Rule of every subject the stack's sources write, unless a table sets its own. */
+    compatibility: CompatibilityLevel;
+}
+
 export interface StackSpec {
     environment: Environment;
     profile: EnvironmentProfile;
     namespace: string;
+    /** How the connectors serialize keys and values on every topic they write and read. */
+    serialization: Serialization;
+    /** Present when declared; required for `avro`. */
+    schemaRegistry?: SchemaRegistrySpec;
     kafka: KafkaSpec;
     connect: ConnectSpec;
     pipelines: PipelineSpec[];
