@@ -93,6 +93,18 @@ class Kafka:
 
 
 @dataclass(frozen=True)
+class SchemaRegistry:
+    """The Confluent-compatible API of the registry the Avro converter writes to (Apicurio: <base>/apis/ccompat/v7)."""
+
+    url: str
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    username: str | None = None
+    password_file: str | None = None
+
+
+@dataclass(frozen=True)
 class Maintenance:
     vacuum_retention_hours: float = 168
     change_data_feed_retention_hours: float = 168
@@ -136,6 +148,9 @@ class Config:
     kafka: Kafka
     catalogs: dict[str, Catalog]
     pipelines: tuple[Pipeline, ...]
+    # how Kafka Connect writes the data topics: "json" (JsonConverter with schemas) or "avro" (Confluent framing)
+    serialization: str = "json"
+    schema_registry: SchemaRegistry | None = None
 
     def pipeline(self, pipeline_id: str | None) -> Pipeline:
         if pipeline_id is None:
@@ -258,6 +273,11 @@ def rule_problems(raw: dict) -> list[str]:
         problems.append(f'kafka.sasl: needs security_protocol SASL_SSL or SASL_PLAINTEXT, not "{protocol}"')
     if "tls" in kafka and protocol not in ("SSL", "SASL_SSL"):
         problems.append(f'kafka.tls: needs security_protocol SSL or SASL_SSL, not "{protocol}"')
+    registry = raw.get("schema_registry")
+    if raw.get("serialization", "json") == "avro" and registry is None:
+        problems.append('schema_registry: required when serialization is "avro" (the writer reads each record\'s schema from it by id)')
+    if registry and "tls" in registry and not registry["url"].startswith("https://"):
+        problems.append(f'schema_registry.tls: needs an https:// url, not "{registry["url"]}"')
     seen_ids: dict[str, int] = {}
     for i, p in enumerate(raw["pipelines"]):
         at = f"pipelines[{i}]"
@@ -380,7 +400,20 @@ def _build(raw: dict) -> Config:
                 maintenance=Maintenance(**p.get("maintenance", {})),
             )
         )
-    return Config(kafka, catalogs, tuple(pipelines))
+    r = raw.get("schema_registry")
+    registry = (
+        SchemaRegistry(
+            url=r["url"],
+            ca_file=r.get("tls", {}).get("ca_file"),
+            cert_file=r.get("tls", {}).get("cert_file"),
+            key_file=r.get("tls", {}).get("key_file"),
+            username=r.get("basic_auth", {}).get("username"),
+            password_file=r.get("basic_auth", {}).get("password_file"),
+        )
+        if r
+        else None
+    )
+    return Config(kafka, catalogs, tuple(pipelines), raw.get("serialization", "json"), registry)
 
 
 def _destination(d: dict) -> Destination:

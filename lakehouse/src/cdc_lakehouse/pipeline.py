@@ -11,11 +11,13 @@ import threading
 from collections import Counter
 from typing import Callable
 
+from .avro_records import AvroEnvelopeReader
 from .config import Config, Pipeline
 from .debezium import UTC, EnvelopeReader, MalformedRecord
 from .event import to_event, topic_mismatch, validate
 from .kafka_io import DeadLetters, Source
 from .metrics import Metrics
+from .registry import RegistryClient
 from .tables import DeltaLake, IcebergLake, LakeTable, open_catalog
 from .writer import DestinationWriter, Item
 
@@ -35,6 +37,14 @@ def open_tables(config: Config, pipeline: Pipeline) -> dict[str, LakeTable]:
     return tables
 
 
+def envelope_reader(config: Config) -> EnvelopeReader | AvroEnvelopeReader:
+    """The reader of the converter the stack runs (config `serialization`)."""
+    if config.serialization == "avro":
+        assert config.schema_registry is not None  # config.rule_problems requires it
+        return AvroEnvelopeReader(RegistryClient(config.schema_registry))
+    return EnvelopeReader()
+
+
 class PipelineRunner:
     def __init__(
         self,
@@ -52,7 +62,7 @@ class PipelineRunner:
         self.metrics = metrics
         self.now = now
         self.writers: list[DestinationWriter] = []
-        self.envelopes = EnvelopeReader()
+        self.envelopes = envelope_reader(config)
 
     def start(self) -> None:
         """Opens every table and seeks each partition to the lowest offset a table still needs."""
@@ -128,8 +138,8 @@ class PipelineRunner:
 
     def _convert(self, record) -> Item:
         """A record the writer cannot read is dead-lettered like one that breaks a rule: a bad record must not stop
-        the stream, and the dead letter keeps it. Failures of the tables or of Kafka are not the record's and
-        end the batch instead (run resumes from the tables' recorded positions)."""
+        the stream, and the dead letter keeps it. Failures of the tables, of Kafka or of the schema registry are
+        not the record's and end the batch instead (run resumes from the tables' recorded positions)."""
         try:
             env = self.envelopes.parse(record)
         except MalformedRecord as e:
