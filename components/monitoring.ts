@@ -1,13 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { StackSpec } from "../model/spec";
+import { dashboardConfigMapBody } from "../plan/dashboards";
 import { podMonitorBody, prometheusRuleBody } from "../plan/monitoring";
 
 export interface MonitoringArgs {
     spec: StackSpec;
 }
 
-/** Scrape config and alerts for the pipeline, as prometheus-operator custom resources. */
+/** Scrape config and alerts for the pipeline, as prometheus-operator custom resources, and its Grafana dashboard. */
 export class Monitoring extends pulumi.ComponentResource {
     readonly alertRuleName: pulumi.Output<string>;
 
@@ -18,6 +19,7 @@ export class Monitoring extends pulumi.ComponentResource {
         const rule = prometheusRuleBody(args.spec);
         const alerts = new k8s.apiextensions.CustomResource(`${name}-alerts`, rule, { parent: this });
         this.alertRuleName = alerts.metadata.name;
+        new k8s.core.v1.ConfigMap(`${name}-dashboards`, dashboardConfigMapBody(args.spec), { parent: this });
         this.registerOutputs({ alertRuleName: this.alertRuleName });
     }
 }

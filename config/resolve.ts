@@ -83,6 +83,7 @@ function resolve(config: ParsedStackConfig, issues: ConfigIssue[], warnings: str
         ...(config.reconciler ? { reconciler: config.reconciler } : {}),
         ...lakehouseOf(config, profile, issues, warnings),
         monitoring: config.monitoring,
+        ...(config.tracing ? { tracing: config.tracing } : {}),
         network: config.network,
     };
 }

@@ -554,6 +554,12 @@ const monitoringSchema = z
                 error: 'must be the https URL of docs/runbooks.md as your on-call reads it, without a "#" fragment, e.g. https://git.example.com/platform/cdc-pipeline/-/blob/main/docs/runbooks.md',
             })
             .optional(),
+        /** Labels of the dashboards' ConfigMaps: the label Grafana's dashboard sidecar selects by (its `label` / `labelValue`). */
+        dashboardLabels: labelsSchema
+            .refine((labels) => Object.keys(labels).length > 0, {
+                error: "must name the label Grafana's dashboard sidecar watches, e.g. { grafana_dashboard: \"1\" }",
+            })
+            .default({ grafana_dashboard: "1" }),
     })
     .superRefine((monitoring, ctx) => {
         if (monitoring.enabled && monitoring.runbookBaseUrl === undefined) {
@@ -566,6 +572,18 @@ const monitoringSchema = z
         }
     })
     .prefault({});
+
+/** Off unless the section is present: Strimzi's OpenTelemetry tracing of the Connect workers. */
+const tracingSchema = z.strictObject({
+    /** Where the workers export spans over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT), e.g. an OpenTelemetry collector or Jaeger. */
+    otlpEndpoint: z
+        .string()
+        .regex(/^https?:\/\/[^\s/?#]+\/?$/, { error: "must be an http(s) URL without a path, e.g. http://otel-collector.observability.svc:4317" }),
+    /** OTEL_SERVICE_NAME of the workers' spans; unset: connect.name. */
+    serviceName: z.string().min(1).optional(),
+    /** Debezium's ActivateTracingSpan on every source connector: a trace per change event, its context in the record's headers. */
+    changeEventSpans: z.boolean().default(true),
+});
 
 /** An IPv4 or IPv6 network in CIDR notation, as a NetworkPolicy's ipBlock takes it. */
 const cidr = z.string().refine(
@@ -612,6 +630,8 @@ export const stackConfigSchema = z.strictObject({
     /** The lakehouse writers; required once a pipeline declares destinations. */
     lakehouse: lakehouseSchema.optional(),
     monitoring: monitoringSchema,
+    /** OpenTelemetry tracing; leave the section out to trace nothing. */
+    tracing: tracingSchema.optional(),
     network: networkSchema,
 });
 

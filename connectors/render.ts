@@ -8,6 +8,7 @@ import { CONNECTOR_PLUGINS, PluginId } from "./catalog";
 import type { ConnectorContext } from "./context";
 import { sinkConnectorConfig } from "./sinks";
 import { ConnectorConfig, sourceConnectorConfig } from "./sources";
+import { withChangeEventTracing } from "./tracing";
 
 export interface RenderedConnector {
     name: string;
@@ -45,7 +46,7 @@ export function renderConnectors(spec: StackSpec, ctx: ConnectorContext): Render
                 connectorClass: CONNECTOR_PLUGINS[sourcePlugin].connectorClass,
                 tasksMax: pipeline.source.tasksMax,
                 state: pipeline.source.state,
-                config: sourceConnectorConfig(pipeline, ctx),
+                config: withChangeEventTracing(spec, sourceConnectorConfig(pipeline, ctx)),
             },
             {
                 name: pipeline.sink.connectorName,

@@ -291,6 +291,8 @@ export interface StackSpec {
     /** Absent when no pipeline has destinations. */
     lakehouse?: LakehouseSpec;
     monitoring: MonitoringSpec;
+    /** Absent unless configured: no spans are exported. */
+    tracing?: TracingSpec;
     network: NetworkSpec;
 }
 
@@ -309,4 +311,16 @@ export interface MonitoringSpec {
     reconciliationMaxAgeHours: number;
     /** Required when `enabled`; alerts link to `<runbookBaseUrl>#<alert name>`. */
     runbookBaseUrl?: string;
+    /** Labels of the dashboards' ConfigMaps, the ones Grafana's dashboard sidecar watches for. */
+    dashboardLabels: Record<string, string>;
+}
+
+/** OpenTelemetry tracing of the Connect workers (Strimzi `spec.tracing`) and, optionally, of every change event. */
+export interface TracingSpec {
+    /** OTLP endpoint the workers export spans to (OTEL_EXPORTER_OTLP_ENDPOINT). */
+    otlpEndpoint: string;
+    /** OTEL_SERVICE_NAME of the workers' spans; unset: the KafkaConnect's name. */
+    serviceName?: string;
+    /** Debezium's ActivateTracingSpan on every source connector: a trace per change event. */
+    changeEventSpans: boolean;
 }

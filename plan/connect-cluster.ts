@@ -8,6 +8,7 @@ import type { StackSpec } from "../model/spec";
 import { CONNECTOR_PLUGINS, ConnectorPlugin } from "../connectors/catalog";
 import { ConnectorContext, STRIMZI_SECRETS_PROVIDER, strimziSecretRef } from "../connectors/context";
 import { pluginsInUse } from "../connectors/render";
+import { withConnectTracing } from "./tracing";
 import {
     connectInternalTopics,
     connectKafkaUserName,
@@ -213,7 +214,7 @@ export function kafkaConnectBody(spec: StackSpec): KafkaConnectBody {
     const access = kafkaAccessSecret(spec);
     const authentication = connectAuthentication(spec, access);
     const rf = String(profile.replicationFactor);
-    return {
+    return withConnectTracing(spec, {
         apiVersion: STRIMZI_API_VERSION,
         kind: "KafkaConnect",
         metadata: {
@@ -264,7 +265,7 @@ export function kafkaConnectBody(spec: StackSpec): KafkaConnectBody {
                 plugins: pluginsInUse(spec).map((id) => ({ name: id, artifacts: buildArtifacts(CONNECTOR_PLUGINS[id]) })),
             },
         },
-    };
+    });
 }
 
 /** Secrets the config provider may read: the connectors' credentials and the Kafka binding Secret. */
