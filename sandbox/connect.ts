@@ -2,6 +2,7 @@ import axios from "axios";
 import * as fs from "fs";
 import * as path from "path";
 import { freePort } from "./databases";
+import { javaAgentOption } from "./jmx-exporter";
 import { JvmProcess, startJvm, waitUntil } from "./jvm";
 import { toProperties } from "./kafka";
 
@@ -20,11 +21,15 @@ interface ConnectOptions {
     groupId: string;
     /** Connector classes that must be loadable before the worker counts as ready. */
     expectedConnectorClasses: readonly string[];
+    /** The JMX exporter agent and its rules (the text the KafkaConnect's metrics ConfigMap carries). */
+    metrics: { agentJar: string; rules: string };
     startTimeoutMs?: number;
 }
 
 export interface RunningConnect {
     url: string;
+    /** The JMX exporter's Prometheus endpoint, on loopback. */
+    metricsUrl: string;
     jvm: JvmProcess;
     /** Starts the worker again with the same config and port (after `jvm.kill()` or `jvm.stop()`). */
     restart(): Promise<void>;
@@ -67,6 +72,9 @@ export async function startConnect(opts: ConnectOptions): Promise<RunningConnect
     const configFile = path.join(opts.runDir, "connect-distributed.properties");
     fs.mkdirSync(opts.runDir, { recursive: true });
     fs.writeFileSync(configFile, toProperties(workerProperties(opts, restPort)));
+    const metricsPort = await freePort();
+    const metricsConfig = path.join(opts.runDir, "connect-metrics.yaml");
+    fs.writeFileSync(metricsConfig, opts.metrics.rules);
 
     const launch = async (): Promise<JvmProcess> => {
         const jvm = startJvm({
@@ -76,6 +84,7 @@ export async function startConnect(opts: ConnectOptions): Promise<RunningConnect
             args: [configFile],
             heap: { initial: "256m", max: "1g" },
             runDir: opts.runDir,
+            jvmArgs: [javaAgentOption(opts.metrics.agentJar, metricsPort, metricsConfig)],
         });
         try {
             await waitUntil(
@@ -93,6 +102,7 @@ export async function startConnect(opts: ConnectOptions): Promise<RunningConnect
 
     const handle: RunningConnect = {
         url,
+        metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
         jvm: await launch(),
         restart: async () => {
             if (handle.jvm.isRunning()) throw new Error("Connect is still running; stop or kill it before restarting");

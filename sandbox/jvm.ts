@@ -14,6 +14,8 @@ interface JvmOptions {
     /** Instance folder: holds `<name>.pid`, `logs/<name>.log` and the log4j2 config. */
     runDir: string;
     systemProperties?: Record<string, string>;
+    /** JVM options before the class path, such as a `-javaagent:`. */
+    jvmArgs?: readonly string[];
 }
 
 export interface JvmProcess {
@@ -127,6 +129,7 @@ export function startJvm(opts: JvmOptions): JvmProcess {
             ...GC_OPTS,
             marker,
             ...Object.entries(props).map(([k, v]) => `-D${k}=${v}`),
+            ...(opts.jvmArgs ?? []),
             "-cp",
             opts.classpath,
             opts.mainClass,

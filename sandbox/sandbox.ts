@@ -13,12 +13,14 @@ import * as mysql from "mysql2/promise";
 import type { StackSpec } from "../model/spec";
 import type { ConnectorContext } from "../connectors/context";
 import { workerConfig } from "../plan/connect-cluster";
+import { jmxExporterConfig } from "../plan/metrics";
 import { connectInternalTopics } from "../model/naming";
 import { createPlannedTopics } from "./apply";
 import { RunningConnect, startConnect } from "./connect";
 import { ConnectClient } from "../ops/connect-client";
 import { writeSandboxTarget } from "../ops/target";
 import { mariaDbBinlog, postgresLogicalReplication, RunningDatabase, startMariaDb, startPostgres } from "./databases";
+import { resolveJmxExporterAgent } from "./jmx-exporter";
 import { logDir, reapOrphans } from "./jvm";
 import { RunningKafka, startKafka } from "./kafka";
 import { RunningLakehouse, startLakehouse, VENV_PYTHON } from "./lakehouse";
@@ -130,6 +132,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         if (!fs.existsSync(VENV_PYTHON)) throw new Error(`the lakehouse writer's venv is missing: run lakehouse/scripts/setup-venv.sh`);
         const classpath = await resolveKafkaClasspath(log);
         const { resolved, skipped } = await resolvePlugins(log);
+        const jmxAgent = await resolveJmxExporterAgent(log);
         for (const s of skipped) log(`plugin ${s.id} not available locally: ${s.reason}`);
 
         const dbs = await startDatabases(log);
@@ -160,8 +163,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
             internalTopics: internal,
             groupId: internal.groupId,
             expectedConnectorClasses: resolved.map((p) => p.connectorClass),
+            metrics: { agentJar: jmxAgent, rules: jmxExporterConfig() },
         });
-        log(`connect: ${connect.url} (log ${connect.jvm.logFile})`);
+        log(`connect: ${connect.url}, metrics ${connect.metricsUrl} (log ${connect.jvm.logFile})`);
         // What `npm run cdc -- <command> --sandbox <name>` reads to find this instance.
         writeSandboxTarget(runDir, {
             name: opts.name,

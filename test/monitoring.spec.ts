@@ -26,23 +26,39 @@ const spec = (stack: "dev" | "prod", edit?: (raw: Record<string, any>) => void) 
 
 /** What the JMX exporter would name an MBean attribute under our rules (its name sanitising included). */
 function exportedName(mbean: string): string | undefined {
-    const config = parse(jmxExporterConfig()) as { lowercaseOutputName: boolean; rules: Array<{ pattern: string; name: string }> };
+    const config = parse(jmxExporterConfig()) as {
+        lowercaseOutputName: boolean;
+        rules: Array<{ pattern: string; name: string; type?: string }>;
+    };
     for (const rule of config.rules) {
         const match = new RegExp(`^${rule.pattern}$`).exec(mbean);
         if (!match) continue;
         const name = rule.name.replace(/\$(\d)/g, (_, i) => match[Number(i)] ?? "").replace(/[^a-zA-Z0-9_:]/g, "_");
-        return config.lowercaseOutputName ? name.toLowerCase() : name;
+        const cased = config.lowercaseOutputName ? name.toLowerCase() : name;
+        // The exporter exposes a counter as <name>_total.
+        return rule.type === "COUNTER" && !cased.endsWith("_total") ? `${cased}_total` : cased;
     }
     return undefined;
 }
 
-/** The MBean attributes Kafka Connect 4.x and Debezium 3.x expose that the alerts rely on. */
+/**
+ * The MBean attributes Kafka Connect 4.x and Debezium 3.x expose that the alerts rely on, as the exporter matches them.
+ * Debezium 3.6's SQL Server names its MBeans server, task, context[, database] (queue metrics per task, streaming
+ * metrics per database); PostgreSQL, MySQL and MariaDB context, server (as a worker in the sandbox registers them).
+ */
 const MBEANS = [
     "kafka.connect<type=connector-metrics, connector=sqlserver-cdc-source><>status: failed",
     "kafka.connect<type=connector-task-metrics, connector=sqlserver-cdc-source, task=0><>status: failed",
     "kafka.connect<type=task-error-metrics, connector=postgresql-jdbc-sink, task=0><>deadletterqueue-produce-requests",
-    "debezium.sql_server<type=connector-metrics, context=streaming, server=sqlserver, task=0, database=SalesDB><>Connected",
-    "debezium.sql_server<type=connector-metrics, context=streaming, server=sqlserver, task=0, database=SalesDB><>MilliSecondsBehindSource",
+    "kafka.connect<type=sink-task-metrics, connector=postgresql-jdbc-sink, task=0><>sink-record-read-total",
+    "kafka.connect<type=source-task-metrics, connector=shop-postgres-source, task=0><>source-record-poll-total",
+    "kafka.consumer<type=consumer-fetch-manager-metrics, client-id=connector-consumer-postgresql-jdbc-sink-0, topic=sqlserver.SalesDB.dbo.orders, partition=0><>records-lag",
+    "debezium.sql_server<type=connector-metrics, server=sqlserver, task=0, context=streaming, database=SalesDB><>Connected",
+    "debezium.sql_server<type=connector-metrics, server=sqlserver, task=0, context=streaming, database=SalesDB><>MilliSecondsBehindSource",
+    "debezium.sql_server<type=connector-metrics, server=sqlserver, task=0, context=streaming><>QueueRemainingCapacity",
+    "debezium.sql_server<type=connector-metrics, server=sqlserver, task=0, context=streaming><>QueueTotalCapacity",
+    "debezium.postgres<type=connector-metrics, context=streaming, server=shop><>MilliSecondsSinceLastEvent",
+    "debezium.postgres<type=connector-metrics, context=streaming, server=shop><>TotalNumberOfEventsSeen",
 ];
 
 function reconcilerMetricNames(): Set<string> {
@@ -69,7 +85,7 @@ describe("monitoring", () => {
             ...writerMetricNames(),
         ]);
         const used = [...alerts(spec("prod")), ...alerts(spec("dev"))].flatMap((a) =>
-            [...a.expr.matchAll(/\b(kafka_connect_\w+|debezium_metrics_\w+|cdc_\w+)\b/g)].map((m) => m[1]),
+            [...a.expr.matchAll(/\b(kafka_connect_\w+|kafka_consumer_\w+|debezium_metrics_\w+|cdc_\w+)\b/g)].map((m) => m[1]),
         );
         expect(used).to.have.length.greaterThan(6);
         expect(used).to.include.members([

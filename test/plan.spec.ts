@@ -356,11 +356,11 @@ describe("Connect cluster plan", () => {
     it("ships JMX exporter rules for Connect and Debezium metrics", () => {
         const rules = parse(jmxExporterConfig()).rules as Array<{ pattern: string; name: string }>;
         expect(rules.map((r) => r.name)).to.include.members(["kafka_connect_connector_status", "debezium_metrics_$6"]);
-        const debezium = new RegExp(rules.find((r) => r.name === "debezium_metrics_$6")!.pattern);
+        const debezium = new RegExp(`^${rules.find((r) => r.name === "debezium_metrics_$6")!.pattern}$`);
         const match = debezium.exec(
-            "debezium.sql_server<type=connector-metrics, context=streaming, server=sqlserver, task=0, database=SalesDB><>MilliSecondsBehindSource",
+            "debezium.sql_server<type=connector-metrics, server=sqlserver, task=0, context=streaming, database=SalesDB><>MilliSecondsBehindSource",
         );
-        expect(match?.slice(1)).to.deep.equal(["sql_server", "streaming", "sqlserver", "0", "SalesDB", "MilliSecondsBehindSource"]);
+        expect(match?.slice(1)).to.deep.equal(["sql_server", "sqlserver", "0", "streaming", "SalesDB", "MilliSecondsBehindSource"]);
     });
 });
 
