@@ -4,6 +4,7 @@
  * each data key one dashboard JSON). One row per pipeline, repeated over the `pipeline` variable; the panels query
  * the seed metric names where a recording rule gives one and the exporters' raw series otherwise.
  */
+import { ConfigIssue, formatPath } from "../config/errors";
 import type { PipelineSpec, StackSpec } from "../model/spec";
 import { dlqTopicName } from "../model/naming";
 import { MANAGED_BY_LABELS } from "./connect-cluster";
@@ -35,37 +36,62 @@ interface Panel {
     queries: Query[];
 }
 
+interface Identity {
+    name: string;
+    path: (string | number)[];
+    what: string;
+    /** Names of one kind are unique already (config/rules.ts checkUniqueness); a clash across kinds is this module's. */
+    kind: "pipeline" | "connector" | "topic prefix" | "dead letter topic";
+}
+
 /**
- * One pipeline's identities as its series carry them: the pipeline (writer, reconciliation), its connectors
- * (Connect's and the seed's `connector`), its topic prefix (Debezium's `name`) and its dead letter queue (`topic`).
- * Regex characters are put in brackets, so `.` in a name matches only itself.
+ * One pipeline's names as its series carry them: the pipeline (writer, reconciliation), its connectors (Connect's
+ * and the seed's `connector`), its topic prefix (Debezium's `name`) and its dead letter queue (`topic`).
  */
-export function pipelineIdentities(p: PipelineSpec): string[] {
-    return [...new Set([p.name, p.source.connectorName, p.sink.connectorName, p.source.topicPrefix, dlqTopicName(p.sink.connectorName)])];
+function identities(p: PipelineSpec, i: number): Identity[] {
+    const at = (...path: (string | number)[]) => ["pipelines", i, ...path];
+    return [
+        { name: p.name, path: at("name"), what: "the name", kind: "pipeline" },
+        { name: p.source.connectorName, path: at("source", "connectorName"), what: "the source connector's name", kind: "connector" },
+        { name: p.sink.connectorName, path: at("sink", "connectorName"), what: "the sink connector's name", kind: "connector" },
+        { name: p.source.topicPrefix, path: at("source", "topicPrefix"), what: "the topic prefix", kind: "topic prefix" },
+        {
+            name: dlqTopicName(p.sink.connectorName),
+            path: at("sink", "connectorName"),
+            what: "the dead letter topic",
+            kind: "dead letter topic",
+        },
+    ];
 }
 
-function literalRegex(name: string): string {
-    if (/[\\\]^]/.test(name)) throw new Error(`"${name}" has a character the dashboard's pipeline matcher cannot bracket (\\, ] or ^)`);
-    return name.replace(/[^A-Za-z0-9_-]/g, (c) => `[${c}]`);
-}
+export const pipelineIdentities = (p: PipelineSpec): string[] => [...new Set(identities(p, 0).map((id) => id.name))];
 
-/** The `pipeline` variable's value for one pipeline: a regex matching exactly its identities. */
+/**
+ * The `pipeline` variable's value for one pipeline: a regex matching exactly its names. They have no regex
+ * characters to escape: config/schema.ts allows only letters, digits, '_' and '-' in each of them.
+ */
 export function pipelineMatcher(p: PipelineSpec): string {
-    return pipelineIdentities(p).map(literalRegex).join("|");
+    return pipelineIdentities(p).join("|");
 }
 
-/** Each label a row filters on must match that row's pipeline only: no name of one pipeline may be another's. */
-function requireDistinctIdentities(spec: StackSpec): void {
-    const owner = new Map<string, string>();
-    for (const p of spec.pipelines)
-        for (const id of pipelineIdentities(p)) {
-            const other = owner.get(id);
-            if (other !== undefined && other !== p.name)
-                throw new Error(
-                    `pipelines ${other} and ${p.name} both have a name, connector, topic prefix or dead letter topic "${id}": the dashboard's row of one would show the other's series; rename one (pipelines[].name, source/sink connectorName or source.topicPrefix)`,
-                );
-            owner.set(id, p.name);
+/**
+ * A row filters every label by its pipeline's names, so no name of one pipeline may be a name of another: that row
+ * would show both pipelines' series. Checked on the plan (plan/stack-spec.ts) when the stack renders dashboards.
+ */
+export function checkDashboardRows(spec: StackSpec, issues: ConfigIssue[]): void {
+    if (!spec.monitoring.enabled) return;
+    const owners = new Map<string, { pipeline: string; id: Identity }>();
+    spec.pipelines.forEach((p, i) => {
+        for (const id of identities(p, i)) {
+            const other = owners.get(id.name);
+            if (other && other.pipeline !== p.name && other.id.kind !== id.kind)
+                issues.push({
+                    path: id.path,
+                    message: `gives ${id.what} of pipeline ${p.name} the name "${id.name}", which is also ${other.id.what} of pipeline ${other.pipeline}; the dashboard's row of either would show both, so change this or ${formatPath(other.id.path)}`,
+                });
+            else if (!other) owners.set(id.name, { pipeline: p.name, id });
         }
+    });
 }
 
 function workerPanels(ns: string): Panel[] {
@@ -238,7 +264,6 @@ function dashboardUid(spec: StackSpec): string {
 }
 
 export function pipelineOverviewDashboard(spec: StackSpec) {
-    requireDistinctIdentities(spec);
     const ns = `namespace="${spec.namespace}"`;
     const perPipeline = [
         ...connectorPanels(ns),

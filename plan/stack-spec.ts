@@ -5,6 +5,7 @@
 import { ConfigError } from "../config/errors";
 import { ParseResult, resolveStackSpec } from "../config/resolve";
 import { checkAccessRules } from "./access-rules";
+import { checkDashboardRows } from "./dashboards";
 import { checkLakehouseObjectNames, checkTopicNames } from "./name-collisions";
 import { checkNetworkRules } from "./network-rules";
 
@@ -13,6 +14,7 @@ export function parseStackSpec(raw: unknown): ParseResult {
     checkTopicNames(spec, issues);
     checkAccessRules(spec, issues, warnings);
     checkLakehouseObjectNames(spec, issues);
+    checkDashboardRows(spec, issues);
     checkNetworkRules(spec, issues, warnings);
     if (issues.length > 0) throw new ConfigError(issues);
     return { spec, warnings };
