@@ -544,6 +544,10 @@ const monitoringSchema = z
         sourceLagSeconds: positiveInt.default(300),
         /** Alert when no reconciliation has found a table in sync for this long. */
         reconciliationMaxAgeHours: positiveInt.default(26),
+        /** Alert when a sink's consumer has more records than this left to read on its topics (CdcSinkConsumerLagHigh). */
+        sinkLagRecords: positiveInt.default(10000),
+        /** Alert when a source with heartbeats saw no change event for this long (CdcSourceNoEvents); raise it for quiet databases. */
+        sourceIdleMinutes: positiveInt.default(60),
         /**
          * Where the on-call reads docs/runbooks.md; each alert's runbook_url is this plus `#<alert name>`.
          * No default: only the deploying team knows where its copy is rendered, and a guessed URL pages people to a 404.
@@ -557,7 +561,7 @@ const monitoringSchema = z
         /** Labels of the dashboards' ConfigMaps: the label Grafana's dashboard sidecar selects by (its `label` / `labelValue`). */
         dashboardLabels: labelsSchema
             .refine((labels) => Object.keys(labels).length > 0, {
-                error: "must name the label Grafana's dashboard sidecar watches, e.g. { grafana_dashboard: \"1\" }",
+                error: 'must name the label Grafana\'s dashboard sidecar watches, e.g. { grafana_dashboard: "1" }',
             })
             .default({ grafana_dashboard: "1" }),
     })
@@ -578,7 +582,9 @@ const tracingSchema = z.strictObject({
     /** Where the workers export spans over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT), e.g. an OpenTelemetry collector or Jaeger. */
     otlpEndpoint: z
         .string()
-        .regex(/^https?:\/\/[^\s/?#]+\/?$/, { error: "must be an http(s) URL without a path, e.g. http://otel-collector.observability.svc:4317" }),
+        .regex(/^https?:\/\/[^\s/?#]+\/?$/, {
+            error: "must be an http(s) URL without a path, e.g. http://otel-collector.observability.svc:4317",
+        }),
     /** OTEL_SERVICE_NAME of the workers' spans; unset: connect.name. */
     serviceName: z.string().min(1).optional(),
     /** Debezium's ActivateTracingSpan on every source connector: a trace per change event, its context in the record's headers. */

@@ -309,6 +309,8 @@ export interface MonitoringSpec {
     labels: Record<string, string>;
     sourceLagSeconds: number;
     reconciliationMaxAgeHours: number;
+    sinkLagRecords: number;
+    sourceIdleMinutes: number;
     /** Required when `enabled`; alerts link to `<runbookBaseUrl>#<alert name>`. */
     runbookBaseUrl?: string;
     /** Labels of the dashboards' ConfigMaps, the ones Grafana's dashboard sidecar watches for. */

@@ -182,6 +182,11 @@ function checkReconciler(spec: StackSpec, issues: ConfigIssue[], warnings: strin
         }
         byKey.set(run.key, run);
     }
+    if (spec.monitoring.enabled && !reconciler.pushgatewayUrl) {
+        warnings.push(
+            "reconciler: no pushgatewayUrl; the reconciliation results reach no Prometheus, so CdcReconciliationMismatch and CdcReconciliationStale are not rendered and a copy that drifts pages nobody; set reconciler.pushgatewayUrl to the Pushgateway your Prometheus scrapes (e.g. http://pushgateway.monitoring.svc:9091)",
+        );
+    }
     if (spec.profile.expectVerifiedCopies && !reconciler.reportClaimName) {
         warnings.push(`reconciler: no reportClaimName; reports in ${REPORT_DIR} are lost when the job's pod is removed`);
     }

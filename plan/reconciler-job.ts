@@ -120,7 +120,7 @@ export function planReconcileRuns(spec: StackSpec): ReconcileRunPlan[] {
                 sourceDatabase: database,
                 cronJobName: `${reconciler.name}-${key}`,
                 configKey: `${key}.json`,
-                config: fileConfig(reconciler, pipeline, key, tables),
+                config: fileConfig(reconciler, pipeline, key, tables, spec.namespace),
                 sourceSecret: { name: reconcilerSourceSecretName(reconciler, pipeline), key: sourceUrlKey(label) },
                 targetSecret: { name: reconcilerTargetSecretName(reconciler, pipeline), key: TARGET_URL_KEY },
             };
@@ -133,6 +133,7 @@ function fileConfig(
     pipeline: PipelineSpec,
     key: string,
     tables: ReconcilerFileConfig["tables"],
+    namespace: string,
 ): ReconcilerFileConfig {
     return {
         source: { urlFile: `${SOURCE_URL_DIR}/${URL_FILE}` },
@@ -142,8 +143,16 @@ function fileConfig(
         ...(reconciler.lagWindowSeconds !== undefined ? { lagWindowSeconds: reconciler.lagWindowSeconds } : {}),
         ...(reconciler.maxDiscrepanciesPerTable !== undefined ? { maxDiscrepanciesPerTable: reconciler.maxDiscrepanciesPerTable } : {}),
         ...(reconciler.criticalRatio !== undefined ? { criticalRatio: reconciler.criticalRatio } : {}),
+        // The stack's namespace in the grouping key: another stack's runs neither replace these groups nor count in
+        // this stack's alerts (plan/monitoring.ts selects by it; the Pushgateway is scraped with honor_labels).
         ...(reconciler.pushgatewayUrl
-            ? { pushgateway: { url: reconciler.pushgatewayUrl, job: reconciler.name, labels: { pipeline: pipeline.name, run: key } } }
+            ? {
+                  pushgateway: {
+                      url: reconciler.pushgatewayUrl,
+                      job: reconciler.name,
+                      labels: { namespace, pipeline: pipeline.name, run: key },
+                  },
+              }
             : {}),
     };
 }

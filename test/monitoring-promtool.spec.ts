@@ -10,7 +10,8 @@ import * as path from "path";
 import { stringify } from "yaml";
 import type { StackSpec } from "../model/spec";
 import { lakehousePipelines } from "../plan/lakehouse";
-import { lagThresholdSeconds, prometheusRuleBody } from "../plan/monitoring";
+import { lagThresholdSeconds, prometheusRuleBody, RETENTION_ALERT_SHARE } from "../plan/monitoring";
+import { planReconcileRuns } from "../plan/reconciler-job";
 import { parseStackSpec } from "../plan/stack-spec";
 import { promtool } from "./helpers/promtool";
 import { rawProjectConfig, SHIPPED_STACKS, ShippedStack } from "./helpers/stack-files";
@@ -45,8 +46,8 @@ const LEGACY_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const specOf = (stack: ShippedStack) => parseStackSpec(structuredClone(rawProjectConfig(stack))).spec;
 const rulesOf = (spec: StackSpec): Rule[] => prometheusRuleBody(spec).spec.groups.flatMap((g) => g.rules);
 
-/** Samples per input series, one a minute: longer than any alert's `for` plus the evaluation margin. */
-const SAMPLES = 30;
+/** Samples per input series, one a minute: longer than any alert's `for` (CdcReconciliationStale's hour) plus the evaluation margin. */
+const SAMPLES = 90;
 const steady = (value: number) => `${value}x${SAMPLES}`;
 const rising = `0+1x${SAMPLES}`;
 const series = (metric: string, labels: Labels, values: string): Series => ({ metric, labels, values });
@@ -71,13 +72,35 @@ function selectorOf(expr: string, metric: string): Labels {
 
 const ELSEWHERE = "some-other-namespace";
 const SOURCE = { plugin: "sql_server", name: "sqlserver" };
-const TABLE = { job: "cdc-reconciler", source_table: "dbo.orders", target_table: "sales.orders" };
+
+/** The tables the stack's reconciliation runs check: the labels their pushed series carry and the ones an alert keeps. */
+function plannedTables(spec: StackSpec): { labels: Labels; alertLabels: Labels }[] {
+    return planReconcileRuns(spec).flatMap((run) =>
+        run.config.tables.map((t) => ({
+            labels: { pipeline: run.pipeline, run: run.key, source_table: t.source, target_table: t.target },
+            alertLabels: { pipeline: run.pipeline, source_table: t.source, target_table: t.target },
+        })),
+    );
+}
 
 /**
  * Per alert: input series on which it must fire (after its `for`; it is also checked not to fire a minute before)
  * and near misses on which it must not. Every alert a shipped stack renders needs an entry.
  */
 const CASES: Record<string, (rule: Rule, spec: StackSpec) => Scenario[]> = {
+    CdcConnectContainersDown: ({ expr }, spec) => {
+        const up = selectorOf(expr, "up");
+        const workers = spec.connect.replicas;
+        const pod = (name: string, value: number) => series("up", { ...up, pod: name, container: "connect" }, steady(value));
+        const workerPods = (lastValue: number) =>
+            Array.from({ length: workers }, (_, i) => pod(`${spec.connect.name}-connect-${i}`, i === workers - 1 ? lastValue : 1));
+        const writer = pod("cdc-lakehouse-shop-5d8f7c9b6-x2x4q", 1);
+        return [
+            { name: "one worker down", series: workerPods(0), fires: [{ labels: {}, value: workers - 1 }] },
+            { name: "no worker scraped, another pod up", series: [writer], fires: [{ labels: {}, value: 0 }] },
+            { name: "every worker up", series: workerPods(1), fires: [] },
+        ];
+    },
     CdcConnectorFailed: ({ expr }) => {
         const metric = "kafka_connect_connector_status";
         const failed = selectorOf(expr, metric);
@@ -136,48 +159,145 @@ const CASES: Record<string, (rule: Rule, spec: StackSpec) => Scenario[]> = {
             { name: "over the limit in another namespace", series: [behind(limit + 60, ELSEWHERE)], fires: [] },
         ];
     },
-    CdcDeadLetterQueueReceiving: ({ expr }) => {
-        const metric = "kafka_connect_task_error_deadletterqueue_produce_requests";
-        const sink = { ...selectorOf(expr, metric), connector: "postgresql-jdbc-sink", task: "0" };
+    CdcSourceQueueNearlyFull: ({ expr }) => {
+        const remaining = "debezium_metrics_queueremainingcapacity";
+        const total = "debezium_metrics_queuetotalcapacity";
+        // Both attributes are on the task's streaming MBean (no database key).
+        const queue = (free: number) => [
+            series(remaining, { ...selectorOf(expr, remaining), ...SOURCE, task: "0" }, steady(free)),
+            series(total, { ...selectorOf(expr, total), ...SOURCE, task: "0" }, steady(8192)),
+        ];
         return [
-            {
-                name: "records arriving in the DLQ",
-                series: [series(metric, sink, rising)],
-                fires: [{ labels: { connector: sink.connector } }],
-            },
-            { name: "old DLQ records, no new ones", series: [series(metric, sink, steady(5))], fires: [] },
+            { name: "5 % free", series: queue(410), fires: [{ labels: { name: SOURCE.name } }] },
+            { name: "half free", series: queue(4096), fires: [] },
+            { name: "just over 10 % free", series: queue(820), fires: [] },
         ];
     },
-    CdcReconciliationMismatch: ({ expr }) => {
+    CdcSourceNoEvents: ({ expr }, spec) => {
+        const events = selectorsOf(expr, "debezium_metrics_totalnumberofeventsseen");
+        const polled = selectorsOf(expr, "kafka_connect_source_task_source_record_poll_total");
+        const beating = spec.pipelines.filter((p) => p.source.heartbeatIntervalMs > 0);
+        expect(events.map((l) => l.name)).to.deep.equal(beating.map((p) => p.source.topicPrefix));
+        expect(polled.map((l) => l.connector)).to.deep.equal(beating.map((p) => p.source.connectorName));
+        const input = (eventValues: string, pollValues: string) =>
+            events.flatMap((e, i) => [
+                series("debezium_metrics_totalnumberofeventsseen", { ...e, context: "streaming", task: "0" }, eventValues),
+                series("kafka_connect_source_task_source_record_poll_total", { ...polled[i], task: "0" }, pollValues),
+            ]);
+        return [
+            {
+                name: "heartbeats polled, no change event",
+                series: input(steady(42), rising),
+                fires: events.map((e) => ({ labels: { name: e.name } })),
+            },
+            { name: "change events and heartbeats", series: input(rising, rising), fires: [] },
+            { name: "nothing polled (the task is not running)", series: input(steady(42), steady(7)), fires: [] },
+        ];
+    },
+    CdcSqlServerLagNearRetention: ({ expr }, spec) => {
+        const metric = "debezium_metrics_millisecondsbehindsource";
+        const streaming = selectorOf(expr, metric);
+        const limitMinutes = Math.floor(spec.sqlserver.cdcRetentionMinutes * RETENTION_ALERT_SHARE);
+        const behind = (minutes: number, plugin = streaming.plugin) =>
+            series(metric, { ...streaming, ...SOURCE, plugin, task: "0", database: "SalesDB" }, steady(minutes * 60_000));
+        return [
+            {
+                name: "an hour past half the retention",
+                series: [behind(limitMinutes + 60)],
+                fires: [{ labels: { name: SOURCE.name }, value: limitMinutes + 60 }],
+            },
+            { name: "at half the retention", series: [behind(limitMinutes)], fires: [] },
+            { name: "a PostgreSQL source as far behind", series: [behind(limitMinutes + 60, "postgres")], fires: [] },
+        ];
+    },
+    CdcSinkConsumerLagHigh: ({ expr }, spec) => {
+        const metric = "kafka_consumer_fetch_manager_records_lag";
+        const consumer = selectorOf(expr, metric);
+        const sink = spec.pipelines[0].sink.connectorName;
+        const limit = spec.monitoring.sinkLagRecords;
+        // records-lag is per partition of the task's consumer, connector-consumer-<sink>-<task>.
+        const lag = (client_id: string, total: number) =>
+            [0, 1].map((partition) =>
+                series(
+                    metric,
+                    { ...consumer, client_id, topic: "sqlserver.SalesDB.dbo.orders", partition: String(partition) },
+                    steady(total / 2),
+                ),
+            );
+        return [
+            {
+                name: "two partitions 2 records over the limit together",
+                series: lag(`connector-consumer-${sink}-0`, limit + 2),
+                fires: [{ labels: { connector: sink }, value: limit + 2 }],
+            },
+            { name: "at the limit", series: lag(`connector-consumer-${sink}-0`, limit), fires: [] },
+            { name: "another consumer over the limit", series: lag("consumer-cdc-lakehouse-sales-1", limit + 2), fires: [] },
+        ];
+    },
+    CdcDeadLetterRateHigh: ({ expr }) => {
+        const dead = "kafka_connect_task_error_deadletterqueue_produce_requests";
+        const read = "kafka_connect_sink_task_sink_record_read_total";
+        const task = { connector: "postgresql-jdbc-sink", task: "0" };
+        // Per minute: records dead-lettered and records read, both counters.
+        const input = (deadValues: string, readPerMinute: number) => [
+            series(dead, { ...selectorOf(expr, dead), ...task }, deadValues),
+            series(read, { ...selectorOf(expr, read), ...task }, `0+${readPerMinute}x${SAMPLES}`),
+        ];
+        return [
+            {
+                name: "2 of every 1,000 records dead-lettered (0.2 %)",
+                series: input(`0+2x${SAMPLES}`, 1000),
+                fires: [{ labels: { connector: task.connector }, value: 0.002 }],
+            },
+            { name: "1 of every 2,000 records dead-lettered (0.05 %)", series: input(`0+1x${SAMPLES}`, 2000), fires: [] },
+            { name: "old dead letters, no new ones", series: input(steady(5), 1000), fires: [] },
+        ];
+    },
+    CdcReconciliationMismatch: ({ expr }, spec) => {
         const metric = "cdc_reconciliation_status";
-        const table = { ...selectorOf(expr, metric), ...TABLE };
+        const pushed = selectorOf(expr, metric);
+        const table = plannedTables(spec)[0];
         // The reconciler pushes one series per status, 1 for the table's current one (reconciler/metrics.ts).
-        const current = (status: string) =>
+        const current = (status: string, namespace = pushed.namespace) =>
             ["ok", "row_count_mismatch", "checksum_mismatch", "critical"].map((s) =>
-                series(metric, { ...table, status: s }, steady(s === status ? 1 : 0)),
+                series(metric, { ...pushed, ...table.labels, namespace, status: s }, steady(s === status ? 1 : 0)),
             );
         return [
             {
                 name: "row counts differ",
                 series: current("row_count_mismatch"),
-                fires: [{ labels: { source_table: TABLE.source_table, target_table: TABLE.target_table } }],
+                fires: [{ labels: { namespace: pushed.namespace, ...table.alertLabels } }],
             },
             { name: "in sync", series: current("ok"), fires: [] },
+            { name: "row counts differ in another stack's namespace", series: current("row_count_mismatch", ELSEWHERE), fires: [] },
         ];
     },
     CdcReconciliationStale: ({ expr }, spec) => {
         const metric = "cdc_reconciliation_last_success_timestamp_seconds";
-        const table = { ...selectorOf(expr, metric), ...TABLE };
+        const pushed = selectorsOf(expr, metric).find((l) => l.source_table === undefined)!;
+        const tables = plannedTables(spec);
+        const absentGuards = selectorsOf(expr, metric).filter((l) => l.source_table !== undefined);
+        expect(absentGuards.map((l) => `${l.pipeline} ${l.source_table} ${l.target_table}`)).to.deep.equal(
+            tables.map((t) => `${t.labels.pipeline} ${t.labels.source_table} ${t.labels.target_table}`),
+        );
         const hours = spec.monitoring.reconciliationMaxAgeHours;
         // promtool's clock starts at the Unix epoch, so a success N hours before it is the timestamp -N h.
-        const lastSuccess = (hoursAgo: number) => series(metric, table, steady(-hoursAgo * 3600));
+        const lastSuccess = (hoursAgo: number, of = tables) =>
+            of.map((t) => series(metric, { ...pushed, ...t.labels }, steady(-hoursAgo * 3600)));
         return [
             {
-                name: "last success an hour over the limit",
-                series: [lastSuccess(hours + 1)],
-                fires: [{ labels: { source_table: TABLE.source_table, target_table: TABLE.target_table } }],
+                name: "every planned table's last success an hour over the limit",
+                series: lastSuccess(hours + 1),
+                fires: tables.map((t) => ({ labels: { namespace: pushed.namespace, ...t.alertLabels } })),
             },
-            { name: "last success an hour within the limit", series: [lastSuccess(hours - 1)], fires: [] },
+            // Two hours within: the evaluation is an hour and two minutes after the first sample (the alert's `for`).
+            { name: "every planned table's last success two hours within the limit", series: lastSuccess(hours - 2), fires: [] },
+            {
+                name: "the first planned table never succeeded",
+                series: lastSuccess(hours - 2, tables.slice(1)),
+                // absent() keeps the `=` matchers of its selector as the alert's labels.
+                fires: [{ labels: absentGuards[0] }],
+            },
         ];
     },
     CdcLakehouseLagHigh: ({ expr }, spec) => {
@@ -248,6 +368,32 @@ function humanizeDuration(seconds: number): string {
     return `${Number(seconds.toPrecision(4))}s`;
 }
 
+/** Go's %.4g for the values the cases use (no exponent form). */
+const fourDigits = (v: number): string => String(Number(v.toPrecision(4)));
+
+/** Prometheus's humanize: SI prefixes from k up, %.4g (template/template.go). */
+function humanize(v: number): string {
+    const prefixes = ["", "k", "M", "G", "T", "P", "E", "Z", "Y"];
+    let i = 0;
+    while (Math.abs(v) >= 1000 && i < prefixes.length - 1) {
+        v /= 1000;
+        i++;
+    }
+    if (Math.abs(v) < 1 && v !== 0) throw new Error(`no test value below 1: ${v}`);
+    return `${fourDigits(v)}${prefixes[i]}`;
+}
+
+/** What `{{ $value }}` and its pipelines print, for the values the cases use. */
+const VALUE_FORMATS: Record<string, (v: number) => string> = {
+    $value: (v) => {
+        if (!Number.isInteger(v)) throw new Error(`no expectation for a fractional {{ $value }}: ${v}`);
+        return String(v);
+    },
+    "$value | humanize": humanize,
+    "$value | humanizeDuration": humanizeDuration,
+    "$value | humanizePercentage": (v) => `${fourDigits(v * 100)}%`,
+};
+
 /** The annotation Prometheus should produce from a template, for the templates the rules use. */
 function expand(template: string, firing: Firing, where: string): string {
     return template.replace(/\{\{ ([^{}]*) \}\}/g, (_, inner: string) => {
@@ -256,18 +402,19 @@ function expand(template: string, firing: Firing, where: string): string {
             if (firing.labels[label[1]] === undefined) throw new Error(`${where}: the alert has no label ${label[1]}`);
             return firing.labels[label[1]];
         }
-        if (inner === "$value | humanizeDuration") {
+        const format = VALUE_FORMATS[inner];
+        if (format) {
             if (firing.value === undefined) throw new Error(`${where}: the case gives no value for {{ ${inner} }}`);
-            return humanizeDuration(firing.value);
+            return format(firing.value);
         }
         throw new Error(`${where}: no expectation for template {{ ${inner} }}; teach expand() what Prometheus prints`);
     });
 }
 
 const minutesOf = (duration: string): number => {
-    const m = /^(\d+)m$/.exec(duration);
+    const m = /^(\d+)([mh])$/.exec(duration);
     if (!m) throw new Error(`unexpected "for" ${duration}`);
-    return Number(m[1]);
+    return Number(m[1]) * (m[2] === "h" ? 60 : 1);
 };
 
 const seriesText = (s: Series) =>

@@ -147,6 +147,97 @@ describe("monitoring", () => {
         );
     });
 
+    describe("pipeline alerts", () => {
+        const named = (all: ReturnType<typeof alerts>, name: string) => all.find((a) => a.alert === name);
+
+        it("gives every alert a `for`, and renders another only when asked, with the same expressions", () => {
+            const shipped = alerts(spec("prod"));
+            for (const a of shipped) expect(a.for, a.alert).to.match(/^[1-9]\d*[mh]$/);
+            const fast = prometheusRuleBody(spec("prod"), { for: "15s" }).spec.groups.flatMap((g) => g.rules);
+            expect(fast.map((a) => a.for)).to.deep.equal(shipped.map(() => "15s"));
+            expect(fast.map((a) => a.expr)).to.deep.equal(shipped.map((a) => a.expr));
+        });
+
+        it("counts the Connect workers up against connect.replicas", () => {
+            expect(named(alerts(spec("prod")), "CdcConnectContainersDown")!.expr).to.equal(
+                '(count(up{namespace="cdc",pod=~"cdc-connect-connect-[0-9]+"} == 1) or vector(0)) < 2',
+            );
+        });
+
+        it("watches for missing change events only on sources with heartbeats, over monitoring.sourceIdleMinutes", () => {
+            const dev = spec("dev", (raw) => {
+                raw.monitoring.sourceIdleMinutes = 90;
+                raw.pipelines.find((p: { name: string }) => p.name === "inventory").source.heartbeatIntervalMs = 0;
+            });
+            const expr = named(alerts(dev), "CdcSourceNoEvents")!.expr;
+            expect(expr).to.include(
+                '(sum by (name) (increase(debezium_metrics_totalnumberofeventsseen{namespace="cdc-dev",name="shop"}[90m])) == 0) and on () ' +
+                    '(sum(increase(kafka_connect_source_task_source_record_poll_total{namespace="cdc-dev",connector="shop-postgres-source"}[90m])) > 0)',
+            );
+            expect(expr).not.to.include("inventory");
+            const quiet = spec("dev", (raw) =>
+                raw.pipelines.forEach((p: { source: { heartbeatIntervalMs: number } }) => (p.source.heartbeatIntervalMs = 0)),
+            );
+            expect(named(alerts(quiet), "CdcSourceNoEvents")).to.equal(undefined);
+        });
+
+        it("alerts on SQL Server lag past half the CDC cleanup retention the stack configures, only where a source is SQL Server", () => {
+            const prod = spec("prod", (raw) => (raw.sqlserver = { ...(raw.sqlserver ?? {}), cdcRetentionMinutes: 1441 }));
+            expect(named(alerts(prod), "CdcSqlServerLagNearRetention")!.expr).to.equal(
+                'max by (name) (debezium_metrics_millisecondsbehindsource{namespace="cdc",context="streaming",plugin="sql_server"}) / 60000 > 720',
+            );
+            expect(named(alerts(prod), "CdcSqlServerLagNearRetention")!.annotations.description).to.include("1441 minutes");
+            const noSqlServer = spec(
+                "dev",
+                (raw) => (raw.pipelines = raw.pipelines.filter((p: { source: { kind: string } }) => p.source.kind !== "sqlserver")),
+            );
+            expect(named(alerts(noSqlServer), "CdcSqlServerLagNearRetention")).to.equal(undefined);
+        });
+
+        it("alerts on the share of dead letters above seed 000's 0.1 %, and on sink consumer lag above monitoring.sinkLagRecords", () => {
+            const dev = spec("dev", (raw) => (raw.monitoring.sinkLagRecords = 5000));
+            const sinks = "postgresql-jdbc-sink|shop-postgres-sink|inventory-postgres-sink";
+            expect(named(alerts(dev), "CdcDeadLetterRateHigh")!.expr).to.equal(
+                `sum by (connector) (increase(kafka_connect_task_error_deadletterqueue_produce_requests{namespace="cdc-dev",connector=~"${sinks}"}[15m])) / ` +
+                    `sum by (connector) (increase(kafka_connect_sink_task_sink_record_read_total{namespace="cdc-dev",connector=~"${sinks}"}[15m])) > 0.001`,
+            );
+            expect(named(alerts(dev), "CdcSinkConsumerLagHigh")!.expr).to.equal(
+                `sum by (connector) (label_replace(kafka_consumer_fetch_manager_records_lag{namespace="cdc-dev",client_id=~"connector-consumer-(${sinks})-[0-9]+"}, ` +
+                    '"connector", "$1", "client_id", "connector-consumer-(.+)-[0-9]+")) > 5000',
+            );
+        });
+
+        it("scopes the reconciliation alerts to the stack's namespace and reconciler, with one absent() per planned table", () => {
+            const all = alerts(spec("prod"));
+            expect(named(all, "CdcReconciliationMismatch")!.expr).to.equal(
+                'max by (namespace, pipeline, source_table, target_table) (cdc_reconciliation_status{namespace="cdc",job="cdc-reconciler",status!="ok"}) > 0',
+            );
+            const stale = named(all, "CdcReconciliationStale")!.expr;
+            const guards = [...stale.matchAll(/absent\(([^)]*)\)/g)].map((m) => m[1]);
+            expect(guards).to.deep.equal(
+                ["customers", "orders", "order_items"].map(
+                    (t) =>
+                        `cdc_reconciliation_last_success_timestamp_seconds{namespace="cdc",job="cdc-reconciler",pipeline="sales",source_table="dbo.${t}",target_table="sales.${t}"}`,
+                ),
+            );
+            expect(stale).to.match(
+                /^\(time\(\) - max by \(namespace, pipeline, source_table, target_table\) \(cdc_reconciliation_last_success_timestamp_seconds\{namespace="cdc",job="cdc-reconciler"\}\) > 93600\) or absent/,
+            );
+        });
+
+        it("renders no reconciliation alert without a Pushgateway, and the config check warns", () => {
+            const raw = structuredClone(rawProjectConfig("prod")) as Record<string, any>;
+            delete raw.reconciler.pushgatewayUrl;
+            const parsed = parseStackSpec(raw);
+            expect(alerts(parsed.spec).filter((a) => a.alert.startsWith("CdcReconciliation"))).to.deep.equal([]);
+            expect(parsed.warnings).to.deep.equal([
+                "reconciler: no pushgatewayUrl; the reconciliation results reach no Prometheus, so CdcReconciliationMismatch and CdcReconciliationStale are not rendered and a copy that drifts pages nobody; set reconciler.pushgatewayUrl to the Pushgateway your Prometheus scrapes (e.g. http://pushgateway.monitoring.svc:9091)",
+            ]);
+            raw.monitoring.enabled = false;
+            expect(parseStackSpec(raw).warnings).to.deep.equal([]);
+        });
+    });
+
     describe("lakehouse writer alerts", () => {
         const named = (all: ReturnType<typeof alerts>, name: string) => all.find((a) => a.alert === name);
 

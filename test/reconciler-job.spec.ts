@@ -86,16 +86,16 @@ describe("reconciliation job plan", () => {
             expect(parsed.reportDir).to.equal("/var/reports");
             expect(parsed.source).to.deep.equal({ urlFile: "/var/run/secrets/cdc/source/url" });
             expect(parsed.target).to.deep.equal({ urlFile: "/var/run/secrets/cdc/target/url" });
+            // The stack's namespace in the grouping key, which the reconciliation alerts select by.
+            expect(parsed.pushgateway).to.deep.equal({
+                url: "http://pushgateway.monitoring.svc:9091",
+                job: "cdc-reconciler",
+                labels: { namespace: spec.namespace, pipeline: "sales", run: "sales" },
+            });
             if (stack === "prod") {
                 expect(parsed).to.deep.include({ maxDiscrepanciesPerTable: 1000, criticalRatio: 0.001 });
-                expect(parsed.pushgateway).to.deep.equal({
-                    url: "http://pushgateway.monitoring.svc:9091",
-                    job: "cdc-reconciler",
-                    labels: { pipeline: "sales", run: "sales" },
-                });
             } else {
                 expect(parsed.lagWindowSeconds).to.equal(60);
-                expect(parsed.pushgateway).to.equal(undefined);
             }
         });
 
