@@ -161,9 +161,9 @@ function connectorPanels(ns: string): Panel[] {
     ];
 }
 
-function reconciliationPanels(): Panel[] {
-    // Pushed through the Pushgateway, so the series carry the job's labels (pipeline), not the stack's namespace.
-    const own = `pipeline=~"${PIPELINE_MATCH}"`;
+/** Pushed through the Pushgateway: the runs push the stack's namespace and pipeline, the job is the reconciler's name. */
+function reconciliationPanels(ns: string, reconcilerName: string): Panel[] {
+    const own = `${ns},job="${reconcilerName}",pipeline=~"${PIPELINE_MATCH}"`;
     return [
         {
             title: "Reconciliation status",
@@ -267,7 +267,7 @@ export function pipelineOverviewDashboard(spec: StackSpec) {
     const ns = `namespace="${spec.namespace}"`;
     const perPipeline = [
         ...connectorPanels(ns),
-        ...(spec.reconciler?.pushgatewayUrl ? reconciliationPanels() : []),
+        ...(spec.reconciler?.pushgatewayUrl ? reconciliationPanels(ns, spec.reconciler.name) : []),
         ...(lakehousePipelines(spec).some((p) => p.lakehouse?.observability.metricsEnabled) ? lakehousePanels(ns) : []),
     ];
     // Grafana repeats a row with every panel up to the next row, so the repeated row comes last.

@@ -167,11 +167,13 @@ describe("Grafana dashboard", () => {
         expect(titles(specOf("dev")).filter((t) => t.startsWith("Lakehouse"))).to.have.length(3);
     });
 
-    it("selects each stack's own series: Connect's and the writers' by namespace, reconciliation's by pipeline", () => {
-        const exprs = queriesOf(dashboardOf(specOf("prod"))).map((q) => q.expr);
-        const ns = `namespace="${specOf("prod").namespace}"`;
-        for (const expr of exprs.filter((e) => !e.includes("cdc_reconciliation_"))) expect(expr).to.include(ns);
-        for (const expr of exprs.filter((e) => e.includes("cdc_reconciliation_"))) expect(expr).to.include(`pipeline=~"${PIPELINE_MATCH}"`);
+    it("selects each stack's own series by namespace, reconciliation's also by the reconciler's job", () => {
+        const spec = specOf("prod");
+        const exprs = queriesOf(dashboardOf(spec)).map((q) => q.expr);
+        for (const expr of exprs) expect(expr).to.include(`namespace="${spec.namespace}"`);
+        const reconciliation = exprs.filter((e) => e.includes("cdc_reconciliation_"));
+        expect(reconciliation).to.have.length(2);
+        for (const expr of reconciliation) expect(expr).to.include(`job="${spec.reconciler!.name}",pipeline=~"${PIPELINE_MATCH}"`);
     });
 
     it("takes the sidecar's label from monitoring.dashboardLabels, and refuses none", () => {
