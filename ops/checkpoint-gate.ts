@@ -19,6 +19,7 @@ import { connectInternalTopics, dataTopicName, sinkConsumerGroup } from "../mode
 import { pipelineCheckpoints, observePipeline, tableName } from "./status";
 import type { ConnectClient } from "./connect-client";
 import type { KafkaClient, PartitionOffset } from "./kafka-client";
+import type { RecordDecoder } from "./record-decoder";
 
 /** Structurally reconciler/confirm.ts's LagGate and reconciler/run.ts's PipelineProgress (ops does not import the reconciler). */
 export interface Gate {
@@ -64,11 +65,17 @@ export function tableGate(p: PipelineSpec, topic: string, connect: ConnectClient
 }
 
 /** The reconciler's PipelineProgress for one pipeline of the stack. */
-export function pipelineProgress(spec: StackSpec, pipeline: PipelineSpec, connect: ConnectClient, kafka: KafkaClient) {
+export function pipelineProgress(
+    spec: StackSpec,
+    pipeline: PipelineSpec,
+    connect: ConnectClient,
+    kafka: KafkaClient,
+    decoder: RecordDecoder,
+) {
     const offsetsTopic = connectInternalTopics(spec.connect.name).offsetStorageTopic;
     return {
         async checkpoint() {
-            const tables = pipelineCheckpoints(pipeline, await observePipeline(pipeline, connect, kafka, offsetsTopic));
+            const tables = pipelineCheckpoints(pipeline, await observePipeline(pipeline, connect, kafka, offsetsTopic, decoder));
             return {
                 source: "connect+kafka" as const,
                 taken_at: new Date().toISOString(),

@@ -7,12 +7,13 @@ import { waitUntil, WaitTimeoutError } from "../model/wait";
 import { Command, CommandContext, EXIT, RefusedError, UsageError } from "./command";
 import { ConnectClient } from "./connect-client";
 import { DeadLetterRecord, idOf, parseId, RESOLUTION_STATUSES, ResolutionStatus } from "./dlq-record";
-import { LIST_COLUMNS, present, showText } from "./dlq-present";
+import { LIST_COLUMNS, present, presentDecoded, showText } from "./dlq-present";
 import { Action, decide, withReplaySent, withStatus } from "./dlq-state";
 import { DlqView, loadView, missingTopics, SinkDlq, sendReplay, sinkDlqs, storeState } from "./dlq-store";
 import { KafkaClient } from "./kafka-client";
 import { emit, OUTPUT_FLAGS, table } from "./output";
-import { connectClient, KafkaConnection, resolveTarget, TARGET_FLAGS, TARGET_USAGE, TargetFlags } from "./target";
+import { recordDecoderFor } from "./record-decoder";
+import { connectClient, KafkaConnection, resolveTarget, Target, TARGET_FLAGS, TARGET_USAGE, TargetFlags } from "./target";
 
 const SINK_USAGE = "  --sink <name>                only this sink connector's dead letters (default: every sink with a dead letter queue)";
 const ID_USAGE = "  <id>                         <original topic>/<partition>/<offset>, as `cdc dlq list` shows it";
@@ -48,14 +49,14 @@ async function withViews<T>(
     flags: TargetFlags & { sink?: string },
     ctx: CommandContext,
     usage: string,
-    work: (views: DlqView[], kafka: KafkaClient, connect: ConnectClient) => Promise<T>,
+    work: (views: DlqView[], kafka: KafkaClient, connect: ConnectClient, target: Target) => Promise<T>,
 ): Promise<T> {
     const target = resolveTarget(flags, ctx.env, usage);
     const sinks = sinkDlqs(target.spec, flags.sink, usage);
     const kafka = new KafkaClient(target.kafka, "cdc-ops-dlq");
     try {
         const connect = connectClient(target);
-        return await work(await loadViews(kafka, target.kafka, connect, sinks), kafka, connect);
+        return await work(await loadViews(kafka, target.kafka, connect, sinks), kafka, connect, target);
     } finally {
         await kafka.close();
     }
@@ -128,8 +129,11 @@ export const dlqShow: Command = {
         const { ids, rest } = splitIds(argv, SHOW_USAGE, 1);
         if (ids.length > 1) throw new UsageError("show takes one id", SHOW_USAGE);
         const flags = parseFlags(rest, { ...OUTPUT_FLAGS, ...TARGET_FLAGS, sink: { type: "string" } }, SHOW_USAGE);
-        const views = await withViews(flags, ctx, SHOW_USAGE, async (v) => v);
-        emit(ctx, flags, present(find(views, ids[0]).record), showText);
+        const shown = await withViews(flags, ctx, SHOW_USAGE, async (views, _kafka, _connect, target) => {
+            const { record } = find(views, ids[0]);
+            return presentDecoded(record, recordDecoderFor(target.spec, ctx.env));
+        });
+        emit(ctx, flags, shown, showText);
         return EXIT.OK;
     },
 };

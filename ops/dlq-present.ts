@@ -5,6 +5,7 @@
 import type { DeadLetterRecord } from "./dlq-record";
 import { idOf } from "./dlq-record";
 import { Column } from "./output";
+import { RecordDecoder, UndecodableRecord } from "./record-decoder";
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -37,6 +38,25 @@ export function present(r: DeadLetterRecord) {
         status_changed_at: iso(r.status_changed_at),
         last_replay: r.last_replay ? { ...r.last_replay, sent_at: iso(r.last_replay.sent_at) } : null,
     };
+}
+
+/**
+ * present(), with the original key and value as the JsonConverter document the decoder makes of them: on an Avro
+ * stack the bytes are framed Avro, whose UTF-8 reading means nothing. Bytes the decoder cannot read (often the very
+ * reason the record was dead-lettered) keep only their base64, and the text says why.
+ */
+export async function presentDecoded(r: DeadLetterRecord, decoder: RecordDecoder): Promise<PresentedRecord> {
+    const shown = present(r);
+    if (decoder.serialization === "json") return shown;
+    const text = async (bytes: Buffer | null, what: string): Promise<string | null> => {
+        try {
+            return (await decoder.toJsonDocument(bytes, `${shown.id} ${what}`))?.toString("utf8") ?? null;
+        } catch (e) {
+            if (e instanceof UndecodableRecord) return `(not decodable: ${e.message})`;
+            throw e;
+        }
+    };
+    return { ...shown, original_key_text: await text(r.original_key, "key"), original_value_text: await text(r.original_value, "value") };
 }
 
 const shortClass = (name: string): string => name.slice(name.lastIndexOf(".") + 1);

@@ -12,6 +12,7 @@ import { handleChange, type SinkBehaviour, type TargetTable } from "./schema-eve
 import { schemaEventId, typeText, type SchemaEvolutionEvent } from "./schema-events-model";
 import { comparePositions, parseRecord } from "./schema-events-record";
 import { partitionKey, type DetectorState, type SchemaEventStore, type TableState } from "./schema-events-store";
+import { RecordDecoder, UndecodableRecord } from "./record-decoder";
 
 /** One captured table: its data topic, the names in its events, and the sink that writes it. */
 export interface TopicBinding {
@@ -56,21 +57,17 @@ export function observe(table: TableState | undefined, rec: RecordIn): Observati
     return { ...adopted, changes };
 }
 
-const PAYLOAD_KEY = ',"payload":';
-
-/**
- * A JsonConverter record's bytes before its payload (Jackson writes `{"schema":…,"payload":…}` compactly, in that
- * order): records with the same bytes there have the same schema, so a pass parses only the records whose schema
- * text differs from the table's, about one in many thousands. A `,"payload":` inside the schema (a parameter or
- * default named so) only cuts the prefix short, which makes records look different and parses them. A view, not a
- * copy: the comparison is what a pass spends its time on.
- */
-export function schemaPrefix(value: Buffer | null): Uint8Array | undefined {
-    const i = value ? value.indexOf(PAYLOAD_KEY) : -1;
-    return i < 0 ? undefined : new Uint8Array(value!.buffer, value!.byteOffset, i);
-}
-
 const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
+
+/** observe() on the record's JsonConverter document; a record the decoder cannot read is a problem to log. */
+async function observeDecoded(decoder: RecordDecoder, table: TableState | undefined, topic: string, rec: RecordIn): Promise<Observation> {
+    try {
+        return observe(table, { ...rec, value: await decoder.toJsonDocument(rec.value, `${topic}[${rec.partition}]@${rec.offset}`) });
+    } catch (e) {
+        if (e instanceof UndecodableRecord) return { table, changes: [], current: false, problem: e.message };
+        throw e;
+    }
+}
 
 /** Seed 000 §7 events for the changes one record revealed. */
 export function eventsFor(
@@ -127,6 +124,8 @@ export interface PassOptions {
     targetTable?: (binding: TopicBinding) => Promise<TargetTable>;
     /** Records per read; the state is saved after each. */
     chunk?: number;
+    /** The stack's wire format (ops/record-decoder.ts); JSON unless given. */
+    decoder?: RecordDecoder;
 }
 
 export interface PassResult {
@@ -151,7 +150,11 @@ export async function detectPass(
     const topics = bindings.map((b) => b.topic);
     const [earliest, latest] = await Promise.all([reader.earliestOffsets(topics), reader.latestOffsets(topics)]);
     const chunk = opts.chunk ?? 500;
+    // Per topic, the schema bytes (JsonConverter's text before the payload, or Avro's framed schema id) of the
+    // table's current schema: records with the same bytes have the same schema, so a pass decodes and parses only
+    // the records whose schema differs, about one in many thousands.
     const currentSchema = new Map<string, Uint8Array>();
+    const decoder = opts.decoder ?? new RecordDecoder("json");
 
     for (const end of latest) {
         const binding = bindings.find((b) => b.topic === end.topic)!;
@@ -169,10 +172,10 @@ export async function detectPass(
             if (records.length === 0) break;
             const found: SchemaEvolutionEvent[] = [];
             for (const rec of records) {
-                const prefix = schemaPrefix(rec.value);
+                const prefix = decoder.schemaKey(rec.value);
                 const current = currentSchema.get(end.topic);
                 if (prefix && current && sameBytes(prefix, current)) continue;
-                const seen = observe(state.tables[end.topic], rec);
+                const seen = await observeDecoded(decoder, state.tables[end.topic], end.topic, rec);
                 // A copy: the view would keep the whole fetch response it points into alive.
                 if (seen.current && prefix) currentSchema.set(end.topic, prefix.slice());
                 if (seen.problem) {

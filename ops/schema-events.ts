@@ -19,6 +19,7 @@ import type { SchemaEvolutionEvent } from "./schema-events-model";
 import { SchemaEventStore } from "./schema-events-store";
 import { readTargetColumns, targetTableOf } from "./schema-events-target";
 import { connectClient, resolveTarget, type Target, TARGET_FLAGS, TARGET_USAGE } from "./target";
+import { type RecordDecoder, recordDecoderFor } from "./record-decoder";
 
 const USAGE = [
     "cdc schema-events [--no-detect | --follow [--interval <s>]] [--state-dir <dir>] [--pushgateway-url <url>] [--secrets-dir <dir>] [target flags]",
@@ -70,7 +71,14 @@ export interface Detector {
 export async function openDetector(
     target: Target,
     store: SchemaEventStore,
-    opts: { pushgatewayUrl?: string; secrets: SecretStore; caPem?: string; log: (line: string) => void; now?: () => Date },
+    opts: {
+        pushgatewayUrl?: string;
+        secrets: SecretStore;
+        caPem?: string;
+        log: (line: string) => void;
+        now?: () => Date;
+        decoder: RecordDecoder;
+    },
 ): Promise<Detector> {
     const connect = connectClient(target);
     const bindings: TopicBinding[] = [];
@@ -101,6 +109,7 @@ export async function openDetector(
                 now,
                 log: opts.log,
                 chunk: 500,
+                decoder: opts.decoder,
                 targetTable: (b) => {
                     if (!read.has(b.topic))
                         read.set(
@@ -237,6 +246,7 @@ export const schemaEvents: Command = {
             secrets,
             caPem: caFile ? fs.readFileSync(caFile, "utf8") : undefined,
             log,
+            decoder: recordDecoderFor(target.spec, ctx.env),
         });
         try {
             if (flags.follow) {

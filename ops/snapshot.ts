@@ -23,7 +23,8 @@ import { jsonLogger, Logger, ttyLogger } from "../reconciler/progress";
 import type { TableReport } from "../reconciler/report";
 import { runReconciliation } from "../reconciler/run";
 import { Command, EXIT, RefusedError, UnreachableError, UsageError } from "./command";
-import { KafkaClient } from "./kafka-client";
+import { InRecord, KafkaClient } from "./kafka-client";
+import { RecordDecoder, recordDecoderFor, UndecodableRecord } from "./record-decoder";
 import { readSignalTableFacts, signalTableFix, signalTableProblem } from "./signal-table";
 import { emit, OUTPUT_FLAGS } from "./output";
 import {
@@ -177,8 +178,19 @@ interface Progress {
  * Follows the notification topic from `from` until this snapshot completes. Returns the notifications seen; throws
  * RefusedError for an aborted snapshot or a table scan that did not succeed, and when nothing starts or ends in time.
  */
+/** A notification record as its JSON document; a record the decoder cannot read is not a notification of ours. */
+async function readableNotification(decoder: RecordDecoder, r: InRecord): Promise<Buffer | null> {
+    try {
+        return await decoder.toJsonDocument(r.value, `notification ${r.topic}[${r.partition}]@${r.offset}`);
+    } catch (e) {
+        if (e instanceof UndecodableRecord) return null;
+        throw e;
+    }
+}
+
 async function followNotifications(
     kafka: KafkaClient,
+    decoder: RecordDecoder,
     t: SnapshotTable,
     signalId: string,
     from: bigint,
@@ -194,7 +206,7 @@ async function followNotifications(
     for (;;) {
         for (const record of await kafka.read(topic, 0, next)) {
             next = record.offset + 1n;
-            const n = parseNotification(record.value);
+            const n = parseNotification(await readableNotification(decoder, record));
             if (!n || !concernsSnapshot(n, t, signalId, ids)) continue;
             ids.add(n.id);
             seen.push(n);
@@ -329,6 +341,8 @@ export async function runSnapshot(
         lagWindowS?: number;
         urls: { source: string; target: string };
         reportDir: string;
+        /** Debezium's sink notification channel writes through the connector's value converter: Avro when the data is. */
+        decoder: RecordDecoder;
     },
     progress: Progress,
     log: Logger,
@@ -341,6 +355,7 @@ export async function runSnapshot(
         const { signalId, sentAt } = await sendSignal(kafka, t, opts.filter, progress);
         const { seen, scan } = await followNotifications(
             kafka,
+            opts.decoder,
             t,
             signalId,
             end.offset,
@@ -483,6 +498,7 @@ export const snapshot: Command = {
                 lagWindowS: flags["lag-window"],
                 urls,
                 reportDir,
+                decoder: recordDecoderFor(target.spec, ctx.env),
             },
             { line: (text) => ctx.stderr.write(`${text}\n`) },
             reconcilerLogger(ctx.stderr),

@@ -20,6 +20,7 @@ import { Command, EXIT } from "./command";
 import type { ConnectClient, ConnectorOffset, ConnectorStatus } from "./connect-client";
 import { InRecord, KafkaClient, PartitionLag, PartitionOffset } from "./kafka-client";
 import { emit, OUTPUT_FLAGS, table } from "./output";
+import { RecordDecoder, recordDecoderFor, UndecodableRecord } from "./record-decoder";
 import { connectClient, describeTarget, resolveTarget, Target, TARGET_FLAGS, TARGET_USAGE } from "./target";
 
 export interface TableCheckpoint {
@@ -142,10 +143,11 @@ async function offsetsOrEmpty(client: ConnectClient, name: string): Promise<Conn
 
 /**
  * The newest change event on a topic (the last few records of each partition, tombstones skipped): its source time,
- * and whether it was streamed rather than snapshotted.
+ * and whether it was streamed rather than snapshotted. A record the decoder cannot read counts by its Kafka timestamp.
  */
 async function lastEvent(
     kafka: KafkaClient,
+    decoder: RecordDecoder,
     topic: string,
     ends: PartitionOffset[],
     earliest: PartitionOffset[],
@@ -157,14 +159,24 @@ async function lastEvent(
         const from = end.offset - 4n > start ? end.offset - 4n : start;
         const records: InRecord[] = await kafka.read(topic, end.partition, from, { until: end.offset });
         for (const r of records.reverse()) {
-            const t = eventSourceTime(r.value) ?? (r.value ? new Date(Number(r.timestamp)) : null);
+            const value = await readable(decoder, r);
+            const t = eventSourceTime(value) ?? (r.value ? new Date(Number(r.timestamp)) : null);
             if (t) {
-                if (!newest.at || t > newest.at) newest = { at: t, streamed: isStreamedEvent(r.value) };
+                if (!newest.at || t > newest.at) newest = { at: t, streamed: isStreamedEvent(value) };
                 break;
             }
         }
     }
     return newest;
+}
+
+async function readable(decoder: RecordDecoder, r: InRecord): Promise<Buffer | null> {
+    try {
+        return await decoder.toJsonDocument(r.value, `${r.topic}[${r.partition}]@${r.offset}`);
+    } catch (e) {
+        if (e instanceof UndecodableRecord) return null;
+        throw e;
+    }
 }
 
 /** When Connect last committed the source's offset: its record in the offsets topic, keyed `["<connector>", <partition>]`. */
@@ -190,6 +202,7 @@ export async function observePipeline(
     connect: ConnectClient,
     kafka: KafkaClient,
     offsetsTopic: string,
+    decoder: RecordDecoder,
 ): Promise<PipelineObservation> {
     const [sourceStatus, sourceOffsets, sinkStatus] = await Promise.all([
         statusOrNull(connect, p.source.connectorName),
@@ -207,7 +220,7 @@ export async function observePipeline(
     const topics: PipelineObservation["topics"] = new Map();
     for (const topic of present) {
         const mine = (o: { topic: string }) => o.topic === topic;
-        const newest = await lastEvent(kafka, topic, ends.filter(mine), earliest.filter(mine));
+        const newest = await lastEvent(kafka, decoder, topic, ends.filter(mine), earliest.filter(mine));
         topics.set(topic, { ends: ends.filter(mine), lastEvent: newest.at, lastEventStreamed: newest.streamed, lag: lag.filter(mine) });
     }
     return {
@@ -224,6 +237,7 @@ export async function collectStatus(
     target: Target,
     connect: ConnectClient,
     kafka: KafkaClient,
+    decoder: RecordDecoder,
     pipelines?: string[],
 ): Promise<StatusReport> {
     const chosen = target.spec.pipelines.filter((p) => !pipelines?.length || pipelines.includes(p.name));
@@ -232,7 +246,7 @@ export async function collectStatus(
     const statuses: (ConnectorStatus | null)[] = [];
     const names: string[] = [];
     for (const p of chosen) {
-        const seen = await observePipeline(p, connect, kafka, offsetsTopic);
+        const seen = await observePipeline(p, connect, kafka, offsetsTopic, decoder);
         tables.push(...pipelineCheckpoints(p, seen));
         statuses.push(seen.source.status, seen.sink.status);
         names.push(p.source.connectorName, p.sink.connectorName);
@@ -272,7 +286,13 @@ export const status: Command = {
         const target = resolveTarget(flags, ctx.env, USAGE);
         const kafka = new KafkaClient(target.kafka, "cdc-status");
         try {
-            const report = await collectStatus(target, connectClient(target), kafka, flags.pipeline);
+            const report = await collectStatus(
+                target,
+                connectClient(target),
+                kafka,
+                recordDecoderFor(target.spec, ctx.env),
+                flags.pipeline,
+            );
             emit(ctx, flags, report, renderStatus);
             return report.problems.length > 0 ? EXIT.PROBLEMS : EXIT.OK;
         } finally {

@@ -11,6 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { dataTopicName } from "../../model/naming";
 import { KafkaClient } from "../../ops/kafka-client";
+import { recordDecoderFor } from "../../ops/record-decoder";
 import { followDetector, openDetector } from "../../ops/schema-events";
 import type { SchemaEventsReport } from "../../ops/schema-events";
 import type { SchemaEvolutionEvent } from "../../ops/schema-events-model";
@@ -160,6 +161,7 @@ describe("sandbox e2e: cdc schema-events", function () {
         const detector = await openDetector(target, store, {
             secrets: directorySecretStore(env.sb.secretsDir, "the sandbox writes it"),
             log: (l) => lines.push(l),
+            decoder: recordDecoderFor(target.spec, {}),
         });
         const found: SchemaEvolutionEvent[] = [];
         // The same detector also reads the sandbox's real topics; only the probe table's events matter here.

@@ -13,6 +13,7 @@ import { comparePositions, parsePgLsn, REPLICATION_STATES, ReplicationState } fr
 import { pipelineProgress } from "../../ops/checkpoint-gate";
 import { main } from "../../ops/cli";
 import { KafkaClient } from "../../ops/kafka-client";
+import { recordDecoderFor } from "../../ops/record-decoder";
 import type { StatusReport, TableCheckpoint } from "../../ops/status";
 import { resolveTarget } from "../../ops/target";
 import type { Logger } from "../../reconciler/progress";
@@ -205,7 +206,7 @@ describe("sandbox e2e: cdc status", function () {
                     config,
                     quiet,
                     false,
-                    withProgress ? pipelineProgress(target.spec, p, env.sb.client, kafka) : undefined,
+                    withProgress ? pipelineProgress(target.spec, p, env.sb.client, kafka, recordDecoderFor(target.spec, {})) : undefined,
                 );
                 return run.report;
             } finally {
