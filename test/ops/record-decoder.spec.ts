@@ -55,7 +55,7 @@ const registered = (id: number) =>
 function framed(id: number, datum: Buffer): Buffer {
     const out = Buffer.alloc(5 + datum.length);
     out.writeUInt32BE(id, 1);
-    datum.copy(out, 5);
+    out.set(datum, 5);
     return out;
 }
 
@@ -175,7 +175,7 @@ describe("ops record decoder", () => {
         );
         const good = b64(twins("shop.public.orders")[0].avro.value)!;
         const unknown = Buffer.alloc(good.length);
-        good.copy(unknown);
+        unknown.set(good);
         unknown.writeUInt32BE(9999, 1);
         await expectReject(
             d.toJsonDocument(unknown, "x"),
