@@ -131,6 +131,7 @@ function connectAlerts(spec: StackSpec, ns: string, alert: AlertFactory): Alert[
 function sourceAlerts(spec: StackSpec, ns: string, alert: AlertFactory): Alert[] {
     const { sourceLagSeconds, sourceIdleMinutes } = spec.monitoring;
     const streaming = `${ns},context="streaming"`;
+    const running = spec.pipelines.filter((p) => p.source.state === "running");
     const beating = spec.pipelines.filter((p) => p.source.heartbeatIntervalMs > 0);
     // Heartbeats are records the task polls (Connect counts them) but no change event (Debezium's event counters
     // skip them); any context counts as events, so a long snapshot is not "no events".
@@ -145,8 +146,16 @@ function sourceAlerts(spec: StackSpec, ns: string, alert: AlertFactory): Alert[]
     return [
         alert(
             "CdcSourceDisconnected",
-            // Connected is per task (SQL Server with tasksMax > 1 has one per task): one disconnected task is enough.
-            `min by (name, context) (debezium_metrics_connected{${streaming}}) == 0`,
+            [
+                // Connected is per task (SQL Server with tasksMax > 1 has one per task): one disconnected task is enough.
+                `min by (name, context) (debezium_metrics_connected{${streaming}}) == 0`,
+                // A task that lost its database restarts its Debezium side inside the running Connect task until the
+                // database answers, and Debezium registers the streaming MBean only once connected: no series at all.
+                ...running.map(
+                    (p) =>
+                        `absent(debezium_metrics_connected{${streaming},name="${p.source.topicPrefix}"}) and on () (max(kafka_connect_connector_task_status{${ns},connector="${p.source.connectorName}",status="running"}) == 1)`,
+                ),
+            ].join(" or "),
             "5m",
             "Debezium source {{ $labels.name }} lost its database connection",
             "The source connector (at least one of its tasks) is not reading the database log; changes accumulate on the source until it reconnects.",

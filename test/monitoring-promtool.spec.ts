@@ -130,16 +130,38 @@ const CASES: Record<string, (rule: Rule, spec: StackSpec) => Scenario[]> = {
             { name: "tasks running", series: [state("running", "0"), state("running", "1")], fires: [] },
         ];
     },
-    CdcSourceDisconnected: ({ expr }) => {
+    CdcSourceDisconnected: ({ expr }, spec) => {
         const metric = "debezium_metrics_connected";
-        const streaming = selectorOf(expr, metric);
+        const [streaming, ...perSource] = selectorsOf(expr, metric);
+        const taskRunning = selectorsOf(expr, "kafka_connect_connector_task_status");
+        const running = spec.pipelines.filter((p) => p.source.state === "running");
+        expect(perSource.map((l) => l.name)).to.deep.equal(running.map((p) => p.source.topicPrefix));
+        expect(taskRunning.map((l) => l.connector)).to.deep.equal(running.map((p) => p.source.connectorName));
         // Debezium keeps Connected on the task's MBean (no database key), one per task.
-        const task = (id: string, value: number) => series(metric, { ...streaming, ...SOURCE, task: id }, steady(value));
+        const task = (id: string, value: number, name = SOURCE.name) =>
+            series(metric, { ...streaming, ...SOURCE, name, task: id }, steady(value));
         const source = { labels: { name: SOURCE.name, context: streaming.context } };
+        // Every planned source connected, so only the case's own series decides.
+        const others = perSource.filter((l) => l.name !== SOURCE.name).map((l) => task("0", 1, l.name));
+        const tasks = (state: string) =>
+            taskRunning.map((l) => series("kafka_connect_connector_task_status", { ...l, task: "0", status: state }, steady(1)));
+        const first = perSource[0];
+        const allConnected = perSource.map((l) => task("0", 1, l.name));
         return [
-            { name: "disconnected", series: [task("0", 0)], fires: [source] },
-            { name: "task 1 of 2 disconnected", series: [task("0", 1), task("1", 0)], fires: [source] },
-            { name: "every task connected", series: [task("0", 1), task("1", 1)], fires: [] },
+            { name: "disconnected", series: [task("0", 0), ...others, ...tasks("running")], fires: [source] },
+            { name: "task 1 of 2 disconnected", series: [task("0", 1), task("1", 0), ...others, ...tasks("running")], fires: [source] },
+            { name: "every task connected", series: [...allConnected, task("1", 1), ...tasks("running")], fires: [] },
+            {
+                name: "a running task's Debezium side restarting (no streaming metrics)",
+                series: [...allConnected.slice(1), ...tasks("running")],
+                // absent() keeps the `=` matchers of its selector as the alert's labels.
+                fires: [{ labels: first }],
+            },
+            {
+                name: "a stopped connector (no task running, no metrics)",
+                series: [...allConnected.slice(1), ...tasks("paused")],
+                fires: [],
+            },
         ];
     },
     CdcSourceLagHigh: ({ expr }, spec) => {
