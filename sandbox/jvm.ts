@@ -14,6 +14,8 @@ interface JvmOptions {
     /** Instance folder: holds `<name>.pid`, `logs/<name>.log` and the log4j2 config. */
     runDir: string;
     systemProperties?: Record<string, string>;
+    /** The `java` executable, when not the one on PATH (a newer runtime than the system's). */
+    java?: string;
     /** JVM options before the class path, such as a `-javaagent:`. */
     jvmArgs?: readonly string[];
 }
@@ -122,7 +124,7 @@ export function startJvm(opts: JvmOptions): JvmProcess {
     const out = fs.openSync(logFile, "a");
     const props = { "log4j2.configurationFile": writeLog4jConfig(opts.runDir), ...opts.systemProperties };
     const child: ChildProcess = spawn(
-        "java",
+        opts.java ?? "java",
         [
             `-Xms${opts.heap.initial}`,
             `-Xmx${opts.heap.max}`,

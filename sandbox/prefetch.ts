@@ -6,11 +6,18 @@
 import { resolveJmxExporterAgent } from "./jmx-exporter";
 import { resolveKafkaClasspath } from "./kafka-jars";
 import { resolvePlugins } from "./plugins";
+import { resolveAvroConverter } from "./avro-converter";
+import { javaRuntime } from "./java-runtime";
+import { resolveRegistry } from "./schema-registry";
 
 async function prefetch(log: (line: string) => void): Promise<void> {
     await resolveKafkaClasspath(log);
     const { skipped } = await resolvePlugins(log);
     for (const s of skipped) log(`${s.id}: skipped, ${s.reason}`);
+    // What an Avro sandbox adds: the converter plugin, the registry server and the Java runtime it needs.
+    await resolveAvroConverter(log);
+    await resolveRegistry(log);
+    log(`java runtime for the registry: ${await javaRuntime(log)}`);
     log(`jmx exporter agent: ${await resolveJmxExporterAgent(log)}`);
 }
 

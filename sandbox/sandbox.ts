@@ -14,18 +14,25 @@ import type { StackSpec } from "../model/spec";
 import type { ConnectorContext } from "../connectors/context";
 import { workerConfig } from "../plan/connect-cluster";
 import { jmxExporterConfig } from "../plan/metrics";
+import { prometheusRuleBody } from "../plan/monitoring";
 import { connectInternalTopics } from "../model/naming";
 import { createPlannedTopics } from "./apply";
 import { RunningConnect, startConnect } from "./connect";
 import { ConnectClient } from "../ops/connect-client";
-import { writeSandboxTarget } from "../ops/target";
+import { SandboxTargetFile, writeSandboxTarget } from "../ops/target";
 import { mariaDbBinlog, postgresLogicalReplication, RunningDatabase, startMariaDb, startPostgres } from "./databases";
 import { resolveJmxExporterAgent } from "./jmx-exporter";
+import { RunningJaeger, startJaeger } from "./jaeger";
+import { resolveOpenTelemetrySdk, tracingSystemProperties } from "./opentelemetry";
 import { logDir, reapOrphans } from "./jvm";
 import { RunningKafka, startKafka } from "./kafka";
 import { RunningLakehouse, startLakehouse, VENV_PYTHON } from "./lakehouse";
+import { RunningPrometheus, startPrometheus } from "./prometheus";
 import { resolveKafkaClasspath } from "./kafka-jars";
 import { PLUGIN_PATH, resolvePlugins } from "./plugins";
+import { resolveAvroConverter } from "./avro-converter";
+import { RunningRegistry, startRegistry } from "./schema-registry";
+import type { Serialization } from "../model/schema-registry";
 import { RUN_DIR } from "./paths";
 import { stopAll, track } from "./shutdown";
 import { ConnectorSupervisor } from "./supervisor";
@@ -36,8 +43,15 @@ export interface SandboxOptions {
     /** Instance name: state goes to `.sandbox/<name>`, so the demo, tests and benchmark never collide. */
     name: string;
     log?: (line: string) => void;
+    /**
+     * avro: a schema registry starts with the sandbox and every connector writes Avro through it; default json
+     * (JsonConverter with embedded schemas) until the e2e tier runs on Avro as a whole.
+     */
+    serialization?: Serialization;
     /** Adjusts the stack's worker settings (the benchmark compares them with Kafka's defaults). */
     workerConfig?: (stack: Record<string, string>) => Record<string, string>;
+    /** Jaeger starts with the sandbox and the stack's tracing section points the worker at it. */
+    tracing?: boolean;
 }
 
 export interface Sandbox {
@@ -49,9 +63,15 @@ export interface Sandbox {
     mariaDbSource: RunningDatabase;
     target: RunningDatabase;
     kafka: RunningKafka;
+    /** Apicurio Registry, when the sandbox runs with serialization avro. */
+    registry?: RunningRegistry;
+    /** Jaeger, receiving the worker's spans, when the sandbox runs with tracing. */
+    jaeger?: RunningJaeger;
     connect: RunningConnect;
     /** The lakehouse writers of the pipelines with destinations, and their tables. */
     lakehouse: RunningLakehouse;
+    /** Prometheus scraping the worker, the writers and the Pushgateway, with the stack's rule groups loaded. */
+    prometheus: RunningPrometheus;
     client: ConnectClient;
     supervisor: ConnectorSupervisor;
     spec: StackSpec;
@@ -134,14 +154,28 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         const { resolved, skipped } = await resolvePlugins(log);
         const jmxAgent = await resolveJmxExporterAgent(log);
         for (const s of skipped) log(`plugin ${s.id} not available locally: ${s.reason}`);
+        await resolveAvroConverter(log);
 
-        const dbs = await startDatabases(log);
+        // The registry's start (about 10 s) overlaps the databases'.
+        const [dbs, registry] = await Promise.all([
+            startDatabases(log),
+            opts.serialization === "avro" ? startRegistry({ runDir, log }) : Promise.resolve(undefined),
+        ]);
+        if (registry) log(`schema registry: ${registry.url} (log ${registry.jvm.logFile})`);
         await createSourceTables(dbs.postgresSource.url, dbs.mariaDbSource.url);
 
         const kafka = await startKafka({ runDir, classpath });
         log(`kafka: ${kafka.bootstrapServers} (log ${kafka.jvm.logFile})`);
 
-        const spec = sandboxStackSpec({ bootstrapServers: kafka.bootstrapServers, ...dbs });
+        const jaeger = opts.tracing ? await startJaeger({ runDir, log }) : undefined;
+        if (jaeger) log(`jaeger: ${jaeger.queryUrl}, OTLP ${jaeger.otlpHttpEndpoint} (log ${jaeger.logFile})`);
+        const endpoints = {
+            bootstrapServers: kafka.bootstrapServers,
+            ...dbs,
+            schemaRegistryUrl: registry?.url,
+            otlpEndpoint: jaeger?.otlpHttpEndpoint,
+        };
+        const spec = sandboxStackSpec(endpoints);
         await createSignalTables(spec, { postgres: dbs.postgresSource.url, mariaDb: dbs.mariaDbSource.url });
         const ctx = sandboxConnectorContext(kafka.bootstrapServers, secretsDir);
         writePipelineSecrets(secretsDir, spec.pipelines, (pipeline, role) => {
@@ -164,22 +198,41 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
             groupId: internal.groupId,
             expectedConnectorClasses: resolved.map((p) => p.connectorClass),
             metrics: { agentJar: jmxAgent, rules: jmxExporterConfig() },
+            ...(spec.tracing
+                ? { tracing: { classpath: await resolveOpenTelemetrySdk(log), systemProperties: tracingSystemProperties(spec) } }
+                : {}),
         });
         log(`connect: ${connect.url}, metrics ${connect.metricsUrl} (log ${connect.jvm.logFile})`);
         // What `npm run cdc -- <command> --sandbox <name>` reads to find this instance.
-        writeSandboxTarget(runDir, {
+        const target: SandboxTargetFile = {
             name: opts.name,
             connectUrl: connect.url,
             bootstrapServers: kafka.bootstrapServers,
             secretsDir,
             databases: { postgresSource: dbs.postgresSource.url, mariaDbSource: dbs.mariaDbSource.url, target: dbs.target.url },
-            stackConfig: sandboxStackConfig({ bootstrapServers: kafka.bootstrapServers, ...dbs }),
+            stackConfig: sandboxStackConfig(endpoints),
             startedAt: new Date().toISOString(),
-        });
+        };
+        writeSandboxTarget(runDir, target);
         const client = new ConnectClient(connect.url);
         const supervisor = new ConnectorSupervisor({ client, log });
         supervisor.start();
         const lakehouse = await startLakehouse({ spec, runDir, logDir: logDir(runDir), secretsDir, target: dbs.target, log });
+        const prometheus = await startPrometheus({
+            runDir,
+            logDir: logDir(runDir),
+            spec,
+            endpoints: {
+                connect: connect.metricsUrl,
+                writers: lakehouse.writers.map((w) => ({ pipeline: w.pipeline, port: w.healthPort })),
+            },
+            ruleGroups: prometheusRuleBody(spec).spec.groups,
+            log,
+        });
+        writeSandboxTarget(runDir, {
+            ...target,
+            metrics: { prometheusUrl: prometheus.url, connectMetricsUrl: connect.metricsUrl, pushgatewayUrl: prometheus.pushgatewayUrl },
+        });
 
         return {
             runDir,
@@ -188,8 +241,11 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
             classpath,
             ...dbs,
             kafka,
+            registry,
+            jaeger,
             connect,
             lakehouse,
+            prometheus,
             client,
             supervisor,
             spec,

@@ -18,6 +18,10 @@ interface LocalEndpoints {
     postgresSource: RunningDatabase;
     mariaDbSource: RunningDatabase;
     target: RunningDatabase;
+    /** Set: the connectors write Avro, registering schemas at this registry (sandbox/schema-registry.ts); unset: JSON. */
+    schemaRegistryUrl?: string;
+    /** Set: the stack's tracing is on and the worker exports its spans here (sandbox/jaeger.ts). */
+    otlpEndpoint?: string;
 }
 
 /** The target database and one schema per pipeline in it. */
@@ -41,6 +45,12 @@ function devStackDestinations(file = path.join(REPO_ROOT, "Pulumi.dev.yaml")): R
     return Object.fromEntries(pipelines.map((p) => [p.name, p.destinations ?? []]));
 }
 
+/** The dev stack's monitoring settings: the sandbox's Prometheus loads the alerts the dev stack renders. */
+function devStackMonitoring(file = path.join(REPO_ROOT, "Pulumi.dev.yaml")): Record<string, unknown> {
+    const config = (parseYaml(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> }).config;
+    return (config["cdc-pipeline:monitoring"] as Record<string, unknown> | undefined) ?? {};
+}
+
 /** Raw stack config, the shape Pulumi.<stack>.yaml holds under `cdc-pipeline:`. */
 export function sandboxStackConfig(e: LocalEndpoints): Record<string, unknown> {
     const destinations = devStackDestinations();
@@ -55,14 +65,16 @@ export function sandboxStackConfig(e: LocalEndpoints): Record<string, unknown> {
     return {
         environment: "dev",
         namespace: "cdc-sandbox",
+        ...(e.schemaRegistryUrl ? { serialization: "avro", schemaRegistry: { url: e.schemaRegistryUrl } } : { serialization: "json" }),
         kafka: { clusterName: "sandbox", bootstrapServers: e.bootstrapServers },
         connect: {
             name: "cdc-sandbox",
             // Required by the stack for Strimzi's image build; the sandbox loads plugins from .cache instead.
             outputImage: "localhost/cdc-sandbox-connect:unused",
         },
-        // No Prometheus here: nothing scrapes the local worker or evaluates alerts.
-        monitoring: { enabled: false },
+        // The sandbox's own Prometheus (sandbox/prometheus.ts) scrapes the worker and the writers and evaluates the rules.
+        monitoring: { ...devStackMonitoring(), enabled: true },
+        ...(e.otlpEndpoint ? { tracing: { otlpEndpoint: e.otlpEndpoint } } : {}),
         // No Kubernetes either, so no NetworkPolicy, and no network its stand-in hosts could be placed in.
         network: { enabled: false },
         lakehouse: {

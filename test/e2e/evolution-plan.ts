@@ -35,7 +35,7 @@ export interface EvolutionRun {
 let run: Promise<EvolutionRun> | undefined;
 
 export function evolutionPlan(env: E2E): Promise<EvolutionRun> {
-    run ??= execute(env);
+    run ??= runEvolutionPlan(env);
     return run;
 }
 
@@ -49,7 +49,8 @@ export const targetColumns = async (env: E2E, table: string) =>
         ).map((c) => [c.column_name, c]),
     );
 
-async function execute(env: E2E): Promise<EvolutionRun> {
+/** The plan on a sandbox of the caller's own (avro.spec.ts runs it on the Avro sandbox); `evolutionPlan` shares one run. */
+export async function runEvolutionPlan(env: E2E): Promise<EvolutionRun> {
     const table = `${env.sb.spec.pipelines.find((p) => p.source.kind === "postgres")!.sink.schema}.cdc_schema_evolution_test`;
     const changes: SourceChange[] = [];
     const source = async (sql: string, params: unknown[] = [], change?: SourceChange) => {

@@ -13,6 +13,7 @@ import { Endpoints, waitForSync, describeDiff } from "../../sandbox/compare";
 import { ChangeStream, DatasetSize, initialDataset } from "../../sandbox/mock-data/change-stream";
 import { pipelineReconcilerConfig } from "../../sandbox/reconcile";
 import { Sandbox, startSandbox } from "../../sandbox/sandbox";
+import type { Serialization } from "../../model/schema-registry";
 import { SourceWriters } from "../../sandbox/source-writers";
 import { renderConnectors } from "../../connectors/render";
 import { TablePair, tablePairs } from "../../sandbox/table-pairs";
@@ -31,10 +32,14 @@ export interface E2E {
 
 let started: Promise<E2E> | undefined;
 
-async function start(): Promise<E2E> {
+/**
+ * A sandbox with the seed data loaded and the connectors' initial snapshot in the target. `e2e()` shares one
+ * per mocha process; a spec needing another serialization starts its own under another name and stops it.
+ */
+export async function startE2E(opts: { name: string; serialization?: Serialization }): Promise<E2E> {
     const t0 = Date.now();
-    const log = (line: string) => process.stderr.write(`      [sandbox ${((Date.now() - t0) / 1000).toFixed(0)}s] ${line}\n`);
-    const sb = await startSandbox({ name: "e2e", log });
+    const log = (line: string) => process.stderr.write(`      [${opts.name} ${((Date.now() - t0) / 1000).toFixed(0)}s] ${line}\n`);
+    const sb = await startSandbox({ ...opts, log });
     const writers = await SourceWriters.connect(sb.postgresSource.url, sb.mariaDbSource.url);
     const dataset = initialDataset(SEED, SIZE, new Date());
     await writers.load(dataset);
@@ -49,7 +54,7 @@ async function start(): Promise<E2E> {
 }
 
 export function e2e(): Promise<E2E> {
-    started ??= start();
+    started ??= startE2E({ name: "e2e" });
     return started;
 }
 
