@@ -93,6 +93,8 @@ export interface SandboxTargetFile {
     stackConfig: Record<string, unknown>;
     /** When the sandbox started, ISO 8601. */
     startedAt: string;
+    /** The sandbox's Prometheus (sandbox/prometheus.ts), the worker's JMX exporter and the Pushgateway, once they run. */
+    metrics?: { prometheusUrl: string; connectMetricsUrl: string; pushgatewayUrl?: string };
 }
 
 export interface Target {
