@@ -23,6 +23,8 @@ interface ConnectOptions {
     expectedConnectorClasses: readonly string[];
     /** The JMX exporter agent and its rules (the text the KafkaConnect's metrics ConfigMap carries). */
     metrics: { agentJar: string; rules: string };
+    /** What Strimzi's tracing agent brings: the OpenTelemetry SDK's jars and its settings (sandbox/opentelemetry.ts). */
+    tracing?: { classpath: readonly string[]; systemProperties: Record<string, string> };
     startTimeoutMs?: number;
 }
 
@@ -79,11 +81,12 @@ export async function startConnect(opts: ConnectOptions): Promise<RunningConnect
     const launch = async (): Promise<JvmProcess> => {
         const jvm = startJvm({
             name: "connect",
-            classpath: opts.classpath,
+            classpath: [opts.classpath, ...(opts.tracing?.classpath ?? [])].join(path.delimiter),
             mainClass: "org.apache.kafka.connect.cli.ConnectDistributed",
             args: [configFile],
             heap: { initial: "256m", max: "1g" },
             runDir: opts.runDir,
+            systemProperties: opts.tracing?.systemProperties,
             jvmArgs: [javaAgentOption(opts.metrics.agentJar, metricsPort, metricsConfig)],
         });
         try {
