@@ -100,13 +100,13 @@ function workerPanels(ns: string): Panel[] {
             title: "Connect worker CPU",
             description: "Share of a CPU each Connect worker's JVM uses (seed §8 process_cpu_usage).",
             unit: "percentunit",
-            queries: [{ expr: `process_cpu_usage{${ns}}`, legend: "{{instance}}" }],
+            queries: [{ expr: `process_cpu_usage{${ns}}`, legend: "{{pod}}" }],
         },
         {
             title: "Connect worker memory",
             description: "JVM memory in use per worker, heap and non-heap (seed §8 jvm_memory_used_bytes).",
             unit: "bytes",
-            queries: [{ expr: `sum by (instance, area) (jvm_memory_used_bytes{${ns}})`, legend: "{{instance}} {{area}}" }],
+            queries: [{ expr: `sum by (pod, area) (jvm_memory_used_bytes{${ns}})`, legend: "{{pod}} {{area}}" }],
         },
     ];
 }
@@ -122,7 +122,8 @@ function connectorPanels(ns: string): Panel[] {
         },
         {
             title: "Throughput in / out",
-            description: "Records per second the source writes to Kafka (in) and the sink applies to the target (out).",
+            description:
+                "Records per second the source connector writes to Kafka (direction source, in) and the sink hands to the target (direction sink, out).",
             unit: "short",
             queries: [
                 {
@@ -132,8 +133,9 @@ function connectorPanels(ns: string): Panel[] {
             ],
         },
         {
-            title: "Errors",
-            description: "Failed records per second, by connector and kind of failure.",
+            title: "Errors per minute",
+            description:
+                "Failed records per minute (seed 000's unit), by connector and kind: record (conversion, transformation or write), dead_letter, source_event (Debezium could not process it).",
             unit: "short",
             queries: [{ expr: `sum by (connector, type) (cdc_error_rate{${own}})`, legend: "{{connector}} {{type}}" }],
         },

@@ -146,7 +146,7 @@ describe("Grafana dashboard", () => {
         expect(titles).to.include.members([
             "Replication lag",
             "Throughput in / out",
-            "Errors",
+            "Errors per minute",
             "Dead letter queue",
             "Task states",
             "Reconciliation status",
