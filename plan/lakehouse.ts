@@ -14,6 +14,7 @@ import { createHash } from "crypto";
 import { MONITORING_API_VERSION } from "../model/prometheus-operator";
 import type { DestinationSpec, LakehouseSpec, PipelineSpec, StackSpec } from "../model/spec";
 import { readsCaFile, TLS_MODES } from "../model/tls";
+import { registryCredentialsSecretName } from "../model/schema-registry";
 import { CA_CERT_KEY, KAFKA_ACCESS_KEYS, kafkaAccessFor, MANAGED_BY_LABELS, needsKafkaAccess } from "./connect-cluster";
 import { Endpoint, endpointRules, kafkaRule, networkPolicyBody, objectStorageEndpoint } from "./network";
 import {
@@ -36,6 +37,10 @@ export const LAKEHOUSE_CONFIG_DIR = "/etc/cdc-lakehouse";
 export const LAKEHOUSE_CONFIG_FILE = "lakehouse.json";
 export const KAFKA_SECRET_DIR = "/var/run/secrets/cdc/kafka";
 export const CATALOG_SECRET_DIR = "/var/run/secrets/cdc/catalog";
+export const REGISTRY_SECRET_DIR = "/var/run/secrets/cdc/schema-registry";
+export const REGISTRY_CA_DIR = "/var/run/secrets/cdc/schema-registry-ca";
+/** The registry CA as PEM: cert-manager writes ca.crt beside the PKCS#12 truststore Connect reads (REGISTRY_TRUSTSTORE_KEYS). */
+const REGISTRY_CA_KEY = "ca.crt";
 const CATALOG_PASSWORD_KEY = "password";
 /** The image's ENTRYPOINT; the Deployment and the CronJob pass the subcommand as arguments. */
 export const WRITER_ENTRYPOINT = ["python", "-m", "cdc_lakehouse"] as const;
@@ -100,8 +105,16 @@ interface WriterPipelineConfig {
     destinations: WriterDestinationConfig[];
 }
 
+interface WriterRegistryConfig {
+    url: string;
+    tls?: { ca_file: string };
+    basic_auth?: { username_file: string; password_file: string };
+}
+
 export interface WriterConfigFile {
     kafka: WriterKafkaConfig;
+    serialization?: "avro";
+    schema_registry?: WriterRegistryConfig;
     catalogs?: Record<string, WriterCatalogConfig>;
     pipelines: [WriterPipelineConfig];
 }
@@ -209,6 +222,46 @@ function destinationConfig(d: DestinationSpec): WriterDestinationConfig {
     };
 }
 
+/** Avro data topics: the registry's Confluent-compatible API, read with the readers' login (the sinks' too). */
+function registryConfig(spec: StackSpec): Pick<WriterConfigFile, "serialization" | "schema_registry"> {
+    const registry = spec.schemaRegistry;
+    if (spec.serialization !== "avro" || !registry) return {};
+    return {
+        serialization: "avro",
+        schema_registry: {
+            url: `${registry.url}/apis/ccompat/v7`,
+            ...(registry.truststoreSecret && registry.url.startsWith("https://")
+                ? { tls: { ca_file: `${REGISTRY_CA_DIR}/${REGISTRY_CA_KEY}` } }
+                : {}),
+            ...(registry.authentication === "basic"
+                ? { basic_auth: { username_file: `${REGISTRY_SECRET_DIR}/username`, password_file: `${REGISTRY_SECRET_DIR}/password` } }
+                : {}),
+        },
+    };
+}
+
+function registryMounts(spec: StackSpec): Mount[] {
+    const registry = spec.schemaRegistry;
+    if (spec.serialization !== "avro" || !registry) return [];
+    const mounts: Mount[] = [];
+    if (registry.authentication === "basic") {
+        const secretName = registryCredentialsSecretName(spec.connect.name, "reader");
+        const items = ["username", "password"].map((key) => ({ key, path: key }));
+        mounts.push({
+            volume: { name: "schema-registry", secret: { secretName, items, defaultMode: READ_ONLY } },
+            mount: { name: "schema-registry", mountPath: REGISTRY_SECRET_DIR, readOnly: true },
+        });
+    }
+    if (registry.truststoreSecret && registry.url.startsWith("https://")) {
+        const items = [{ key: REGISTRY_CA_KEY, path: REGISTRY_CA_KEY }];
+        mounts.push({
+            volume: { name: "schema-registry-ca", secret: { secretName: registry.truststoreSecret, items, defaultMode: READ_ONLY } },
+            mount: { name: "schema-registry-ca", mountPath: REGISTRY_CA_DIR, readOnly: true },
+        });
+    }
+    return mounts;
+}
+
 /** Quality checks write their results only where the file names a validation_results table; without one they never run. */
 export function writerConfigFile(spec: StackSpec, pipeline: PipelineSpec): WriterConfigFile {
     const lakehouse = requireLakehouse(spec);
@@ -218,6 +271,7 @@ export function writerConfigFile(spec: StackSpec, pipeline: PipelineSpec): Write
     const checks = pipeline.destinations.some((d) => d.qualityChecks.some((q) => q.enabled));
     return {
         kafka: kafkaConfig(spec, lakehouse, pipeline),
+        ...registryConfig(spec),
         ...(usesCatalog(pipeline)
             ? {
                   catalogs: {
@@ -420,7 +474,7 @@ const configArgs = (pipeline: PipelineSpec): string[] => [
 export function lakehouseDeploymentBody(spec: StackSpec, pipeline: PipelineSpec) {
     const lakehouse = requireLakehouse(spec);
     const writer = pipeline.lakehouse!;
-    const mounts = [...commonMounts(spec, lakehouse, pipeline), ...kafkaMount(spec, lakehouse, pipeline)];
+    const mounts = [...commonMounts(spec, lakehouse, pipeline), ...kafkaMount(spec, lakehouse, pipeline), ...registryMounts(spec)];
     const probe = { httpGet: { path: HEALTH_PATH, port: HTTP_PORT_NAME }, timeoutSeconds: 5 };
     const configHash = createHash("sha256")
         .update(renderWriterConfig(writerConfigFile(spec, pipeline)))

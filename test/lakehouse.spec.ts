@@ -26,9 +26,12 @@ import {
     lakehousePipelines,
     lakehousePodMonitorBody,
     lakehouseServiceAccountBody,
+    REGISTRY_CA_DIR,
+    REGISTRY_SECRET_DIR,
     renderWriterConfig,
     writerConfigFile,
 } from "../plan/lakehouse";
+import { registryCredentialsSecretName } from "../model/schema-registry";
 import { WORKLOAD_UID } from "../plan/workload-security";
 import { lakehouseKafkaUserBody } from "../plan/kafka-users";
 import { planPostgresTargets } from "../plan/postgres-target";
@@ -184,6 +187,29 @@ describe("lakehouse writers of the shipped stacks", () => {
                 bootstrap_servers: "cdc-kafka-kafka-bootstrap.kafka.svc:9092",
                 security_protocol: "PLAINTEXT",
             });
+        });
+
+        it("reads Avro through the registry's Confluent-compatible API: prod over https with the readers' login and CA mounted, dev plain", () => {
+            const [sales] = lakehousePipelines(specs.prod);
+            expect(writerConfigFile(specs.prod, sales)).to.deep.include({
+                serialization: "avro",
+                schema_registry: {
+                    url: "https://apicurio-registry.registry.svc:8443/apis/ccompat/v7",
+                    tls: { ca_file: `${REGISTRY_CA_DIR}/ca.crt` },
+                    basic_auth: { username_file: `${REGISTRY_SECRET_DIR}/username`, password_file: `${REGISTRY_SECRET_DIR}/password` },
+                },
+            });
+            const pod = lakehouseDeploymentBody(specs.prod, sales).spec.template.spec;
+            const volumes = pod.volumes as { name: string; secret?: { secretName: string; items: { key: string }[] } }[];
+            expect(volumes.find((v) => v.name === "schema-registry")?.secret).to.deep.include({
+                secretName: registryCredentialsSecretName(specs.prod.connect.name, "reader"),
+            });
+            expect(volumes.find((v) => v.name === "schema-registry-ca")?.secret?.items.map((i) => i.key)).to.deep.equal(["ca.crt"]);
+            const dev = writerConfigFile(specs.dev, lakehousePipelines(specs.dev)[0]);
+            expect([dev.serialization, dev.schema_registry]).to.deep.equal([
+                "avro",
+                { url: "http://apicurio-registry.registry-dev.svc:8080/apis/ccompat/v7" },
+            ]);
         });
 
         it("takes the maintenance retention and schedule from the environment profile (seed §9.3: 1 hour for a demo, 7 days)", () => {

@@ -32,6 +32,7 @@ ORDERS_VALUE_ID = 7
 class _Answers(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.server.requests.append(self.path)  # type: ignore[attr-defined]
+        self.server.authorizations.append(self.headers.get("Authorization"))  # type: ignore[attr-defined]
         prefix = "/apis/ccompat/v7/schemas/ids/"
         found = ANSWERS / f"{self.path[len(prefix):]}.json" if self.path.startswith(prefix) else None
         status, body = (200, found.read_bytes()) if found and found.is_file() else (404, (ANSWERS / "not-found.json").read_bytes())
@@ -49,9 +50,10 @@ class _Answers(http.server.BaseHTTPRequestHandler):
 def registry_url():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
     server.requests = []  # type: ignore[attr-defined]
+    server.authorizations = []  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/apis/ccompat/v7", server.requests  # type: ignore[attr-defined]
+    yield f"http://127.0.0.1:{server.server_port}/apis/ccompat/v7", server.requests, server.authorizations  # type: ignore[attr-defined]
     server.shutdown()
 
 
@@ -77,7 +79,7 @@ def registered(schema_id: int) -> dict:
 
 @pytest.mark.parametrize("topic", [CUSTOMERS, ORDERS, PRODUCTS])
 def test_the_converters_avro_records_read_as_their_json_twins(topic, registry_url):
-    url, requests = registry_url
+    url, requests, _ = registry_url
     reader = AvroEnvelopeReader(RegistryClient(SchemaRegistry(url)))
     twins = list(zip(captured(topic), avro_captured(topic), strict=True))
     for json_doc, avro_doc in twins:
@@ -87,7 +89,7 @@ def test_the_converters_avro_records_read_as_their_json_twins(topic, registry_ur
 
 
 def test_values_of_a_datum_written_by_fastavro_with_the_registered_schema(registry_url):
-    url, _ = registry_url
+    url, _, _ = registry_url
     schema = registered(ORDERS_VALUE_ID)
     row = {
         "order_id": 7001,
@@ -132,7 +134,7 @@ def test_the_connect_schema_keeps_what_the_converter_put_in_avro_properties():
 
 
 def test_records_the_reader_cannot_read_are_malformed(registry_url):
-    url, _ = registry_url
+    url, _, _ = registry_url
     reader = AvroEnvelopeReader(RegistryClient(SchemaRegistry(url)))
     good = as_avro_record(avro_captured(ORDERS)[0])
     json_value = as_record(captured(ORDERS)[0])
@@ -153,7 +155,7 @@ def test_an_unreachable_registry_is_not_the_records_fault():
 
 def test_an_avro_pipeline_writes_the_same_rows_as_the_json_one(root, registry_url):
     """Both runs' tables read back through DuckDB, not the writer's libraries."""
-    url, _ = registry_url
+    url, _, _ = registry_url
     tables = {}
     for serialization, records in (("json", [as_record(d) for d in captured(ORDERS)]), ("avro", [as_avro_record(d) for d in avro_captured(ORDERS)])):
         (root / serialization).mkdir()
@@ -180,3 +182,12 @@ def test_avro_needs_a_registry_and_registry_tls_needs_https(root):
         parse_config(raw)
     raw["schema_registry"]["url"] = "https://registry:8443/apis/ccompat/v7"
     assert parse_config(raw).schema_registry == SchemaRegistry("https://registry:8443/apis/ccompat/v7", ca_file="/ca.pem")
+
+
+def test_the_registry_login_comes_from_the_mounted_files(registry_url, tmp_path):
+    url, _, authorizations = registry_url
+    (tmp_path / "username").write_text("cdc-reader\n")
+    (tmp_path / "password").write_text("s3cret\n")
+    settings = SchemaRegistry(url, username_file=str(tmp_path / "username"), password_file=str(tmp_path / "password"))
+    AvroEnvelopeReader(RegistryClient(settings)).parse(as_avro_record(avro_captured(ORDERS)[0]))
+    assert set(authorizations) == {"Basic " + base64.b64encode(b"cdc-reader:s3cret").decode()}

@@ -152,14 +152,24 @@ class _Schema:
         else:
             base = row_shape(connect)
             row = next(f for f in connect["fields"] if f["field"] in ("after", "before"))
-            decoders = _decoders(row["fields"])
-            # every field has a decoder (debezium._decode_row's contract); a plain one passes its value as stored
-            self.shape = RowShape(base.fields, {name: decoders.get(name, _same) for name in base.fields}, base.fingerprint)
+            # only the fields whose Avro value differs from the JSON path's: a datum holds every field of its schema
+            # with a value of the field's type, which is all the JSON path's per-field checks establish
+            self.shape = RowShape(base.fields, _decoders(row["fields"]), base.fingerprint)
             self.key_decoders = {}
 
 
-def _same(v: Any) -> Any:
-    return v
+def _convert_row(row: Any, decoders: dict[str, Callable[[Any], Any]]) -> dict[str, Any] | None:
+    """A decoded Avro row with the fields that need it converted, in place (the datum is this record's own)."""
+    if row is None:
+        return None
+    try:
+        for name, decode in decoders.items():
+            value = row[name]
+            if value is not None:
+                row[name] = decode(value)
+    except (ValueError, TypeError, KeyError, ArithmeticError) as e:
+        raise ValueError(f"field {name!r}: {e}") from e
+    return row
 
 
 def _decoders(fields: list[dict]) -> dict[str, Callable[[Any], Any]]:
@@ -203,7 +213,7 @@ class AvroEnvelopeReader:
             raise MalformedRecord("the Avro value is not a record")
         _require_change_event(payload)
         assert schema.shape is not None
-        return _envelope(payload, schema.shape, record, self._decode_key)
+        return _envelope(payload, schema.shape, record, self._decode_key, _convert_row)
 
     def _decode_key(self, record: KafkaRecord) -> dict[str, Any] | None:
         if record.key is None:
@@ -211,5 +221,4 @@ class AvroEnvelopeReader:
         row, schema = self._datum(record.key, True)
         if not isinstance(row, dict):
             return None
-        decoders = schema.key_decoders
-        return {name: value if value is None or name not in decoders else decoders[name](value) for name, value in row.items()}
+        return _convert_row(row, schema.key_decoders)

@@ -101,6 +101,7 @@ class SchemaRegistry:
     cert_file: str | None = None
     key_file: str | None = None
     username: str | None = None
+    username_file: str | None = None
     password_file: str | None = None
 
 
@@ -408,6 +409,7 @@ def _build(raw: dict) -> Config:
             cert_file=r.get("tls", {}).get("cert_file"),
             key_file=r.get("tls", {}).get("key_file"),
             username=r.get("basic_auth", {}).get("username"),
+            username_file=r.get("basic_auth", {}).get("username_file"),
             password_file=r.get("basic_auth", {}).get("password_file"),
         )
         if r

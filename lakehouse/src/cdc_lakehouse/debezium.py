@@ -112,11 +112,14 @@ def _envelope(
     shape: RowShape,
     record: KafkaRecord,
     decode_key: Callable[[KafkaRecord], dict[str, Any] | None] = lambda r: _decode_key(r.key),
+    decode_row: Callable[[Any, dict[str, Callable[[Any], Any]]], dict[str, Any] | None] | None = None,
 ) -> Envelope:
-    """The change event of a payload whose envelope schema has `shape`."""
+    """The change event of a payload whose envelope schema has `shape`; `decode_row` turns a row of the payload
+    into Python values with the shape's decoders (JSON's by default)."""
+    decode_row = decode_row or _decode_row
     try:
-        before = _complete(_decode_row(payload.get("before"), shape.decoders), shape.fields)
-        after = _complete(_decode_row(payload.get("after"), shape.decoders), shape.fields)
+        before = _complete(decode_row(payload.get("before"), shape.decoders), shape.fields)
+        after = _complete(decode_row(payload.get("after"), shape.decoders), shape.fields)
         source = payload["source"] if isinstance(payload["source"], dict) else {}
         key = decode_key(record)
     except (ValueError, TypeError, KeyError) as e:

@@ -11,6 +11,11 @@ import requests
 from .config import SchemaRegistry
 
 
+def _read(path: str | None) -> str:
+    with open(path or "") as f:
+        return f.read().strip()
+
+
 class RegistryUnavailable(Exception):
     """The registry did not answer or answered with an error other than "no such schema": not the record's fault,
     so the batch ends and is retried (PipelineRunner.run), instead of the record being dead-lettered."""
@@ -29,9 +34,8 @@ class RegistryClient:
             self._session.verify = settings.ca_file
         if settings.cert_file:
             self._session.cert = (settings.cert_file, settings.key_file) if settings.key_file else settings.cert_file
-        if settings.username:
-            with open(settings.password_file or "") as f:
-                self._session.auth = (settings.username, f.read().strip())
+        if settings.username or settings.username_file:
+            self._session.auth = (settings.username or _read(settings.username_file), _read(settings.password_file))
         self._schemas: dict[int, Any] = {}
 
     def schema(self, schema_id: int) -> Any:
