@@ -1,7 +1,8 @@
 /**
  * Lakehouse writer benchmark: starts the sandbox's KRaft Kafka (sandbox/kafka.ts, same jars and broker
- * settings) and runs bench/lakehouse/bench.py with the writer's venv against it; every other argument is
- * passed to bench.py (--changes, --repeat, --rate, --lag-seconds, --formats, --out).
+ * settings) and Apicurio Registry (sandbox/schema-registry.ts) and runs bench/lakehouse/bench.py with the
+ * writer's venv against them; every other argument is passed to bench.py (--changes, --repeat, --rate,
+ * --lag-seconds, --formats, --serializations, --out).
  *
  *   flock /tmp/cdc-heavy.lock npx ts-node --transpile-only bench/lakehouse/run.ts --out /tmp/lakehouse.jsonl
  */
@@ -12,6 +13,7 @@ import { startKafka } from "../../sandbox/kafka";
 import { resolveKafkaClasspath } from "../../sandbox/kafka-jars";
 import { VENV_PYTHON } from "../../sandbox/lakehouse";
 import { REPO_ROOT, RUN_DIR } from "../../sandbox/paths";
+import { confluentApiUrl, startRegistry } from "../../sandbox/schema-registry";
 
 const log = (line: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
@@ -21,14 +23,21 @@ async function main(): Promise<number> {
     fs.rmSync(runDir, { recursive: true, force: true });
     const kafka = await startKafka({ runDir, classpath: await resolveKafkaClasspath(log) });
     log(`kafka: ${kafka.bootstrapServers} (log ${kafka.jvm.logFile})`);
+    const registry = await startRegistry({ runDir, log }).catch(async (e: Error) => {
+        await kafka.stop();
+        throw e;
+    });
+    log(`schema registry: ${registry.url} (log ${registry.jvm.logFile})`);
     try {
         const script = path.join(REPO_ROOT, "bench", "lakehouse", "bench.py");
-        const child = spawn(VENV_PYTHON, [script, "--bootstrap", kafka.bootstrapServers, ...process.argv.slice(2)], { stdio: "inherit" });
+        const args = [script, "--bootstrap", kafka.bootstrapServers, "--registry", confluentApiUrl(registry.url), ...process.argv.slice(2)];
+        const child = spawn(VENV_PYTHON, args, { stdio: "inherit" });
         return await new Promise<number>((resolve, reject) => {
             child.on("error", reject);
             child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
         });
     } finally {
+        await registry.stop();
         await kafka.stop();
         fs.rmSync(path.join(runDir, "kafka-data"), { recursive: true, force: true });
     }
