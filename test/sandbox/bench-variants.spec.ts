@@ -22,6 +22,7 @@ describe("e2e benchmark variants", () => {
     });
     const sink = connector("sink", {
         "batch.size": "3000",
+        "use.reduction.buffer": "true",
         "connection.pool.max_size": "10",
         "connection.url": "jdbc:postgresql://h/db",
         "insert.mode": "upsert",
@@ -39,5 +40,23 @@ describe("e2e benchmark variants", () => {
         expect(workerConfigFor("defaults", { "consumer.max.poll.records": "3000", "key.converter": "J" })).to.deep.equal({
             "key.converter": "J",
         });
+    });
+
+    it("adds --set overrides to the tuned configs for 'candidate', each in its scope", () => {
+        const set = ["sink.batch.size=5000", "source.poll.interval.ms=50", "worker.consumer.fetch.max.bytes=1=2"];
+        const [s, k] = connectorsFor("candidate", [source, sink], set);
+        expect(s.config).to.deep.equal({ ...source.config, "poll.interval.ms": "50" });
+        expect(k.config).to.deep.equal({ ...sink.config, "batch.size": "5000" });
+        expect(workerConfigFor("candidate", { "consumer.max.poll.records": "3000" }, set)).to.deep.equal({
+            "consumer.max.poll.records": "3000",
+            "consumer.fetch.max.bytes": "1=2",
+        });
+        expect(connectorsFor("tuned", [source, sink], set)).to.deep.equal([source, sink]);
+    });
+
+    it("names the accepted forms when an override has no scope", () => {
+        expect(() => connectorsFor("candidate", [source, sink], ["batch.size=1"])).to.throw(
+            "--set batch.size=1: expected source.<key>=<value>, sink.<key>=<value> or worker.<key>=<value>",
+        );
     });
 });
