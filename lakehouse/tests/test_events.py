@@ -2,6 +2,7 @@
 import dataclasses
 import datetime as dt
 import json
+import uuid
 from pathlib import Path
 
 import jsonschema
@@ -79,6 +80,17 @@ def test_event_id_is_the_same_for_a_replay_and_differs_between_changes():
     assert first.event_id == replay.event_id
     ids = {convert(d).event_id for d in captured(CUSTOMERS) if d["value"]}
     assert len(ids) == len([d for d in captured(CUSTOMERS) if d["value"]])
+
+
+def test_event_ids_are_rfc_4122_version_5_uuids_of_the_event_namespace():
+    """event_uuid spares the UUID objects; the ids stay what uuid.uuid5 gives, so tables written before keep theirs."""
+    from cdc_lakehouse.event import EVENT_NAMESPACE, event_uuid
+
+    for name in ("", "shop|000000000198e418|shop.public.customers|{\"customer_id\":1}|c", "ünïcødé|x" * 40):
+        assert event_uuid(name) == str(uuid.uuid5(EVENT_NAMESPACE, name))
+    doc = captured(CUSTOMERS)[2]
+    event = convert(doc)
+    assert uuid.UUID(event.event_id).version == 5 and event.event_id == str(uuid.UUID(event.event_id))
 
 
 def _violations():
