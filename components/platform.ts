@@ -7,6 +7,7 @@ import { planTopics } from "../plan/topics";
 import { CdcPipeline } from "./pipeline";
 import { ConnectCluster } from "./connect-cluster";
 import { CdcTopics } from "./topics";
+import { SchemaRegistryRules } from "./schema-registry-rules";
 import { buildAccess, NO_SECRETS } from "./access";
 import { Monitoring } from "./monitoring";
 import { LakehouseWriter } from "./lakehouse";
@@ -38,6 +39,7 @@ export function buildPlatform(spec: StackSpec, secrets: StackSecrets = NO_SECRET
     });
     const connect = new ConnectCluster("connect", { spec }, { dependsOn: [internalTopics] });
     const access = buildAccess(spec, secrets, connect);
+    const registryRules = spec.serialization === "avro" ? [new SchemaRegistryRules("schema-registry", { spec })] : [];
 
     const pipelines = spec.pipelines.map(
         (pipeline) =>
@@ -50,7 +52,7 @@ export function buildPlatform(spec: StackSpec, secrets: StackSecrets = NO_SECRET
                     connectors: connectors.filter((c) => c.pipeline === pipeline.name),
                     connectClusterName: connect.clusterName,
                 },
-                { dependsOn: access.readyForConnectors },
+                { dependsOn: [...access.readyForConnectors, ...registryRules.flatMap((r) => r.rules)] },
             ),
     );
 

@@ -12,6 +12,8 @@ export interface ConnectorContext {
     kafkaClientSecurity: Record<string, string>;
     /** PEM file of the CA that signed the databases' certificates, where the worker can read it. */
     databaseCaFile?: string;
+    /** PKCS#12 truststore of the schema registry's CA (schemaRegistry.truststoreSecret), where the worker can read it. */
+    registryTruststoreFile?: string;
 }
 
 /** Strimzi's KubernetesSecretConfigProvider, registered on the worker as `secrets`. */

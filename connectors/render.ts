@@ -6,6 +6,7 @@ import type { StackSpec } from "../model/spec";
 import type { ConnectorState } from "../model/options";
 import { CONNECTOR_PLUGINS, PluginId } from "./catalog";
 import type { ConnectorContext } from "./context";
+import { converterConfig } from "./converters";
 import { sinkConnectorConfig } from "./sinks";
 import { ConnectorConfig, sourceConnectorConfig } from "./sources";
 import { withChangeEventTracing } from "./tracing";
@@ -34,7 +35,7 @@ const SINK_PLUGINS = {
 } as const satisfies Record<string, PluginId>;
 
 export function renderConnectors(spec: StackSpec, ctx: ConnectorContext): RenderedConnector[] {
-    return spec.pipelines.flatMap((pipeline) => {
+    const connectors = spec.pipelines.flatMap((pipeline): RenderedConnector[] => {
         const sourcePlugin = SOURCE_PLUGINS[pipeline.source.kind];
         const sinkPlugin = SINK_PLUGINS[pipeline.sink.implementation];
         return [
@@ -60,6 +61,7 @@ export function renderConnectors(spec: StackSpec, ctx: ConnectorContext): Render
             },
         ];
     });
+    return connectors.map((c) => ({ ...c, config: { ...c.config, ...converterConfig(spec, c.role, ctx) } }));
 }
 
 /** The plugins the stack's pipelines actually use, in catalog order. */

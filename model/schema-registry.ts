@@ -40,3 +40,6 @@ export const REGISTRY_GROUP = "default";
 
 export const keySubject = (topic: string): string => `${topic}-key`;
 export const valueSubject = (topic: string): string => `${topic}-value`;
+
+/** The Kubernetes Secret a workload (`owner`: the Connect cluster, a lakehouse writer) reads a registry login from. */
+export const registryCredentialsSecretName = (owner: string, login: "writer" | "reader"): string => `${owner}-registry-${login}`;

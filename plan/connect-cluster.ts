@@ -8,6 +8,7 @@ import type { StackSpec } from "../model/spec";
 import { CONNECTOR_PLUGINS, ConnectorPlugin } from "../connectors/catalog";
 import { ConnectorContext, STRIMZI_SECRETS_PROVIDER, strimziSecretRef } from "../connectors/context";
 import { pluginsInUse } from "../connectors/render";
+import { converterBuildPlugins, pluginDiscovery, registrySecretNames, registryTruststoreMount } from "./schema-registry";
 import { withConnectTracing } from "./tracing";
 import {
     connectInternalTopics,
@@ -118,11 +119,13 @@ export function buildArtifacts(plugin: ConnectorPlugin): Record<string, string>[
 }
 
 export function clusterConnectorContext(spec: StackSpec): ConnectorContext {
+    const truststore = registryTruststoreMount(spec);
     return {
         bootstrapServers: spec.kafka.bootstrapServers,
         secretRef: strimziSecretRef(spec.namespace),
         kafkaClientSecurity: kafkaClientSecurity(spec),
         ...(spec.connect.databaseCaSecret ? { databaseCaFile: `${DATABASE_CA_DIR}/${CA_CERT_KEY}` } : {}),
+        ...(truststore ? { registryTruststoreFile: truststore.file } : {}),
     };
 }
 
@@ -236,6 +239,7 @@ export function kafkaConnectBody(spec: StackSpec): KafkaConnectBody {
             ...(authentication ? { authentication } : {}),
             config: {
                 ...workerConfig(spec),
+                ...pluginDiscovery(spec),
                 "config.storage.replication.factor": rf,
                 "offset.storage.replication.factor": rf,
                 "status.storage.replication.factor": rf,
@@ -245,12 +249,7 @@ export function kafkaConnectBody(spec: StackSpec): KafkaConnectBody {
             resources: connect.resources,
             template: {
                 podDisruptionBudget: { maxUnavailable: CONNECT_MAX_UNAVAILABLE },
-                ...(connect.databaseCaSecret
-                    ? {
-                          pod: { volumes: [{ name: DATABASE_CA_VOLUME, secret: { secretName: connect.databaseCaSecret } }] },
-                          connectContainer: { volumeMounts: [{ name: DATABASE_CA_VOLUME, mountPath: DATABASE_CA_DIR, readOnly: true }] },
-                      }
-                    : {}),
+                ...connectPodVolumes(spec),
             },
             metricsConfig: {
                 type: "jmxPrometheusExporter",
@@ -262,15 +261,42 @@ export function kafkaConnectBody(spec: StackSpec): KafkaConnectBody {
                     image: connect.outputImage,
                     ...(connect.pushSecret ? { pushSecret: connect.pushSecret } : {}),
                 },
-                plugins: pluginsInUse(spec).map((id) => ({ name: id, artifacts: buildArtifacts(CONNECTOR_PLUGINS[id]) })),
+                plugins: [
+                    ...pluginsInUse(spec).map((id) => ({ name: id, artifacts: buildArtifacts(CONNECTOR_PLUGINS[id]) })),
+                    ...converterBuildPlugins(spec),
+                ],
             },
         },
     });
 }
 
-/** Secrets the config provider may read: the connectors' credentials and the Kafka binding Secret. */
+/** The database CA and the schema registry truststore, each mounted read-only into the Connect pods when configured. */
+function connectPodVolumes(spec: StackSpec): Record<string, unknown> {
+    const mounts: { volume: Record<string, unknown>; volumeMount: Record<string, unknown> }[] = [
+        ...(spec.connect.databaseCaSecret
+            ? [
+                  {
+                      volume: { name: DATABASE_CA_VOLUME, secret: { secretName: spec.connect.databaseCaSecret } },
+                      volumeMount: { name: DATABASE_CA_VOLUME, mountPath: DATABASE_CA_DIR, readOnly: true },
+                  },
+              ]
+            : []),
+    ];
+    const truststore = registryTruststoreMount(spec);
+    if (truststore) mounts.push(truststore);
+    if (mounts.length === 0) return {};
+    return {
+        pod: { volumes: mounts.map((m) => m.volume) },
+        connectContainer: { volumeMounts: mounts.map((m) => m.volumeMount) },
+    };
+}
+
+/** Secrets the config provider may read: the connectors' credentials, the registry's and the Kafka binding Secret. */
 export function connectorSecretNames(spec: StackSpec): string[] {
-    const names = spec.pipelines.flatMap((p) => [sourceCredentialsSecretName(p), sinkCredentialsSecretName(p)]);
+    const names = [
+        ...spec.pipelines.flatMap((p) => [sourceCredentialsSecretName(p), sinkCredentialsSecretName(p)]),
+        ...registrySecretNames(spec),
+    ];
     const access = kafkaAccessSecret(spec);
     if (access) names.push(access);
     return [...new Set(names)].sort();

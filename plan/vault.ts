@@ -37,6 +37,7 @@ import {
     vaultPolicyName,
 } from "../model/naming";
 import { sourceUrlTemplates, targetUrlTemplates } from "./reconciler-job";
+import { registryCredentialSyncs } from "./schema-registry";
 
 const VSO_API_VERSION = "secrets.hashicorp.com/v1beta1";
 /** Audience of the service account tokens the operator presents; the auth roles accept only this one. */
@@ -137,6 +138,8 @@ export function planSecretSyncs(spec: StackSpec): SecretSyncPlan[] {
             },
         );
     }
+    // The schema registry's logins belong to whoever runs the registry: the stack reads them, never writes them.
+    for (const sync of registryCredentialSyncs(spec)) syncs.push({ consumer: "connect", ...sync });
     if (spec.reconciler) {
         const reconciler = spec.reconciler;
         for (const pipeline of spec.pipelines) {

@@ -118,16 +118,27 @@ for (const stack of SHIPPED_STACKS) {
                     "io.strimzi.kafka.KubernetesSecretConfigProvider",
                 );
                 expect(connect.inputs.spec.config["config.storage.replication.factor"]).to.equal(String(expected.rf));
-                const plugins = connect.inputs.spec.build.plugins.map((p: any) => [
-                    p.artifacts[0].type,
-                    p.artifacts[0].url.split("/").pop(),
-                ]);
+                const built = connect.inputs.spec.build.plugins as { name: string; artifacts: Record<string, string>[] }[];
+                const plugins = built
+                    .filter((p) => p.artifacts[0].type === "tgz")
+                    .map((p) => [p.artifacts[0].type, p.artifacts[0].url.split("/").pop()]);
                 expect(plugins).to.deep.equal(
                     expected.plugins.map((p) => {
                         const [name, version] = p.split("-");
                         return ["tgz", `debezium-connector-${name}-${version}.Final-plugin.tar.gz`];
                     }),
                 );
+                // Both shipped stacks serialize with Avro: the registry's converter is built in from Maven Central, and the
+                // workers also scan plugin folders for classes, since its jar has no ServiceLoader manifest.
+                expect(built.filter((p) => p.artifacts[0].type !== "tgz")).to.deep.equal([
+                    {
+                        name: "apicurio-avro-converter",
+                        artifacts: [
+                            { type: "maven", group: "io.apicurio", artifact: "apicurio-registry-utils-converter", version: "2.6.13.Final" },
+                        ],
+                    },
+                ]);
+                expect(connect.inputs.spec.config["plugin.discovery"]).to.equal("hybrid_warn");
             });
 
             it("labels every KafkaConnector with the KafkaConnect's own name", async () => {
@@ -144,6 +155,10 @@ for (const stack of SHIPPED_STACKS) {
                 const expectedSecrets = [
                     ...expected.pipelines.flatMap((p) => [`${p}-source-db`, `${p}-target-db`]),
                     ...(stack === "prod" ? ["cdc-connect-kafka-access"] : []),
+                    // Prod's registry: the two logins (Vault → Secret) and the truststore whose password the converters read.
+                    ...(stack === "prod"
+                        ? ["cdc-connect-registry-reader", "cdc-connect-registry-writer", "schema-registry-truststore"]
+                        : []),
                 ].sort();
                 expect(role.inputs.rules).to.deep.equal([
                     { apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: expectedSecrets },

@@ -108,6 +108,15 @@ describe("Vault plan", () => {
                                 [`secret/data/db/${p}/source`, ["read"]],
                                 [`secret/data/db/${p}/target`, ["read"]],
                             ])
+                            // Prod's registry asks for logins: the sources' and the sinks' (dev's asks for none).
+                            .concat(
+                                stack === "prod"
+                                    ? [
+                                          ["secret/data/schema-registry/cdc-reader", ["read"]],
+                                          ["secret/data/schema-registry/cdc-writer", ["read"]],
+                                      ]
+                                    : [],
+                            )
                             .sort(),
                     ),
                 );
@@ -217,7 +226,9 @@ describe("Vault Secrets Operator objects", () => {
                 .map((s) => s.secretName);
             // Connect's Role may also read the Access Operator's binding Secret (prod: TLS and SCRAM to Kafka).
             const kafkaBinding = spec.kafka.tls || spec.kafka.authentication !== "none" ? [kafkaAccessName(spec.connect.name)] : [];
-            expect([...connect, ...kafkaBinding].sort()).to.deep.equal(connectorSecretNames(spec));
+            // And the registry truststore's password (the Secret holding the truststore is not Vault's).
+            const truststore = spec.schemaRegistry?.truststoreSecret ? [spec.schemaRegistry.truststoreSecret] : [];
+            expect([...connect, ...kafkaBinding, ...truststore].sort()).to.deep.equal(connectorSecretNames(spec));
             for (const secret of planVaultSecrets(spec)) {
                 expect([...Object.keys(secret.fields), "password"]).to.include.members(Object.values(CREDENTIAL_KEYS));
             }

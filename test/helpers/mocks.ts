@@ -8,11 +8,18 @@ export interface Registration {
 
 /** Every password a RandomPassword "generates" under these mocks starts with this, so tests can hunt for leaks. */
 export const MOCK_GENERATED_PASSWORD = "Mock-Generated-Pa55word";
+/** What a password read from Vault holds under these mocks. */
+export const MOCK_VAULT_PASSWORD = "Mock-Vault-Pa55word";
 
 /** The invokes the program makes on purpose, with fixed answers. */
 const MOCKED_INVOKES: Record<string, (inputs: Record<string, any>) => Record<string, any>> = {
     // SQL Server databases are looked up, never created; the id is SQL Server's DB_ID.
     "mssql:index/getDatabase:getDatabase": (inputs) => ({ id: String(5 + [...String(inputs.name)].length), name: inputs.name }),
+    // The schema registry login `pulumi up` sets compatibility rules with, read from Vault (components/schema-registry-rules.ts).
+    "vault:kv/getSecretV2:getSecretV2": (inputs) => ({
+        ...inputs,
+        data: { username: `login-at-${inputs.name}`, password: `${MOCK_VAULT_PASSWORD}-${inputs.name}` },
+    }),
 };
 
 /**
