@@ -17,6 +17,8 @@ interface ProfileThresholds {
     kafkaAuthentication: string;
     requireNetworkPolicies: boolean;
     minimumConnectReplicas: number;
+    requireSchemaRegistry: boolean;
+    requireSchemaRegistryTls: boolean;
 }
 
 /**
@@ -52,6 +54,8 @@ export function packConfigFor(environment: string, profile: ProfileThresholds): 
         "kafka-user-stack-owned": { requireKafkaUser: profile.kafkaAuthentication !== "none" },
         "workload-network-policy": { requireNetworkPolicies: profile.requireNetworkPolicies },
         "connect-disruption-budget": { minReplicas: profile.minimumConnectReplicas },
+        "connector-registry-serialization": { requireRegistry: profile.requireSchemaRegistry },
+        "connector-registry-tls": { requireTls: profile.requireSchemaRegistryTls },
     };
     for (const policy of POLICIES) {
         // `all` overrides each policy's own level; keep advisory-by-design policies advisory, and leaks blocking.

@@ -27,6 +27,7 @@ import { kafkaAclNoWildcard, kafkaUserStackOwned } from "./rules/kafka-identity"
 import { workloadNetworkPolicy } from "./rules/network";
 import { postgresqlGrantTargetSchema, postgresqlRoleLeastPrivilege } from "./rules/postgresql";
 import { reconcilerDatabaseEncryption } from "./rules/reconciler";
+import { connectorRegistrySerialization, connectorRegistryTls } from "./rules/registry";
 import {
     sinkDatabaseEncryption,
     sinkDeadLetterQueue,
@@ -77,6 +78,8 @@ export const POLICIES: readonly CdcPolicy[] = [
     tagged(connectorCredentialsByReference, "leak"),
     tagged(connectorTasksMax, "data-loss"),
     tagged(connectorErrorLogRedacted, "leak"),
+    tagged(connectorRegistrySerialization, "data-loss"),
+    tagged(connectorRegistryTls, "leak"),
     // Sinks
     tagged(sinkDeadLetterQueue, "data-loss"),
     tagged(sinkDeadLetterTopicExists, "data-loss"),

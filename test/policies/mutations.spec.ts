@@ -340,6 +340,57 @@ const CASES: Case[] = [
             },
         ],
     },
+    // Schema registry
+    {
+        title: "a sink reading its data topics with JsonConverter",
+        mutate: (rs) => (config(rs, "sink")["value.converter"] = "org.apache.kafka.connect.json.JsonConverter"),
+        expect: [
+            {
+                policy: "connector-registry-serialization",
+                includes: [
+                    `${SINK} reads its topics' values with org.apache.kafka.connect.json.JsonConverter (from its own config)`,
+                    "Fix: set serialization: avro",
+                ],
+            },
+        ],
+    },
+    {
+        title: "a source without converters of its own, inheriting the worker's JsonConverter",
+        mutate: (rs) => {
+            const own = config(rs, "source");
+            for (const key of Object.keys(own)) if (/^(key|value)\.converter/.test(key)) delete own[key];
+        },
+        expect: ["key", "value"].map((side) => ({
+            policy: "connector-registry-serialization",
+            includes: [
+                `${SOURCE} writes its topics' ${side}s with org.apache.kafka.connect.json.JsonConverter (from its KafkaConnect's config)`,
+            ],
+        })),
+    },
+    {
+        title: "a converter reaching the registry over plain http",
+        mutate: (rs) =>
+            (config(rs, "source")["value.converter.apicurio.registry.url"] = "http://apicurio-registry.registry.svc:8080/apis/registry/v2"),
+        expect: [
+            {
+                policy: "connector-registry-tls",
+                includes: [`${SOURCE} reaches its schema registry at value.converter.apicurio.registry.url=http://`, "not https"],
+            },
+        ],
+    },
+    {
+        title: "a converter without a truststore for the registry",
+        mutate: (rs) => delete config(rs, "sink")["key.converter.apicurio.registry.request.ssl.truststore.location"],
+        expect: [
+            {
+                policy: "connector-registry-tls",
+                includes: [
+                    `${SINK} sets no key.converter.apicurio.registry.request.ssl.truststore.location`,
+                    "Fix: set schemaRegistry.truststoreSecret",
+                ],
+            },
+        ],
+    },
     // Sinks
     {
         title: "errors.tolerance=all without a dead letter queue",

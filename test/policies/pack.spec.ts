@@ -89,6 +89,8 @@ describe("per-environment policy pack config", () => {
             expect(setting("kafka-user-stack-owned", "requireKafkaUser")).to.equal(profile.kafkaAuthentication !== "none");
             expect(setting("workload-network-policy", "requireNetworkPolicies")).to.equal(profile.requireNetworkPolicies);
             expect(setting("connect-disruption-budget", "minReplicas")).to.equal(profile.minimumConnectReplicas);
+            expect(setting("connector-registry-serialization", "requireRegistry")).to.equal(profile.requireSchemaRegistry);
+            expect(setting("connector-registry-tls", "requireTls")).to.equal(profile.requireSchemaRegistryTls);
             expect(setting("policy-config-matches-stack", "environment")).to.equal(environment);
         });
 

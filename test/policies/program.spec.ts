@@ -41,6 +41,8 @@ for (const stack of SHIPPED_STACKS) {
                               "reconciler-database-encryption",
                               "kafka-user-stack-owned",
                               "kafka-acl-no-wildcard",
+                              "connector-registry-serialization",
+                              "connector-registry-tls",
                           ]
                         : ["source-identity-unique"];
                 expect(idle.sort()).to.deep.equal(expected.sort());
