@@ -19,6 +19,7 @@ import { CONNECTOR_PLUGINS, ConnectorPlugin, PluginArchive, PluginId } from "../
 import { KAFKA_VERSION, resolveKafkaClasspath } from "../../sandbox/kafka-jars";
 import { CACHE_DIR } from "../../sandbox/paths";
 import { partitionByReachability, resolvePlugins } from "../../sandbox/plugins";
+import { deriveConverterCatalog } from "./derive-converter-catalog";
 
 export const CATALOG_DIR = path.join(CACHE_DIR, "contracts", "catalogs");
 const TOOL = path.join(__dirname, "java", "DeriveCatalogs.java");
@@ -221,8 +222,11 @@ export async function deriveCatalogs(log: (line: string) => void): Promise<void>
 }
 
 if (require.main === module) {
-    deriveCatalogs((line) => console.log(`[catalogs] ${line}`)).catch((err: Error) => {
-        console.error(`[catalogs] ${err.message}`);
-        process.exit(1);
-    });
+    const log = (line: string) => console.log(`[catalogs] ${line}`);
+    deriveCatalogs(log)
+        .then(() => deriveConverterCatalog(log))
+        .catch((err: Error) => {
+            console.error(`[catalogs] ${err.message}`);
+            process.exit(1);
+        });
 }
