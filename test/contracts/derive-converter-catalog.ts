@@ -65,7 +65,9 @@ export function readConverterCatalog(): ConverterCatalog {
 }
 
 function sha512Of(file: string): string {
-    return createHash("sha512").update(fs.readFileSync(file)).digest("hex");
+    return createHash("sha512")
+        .update(fs.readFileSync(file) as Uint8Array)
+        .digest("hex");
 }
 
 function runTool(classpath: string, request: unknown): Promise<Omit<ConverterCatalog, "fingerprint" | "jarSha512">> {
