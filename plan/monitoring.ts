@@ -8,12 +8,13 @@ import { MONITORING_API_VERSION } from "../model/prometheus-operator";
 import type { DestinationSpec, StackSpec } from "../model/spec";
 import { MANAGED_BY_LABELS, ObjectMeta } from "./connect-cluster";
 import { lakehousePipelines } from "./lakehouse";
+import { RecordingRule, recordingRuleGroup } from "./recording-rules";
 import { planReconcileRuns } from "./reconciler-job";
 
 /** Strimzi names the JMX exporter's container port `tcp-prometheus`. */
 const STRIMZI_METRICS_PORT = "tcp-prometheus";
 
-interface Alert {
+export interface Alert {
     alert: string;
     expr: string;
     for: string;
@@ -32,7 +33,23 @@ export function podMonitorBody(spec: StackSpec) {
         metadata: meta(spec, `${spec.connect.name}-metrics`),
         spec: {
             selector: { matchLabels: { "strimzi.io/cluster": spec.connect.name, "strimzi.io/kind": "KafkaConnect" } },
-            podMetricsEndpoints: [{ port: STRIMZI_METRICS_PORT, path: "/metrics", interval: "30s" }],
+            podMetricsEndpoints: [
+                {
+                    port: STRIMZI_METRICS_PORT,
+                    path: "/metrics",
+                    interval: "30s",
+                    // Seed 000 §8 names the worker of its process_cpu_usage and jvm_memory_used_bytes in a connector label.
+                    metricRelabelings: [
+                        {
+                            sourceLabels: ["__name__", "pod"],
+                            regex: "(process_cpu_usage|jvm_memory_used_bytes);(.+)",
+                            targetLabel: "connector",
+                            replacement: "$2",
+                            action: "replace",
+                        },
+                    ],
+                },
+            ],
         },
     };
 }
@@ -306,11 +323,18 @@ function lakehouseAlerts(spec: StackSpec, ns: string, alert: AlertFactory): Aler
     ];
 }
 
+/** The seed metrics' recording rules (plan/recording-rules.ts) share the PrometheusRule with the alerts. */
+export const isAlert = (rule: Alert | RecordingRule): rule is Alert => "alert" in rule;
+
 export function prometheusRuleBody(spec: StackSpec, options: AlertRenderOptions = {}) {
+    const groups: { name: string; rules: readonly (Alert | RecordingRule)[] }[] = [
+        recordingRuleGroup(spec),
+        { name: "cdc-pipeline", rules: alerts(spec, options) },
+    ];
     return {
         apiVersion: MONITORING_API_VERSION,
         kind: "PrometheusRule" as const,
         metadata: meta(spec, `${spec.connect.name}-cdc-alerts`),
-        spec: { groups: [{ name: "cdc-pipeline", rules: alerts(spec, options) }] },
+        spec: { groups },
     };
 }

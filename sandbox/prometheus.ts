@@ -35,6 +35,17 @@ export interface ScrapeTarget {
     labels: Record<string, string>;
     /** The Pushgateway's pushed labels (job, instance, namespace) win over the target's, as in any Pushgateway scrape. */
     honorLabels?: boolean;
+    /** The PodMonitor endpoint's metricRelabelings, applied as the prometheus-operator applies them. */
+    metricRelabelings?: readonly MetricRelabeling[];
+}
+
+/** A PodMonitor metricRelabelings entry (the prometheus-operator's camelCase form of a metric_relabel_configs entry). */
+export interface MetricRelabeling {
+    sourceLabels: string[];
+    regex: string;
+    targetLabel: string;
+    replacement: string;
+    action: string;
 }
 
 /** What the sandbox runs that serves metrics. */
@@ -58,6 +69,7 @@ export function sandboxScrapeTargets(spec: StackSpec, endpoints: MetricsEndpoint
             job: `${ns}/${connectMonitor.metadata.name}`,
             address: hostPort(endpoints.connect),
             metricsPath: new URL(endpoints.connect).pathname,
+            metricRelabelings: connectMonitor.spec.podMetricsEndpoints[0].metricRelabelings,
             labels: {
                 namespace: ns,
                 // Strimzi's pod and container names for the KafkaConnect's first replica.
@@ -99,6 +111,17 @@ export function prometheusConfig(targets: readonly ScrapeTarget[], rulesFile: st
             metrics_path: t.metricsPath,
             ...(t.honorLabels ? { honor_labels: true } : {}),
             static_configs: [{ targets: [t.address], labels: t.labels }],
+            ...(t.metricRelabelings
+                ? {
+                      metric_relabel_configs: t.metricRelabelings.map((r) => ({
+                          source_labels: r.sourceLabels,
+                          regex: r.regex,
+                          target_label: r.targetLabel,
+                          replacement: r.replacement,
+                          action: r.action,
+                      })),
+                  }
+                : {}),
         })),
     });
 }
