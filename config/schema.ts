@@ -87,7 +87,8 @@ const sourceCommon = {
     tombstonesOnDelete: z.boolean().default(true),
     maxBatchSize: positiveInt.default(2048),
     maxQueueSize: positiveInt.default(8192),
-    pollIntervalMs: positiveInt.default(500),
+    /** Default per kind: 100 for PostgreSQL, 500 (Debezium's) otherwise (config/resolve.ts DEFAULT_POLL_INTERVAL_MS). */
+    pollIntervalMs: positiveInt.optional(),
     heartbeatIntervalMs: z.number().int().min(0).default(10000),
     heartbeatActionQuery: z.string().optional(),
     /** Debezium's signal table (incremental snapshot watermarks); a default per kind (model/naming.ts defaultSignalTable). */
@@ -580,11 +581,9 @@ const monitoringSchema = z
 /** Off unless the section is present: Strimzi's OpenTelemetry tracing of the Connect workers. */
 const tracingSchema = z.strictObject({
     /** Where the workers export spans over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT), e.g. an OpenTelemetry collector or Jaeger. */
-    otlpEndpoint: z
-        .string()
-        .regex(/^https?:\/\/[^\s/?#]+\/?$/, {
-            error: "must be an http(s) URL without a path, e.g. http://otel-collector.observability.svc:4317",
-        }),
+    otlpEndpoint: z.string().regex(/^https?:\/\/[^\s/?#]+\/?$/, {
+        error: "must be an http(s) URL without a path, e.g. http://otel-collector.observability.svc:4317",
+    }),
     /** OTEL_SERVICE_NAME of the workers' spans; unset: connect.name. */
     serviceName: z.string().min(1).optional(),
     /** Debezium's ActivateTracingSpan on every source connector: a trace per change event, its context in the record's headers. */
