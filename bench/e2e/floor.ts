@@ -20,6 +20,8 @@ export interface FloorResult {
     batches: number;
     transactions: number;
     seconds: number;
+    /** JsonConverter's time to read the same records, before the clock (the sink tasks' deserialization). */
+    convertSeconds: number;
 }
 
 /** A data topic's backlog: its records from `startOffset` (the end when the sinks paused) to `endOffset`. */

@@ -12,7 +12,8 @@
 //             batchSize records (the work the sink does when it flushes only at batch.size);
 //   reduced - within each batchSize window, one statement per key (its last change), upserts then deletes, as the
 //             sink's use.reduction.buffer does.
-// Output: one JSON line with the counts and the seconds.
+// Output: one JSON line with the counts, the seconds, and the seconds JsonConverter took to read the records (the
+// deserialization a sink task does before put(), measured here on the same records).
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -48,6 +49,8 @@ import org.apache.kafka.connect.json.JsonConverter;
 
 public class SinkFloor {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Time spent in JsonConverter.toConnectData, the deserialization every sink task does before put(). */
+    private static long convertNanos;
 
     /** One change event as the sink sees it: its key values, and the row after it (null for a delete or tombstone). */
     record Change(List<Object> key, List<Object> row) {}
@@ -81,6 +84,7 @@ public class SinkFloor {
             out.put("batches", counts[2]);
             out.put("transactions", counts[3]);
             out.put("seconds", seconds);
+            out.put("convertSeconds", convertNanos / 1e9);
             System.out.println(JSON.writeValueAsString(out));
         }
     }
@@ -108,8 +112,10 @@ public class SinkFloor {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
                     if (r.offset() >= end) continue;
                     next = r.offset() + 1;
+                    long converting = System.nanoTime();
                     Struct key = (Struct) keys.toConnectData(topic, r.key()).value();
                     SchemaAndValue v = values.toConnectData(topic, r.value());
+                    convertNanos += System.nanoTime() - converting;
                     if (keyColumns == null) keyColumns = key.schema().fields().stream().map(Field::name).toList();
                     List<Object> keyValues = key.schema().fields().stream().map(f -> value(f.schema(), key.get(f))).toList();
                     Struct after = v.value() == null ? null : ((Struct) v.value()).getStruct("after");
