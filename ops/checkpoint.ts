@@ -188,7 +188,10 @@ export function isStreamedEvent(value: Buffer | null): boolean {
     }
 }
 
-/** The source commit time of a Debezium change event (JsonConverter, schemas on or off); null for a tombstone or another shape. */
+/**
+ * The source commit time of a Debezium change event (JsonConverter, schemas on or off, or an Avro record as
+ * ops/record-decoder.ts documents it); null for a tombstone or another shape.
+ */
 export function eventSourceTime(value: Buffer | null): Date | null {
     if (!value) return null;
     try {

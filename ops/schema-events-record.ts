@@ -1,7 +1,8 @@
 /**
  * Reads one data-topic record as the detector needs it: the table's columns from the value schema that Kafka
  * Connect's JsonConverter embeds (`value.converter.schemas.enable=true`, plan/connect-cluster.ts), and the change's
- * position in the source's log. Pure; anything else comes back as a problem to log and skip, never a throw.
+ * position in the source's log. On an Avro stack ops/record-decoder.ts hands over the same document, its schema
+ * rebuilt from the registry's writer schema. Pure; anything else comes back as a problem to log and skip, never a throw.
  *
  * Value schemas rather than a schema-change topic, because they exist for every source kind: the Debezium
  * PostgreSQL connector has no schema-change topic, and they are what the sink itself reads.
