@@ -1,32 +1,29 @@
 /**
- * The Apicurio Avro converter as a plugin folder in the sandbox Connect's `plugin.path`:
- * `io.apicurio:apicurio-registry-utils-converter` 2.6.13.Final with its runtime dependencies from Maven
- * Central (the 3.x converter jar is not published there). Kafka's own jars are left out: the worker
- * provides them, and a second copy in the plugin's class loader would shadow the worker's.
+ * The stack's Avro converter (connectors/converters.ts AVRO_CONVERTER) as a plugin folder in the sandbox Connect's
+ * `plugin.path`, with its runtime dependencies from Maven Central. Kafka's own jars are left out: the worker
+ * provides them, and a second copy in the plugin's class loader would serve the plugin's classes instead.
  */
 import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { promisify } from "util";
+import { AVRO_CONVERTER } from "../connectors/converters";
 import { Coordinates, renderPom, resolveDependencies } from "./maven";
 import { CACHE_DIR } from "./paths";
 import { PLUGIN_PATH } from "./plugins";
 
 const run = promisify(execFile);
 
-export const AVRO_CONVERTER = {
-    groupId: "io.apicurio",
-    artifactId: "apicurio-registry-utils-converter",
-    version: "2.6.13.Final",
+/** The stack's converter, its Kafka and logging jars left to the worker. */
+const CONVERTER_DEPENDENCY: Coordinates = {
+    ...AVRO_CONVERTER.artifact,
     exclusions: [
         { groupId: "org.apache.kafka", artifactId: "*" },
         { groupId: "org.slf4j", artifactId: "*" },
     ],
-} as const satisfies Coordinates;
+};
 
-export const AVRO_CONVERTER_CLASS = "io.apicurio.registry.utils.converter.AvroConverter";
-
-export const AVRO_CONVERTER_DIR = path.join(PLUGIN_PATH, "apicurio-avro-converter");
+export const AVRO_CONVERTER_DIR = path.join(PLUGIN_PATH, AVRO_CONVERTER.id);
 
 /**
  * The converter jar carries no `META-INF/services/org.apache.kafka.connect.storage.Converter`, so a worker
@@ -46,21 +43,20 @@ async function writeManifestJar(dir: string): Promise<void> {
         "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w') as z: z.writestr(sys.argv[2], sys.argv[3] + '\\n')",
         partial,
         CONVERTER_SERVICE,
-        AVRO_CONVERTER_CLASS,
+        AVRO_CONVERTER.converterClass,
     ]);
     fs.renameSync(partial, jar);
 }
 
 /** Resolves the converter's plugin folder (cached) and returns it. */
 export async function resolveAvroConverter(log: (line: string) => void = () => undefined): Promise<string> {
-    const label = `avro converter ${AVRO_CONVERTER.version}`;
+    const { version } = AVRO_CONVERTER.artifact;
+    const label = `avro converter ${version}`;
     const started = Date.now();
     const result = await resolveDependencies({
-        workDir: path.join(CACHE_DIR, "maven", `apicurio-converter-${AVRO_CONVERTER.version}`),
+        workDir: path.join(CACHE_DIR, "maven", `apicurio-converter-${version}`),
         outputDir: AVRO_CONVERTER_DIR,
-        pom: renderPom({ groupId: "cdc-pipeline.sandbox", artifactId: "avro-converter", version: AVRO_CONVERTER.version }, [
-            AVRO_CONVERTER,
-        ]),
+        pom: renderPom({ groupId: "cdc-pipeline.sandbox", artifactId: "avro-converter", version }, [CONVERTER_DEPENDENCY]),
         log: (line) => log(`${label}: ${line}`),
     });
     await writeManifestJar(AVRO_CONVERTER_DIR);

@@ -31,7 +31,7 @@ import { RunningPrometheus, startPrometheus } from "./prometheus";
 import { resolveKafkaClasspath } from "./kafka-jars";
 import { PLUGIN_PATH, resolvePlugins } from "./plugins";
 import { resolveAvroConverter } from "./avro-converter";
-import { RunningRegistry, startRegistry } from "./schema-registry";
+import { applyCompatibilityRules, RunningRegistry, startRegistry } from "./schema-registry";
 import type { Serialization } from "../model/schema-registry";
 import { RUN_DIR } from "./paths";
 import { stopAll, track } from "./shutdown";
@@ -176,6 +176,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
             otlpEndpoint: jaeger?.otlpHttpEndpoint,
         };
         const spec = sandboxStackSpec(endpoints);
+        if (registry) log(`schema registry: compatibility rules on ${await applyCompatibilityRules(spec, registry.url)} subjects`);
         await createSignalTables(spec, { postgres: dbs.postgresSource.url, mariaDb: dbs.mariaDbSource.url });
         const ctx = sandboxConnectorContext(kafka.bootstrapServers, secretsDir);
         writePipelineSecrets(secretsDir, spec.pipelines, (pipeline, role) => {

@@ -14,6 +14,8 @@ import { javaRuntime } from "./java-runtime";
 import { JvmProcess, startJvm, waitUntil } from "./jvm";
 import { Coordinates, copyArtifact } from "./maven";
 import { CACHE_DIR } from "./paths";
+import type { StackSpec } from "../model/spec";
+import { plannedSubjectRules, putCompatibilityRequest } from "../plan/schema-registry";
 
 const run = promisify(execFile);
 
@@ -130,4 +132,21 @@ export async function startRegistry(opts: {
         throw err;
     }
     return { url, jvm, stop: () => jvm.stop() };
+}
+
+/**
+ * The stack's compatibility rule on every planned subject, as `pulumi up` sets it (components/schema-registry-rules.ts)
+ * and with the same requests, before any connector writes: a source's first schema is already under its rule.
+ */
+export async function applyCompatibilityRules(spec: StackSpec, registryUrl: string): Promise<number> {
+    const rules = plannedSubjectRules(spec);
+    for (const rule of rules) {
+        const request = putCompatibilityRequest(registryUrl, rule.subject, rule.compatibility);
+        const response = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body });
+        if (!response.ok)
+            throw new Error(
+                `${request.method} ${request.url} (${rule.pipeline} ${rule.table}): HTTP ${response.status} ${await response.text()}`,
+            );
+    }
+    return rules.length;
 }

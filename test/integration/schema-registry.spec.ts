@@ -3,7 +3,8 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { AVRO_CONVERTER_CLASS, resolveAvroConverter } from "../../sandbox/avro-converter";
+import { AVRO_CONVERTER } from "../../connectors/converters";
+import { resolveAvroConverter } from "../../sandbox/avro-converter";
 import { APICURIO_REGISTRY, confluentApiUrl, RunningRegistry, startRegistry } from "../../sandbox/schema-registry";
 
 const CONFLUENT_JSON = { "Content-Type": "application/vnd.schemaregistry.v1+json" };
@@ -68,7 +69,7 @@ describe("sandbox/avro-converter: the converter's plugin folder", function () {
     it("holds the converter with a ServiceLoader manifest and none of the jars the Connect worker provides", async () => {
         const dir = await resolveAvroConverter();
         const jars = fs.readdirSync(dir).filter((f) => f.endsWith(".jar"));
-        expect(jars).to.include("apicurio-registry-utils-converter-2.6.13.Final.jar");
+        expect(jars).to.include(`${AVRO_CONVERTER.artifact.artifactId}-${AVRO_CONVERTER.artifact.version}.jar`);
         expect(jars.filter((j) => /^(kafka-clients|connect-api|connect-json|slf4j-api)-/.test(j))).to.deep.equal([]);
         const services = jars.flatMap((jar) => {
             const listing = execFileSync("python3", [
@@ -78,6 +79,6 @@ describe("sandbox/avro-converter: the converter's plugin folder", function () {
             ]).toString();
             return listing.split("\n").filter((l) => l.trim() !== "");
         });
-        expect(services).to.deep.equal([AVRO_CONVERTER_CLASS]);
+        expect(services).to.deep.equal([AVRO_CONVERTER.converterClass]);
     });
 });
