@@ -23,6 +23,15 @@ describe("sandbox plugin installation", () => {
         expect(pom).to.contain("<packaging>pom</packaging>");
     });
 
+    it("renders a dependency's exclusions, so what the Connect worker provides stays out of a plugin folder", () => {
+        const pom = renderPom({ groupId: "g", artifactId: "a", version: "1" }, [
+            { groupId: "io.apicurio", artifactId: "c", version: "2", exclusions: [{ groupId: "org.apache.kafka", artifactId: "*" }] },
+        ]);
+        expect(pom).to.contain(
+            "<version>2</version><exclusions><exclusion><groupId>org.apache.kafka</groupId><artifactId>*</artifactId></exclusion></exclusions></dependency>",
+        );
+    });
+
     it("skips plugins served from a repository other than Maven Central, saying which", () => {
         const { reachable, skipped } = partitionByReachability(Object.values(CONNECTOR_PLUGINS));
         expect(skipped.map((s) => s.id)).to.deep.equal(["confluent-jdbc-sink"]);
