@@ -45,7 +45,9 @@ function replicationLagRules(spec: StackSpec, p: PipelineSpec): RecordingRule[] 
         const topic = `topic="${dataTopicName(p.source, t)}"`;
         const client = sinkConsumerClient(p.sink.connectorName);
         const backlog = `sum by (namespace) (kafka_consumer_fetch_manager_records_lag{${ns},${client},${topic}})`;
-        const drainRate = `clamp_min(sum by (namespace) (rate(kafka_consumer_fetch_manager_records_consumed_total{${ns},${client},${topic}}[${RATE_WINDOW}])), 1)`;
+        // The consumer creates a topic's consumed counter with the topic's first records: until then the rate is 0.
+        const consumed = `sum by (namespace) (rate(kafka_consumer_fetch_manager_records_consumed_total{${ns},${client},${topic}}[${RATE_WINDOW}]))`;
+        const drainRate = `clamp_min(${consumed} or on (namespace) (0 * ${backlog}), 1)`;
         return {
             record: "cdc_replication_lag_seconds",
             expr: `${source} + on (namespace) (${backlog} / on (namespace) ${drainRate})`,

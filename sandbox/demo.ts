@@ -6,7 +6,8 @@
  *
  *   npm run demo -- [--changes N] [--rate N] [--seed N] [--keep]
  *
- * --keep leaves everything running (Connect REST URL and psql commands printed) until Ctrl-C.
+ * --keep leaves everything running (Connect REST URL, the sandbox Prometheus's graphs of lag and throughput, and psql
+ * commands printed) until Ctrl-C.
  */
 import { FlagSpec, parseFlags } from "../model/args";
 import { resolveEndpoint } from "../reconciler/config";
@@ -176,6 +177,10 @@ async function reconcile(sb: Sandbox): Promise<PipelineReconciliation[]> {
 function printKeepInstructions(sb: Sandbox): void {
     say("left running (--keep); Ctrl-C stops everything");
     say(`Connect REST: ${sb.connect.url}   e.g. curl -s ${sb.connect.url}/connectors?expand=status`);
+    const graphs = ["cdc_replication_lag_seconds", "cdc_throughput_records_per_second", "cdc_lag_seconds"]
+        .map((expr, i) => `g${i}.expr=${encodeURIComponent(expr)}&g${i}.tab=0&g${i}.range_input=15m`)
+        .join("&");
+    say(`Prometheus: ${sb.prometheus.url}/graph?${graphs}   (seed metrics, alerts at ${sb.prometheus.url}/alerts; README "Seed metrics")`);
     say(`source PostgreSQL: psql '${sb.postgresSource.url}'`);
     say(
         `source MariaDB:    mariadb -h 127.0.0.1 -P ${sb.mariaDbSource.port} -u ${sb.mariaDbSource.user} -p ${sb.mariaDbSource.database}  (password in ${sb.secretsDir})`,
