@@ -2,9 +2,12 @@
  * The JMX exporter rules (plan/metrics.ts) on MBean attributes read from a real sandbox worker
  * (test/fixtures/jmx/connect-worker-mbeans.txt), matched the way the exporter 1.0.1 matches them (each pattern
  * wrapped in `^.*(?:` … `).*$` against `domain<keys><>attribute: value`), and the seed metrics' recording rules
- * (plan/recording-rules.ts) evaluated by the real promtool on series named as those rules produce them.
+ * (plan/recording-rules.ts) evaluated by the real promtool on series named as those rules produce them. The SQL Server
+ * shape, which the sandbox cannot run, comes from Debezium's own metrics classes registered in a JVM running the agent.
  */
+import axios from "axios";
 import { expect } from "chai";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -14,6 +17,11 @@ import { dataTopicName } from "../model/naming";
 import { isAlert, prometheusRuleBody } from "../plan/monitoring";
 import { recordingRuleGroup, recordingRules, seedTableName } from "../plan/recording-rules";
 import { parseStackSpec } from "../plan/stack-spec";
+import { waitUntil } from "../model/wait";
+import { freePort } from "../sandbox/databases";
+import { javaAgentOption, JMX_EXPORTER } from "../sandbox/jmx-exporter";
+import { CACHE_DIR } from "../sandbox/paths";
+import { PLUGIN_PATH } from "../sandbox/plugins";
 import { promtool } from "./helpers/promtool";
 import { rawProjectConfig, REPO_ROOT } from "./helpers/stack-files";
 
@@ -55,6 +63,46 @@ function exportOf(line: string): Exported | undefined {
             .filter(([, v]) => v !== ""),
     );
     return { name, labels, value: value * (rule.valueFactor ?? 1) };
+}
+
+/**
+ * Runs test/helpers/SqlServerMBeans.java (Debezium's SqlServerMetricsFactory registering a task's streaming and
+ * snapshot metrics for two databases, with custom.metric.tags) under the JMX exporter agent with the rendered rules,
+ * and returns the exporter's sample lines. Needs the SQL Server plugin and the agent in .cache (scripts/setup.sh).
+ */
+async function scrapeSqlServerMBeans(): Promise<string[]> {
+    const plugin = path.join(PLUGIN_PATH, "debezium-sqlserver");
+    const agent = path.join(CACHE_DIR, `jmx-exporter-${JMX_EXPORTER.version}`, `jmx_prometheus_javaagent-${JMX_EXPORTER.version}.jar`);
+    for (const needed of [plugin, agent]) if (!fs.existsSync(needed)) throw new Error(`${needed} is missing: run scripts/setup.sh`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cdc-sqlserver-mbeans-"));
+    const rules = path.join(dir, "rules.yaml");
+    fs.writeFileSync(rules, jmxExporterConfig());
+    const port = await freePort();
+    const classpath = fs
+        .readdirSync(plugin)
+        .filter((f) => f.endsWith(".jar"))
+        .map((f) => path.join(plugin, f))
+        .join(path.delimiter);
+    const java = spawn(
+        "java",
+        [javaAgentOption(agent, port, rules), "-cp", classpath, path.join(REPO_ROOT, "test", "helpers", "SqlServerMBeans.java")],
+        {
+            stdio: ["ignore", "pipe", "pipe"],
+        },
+    );
+    let output = "";
+    java.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    java.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    try {
+        await waitUntil("SqlServerMBeans to register its MBeans", 45_000, async () => output.includes("registered"), {
+            abortIf: () => (java.exitCode !== null ? `java exited ${java.exitCode}:\n${output}` : undefined),
+        });
+        const body = (await axios.get<string>(`http://127.0.0.1:${port}/metrics`, { responseType: "text" })).data;
+        return body.split("\n").filter((l) => l && !l.startsWith("#"));
+    } finally {
+        java.kill("SIGKILL");
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
 }
 
 const FIXTURE = path.join(REPO_ROOT, "test", "fixtures", "jmx", "connect-worker-mbeans.txt");
@@ -150,6 +198,24 @@ describe("JMX exporter rules on a real worker's MBeans", () => {
             context: "streaming",
             name: "shop",
         });
+    });
+
+    it("exports the SQL Server MBeans Debezium 3.6.1's own metrics classes register in a JVM running the exporter agent", async function () {
+        this.timeout(60_000);
+        const scraped = await scrapeSqlServerMBeans();
+        const series = (name: string) => scraped.filter((l) => l.startsWith(`${name}{`)).map((l) => l.slice(0, l.lastIndexOf(" ")));
+        // Connected and the queue are per task; lag and snapshot state per database (custom.metric.tags are not exported).
+        expect(series("debezium_metrics_connected")).to.deep.equal([
+            'debezium_metrics_connected{context="streaming",name="sales",plugin="sql_server",task="0"}',
+        ]);
+        expect(series("debezium_metrics_millisecondsbehindsource")).to.have.members([
+            'debezium_metrics_millisecondsbehindsource{context="streaming",database="HrDB",name="sales",plugin="sql_server",task="0"}',
+            'debezium_metrics_millisecondsbehindsource{context="streaming",database="SalesDB",name="sales",plugin="sql_server",task="0"}',
+        ]);
+        expect(series("debezium_metrics_queueremainingcapacity")).to.include(
+            'debezium_metrics_queueremainingcapacity{context="streaming",name="sales",plugin="sql_server",task="0"}',
+        );
+        expect(series("debezium_metrics_snapshotcompleted")).to.have.length(2);
     });
 
     it("exports the JVM's process CPU share under Micrometer's process_cpu_usage", () => {
