@@ -236,7 +236,14 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<RunningP
     if (fs.existsSync(PUSHGATEWAY_BIN)) {
         const port = await freePort();
         const logFile = path.join(opts.logDir, "pushgateway.log");
-        pushgateway = startServer(`pushgateway on port ${port}`, PUSHGATEWAY_BIN, [`--web.listen-address=127.0.0.1:${port}`], logFile);
+        // Debian's build persists to /var/lib/prometheus/pushgateway.data by default: every sandbox would start with the
+        // groups an earlier one pushed (a failed reconciliation of another run kept firing alerts here). Memory only.
+        pushgateway = startServer(
+            `pushgateway on port ${port}`,
+            PUSHGATEWAY_BIN,
+            [`--web.listen-address=127.0.0.1:${port}`, "--persistence.file="],
+            logFile,
+        );
         pushgatewayUrl = `http://127.0.0.1:${port}`;
         await waitForHttp(pushgateway, "the Pushgateway", `${pushgatewayUrl}/-/ready`, logFile);
         opts.log(`pushgateway: ${pushgatewayUrl} (log ${logFile})`);
