@@ -287,6 +287,9 @@ describe("reconciliation job resources", function () {
         expect(await promiseOf(exports.syncedSecrets as any)).to.have.members([
             "sales-source-db",
             "sales-target-db",
+            // The prod registry's logins, synced for Connect's converters.
+            "cdc-connect-registry-writer",
+            "cdc-connect-registry-reader",
             "cdc-reconciler-sales-source",
             "cdc-reconciler-sales-target",
             "cdc-lakehouse-object-storage",
