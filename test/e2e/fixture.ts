@@ -2,7 +2,8 @@
  * One sandbox for every end-to-end spec: Kafka, Connect and the databases start once per mocha run
  * (about 30 s) and stop in a root `after` hook. Specs leave source and target in sync when they end.
  * Rows a spec inserts use keys of its own, so specs cannot see each other's rows whatever their order:
- * dlq 900_1xx–900_2xx, ops-actions 910_xxx and 990_xxx, ops-dlq 930_xxx, lakehouse 940_xxx, ops-snapshot 970_xxx.
+ * dlq 900_1xx–900_2xx, ops-actions 910_xxx and 990_xxx, ops-dlq 930_xxx, lakehouse 940_xxx, ops-snapshot 970_xxx,
+ * metrics 950_xxx.
  */
 import { Client } from "pg";
 import { waitUntil } from "../../model/wait";
