@@ -30,6 +30,8 @@ python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_pkgs+=(python3-venv)
 if [ "$UNIT_ONLY" -eq 0 ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkgs+=(postgresql postgresql-contrib)
   { command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; } || need_pkgs+=(mariadb-server mariadb-client)
+  # The sandbox's Prometheus scrapes a Pushgateway for the reconciler's per-table results, as in a cluster.
+  [ -x /usr/bin/prometheus-pushgateway ] || need_pkgs+=(prometheus-pushgateway)
 fi
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -46,6 +48,7 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   $SUDO service postgresql stop >/dev/null 2>&1 || true
   $SUDO service mariadb stop >/dev/null 2>&1 || true
   $SUDO service prometheus stop >/dev/null 2>&1 || true
+  $SUDO service prometheus-pushgateway stop >/dev/null 2>&1 || true
 fi
 
 log "installing npm dependencies"
