@@ -43,7 +43,7 @@ interface Selector {
  * Every vector selector of an expression: a metric name, optionally with matchers. Function names (followed by a
  * parenthesis), keywords, label lists of by/on/without/ignoring/group_*, durations and strings are not selectors.
  */
-export function selectorsOf(expr: string): Selector[] {
+function selectorsOf(expr: string): Selector[] {
     // Matchers aside first, so their regexes and strings survive what is stripped from the rest.
     const matchers: string[] = [];
     const stripped = expr
