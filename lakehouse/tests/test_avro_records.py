@@ -1,6 +1,7 @@
 """Avro change records (Confluent framing, schemas from the registry by id) read into the same envelopes and
 table rows as their JsonConverter twins. The registry here serves the answers Apicurio Registry 3.3.3 gave
-for these ids, byte for byte (fixtures/avro/README.md); test_avro_registry_live.py asks a running one."""
+for these ids, byte for byte (fixtures/avro/README.md); test/integration/record-decoder.spec.ts runs
+live_registry_check.py against a running one."""
 from __future__ import annotations
 
 import base64
