@@ -70,6 +70,8 @@ function config(ports: { otlpHttp: number; queryHttp: number; queryGrpc: number 
             jaeger_storage: { backends: { memstore: { memory: { max_traces: 100000 } } } },
             jaeger_query: {
                 storage: { traces: "memstore" },
+                // Its own spans would go to an OTLP endpoint on localhost:4317, which is not there.
+                enable_tracing: false,
                 http: { endpoint: `127.0.0.1:${ports.queryHttp}` },
                 grpc: { endpoint: `127.0.0.1:${ports.queryGrpc}` },
             },
