@@ -2,11 +2,13 @@
  * End-to-end benchmark: the seed-004 change stream through the sandbox pipelines, once per variant (the stack's tuned
  * connector settings, the connectors' defaults), each on a fresh sandbox, with the sink floor measured in the same run.
  *
- *   flock /tmp/cdc-heavy.lock npx ts-node --transpile-only bench/e2e/run.ts [--live 30000] [--rate 1000] [--backlog 100000]
+ *   flock /tmp/cdc-heavy.lock npx ts-node --transpile-only bench/e2e/run.ts [--variants tuned,defaults] [--live 30000]
+ *       [--rate 1000] [--backlog 100000] [--floor-batch 3000] [--set worker.<key>=<value> (the candidate variant)]...
  *
  * Per variant:
- * - live: `--live` changes at `--rate` changes/s, one autocommitted statement per change; lag is source commit →
- *   target row, p50/p99 over customers and orders (microsecond source timestamps, see sandbox/apply-log.ts).
+ * - live: `--live` changes at `--rate` changes/s, one autocommitted statement per change on three connections per
+ *   source database; lag is source commit → target row, p50/p99 over customers and orders (microsecond source
+ *   timestamps, see sandbox/apply-log.ts).
  * - backlog: the sinks are paused, the target tables are copied (the floor's starting state), `--backlog` changes
  *   are written and captured into Kafka; then the floor (bench/e2e/floor.ts) applies those change events into the
  *   copies, and the sinks are resumed: drain = last target apply − resume. Both must end in the same rows.
