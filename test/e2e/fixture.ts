@@ -3,7 +3,7 @@
  * (about 30 s) and stop in a root `after` hook. Specs leave source and target in sync when they end.
  * Rows a spec inserts use keys of its own, so specs cannot see each other's rows whatever their order:
  * dlq 900_1xx–900_2xx, ops-actions 910_xxx and 990_xxx, ops-dlq 930_xxx, lakehouse 940_xxx, ops-snapshot 970_xxx,
- * metrics 950_xxx.
+ * metrics 950_xxx, alerts 960_xxx.
  */
 import { Client } from "pg";
 import { waitUntil } from "../../model/wait";
