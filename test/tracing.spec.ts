@@ -62,7 +62,10 @@ describe("tracing", () => {
         expect(spec.connect.databaseCaSecret, "the prod stack mounts a database CA").to.be.a("string");
         const container = connectSpec(spec).template.connectContainer!;
         // The database CA's, and the schema registry truststore's (the prod stack verifies the registry too).
-        expect(container.volumeMounts!.map((m) => m.name)).to.deep.equal(["database-ca", "schema-registry-truststore"]);
+        expect((container.volumeMounts as { name: string }[]).map((m) => m.name)).to.deep.equal([
+            "database-ca",
+            "schema-registry-truststore",
+        ]);
         expect(container.env!.map((e) => e.name)).to.deep.equal(["OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT"]);
         expect(validateManifest(kafkaConnectBody(spec) as any)).to.deep.equal([]);
     });
