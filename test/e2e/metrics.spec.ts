@@ -256,12 +256,14 @@ describe("sandbox e2e: seed metrics and rule selectors on the real Prometheus", 
         });
         await new Promise((r) => setTimeout(r, 6_000));
         expect(await read()).to.deep.equal(expected);
+        process.stderr.write(`      [metrics] ${INSERTS} inserts: before ${JSON.stringify(before)}, after ${JSON.stringify(expected)}\n`);
 
         // The seed's throughput is a rate over 2 minutes, which hold the whole burst (and whatever the sink wrote before it).
         const throughput = value(await query(`cdc_throughput_records_per_second{connector="${sink}",direction="sink"}`));
         expect(throughput * 120)
             .to.be.at.least(INSERTS * 0.8)
             .and.at.most(expected.sunk * 1.2);
+        process.stderr.write(`      [metrics] cdc_throughput_records_per_second{direction="sink"} ${throughput.toFixed(3)} /s over 2 m\n`);
     });
 
     it("reports a replication lag near the lag a change really has", async () => {
@@ -289,6 +291,9 @@ describe("sandbox e2e: seed metrics and rule selectors on the real Prometheus", 
         const table = seedTableName({ schema: "public", table: "customers" });
         const lag = await query(`cdc_replication_lag_seconds{connector="${p.source.connectorName}",table="${table}"}`);
         expect(lag).to.have.length(1);
+        process.stderr.write(
+            `      [metrics] commit to target row ${measured.toFixed(2)} s; cdc_replication_lag_seconds ${lag[0].value.toFixed(2)} s\n`,
+        );
         expect(lag[0].value, `measured ${measured} s`)
             .to.be.at.least(0)
             .and.at.most(measured + 1);
