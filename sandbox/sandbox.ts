@@ -34,7 +34,7 @@ import { resolveAvroConverter } from "./avro-converter";
 import { applyCompatibilityRules, RunningRegistry, startRegistry } from "./schema-registry";
 import type { Serialization } from "../model/schema-registry";
 import { RUN_DIR } from "./paths";
-import { stopAll, track } from "./shutdown";
+import { nextResourceRank, stopFrom, track } from "./shutdown";
 import { ConnectorSupervisor } from "./supervisor";
 import { createSignalTables, MARIADB_SOURCE_DDL, POSTGRES_SOURCE_DDL } from "./source-schema";
 import { PIPELINES, sandboxConnectorContext, sandboxStackConfig, sandboxStackSpec, TARGET_DATABASE, writePipelineSecrets } from "./stack";
@@ -141,6 +141,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const log = opts.log ?? (() => undefined);
     // Every database here stores zone-less UTC timestamps, and node-pg reads those in the process zone.
     process.env.TZ = "UTC";
+    // What this sandbox starts is tracked from here on; its stop() leaves another sandbox's processes running.
+    const firstRank = nextResourceRank();
     const runDir = path.join(RUN_DIR, opts.name);
     reapOrphans(runDir);
     fs.rmSync(runDir, { recursive: true, force: true });
@@ -251,10 +253,10 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
             supervisor,
             spec,
             ctx,
-            stop: () => stopAll(log),
+            stop: () => stopFrom(firstRank, log),
         };
     } catch (err) {
-        await stopAll(log);
+        await stopFrom(firstRank, log);
         throw err;
     }
 }

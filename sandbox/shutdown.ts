@@ -37,6 +37,25 @@ export function track(resource: Resource): () => void {
     };
 }
 
+/** The rank the next tracked resource gets: a sandbox notes it at its start, so it can stop only what it started. */
+export const nextResourceRank = (): number => nextRank;
+
+/**
+ * Stops what was tracked from `rank` on, newest first: one sandbox's processes, while another sandbox of the same
+ * Node process (the e2e fixture's shared one) keeps running.
+ */
+export async function stopFrom(rank: number, log: (line: string) => void = () => undefined): Promise<void> {
+    for (;;) {
+        let at = resources.length - 1;
+        while (at >= 0 && resources[at].rank < rank) at--;
+        if (at < 0) return;
+        const [{ resource: r }] = resources.splice(at, 1);
+        if (r.key !== undefined) ranks.delete(r.key);
+        log(`stopping ${r.name}`);
+        await r.stop().catch((err: Error) => log(`stopping ${r.name} failed: ${err.message}`));
+    }
+}
+
 /** Stops everything still tracked, newest first (Connect before Kafka before the databases). */
 export function stopAll(log: (line: string) => void = () => undefined): Promise<void> {
     shuttingDown ??= (async () => {

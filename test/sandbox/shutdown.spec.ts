@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { stopAll, track } from "../../sandbox/shutdown";
+import { nextResourceRank, stopAll, stopFrom, track } from "../../sandbox/shutdown";
 
 describe("sandbox shutdown order", () => {
     const stopped: string[] = [];
@@ -27,5 +27,18 @@ describe("sandbox shutdown order", () => {
         track(resource("kafka", "run/kafka"));
         await stopAll();
         expect(stopped).to.deep.equal(["database", "kafka", "kafka", "database"]);
+    });
+
+    it("stops one sandbox's processes, newest first, and leaves those of a sandbox started before it running", async () => {
+        track(resource("shared kafka", "e2e/kafka"));
+        track(resource("shared connect", "e2e/connect"));
+        const mark = nextResourceRank();
+        track(resource("own kafka", "tracing/kafka"));
+        track(resource("own jaeger"));
+        track(resource("own connect", "tracing/connect"));
+        await stopFrom(mark);
+        expect(stopped).to.deep.equal(["own connect", "own jaeger", "own kafka"]);
+        await stopAll();
+        expect(stopped.slice(3)).to.deep.equal(["shared connect", "shared kafka"]);
     });
 });
