@@ -1,8 +1,18 @@
+import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import type { StackSpec } from "../model/spec";
 import type { CompatibilityLevel } from "../model/schema-registry";
-import { putCompatibilityRequest, plannedSubjectRules, withBasicAuth } from "../plan/schema-registry";
+import {
+    DEAD_LETTER_SCHEMA_FILE,
+    plannedDeadLetterSubjects,
+    plannedSubjectRules,
+    putCompatibilityRequest,
+    registeredSchemaText,
+    registerSchemaRequest,
+    RegistryRequest,
+    withBasicAuth,
+} from "../plan/schema-registry";
 
 /** One subject's compatibility rule as the provider receives it. */
 export interface SubjectRuleInputs {
@@ -44,8 +54,9 @@ function withoutLogin(inputs: SubjectRuleInputs): SubjectRuleInputs {
     return rest;
 }
 
-async function applySubjectRule(inputs: SubjectRuleInputs): Promise<void> {
-    const request = withBasicAuth(putCompatibilityRequest(inputs.adminUrl, inputs.subject, inputs.compatibility), inputs.login);
+/** Sends one request with the login; the registry's answer, or an error naming the endpoint and the fix. */
+async function send(unauthenticated: RegistryRequest, login: { username: string; password: string } | undefined): Promise<string> {
+    const request = withBasicAuth(unauthenticated, login);
     const where = `${request.method} ${request.url}`;
     let response: Response;
     try {
@@ -59,13 +70,21 @@ async function applySubjectRule(inputs: SubjectRuleInputs): Promise<void> {
     const text = await response.text();
     if (response.status === 401 || response.status === 403) {
         throw new Error(
-            `${where}: ${response.status}; the login at schemaRegistry.credentials.writerPath may not set rules (it needs Apicurio's sr-developer or sr-admin role)`,
+            `${where}: ${response.status}; the login at schemaRegistry.credentials.writerPath may not set rules or register schemas (it needs Apicurio's sr-developer or sr-admin role)`,
         );
     }
     if (!response.ok) throw new Error(`${where}: ${response.status} ${text.slice(0, 300)}`);
+    return text;
+}
+
+async function applySubjectRule(inputs: SubjectRuleInputs): Promise<void> {
+    const request = putCompatibilityRequest(inputs.adminUrl, inputs.subject, inputs.compatibility);
+    const text = await send(request, inputs.login);
     const answer = JSON.parse(text) as { compatibility?: string };
     if (answer.compatibility !== inputs.compatibility) {
-        throw new Error(`${where}: the registry answered ${text.slice(0, 300)}, not the rule ${inputs.compatibility}`);
+        throw new Error(
+            `${request.method} ${request.url}: the registry answered ${text.slice(0, 300)}, not the rule ${inputs.compatibility}`,
+        );
     }
 }
 
@@ -83,15 +102,78 @@ export class SubjectCompatibilityRule extends pulumi.dynamic.Resource {
     }
 }
 
+/** A schema registered under a subject as the provider receives it. */
+export interface SubjectSchemaInputs {
+    adminUrl: string;
+    subject: string;
+    /** Avro schema text, compact (plan/schema-registry.ts registeredSchemaText). */
+    schema: string;
+    login?: { username: string; password: string };
+}
+
+/**
+ * Registers a schema nobody's converter registers: the DeadLetterRecord of the sinks' state topics, which the ops CLI
+ * writes framed with the id registered here. Registering the same schema again answers the same id, so an update is
+ * a new version only when the schema changed.
+ */
+export const subjectSchemaProvider: pulumi.dynamic.ResourceProvider = {
+    async create(inputs: SubjectSchemaInputs) {
+        return { id: inputs.subject, outs: { ...withoutSchemaLogin(inputs), schemaId: await registerSchema(inputs) } };
+    },
+    async diff(_id: string, olds: SubjectSchemaInputs, news: SubjectSchemaInputs) {
+        const replaces = olds.subject !== news.subject ? ["subject"] : [];
+        const changes = replaces.length > 0 || olds.schema !== news.schema || olds.adminUrl !== news.adminUrl;
+        return { changes, replaces, deleteBeforeReplace: false };
+    },
+    async update(_id: string, _olds: SubjectSchemaInputs, news: SubjectSchemaInputs) {
+        return { outs: { ...withoutSchemaLogin(news), schemaId: await registerSchema(news) } };
+    },
+    async delete() {
+        // State records already written name this schema's id; the subject stays for their readers.
+    },
+};
+
+function withoutSchemaLogin(inputs: SubjectSchemaInputs): SubjectSchemaInputs {
+    const { login: _omitted, ...rest } = inputs;
+    return rest;
+}
+
+async function registerSchema(inputs: SubjectSchemaInputs): Promise<number> {
+    const request = registerSchemaRequest(inputs.adminUrl, inputs.subject, inputs.schema);
+    const text = await send(request, inputs.login);
+    const id = (JSON.parse(text) as { id?: unknown }).id;
+    if (typeof id !== "number")
+        throw new Error(`${request.method} ${request.url}: the registry answered ${text.slice(0, 300)}, no schema id`);
+    return id;
+}
+
+interface SubjectSchemaArgs {
+    adminUrl: pulumi.Input<string>;
+    subject: pulumi.Input<string>;
+    schema: pulumi.Input<string>;
+    login?: pulumi.Input<{ username: string; password: string }>;
+}
+
+/** Type `pulumi-nodejs:dynamic/cdc:SubjectSchema`. */
+export class SubjectSchema extends pulumi.dynamic.Resource {
+    declare readonly schemaId: pulumi.Output<number>;
+
+    constructor(name: string, args: SubjectSchemaArgs, opts?: pulumi.CustomResourceOptions) {
+        super(subjectSchemaProvider, name, { ...args, schemaId: undefined }, opts, "cdc", "SubjectSchema");
+    }
+}
+
 export interface SchemaRegistryRulesArgs {
     spec: StackSpec;
 }
 
-/** Every planned subject's rule, one resource each; none for JSON stacks. */
+/** Every planned subject's rule and the sinks' DeadLetterRecord schema, one resource each; none for JSON stacks. */
 export class SchemaRegistryRules extends pulumi.ComponentResource {
     readonly subjects: pulumi.Output<string[]>;
     /** The rule resources: connectors start after them, so a source's first schema is already checked. */
     readonly rules: pulumi.Resource[];
+    /** The DeadLetterRecord schema under every sink's `<state topic>-value`, for the ops CLI's state records. */
+    readonly deadLetterSchemas: SubjectSchema[];
 
     constructor(name: string, args: SchemaRegistryRulesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cdc:registry:SchemaRegistryRules", name, {}, opts);
@@ -108,6 +190,15 @@ export class SchemaRegistryRules extends pulumi.ComponentResource {
                 new SubjectCompatibilityRule(
                     `${name}-${rule.subject}`,
                     { adminUrl: registry!.adminUrl, subject: rule.subject, compatibility: rule.compatibility, ...(login ? { login } : {}) },
+                    { parent: this, additionalSecretOutputs: ["login"] },
+                ),
+        );
+        const deadLetterSchema = registeredSchemaText(fs.readFileSync(DEAD_LETTER_SCHEMA_FILE, "utf8"));
+        this.deadLetterSchemas = plannedDeadLetterSubjects(spec).map(
+            (d) =>
+                new SubjectSchema(
+                    `${name}-${d.subject}`,
+                    { adminUrl: registry!.adminUrl, subject: d.subject, schema: deadLetterSchema, ...(login ? { login } : {}) },
                     { parent: this, additionalSecretOutputs: ["login"] },
                 ),
         );

@@ -5,10 +5,10 @@
  */
 import * as avro from "avsc";
 import * as fs from "fs";
-import * as path from "path";
+import { DEAD_LETTER_SCHEMA_FILE } from "../plan/schema-registry";
 import type { DeadLetterRecord } from "./dlq-record";
 
-export const DEAD_LETTER_SCHEMA_FILE = path.join(__dirname, "schemas", "dead-letter-record.avsc");
+export { DEAD_LETTER_SCHEMA_FILE };
 
 let cached: avro.Type | undefined;
 

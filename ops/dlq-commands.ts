@@ -52,7 +52,7 @@ async function withViews<T>(
     work: (views: DlqView[], kafka: KafkaClient, connect: ConnectClient, target: Target) => Promise<T>,
 ): Promise<T> {
     const target = resolveTarget(flags, ctx.env, usage);
-    const sinks = sinkDlqs(target.spec, flags.sink, usage);
+    const sinks = sinkDlqs(target.spec, flags.sink, usage, ctx.env);
     const kafka = new KafkaClient(target.kafka, "cdc-ops-dlq");
     try {
         const connect = connectClient(target);

@@ -1,7 +1,7 @@
 /**
  * Where the dead letter lifecycle lives in Kafka, and how it is read back: a sink's dead letters from its dead letter
  * topic, their resolution state from its compacted state topic (the latest DeadLetterRecord per original
- * `<topic>/<partition>/<offset>`, Avro-encoded), replays written to its retry topic, and a replay's outcome from the
+ * `<topic>/<partition>/<offset>`, Avro-encoded, Confluent-framed on an Avro stack: ops/dlq-state-framing.ts), replays written to its retry topic, and a replay's outcome from the
  * sink's committed offsets (Connect REST, KIP-875) and from its dead letters.
  */
 import { dlqStateTopicName, dlqTopicName } from "../model/naming";
@@ -9,7 +9,7 @@ import type { PipelineSpec, StackSpec } from "../model/spec";
 import { replayRoute, ReplayRoute } from "../connectors/dlq-replay";
 import { UsageError } from "./command";
 import type { ConnectClient } from "./connect-client";
-import { decodeDeadLetter, encodeDeadLetter } from "./dlq-avro";
+import { decodeStateValue, schemaIdLookupFor, StateEncoder, stateEncoder } from "./dlq-state-framing";
 import { DeadLetterRecord, deadLetterFromRaw, idOf, isDeadLetterOf, RawRecord, replayHeaders } from "./dlq-record";
 import { merged, ReplayEvidence, settled } from "./dlq-state";
 import type { InRecord, KafkaClient } from "./kafka-client";
@@ -21,10 +21,13 @@ export interface SinkDlq {
     dlqTopic: string;
     stateTopic: string;
     route: ReplayRoute;
+    /** How its state records are written (framed with the registered schema's id on an Avro stack). */
+    encodeState: StateEncoder;
 }
 
 /** The sinks with a dead letter queue, or the one `--sink` names (a usage error naming the choices otherwise). */
-export function sinkDlqs(spec: StackSpec, only: string | undefined, usage: string): SinkDlq[] {
+export function sinkDlqs(spec: StackSpec, only: string | undefined, usage: string, env: NodeJS.ProcessEnv = {}): SinkDlq[] {
+    const lookup = schemaIdLookupFor(spec, env);
     const all = spec.pipelines
         .filter((p) => p.sink.deadLetterQueue)
         .map((p: PipelineSpec): SinkDlq => ({
@@ -33,6 +36,7 @@ export function sinkDlqs(spec: StackSpec, only: string | undefined, usage: strin
             dlqTopic: dlqTopicName(p.sink.connectorName),
             stateTopic: dlqStateTopicName(p.sink.connectorName),
             route: replayRoute(p),
+            encodeState: stateEncoder(dlqStateTopicName(p.sink.connectorName), lookup),
         }));
     if (only === undefined) return all;
     const found = all.filter((s) => s.sink === only);
@@ -74,7 +78,7 @@ export function latestStates(records: readonly InRecord[]): Map<string, DeadLett
         const key = r.key?.toString("utf8");
         if (key === undefined) continue;
         if (r.value === null) out.delete(key);
-        else out.set(key, decodeDeadLetter(r.value, `state record ${r.topic}/${r.partition}/${r.offset} (key ${key})`));
+        else out.set(key, decodeStateValue(r.value, `state record ${r.topic}/${r.partition}/${r.offset} (key ${key})`));
     }
     return out;
 }
@@ -137,7 +141,7 @@ export async function loadView(kafka: KafkaClient, connect: ConnectClient, sink:
 }
 
 export async function storeState(kafka: KafkaClient, sink: SinkDlq, record: DeadLetterRecord): Promise<void> {
-    await kafka.produce([{ topic: sink.stateTopic, key: idOf(record), value: encodeDeadLetter(record) }]);
+    await kafka.produce([{ topic: sink.stateTopic, key: idOf(record), value: await sink.encodeState(record) }]);
 }
 
 /** Writes the record's original key, value and headers to the sink's retry topic; returns where it landed. */

@@ -221,13 +221,15 @@ export class RecordDecoder {
     }
 }
 
-function get(url: string, conn: RegistryConnection): Promise<{ status: number; body: string }> {
+/** One request to the registry with the connection's CA and login; `body` is sent as Confluent-compatible JSON. */
+export function registryHttp(url: string, conn: RegistryConnection, body?: unknown): Promise<{ status: number; body: string }> {
     const u = new URL(url);
     const client = u.protocol === "https:" ? https : http;
     const headers: Record<string, string> = { Accept: "application/vnd.schemaregistry.v1+json, application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/vnd.schemaregistry.v1+json";
     if (conn.auth) headers.Authorization = `Basic ${Buffer.from(`${conn.auth.username}:${conn.auth.password}`).toString("base64")}`;
     return new Promise((resolve, reject) => {
-        const req = client.get(u, { headers, ca: conn.ca, timeout: 15_000 }, (res) => {
+        const req = client.request(u, { method: body === undefined ? "GET" : "POST", headers, ca: conn.ca, timeout: 15_000 }, (res) => {
             const chunks: Uint8Array[] = [];
             res.on("data", (c: Uint8Array) => chunks.push(c));
             res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
@@ -235,6 +237,7 @@ function get(url: string, conn: RegistryConnection): Promise<{ status: number; b
         });
         req.on("timeout", () => req.destroy(new Error("no answer within 15 s")));
         req.on("error", reject);
+        req.end(body === undefined ? undefined : JSON.stringify(body));
     });
 }
 
@@ -244,7 +247,7 @@ export function registrySchemaSource(conn: RegistryConnection): SchemaSource {
         const url = `${conn.ccompatUrl}/schemas/ids/${id}`;
         let answer: { status: number; body: string };
         try {
-            answer = await get(url, conn);
+            answer = await registryHttp(url, conn);
         } catch (e) {
             throw new UnreachableError(
                 "schema registry",

@@ -4,8 +4,9 @@
  * compatibility rule of every subject, as HTTP requests both `pulumi up` (components/schema-registry-rules.ts) and the
  * sandbox send. Plain data; nothing here talks to a registry.
  */
+import * as path from "path";
 import type { StackSpec } from "../model/spec";
-import { dataTopicName } from "../model/naming";
+import { dataTopicName, dlqStateTopicName } from "../model/naming";
 import {
     CompatibilityLevel,
     keySubject,
@@ -103,7 +104,7 @@ export function plannedSubjectRules(spec: StackSpec): SubjectRule[] {
 }
 
 export interface RegistryRequest {
-    method: "GET" | "PUT";
+    method: "GET" | "PUT" | "POST";
     url: string;
     headers: Record<string, string>;
     body?: string;
@@ -140,4 +141,55 @@ export function withBasicAuth(request: RegistryRequest, login?: { username: stri
     if (!login) return request;
     const token = Buffer.from(`${login.username}:${login.password}`, "utf8").toString("base64");
     return { ...request, headers: { ...request.headers, Authorization: `Basic ${token}` } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The DeadLetterRecord schema of the sinks' state topics
+
+/** The schema the ops CLI writes dead letters' resolution state with (ops/dlq-avro.ts reads the same file). */
+export const DEAD_LETTER_SCHEMA_FILE = path.join(__dirname, "..", "ops", "schemas", "dead-letter-record.avsc");
+
+export interface DeadLetterSubject {
+    sink: string;
+    stateTopic: string;
+    subject: string;
+}
+
+/** `<state topic>-value` of every sink with a dead letter queue, on an Avro stack; none on a JSON one. */
+export function plannedDeadLetterSubjects(spec: StackSpec): DeadLetterSubject[] {
+    if (!usesRegistry(spec)) return [];
+    return spec.pipelines
+        .filter((p) => p.sink.deadLetterQueue)
+        .map((p) => {
+            const stateTopic = dlqStateTopicName(p.sink.connectorName);
+            return { sink: p.sink.connectorName, stateTopic, subject: valueSubject(stateTopic) };
+        });
+}
+
+/**
+ * The schema text as it is registered and later looked up: compact JSON, so the file's formatting never makes the
+ * registry see a new schema.
+ */
+export const registeredSchemaText = (avsc: string): string => JSON.stringify(JSON.parse(avsc));
+
+const ccompatSubject = (baseUrl: string, subject: string) => `${baseUrl}/apis/ccompat/v7/subjects/${encodeURIComponent(subject)}`;
+
+/** Registers a schema under a subject (a new version only when it differs); answers `{"id": <schema id>}`. */
+export function registerSchemaRequest(baseUrl: string, subject: string, schema: string): RegistryRequest {
+    return {
+        method: "POST",
+        url: `${ccompatSubject(baseUrl, subject)}/versions`,
+        headers: { "Content-Type": CCOMPAT_CONTENT_TYPE, Accept: "application/json" },
+        body: JSON.stringify({ schemaType: "AVRO", schema }),
+    };
+}
+
+/** Whether a subject holds a schema: `{"id", "version", ...}`, or 404 when the subject or the schema is missing. */
+export function lookupSchemaRequest(baseUrl: string, subject: string, schema: string): RegistryRequest {
+    return {
+        method: "POST",
+        url: ccompatSubject(baseUrl, subject),
+        headers: { "Content-Type": CCOMPAT_CONTENT_TYPE, Accept: "application/json" },
+        body: JSON.stringify({ schemaType: "AVRO", schema }),
+    };
 }

@@ -31,7 +31,7 @@ import { RunningPrometheus, startPrometheus } from "./prometheus";
 import { resolveKafkaClasspath } from "./kafka-jars";
 import { PLUGIN_PATH, resolvePlugins } from "./plugins";
 import { resolveAvroConverter } from "./avro-converter";
-import { applyCompatibilityRules, RunningRegistry, startRegistry } from "./schema-registry";
+import { applyCompatibilityRules, registerDeadLetterSchemas, RunningRegistry, startRegistry } from "./schema-registry";
 import type { Serialization } from "../model/schema-registry";
 import { RUN_DIR } from "./paths";
 import { nextResourceRank, stopFrom, track } from "./shutdown";
@@ -179,6 +179,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         };
         const spec = sandboxStackSpec(endpoints);
         if (registry) log(`schema registry: compatibility rules on ${await applyCompatibilityRules(spec, registry.url)} subjects`);
+        if (registry)
+            log(`schema registry: DeadLetterRecord registered for ${await registerDeadLetterSchemas(spec, registry.url)} state topics`);
         await createSignalTables(spec, { postgres: dbs.postgresSource.url, mariaDb: dbs.mariaDbSource.url });
         const ctx = sandboxConnectorContext(kafka.bootstrapServers, secretsDir);
         writePipelineSecrets(secretsDir, spec.pipelines, (pipeline, role) => {

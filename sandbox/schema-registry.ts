@@ -15,7 +15,14 @@ import { JvmProcess, startJvm, waitUntil } from "./jvm";
 import { Coordinates, copyArtifact } from "./maven";
 import { CACHE_DIR } from "./paths";
 import type { StackSpec } from "../model/spec";
-import { plannedSubjectRules, putCompatibilityRequest } from "../plan/schema-registry";
+import {
+    DEAD_LETTER_SCHEMA_FILE,
+    plannedDeadLetterSubjects,
+    plannedSubjectRules,
+    putCompatibilityRequest,
+    registeredSchemaText,
+    registerSchemaRequest,
+} from "../plan/schema-registry";
 
 const run = promisify(execFile);
 
@@ -149,4 +156,19 @@ export async function applyCompatibilityRules(spec: StackSpec, registryUrl: stri
             );
     }
     return rules.length;
+}
+
+/** The DeadLetterRecord schema under every sink's state topic subject, as `pulumi up` registers it; how many. */
+export async function registerDeadLetterSchemas(spec: StackSpec, registryUrl: string): Promise<number> {
+    const schema = registeredSchemaText(fs.readFileSync(DEAD_LETTER_SCHEMA_FILE, "utf8"));
+    const subjects = plannedDeadLetterSubjects(spec);
+    for (const { subject, sink } of subjects) {
+        const request = registerSchemaRequest(registryUrl, subject, schema);
+        const response = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body });
+        if (!response.ok)
+            throw new Error(
+                `${request.method} ${request.url} (${sink}'s dead letter state): HTTP ${response.status} ${await response.text()}`,
+            );
+    }
+    return subjects.length;
 }
