@@ -4,12 +4,14 @@
  * and the lakehouse tables to catch up, runs the reconciler and prints its summary, then shuts everything down;
  * the lakehouse tables stay on disk (until the next run) with a command printed to query them.
  *
- *   npm run demo -- [--changes N] [--rate N] [--seed N] [--keep]
+ *   npm run demo -- [--changes N] [--rate N] [--seed N] [--keep] [--serialization json|avro]
  *
+ * --serialization defaults to the dev stack's: with avro an Apicurio Registry starts with the sandbox.
  * --keep leaves everything running (Connect REST URL, the sandbox Prometheus's graphs of lag and throughput, and psql
  * commands printed) until Ctrl-C.
  */
-import { FlagSpec, parseFlags } from "../model/args";
+import { FlagSpec, parseFlags, UsageError } from "../model/args";
+import { SERIALIZATIONS, Serialization } from "../model/schema-registry";
 import { resolveEndpoint } from "../reconciler/config";
 import { ttyLogger, jsonLogger } from "../reconciler/progress";
 import { runReconciliation } from "../reconciler/run";
@@ -24,6 +26,7 @@ import { VENV_PYTHON } from "./lakehouse";
 import { installHint, missingPackages } from "./prerequisites";
 import { pipelineReconcilerConfig } from "./reconcile";
 import { Sandbox, startSandbox } from "./sandbox";
+import { devStackSerialization } from "./stack";
 import { stopAll } from "./shutdown";
 import { SourceWriters } from "./source-writers";
 import { renderConnectors } from "../connectors/render";
@@ -37,6 +40,7 @@ const DEMO_FLAGS = {
     rate: { type: "number", integer: true, min: 0 },
     seed: { type: "number", integer: true, min: 0 },
     keep: { type: "boolean" },
+    serialization: { type: "string" },
 } as const satisfies Record<string, FlagSpec>;
 
 interface DemoOptions {
@@ -44,12 +48,25 @@ interface DemoOptions {
     rate: number;
     seed: number;
     keep: boolean;
+    /** Default: the dev stack's (Pulumi.dev.yaml `serialization`). */
+    serialization: Serialization;
 }
+
+const DEMO_USAGE = "npm run demo -- [--changes N] [--rate N] [--seed N] [--keep] [--serialization json|avro]";
 
 /** Throws UsageError on an unknown flag or a value that is not a whole number. */
 export function parseDemoArgs(argv: readonly string[]): DemoOptions {
-    const f = parseFlags(argv, DEMO_FLAGS, "npm run demo -- [--changes N] [--rate N] [--seed N] [--keep]");
-    return { changes: f.changes ?? 3000, rate: f.rate ?? 100, seed: f.seed ?? 4, keep: f.keep };
+    const f = parseFlags(argv, DEMO_FLAGS, DEMO_USAGE);
+    const serialization = f.serialization ?? devStackSerialization();
+    if (!(SERIALIZATIONS as readonly string[]).includes(serialization))
+        throw new UsageError(`--serialization is one of ${SERIALIZATIONS.join(", ")}, got "${serialization}"`, DEMO_USAGE);
+    return {
+        changes: f.changes ?? 3000,
+        rate: f.rate ?? 100,
+        seed: f.seed ?? 4,
+        keep: f.keep,
+        serialization: serialization as Serialization,
+    };
 }
 
 const t0 = Date.now();
@@ -198,7 +215,7 @@ async function main(): Promise<number> {
     if (missing.length > 0) throw new Error(installHint(missing));
 
     say("starting PostgreSQL ×2, MariaDB, Kafka (KRaft) and Kafka Connect; first run resolves jars from Maven Central");
-    const sb = await startSandbox({ name: "demo", log: say });
+    const sb = await startSandbox({ name: "demo", log: say, serialization: opts.serialization });
     const writers = await SourceWriters.connect(sb.postgresSource.url, sb.mariaDbSource.url);
     try {
         const dataset = initialDataset(

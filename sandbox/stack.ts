@@ -8,6 +8,7 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { parseStackSpec } from "../plan/stack-spec";
 import type { PipelineSpec, StackSpec } from "../model/spec";
+import type { Serialization } from "../model/schema-registry";
 import type { ConnectorContext } from "../connectors/context";
 import { CREDENTIAL_KEYS, sinkCredentialsSecretName, sourceCredentialsSecretName } from "../model/naming";
 import type { RunningDatabase } from "./databases";
@@ -49,6 +50,12 @@ function devStackDestinations(file = path.join(REPO_ROOT, "Pulumi.dev.yaml")): R
 function devStackMonitoring(file = path.join(REPO_ROOT, "Pulumi.dev.yaml")): Record<string, unknown> {
     const config = (parseYaml(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> }).config;
     return (config["cdc-pipeline:monitoring"] as Record<string, unknown> | undefined) ?? {};
+}
+
+/** The dev stack's wire format, so the demo runs what a deployed dev stack runs unless told otherwise. */
+export function devStackSerialization(file = path.join(REPO_ROOT, "Pulumi.dev.yaml")): Serialization {
+    const config = (parseYaml(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> }).config;
+    return config["cdc-pipeline:serialization"] === "avro" ? "avro" : "json";
 }
 
 /** Raw stack config, the shape Pulumi.<stack>.yaml holds under `cdc-pipeline:`. */

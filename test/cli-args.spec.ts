@@ -2,7 +2,9 @@
  * The shared command-line parser (model/args.ts) and the CLIs built on it: one wording for every mistake, and no
  * flag silently taken as another flag's value or a missing number read as 0.
  */
+import * as fs from "fs";
 import { expect } from "chai";
+import { parse as parseYaml } from "yaml";
 import { parseFlags, UsageError } from "../model/args";
 import { parseArgs } from "../reconciler/config";
 import { parseDemoArgs } from "../sandbox/demo";
@@ -74,18 +76,33 @@ describe("the CLIs' flags", () => {
     });
 
     it("demo: defaults, whole numbers only, and the usage on a mistake", () => {
-        expect(parseDemoArgs([])).to.deep.equal({ changes: 3000, rate: 100, seed: 4, keep: false });
-        expect(parseDemoArgs(["--changes", "10", "--rate=0", "--seed", "7", "--keep"])).to.deep.equal({
+        // The default wire format is the shipped dev stack's, read from Pulumi.dev.yaml.
+        const devSerialization = (parseYaml(fs.readFileSync("Pulumi.dev.yaml", "utf8")) as { config: Record<string, unknown> }).config[
+            "cdc-pipeline:serialization"
+        ];
+        expect(parseDemoArgs([])).to.deep.equal({
+            changes: 3000,
+            rate: 100,
+            seed: 4,
+            keep: false,
+            serialization: devSerialization ?? "json",
+        });
+        expect(parseDemoArgs(["--changes", "10", "--rate=0", "--seed", "7", "--keep", "--serialization", "json"])).to.deep.equal({
             changes: 10,
             rate: 0,
             seed: 7,
             keep: true,
+            serialization: "json",
         });
+        expect(() => parseDemoArgs(["--serialization", "protobuf"])).to.throw(
+            UsageError,
+            /^--serialization is one of json, avro, got "protobuf"/,
+        );
         expect(() => parseDemoArgs(["--changes", ""])).to.throw(UsageError, /^--changes needs a whole number of at least 0, got ""/);
         expect(() => parseDemoArgs(["--rate", "1.5"])).to.throw(UsageError, /^--rate needs a whole number/);
         expect(() => parseDemoArgs(["--kep"])).to.throw(
             UsageError,
-            "unknown option --kep; usage: npm run demo -- [--changes N] [--rate N] [--seed N] [--keep]",
+            "unknown option --kep; usage: npm run demo -- [--changes N] [--rate N] [--seed N] [--keep] [--serialization json|avro]",
         );
     });
 });

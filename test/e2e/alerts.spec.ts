@@ -33,6 +33,8 @@ import { cdc } from "./ops-run";
 const SANDBOX_FOR = "60s";
 /** Orders this spec writes (fixture.ts lists every spec's keys). */
 const ORDER_IDS = [960_001, 960_002, 960_003];
+/** One change per source before the healthy phase (an order in shop, an inventory transaction in inventory). */
+const FIRST_CHANGE_ID = 960_100;
 /** Records no converter can read, enough to stay above 0.1 % of what the sink read in 15 minutes. */
 const POISON_RECORDS = 10;
 
@@ -156,6 +158,15 @@ describe("sandbox e2e: induced faults fire the right alert and nothing else", fu
         // Changes flowing from both sources (CdcSourceNoEvents watches for their absence), then every planned table
         // confirmed in sync once, as after a first deploy's first reconciliation.
         await streamChanges(env.stream, env.writers, { count: 40, ratePerSecond: 0 });
+        // The random stream may leave a source without a change after Prometheus first saw its streaming counter, and
+        // increase() needs a rise between two scrapes: one change per source once the counters are scraped.
+        await prom.waitForScrapes();
+        await insertOrder(FIRST_CHANGE_ID, 10);
+        await env.writers.maria.query(
+            `INSERT INTO inventory_transactions (transaction_id, product_id, transaction_type, quantity_change, transaction_date, created_at)
+             SELECT ?, min(product_id), 'adjustment', 0, now(), now() FROM products`,
+            [FIRST_CHANGE_ID],
+        );
         await expectInSync(env);
         await reconcileAndPush();
         await prom.setRuleGroups(prometheusRuleBody(spec, { for: SANDBOX_FOR }).spec.groups);
