@@ -5,8 +5,11 @@
  * from the code that configured them.
  */
 import { expect } from "chai";
+import * as fs from "fs";
 import { KafkaClient } from "../../ops/kafka-client";
-import { dataTopicName } from "../../model/naming";
+import { dataTopicName, dlqStateTopicName } from "../../model/naming";
+import { DEAD_LETTER_SCHEMA_FILE } from "../../plan/schema-registry";
+import { cdc } from "./ops-run";
 import { keySubject, valueSubject } from "../../model/schema-registry";
 import { prometheusRuleBody } from "../../plan/monitoring";
 import { lakehousePipelines } from "../../plan/lakehouse";
@@ -15,6 +18,12 @@ import { streamChanges } from "../../sandbox/stream";
 import { confluentApiUrl } from "../../sandbox/schema-registry";
 import { runEvolutionPlan } from "./evolution-plan";
 import { E2E, expectInSync, START_TIMEOUT_MS, startE2E, targetQuery, waitFor } from "./fixture";
+
+const DEAD_LETTER_SCHEMA = JSON.parse(fs.readFileSync(DEAD_LETTER_SCHEMA_FILE, "utf8")) as AvroRecordSchema;
+interface AvroRecordSchema {
+    name: string;
+    fields: { name: string }[];
+}
 
 type AvroType = string | AvroType[] | { type: string | AvroType; name?: string; fields?: AvroField[] };
 interface AvroField {
@@ -154,6 +163,58 @@ describe("sandbox e2e: Avro with a schema registry (PostgreSQL and MariaDB pipel
                 expect(nullable(field!.type), `${valueSubject(topic)} after.${pk}`).to.equal(false);
             }
         }
+    });
+
+    describe("the dead letter state topics' DeadLetterRecord schema (issue 15 item 3)", () => {
+        const sinkOf = () => env.sb.spec.pipelines.find((p) => p.source.kind === "postgres")!;
+        const stateSubject = () => valueSubject(dlqStateTopicName(sinkOf().sink.connectorName));
+
+        it("registers DeadLetterRecord under dlq-<sink>.state-value for every sink with a dead letter queue", async () => {
+            const subjects = await registry<string[]>("/subjects");
+            for (const p of env.sb.spec.pipelines.filter((x) => x.sink.deadLetterQueue)) {
+                const subject = valueSubject(dlqStateTopicName(p.sink.connectorName));
+                expect(subjects, "the registry's subjects").to.include(subject);
+                const held = await latestSchema(subject);
+                expect(held.name).to.equal(DEAD_LETTER_SCHEMA.name);
+                expect(held.fields.map((f) => f.name)).to.deep.equal(DEAD_LETTER_SCHEMA.fields.map((f) => f.name));
+            }
+        });
+
+        it("cdc dlq ignore writes the state record Confluent-framed with that subject's schema id; list reads it back", async () => {
+            const sink = sinkOf();
+            const ordersTopic = dataTopicName(
+                sink.source,
+                sink.source.tables.find((t) => t.table === "orders")!,
+            );
+            const kafka = new KafkaClient({ bootstrapServers: env.sb.kafka.bootstrapServers.split(",") }, "avro-e2e-dlq");
+            try {
+                // Bytes the sink's Avro converter cannot read (no magic byte): dead-lettered at VALUE_CONVERTER, no row touched.
+                const [{ offset }] = await kafka.produce([{ topic: ordersTopic, key: null, value: Buffer.from("not avro") }]);
+                const id = `${ordersTopic}/0/${offset}`;
+                const cli = (argv: string[]) => cdc([...argv, "--sandbox", "e2e-avro", "--json"]);
+                await waitFor("the unreadable record in the dead letter list", 120_000, async () => {
+                    const list = await cli(["dlq", "list"]);
+                    return list.stdout.trim() !== "" && (JSON.parse(list.stdout) as { id: string }[]).some((r) => r.id === id);
+                });
+                const ignored = await cli(["dlq", "ignore", id, "--note", "avro e2e"]);
+                expect(ignored.code, ignored.stderr).to.equal(0);
+
+                const registered = await registry<{ id: number }>(`/subjects/${stateSubject()}/versions/latest`);
+                const state = (await kafka.readAll(dlqStateTopicName(sink.sink.connectorName))).filter((r) => r.key?.toString() === id);
+                expect(state, `state records of ${id}`).to.have.length(1);
+                const bytes = state[0].value!;
+                expect(bytes[0], "magic byte").to.equal(0);
+                expect(bytes.readUInt32BE(1), `the schema id of ${stateSubject()}`).to.equal(registered.id);
+
+                const listed = JSON.parse((await cli(["dlq", "list", "--status", "IGNORED"])).stdout) as {
+                    id: string;
+                    resolution_status: string;
+                }[];
+                expect(listed.find((r) => r.id === id)?.resolution_status).to.equal("IGNORED");
+            } finally {
+                await kafka.close();
+            }
+        });
     });
 
     describe("schema evolution with the registry (seed 004 §6)", () => {
