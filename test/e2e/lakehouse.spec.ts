@@ -15,6 +15,9 @@ import { copyToTarget, readLakehouseRows, reconcilePair } from "./lakehouse-copy
 
 type Row = Record<string, unknown>;
 
+/** Keys of this spec run from 940_000 to 949_999; later ranges belong to other specs (fixture.ts). */
+const KEY_RANGE = 10_000;
+
 describe("sandbox e2e: lakehouse tables", function () {
     this.timeout(10 * 60_000);
     let env: E2E;
@@ -157,7 +160,7 @@ describe("sandbox e2e: lakehouse tables", function () {
             ["insert", 1],
             ["update", 1],
         ];
-        const base = 940_000; // its own key range (see fixture.ts)
+        const base = 940_000; // its own key range (see fixture.ts): other specs' rows live above it
         const written: { pg: string[]; maria: string[] } = { pg: [], maria: [] };
         const OPS = { insert: "INSERT", update: "UPDATE", delete: "DELETE" } as const;
         for (const [i, [op, k]] of script.entries()) {
@@ -216,7 +219,7 @@ describe("sandbox e2e: lakehouse tables", function () {
         const changeLog = async (l: (typeof logs)[number]): Promise<string[]> => {
             const d = destinations.find((x) => x.d.name === l.table)!.d;
             const [rows] = await env.sb.lakehouse.query<Row>(
-                `SELECT ${l.key} AS k, _cdc_operation AS op, ${l.value} AS v FROM ${l.table} WHERE ${l.key} > ${base} ` +
+                `SELECT ${l.key} AS k, _cdc_operation AS op, ${l.value} AS v FROM ${l.table} WHERE ${l.key} > ${base} AND ${l.key} < ${base + KEY_RANGE} ` +
                     `ORDER BY ${positionColumns(d).join(", ")}`,
             );
             return rows.map((r) => `${String(r.k)} ${String(r.op)} ${r.op === "DELETE" ? "-" : String(r.v)}`);
@@ -227,7 +230,9 @@ describe("sandbox e2e: lakehouse tables", function () {
                 actual = await changeLog(l).catch(() => []);
                 return actual.length >= l.expected.length;
             }).catch(() => undefined);
-            expect(actual, `${l.table}: change-log rows for keys above ${base}, in source position order`).to.deep.equal(l.expected);
+            expect(actual, `${l.table}: change-log rows for keys ${base}–${base + KEY_RANGE - 1}, in source position order`).to.deep.equal(
+                l.expected,
+            );
         }
     });
 

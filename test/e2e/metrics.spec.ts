@@ -260,9 +260,9 @@ describe("sandbox e2e: seed metrics and rule selectors on the real Prometheus", 
 
         // The seed's throughput is a rate over 2 minutes, which hold the whole burst (and whatever the sink wrote before it).
         const throughput = value(await query(`cdc_throughput_records_per_second{connector="${sink}",direction="sink"}`));
-        expect(throughput * 120)
-            .to.be.at.least(INSERTS * 0.8)
-            .and.at.most(expected.sunk * 1.2);
+        // No upper bound from the counter: a task restarted by an earlier spec restarts its counter, and the window also
+        // holds what earlier specs streamed, so the counter's value bounds nothing in a whole-tier run.
+        expect(throughput * 120).to.be.at.least(INSERTS * 0.8);
         process.stderr.write(`      [metrics] cdc_throughput_records_per_second{direction="sink"} ${throughput.toFixed(3)} /s over 2 m\n`);
     });
 
