@@ -16,7 +16,6 @@ import { planReconcileRuns } from "../../plan/reconciler-job";
 import { parseStackSpec } from "../../plan/stack-spec";
 import { validateReconcilerConfig } from "../../reconciler/config";
 import { groupPath, pushMetrics } from "../../reconciler/metrics";
-import type { Logger } from "../../reconciler/progress";
 import { runReconciliation } from "../../reconciler/run";
 import { produce } from "../../sandbox/kafka-admin";
 import { streamChanges } from "../../sandbox/stream";
@@ -24,6 +23,7 @@ import type { RunningPrometheus } from "../../sandbox/prometheus";
 import { sandboxStackConfig } from "../../sandbox/stack";
 import { E2E, e2e, expectInSync, START_TIMEOUT_MS, targetQuery, waitFor } from "./fixture";
 import { cdc } from "./ops-run";
+import { reconcileAndPush } from "./reconcile-push";
 
 /**
  * Every alert's `for` in the sandbox. Long enough that what passes on its own in the sandbox does not fire (a lakehouse
@@ -107,31 +107,6 @@ describe("sandbox e2e: induced faults fire the right alert and nothing else", fu
         }
     }
 
-    /** One reconciliation per planned run, as its CronJob runs it (the rendered run config), pushing to the Pushgateway. */
-    async function reconcileAndPush(): Promise<void> {
-        for (const run of planReconcileRuns(spec)) {
-            const engine = spec.pipelines.find((p) => p.name === run.pipeline)!.source.kind;
-            const errors: string[] = [];
-            const quiet: Logger = {
-                progress: () => undefined,
-                info: () => undefined,
-                error: (m) => errors.push(m),
-                flush: () => undefined,
-            };
-            const result = await runReconciliation(
-                validateReconcilerConfig({
-                    source: engine === "postgres" ? env.sb.postgresSource.url : env.sb.mariaDbSource.url,
-                    target: env.sb.target.url,
-                    tables: run.config.tables.map((t) => `${t.source}=${t.target}`),
-                    reportDir: path.join(env.sb.runDir, "reports"),
-                    pushgateway: run.config.pushgateway,
-                }),
-                quiet,
-            );
-            expect({ run: run.key, exitCode: result.exitCode, errors }).to.deep.equal({ run: run.key, exitCode: 0, errors: [] });
-        }
-    }
-
     before(async function () {
         this.timeout(START_TIMEOUT_MS);
         env = await e2e();
@@ -168,7 +143,7 @@ describe("sandbox e2e: induced faults fire the right alert and nothing else", fu
             [FIRST_CHANGE_ID],
         );
         await expectInSync(env);
-        await reconcileAndPush();
+        await reconcileAndPush(env, spec);
         await prom.setRuleGroups(prometheusRuleBody(spec, { for: SANDBOX_FOR }).spec.groups);
         await prom.waitForScrapes();
     });
@@ -253,7 +228,7 @@ describe("sandbox e2e: induced faults fire the right alert and nothing else", fu
         try {
             await expectOnly(`last success ${hours} h ago`, [{ alertname: "CdcReconciliationStale", labels }]);
         } finally {
-            await reconcileAndPush();
+            await reconcileAndPush(env, spec);
         }
         await expectQuiet("after a reconciliation confirmed the table");
 
@@ -264,7 +239,7 @@ describe("sandbox e2e: induced faults fire the right alert and nothing else", fu
         try {
             await expectOnly("no success ever pushed", [{ alertname: "CdcReconciliationStale", labels: { ...labels, job: pushed.job } }]);
         } finally {
-            await reconcileAndPush();
+            await reconcileAndPush(env, spec);
         }
         await expectQuiet("after a reconciliation confirmed the table");
     });

@@ -19,17 +19,13 @@
  *   failure, and the panel's query falls back to 0 × health for a writer without one.
  */
 import { expect } from "chai";
-import * as path from "path";
 import type { StackSpec } from "../../model/spec";
 import { PIPELINE_MATCH, pipelineIdentities, pipelineMatcher, pipelineOverviewDashboard, RATE_INTERVAL } from "../../plan/dashboards";
-import { planReconcileRuns } from "../../plan/reconciler-job";
 import { parseStackSpec } from "../../plan/stack-spec";
-import { validateReconcilerConfig } from "../../reconciler/config";
-import type { Logger } from "../../reconciler/progress";
-import { runReconciliation } from "../../reconciler/run";
 import type { RunningPrometheus, Sample } from "../../sandbox/prometheus";
 import { sandboxStackConfig } from "../../sandbox/stack";
 import { E2E, e2e, START_TIMEOUT_MS, waitFor } from "./fixture";
+import { reconcileAndPush } from "./reconcile-push";
 
 /** What Grafana puts for $__rate_interval at its default 1 m panel interval and the sandbox's 3 s scrapes. */
 const GRAFANA_RATE_INTERVAL = "1m";
@@ -59,30 +55,7 @@ describe("sandbox e2e: every dashboard query returns data for every pipeline row
             ...raw,
             reconciler: { image: "localhost/cdc-sandbox-reconciler:unused", pushgatewayUrl: prom.pushgatewayUrl },
         }).spec;
-        for (const run of planReconcileRuns(spec)) {
-            const engine = spec.pipelines.find((p) => p.name === run.pipeline)!.source.kind;
-            const errors: string[] = [];
-            const quiet: Logger = {
-                progress: () => undefined,
-                info: () => undefined,
-                error: (m) => errors.push(m),
-                flush: () => undefined,
-            };
-            const result = await runReconciliation(
-                validateReconcilerConfig({
-                    source: engine === "postgres" ? env.sb.postgresSource.url : env.sb.mariaDbSource.url,
-                    target: env.sb.target.url,
-                    // The schema evolution spec's table has no target table until that spec runs (the fixture's pairs leave it out).
-                    tables: run.config.tables
-                        .filter((t) => !t.source.endsWith(".cdc_schema_evolution_test"))
-                        .map((t) => `${t.source}=${t.target}`),
-                    reportDir: path.join(env.sb.runDir, "reports"),
-                    pushgateway: run.config.pushgateway,
-                }),
-                quiet,
-            );
-            expect({ run: run.key, exitCode: result.exitCode, errors }).to.deep.equal({ run: run.key, exitCode: 0, errors: [] });
-        }
+        await reconcileAndPush(env, spec);
         await prom.waitForScrapes();
     });
 
