@@ -20,7 +20,7 @@ export interface FloorResult {
     batches: number;
     transactions: number;
     seconds: number;
-    /** JsonConverter's time to read the same records, before the clock (the sink tasks' deserialization). */
+    /** The sink's converters' time to read the same records, before the clock (the sink tasks' deserialization). */
     convertSeconds: number;
 }
 
@@ -30,6 +30,30 @@ export interface TopicRange {
     pair: TablePair;
     startOffset: number;
     endOffset: number;
+}
+
+/** A Connect converter as a task runs it: its class and its settings without the `key.converter.` prefix. */
+export interface ConverterSpec {
+    class: string;
+    config: Record<string, string>;
+}
+
+/**
+ * The key and value converters a sink task runs: the connector's own `key.converter`/`value.converter` (Avro stacks
+ * set them), else the worker's (JSON stacks inherit JsonConverter with embedded schemas).
+ */
+export function sinkConverters(sink: Record<string, string>, worker: Record<string, string>): Record<"key" | "value", ConverterSpec> {
+    const side = (which: "key" | "value"): ConverterSpec => {
+        const from = sink[`${which}.converter`] ? sink : worker;
+        const prefix = `${which}.converter.`;
+        const cls = from[`${which}.converter`];
+        if (!cls) throw new Error(`neither the sink nor the worker sets ${which}.converter`);
+        return {
+            class: cls,
+            config: Object.fromEntries(Object.entries(from).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v])),
+        };
+    };
+    return { key: side("key"), value: side("value") };
 }
 
 const floorSchema = (mode: FloorMode) => `cdc_floor_${mode}`;
@@ -91,9 +115,14 @@ export async function runFloor(opts: {
     ranges: readonly TopicRange[];
     batchSize: number;
     mode: FloorMode;
+    converters: Record<"key" | "value", ConverterSpec>;
+    /** Jars the converters need beyond Kafka's (the Avro converter's plugin folder). */
+    extraClasspath: readonly string[];
 }): Promise<FloorResult> {
     const request = {
         bootstrap: opts.bootstrap,
+        keyConverter: opts.converters.key,
+        valueConverter: opts.converters.value,
         jdbcUrl: jdbcUrl(opts.targetUrl),
         batchSize: opts.batchSize,
         mode: opts.mode,
@@ -108,7 +137,7 @@ export async function runFloor(opts: {
     const out = await new Promise<string>((resolve, reject) => {
         const child = execFile(
             "java",
-            ["-Xmx1g", "-cp", `${opts.classpath}${path.delimiter}${pgJdbcJar()}`, tool],
+            ["-Xmx1g", "-cp", [opts.classpath, pgJdbcJar(), ...opts.extraClasspath].join(path.delimiter), tool],
             { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 },
             (err, stdout, stderr) =>
                 err ? reject(new Error(`SinkFloor (${opts.mode}) failed: ${stderr.trim() || err.message}`)) : resolve(stdout),

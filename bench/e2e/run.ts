@@ -3,7 +3,11 @@
  * connector settings, the connectors' defaults), each on a fresh sandbox, with the sink floor measured in the same run.
  *
  *   flock /tmp/cdc-heavy.lock npx ts-node --transpile-only bench/e2e/run.ts [--variants tuned,defaults] [--live 30000]
- *       [--rate 1000] [--backlog 100000] [--floor-batch 3000] [--set worker.<key>=<value> (the candidate variant)]...
+ *       [--rate 1000] [--backlog 100000] [--floor-batch 3000] [--serialization avro|json]
+ *       [--set worker.<key>=<value> (the candidate variant)]...
+ *
+ * --serialization defaults to the dev stack's (Pulumi.dev.yaml); with avro the sandbox runs its schema registry, and
+ * the floor decodes the backlog with the sink's own AvroConverter before its clock starts.
  *
  * Per variant:
  * - live: `--live` changes at `--rate` changes/s, one autocommitted statement per change on three connections per
@@ -23,13 +27,17 @@ import { applyStats, appliedSince, installApplyLog } from "../../sandbox/apply-l
 import { describeDiff, Endpoints, waitForSync } from "../../sandbox/compare";
 import { endOffsets, watchEndOffsets } from "../../sandbox/kafka-admin";
 import { Change, ChangeStream, Dataset, initialDataset, PRIMARY_KEYS } from "../../sandbox/mock-data/change-stream";
+import { SERIALIZATIONS, Serialization } from "../../model/schema-registry";
+import { workerConfig } from "../../plan/connect-cluster";
+import { AVRO_CONVERTER_DIR } from "../../sandbox/avro-converter";
 import { REPO_ROOT } from "../../sandbox/paths";
 import { Sandbox, startSandbox } from "../../sandbox/sandbox";
 import { SourceWriters } from "../../sandbox/source-writers";
+import { devStackSerialization } from "../../sandbox/stack";
 import { renderConnectors } from "../../connectors/render";
 import { TablePair, tablePairs } from "../../sandbox/table-pairs";
 import { cpuSeconds, postmasterPid } from "./cpu";
-import { copyTargetTables, FLOOR_MODES, floorDifferences, FloorResult, runFloor, TopicRange } from "./floor";
+import { copyTargetTables, FLOOR_MODES, floorDifferences, FloorResult, runFloor, sinkConverters, TopicRange } from "./floor";
 import { connectorsFor, Variant, VARIANTS, workerConfigFor } from "./variants";
 
 const SEED = 42;
@@ -62,6 +70,7 @@ interface DrainResult {
 
 interface VariantResult {
     variant: Variant;
+    serialization: Serialization;
     overrides: string[];
     live: LiveResult;
     floor: (FloorResult & { changesPerSecond: number })[];
@@ -296,16 +305,22 @@ async function drain(sb: Sandbox, endpoints: Endpoints, pairs: TablePair[], chan
 
 async function runVariant(
     variant: Variant,
-    opts: { live: number; rate: number; backlog: number; floorBatch: number; set: string[] },
+    opts: { live: number; rate: number; backlog: number; floorBatch: number; serialization: Serialization; set: string[] },
 ): Promise<VariantResult> {
-    const sb = await startSandbox({ name: `bench-${variant}`, log, workerConfig: (c) => workerConfigFor(variant, c, opts.set) });
+    const sb = await startSandbox({
+        name: `bench-${variant}`,
+        log,
+        serialization: opts.serialization,
+        workerConfig: (c) => workerConfigFor(variant, c, opts.set),
+    });
     const writers = await SourceWriters.connect(sb.postgresSource.url, sb.mariaDbSource.url);
     try {
         // The bench measures the JDBC path; the lakehouse writers reading the same topics would compete for the cores.
         await sb.lakehouse.stop();
         const dataset = initialDataset(SEED, SIZE, new Date());
         await writers.load(dataset);
-        await applyConnectors(connectorsFor(variant, renderConnectors(sb.spec, sb.ctx), opts.set), sb.client, log);
+        const connectors = connectorsFor(variant, renderConnectors(sb.spec, sb.ctx), opts.set);
+        await applyConnectors(connectors, sb.client, log);
         const endpoints = { postgresSourceUrl: sb.postgresSource.url, mariaDbSourceUrl: sb.mariaDbSource.url, targetUrl: sb.target.url };
         const pairs = tablePairs(sb.spec).filter((p) => p.table !== "cdc_schema_evolution_test");
         await synced(`${variant}: snapshot incomplete`, endpoints, pairs, 300_000);
@@ -346,6 +361,12 @@ async function runVariant(
                 ranges,
                 batchSize: opts.floorBatch,
                 mode,
+                // Every sink of the sandbox runs the same converters.
+                converters: sinkConverters(
+                    connectors.find((c) => c.role === "sink")!.config,
+                    workerConfigFor(variant, workerConfig(sb.spec), opts.set),
+                ),
+                extraClasspath: opts.serialization === "avro" ? [path.join(AVRO_CONVERTER_DIR, "*")] : [],
             });
             floor.push({ ...f, changesPerSecond: Math.round(opts.backlog / f.seconds) });
             log(`${variant}: floor ${mode}: ${f.seconds.toFixed(1)} s, ${f.statements} statements, ${f.transactions} transactions`);
@@ -357,6 +378,7 @@ async function runVariant(
         );
         return {
             variant,
+            serialization: opts.serialization,
             overrides: variant === "candidate" ? opts.set : [],
             live: liveResult,
             floor,
@@ -373,7 +395,7 @@ async function runVariant(
 
 async function main(): Promise<void> {
     const usage =
-        "npx ts-node --transpile-only bench/e2e/run.ts [--variants tuned,defaults] [--live N] [--rate N] [--backlog N] [--floor-batch N] [--set sink.key=value]... (--set: the candidate variant's overrides; scope source, sink or worker)";
+        "npx ts-node --transpile-only bench/e2e/run.ts [--variants tuned,defaults] [--live N] [--rate N] [--backlog N] [--floor-batch N] [--serialization avro|json] [--set sink.key=value]... (--set: the candidate variant's overrides; scope source, sink or worker)";
     const flags = parseFlags(
         process.argv.slice(2),
         {
@@ -382,6 +404,7 @@ async function main(): Promise<void> {
             rate: { type: "number", integer: true, min: 1 },
             backlog: { type: "number", integer: true, min: 1 },
             "floor-batch": { type: "number", integer: true, min: 1 },
+            serialization: { type: "string" },
             set: { type: "string", multiple: true },
         },
         usage,
@@ -389,7 +412,11 @@ async function main(): Promise<void> {
     const variants = (flags.variants ?? "tuned,defaults").split(",") as Variant[];
     const unknown = variants.filter((v) => !VARIANTS.includes(v));
     if (unknown.length > 0) throw new Error(`--variants: unknown ${unknown.join(", ")} (known: ${VARIANTS.join(", ")}); usage: ${usage}`);
+    const serialization = (flags.serialization ?? devStackSerialization()) as Serialization;
+    if (!SERIALIZATIONS.includes(serialization))
+        throw new Error(`--serialization is one of ${SERIALIZATIONS.join(", ")}, got "${serialization}"; usage: ${usage}`);
     const opts = {
+        serialization,
         live: flags.live ?? 30_000,
         rate: flags.rate ?? 1000,
         backlog: flags.backlog ?? 100_000,
@@ -400,7 +427,7 @@ async function main(): Promise<void> {
     for (const variant of variants) results.push(await runVariant(variant, opts));
     console.table(
         results.map((r) => ({
-            variant: r.variant,
+            variant: `${r.variant} (${r.serialization})`,
             "live/s": r.live.rate,
             "p50 ms": r.live.lagP50Ms,
             "p99 ms": r.live.lagP99Ms,

@@ -5,14 +5,15 @@
 //
 //   java -cp <kafka classpath>:<pgjdbc jar> SinkFloor.java < request.json
 //
-// The request names the topics (one partition each), the offset range to apply and the table each lands in. Records
-// are read and decoded with Kafka Connect's JsonConverter before the clock starts; the clock covers binding,
-// executing and committing only. Modes:
+// The request names the topics (one partition each), the offset range to apply, the table each lands in, and the key
+// and value converters (class and settings, as the sink connector runs them: JsonConverter with embedded schemas, or
+// the registry's AvroConverter). Records are read and decoded with them before the clock starts; the clock covers
+// binding, executing and committing only. Modes:
 //   every   - every record is a statement, in topic order; runs of one kind are one executeBatch; a commit every
 //             batchSize records (the work the sink does when it flushes only at batch.size);
 //   reduced - within each batchSize window, one statement per key (its last change), upserts then deletes, as the
 //             sink's use.reduction.buffer does.
-// Output: one JSON line with the counts, the seconds, and the seconds JsonConverter took to read the records (the
+// Output: one JSON line with the counts, the seconds, and the seconds the converters took to read the records (the
 // deserialization a sink task does before put(), measured here on the same records).
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -45,11 +46,11 @@ import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaAndValue;
 import org.apache.kafka.connect.data.Struct;
-import org.apache.kafka.connect.json.JsonConverter;
+import org.apache.kafka.connect.storage.Converter;
 
 public class SinkFloor {
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** Time spent in JsonConverter.toConnectData, the deserialization every sink task does before put(). */
+    /** Time spent in the converters' toConnectData, the deserialization every sink task does before put(). */
     private static long convertNanos;
 
     /** One change event as the sink sees it: its key values, and the row after it (null for a delete or tombstone). */
@@ -63,7 +64,8 @@ public class SinkFloor {
         List<Table> tables = new ArrayList<>();
         for (JsonNode t : request.get("tables")) {
             tables.add(read(request.get("bootstrap").asText(), t.get("topic").asText(), t.get("startOffset").asLong(),
-                    t.get("endOffset").asLong(), t.get("table").asText()));
+                    t.get("endOffset").asLong(), t.get("table").asText(), converter(request.get("keyConverter"), true),
+                    converter(request.get("valueConverter"), false)));
         }
         int batchSize = request.get("batchSize").asInt();
         boolean reduced = switch (request.get("mode").asText()) {
@@ -89,13 +91,11 @@ public class SinkFloor {
         }
     }
 
-    private static Table read(String bootstrap, String topic, long start, long end, String table) {
+    private static Table read(String bootstrap, String topic, long start, long end, String table, Converter keys, Converter values) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
-        JsonConverter keys = converter(true);
-        JsonConverter values = converter(false);
         List<Change> changes = new ArrayList<>();
         List<String> keyColumns = null;
         List<String> columns = null;
@@ -134,9 +134,12 @@ public class SinkFloor {
         return new Table(table, keyColumns, columns, changes);
     }
 
-    private static JsonConverter converter(boolean isKey) {
-        JsonConverter c = new JsonConverter();
-        c.configure(Map.of("schemas.enable", "true"), isKey);
+    /** `{"class": ..., "config": {...}}`: the converter the sink task runs, configured as it configures it. */
+    private static Converter converter(JsonNode spec, boolean isKey) throws ReflectiveOperationException {
+        Converter c = (Converter) Class.forName(spec.get("class").asText()).getDeclaredConstructor().newInstance();
+        Map<String, Object> config = new LinkedHashMap<>();
+        spec.get("config").fields().forEachRemaining(e -> config.put(e.getKey(), e.getValue().asText()));
+        c.configure(config, isKey);
         return c;
     }
 
