@@ -26,6 +26,9 @@ function meta(spec: StackSpec, name: string): ObjectMeta {
     return { name, namespace: spec.namespace, labels: { ...MANAGED_BY_LABELS, ...spec.monitoring.labels } };
 }
 
+/** How often Prometheus scrapes the Connect pods: the cost of a scrape lands on the worker the tasks run in. */
+export const SCRAPE_INTERVAL_SECONDS = 30;
+
 export function podMonitorBody(spec: StackSpec) {
     return {
         apiVersion: MONITORING_API_VERSION,
@@ -37,7 +40,7 @@ export function podMonitorBody(spec: StackSpec) {
                 {
                     port: STRIMZI_METRICS_PORT,
                     path: "/metrics",
-                    interval: "30s",
+                    interval: `${SCRAPE_INTERVAL_SECONDS}s`,
                     // Seed 000 §8 names the worker of its process_cpu_usage and jvm_memory_used_bytes in a connector label.
                     metricRelabelings: [
                         {

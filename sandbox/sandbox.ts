@@ -50,6 +50,11 @@ export interface SandboxOptions {
     serialization?: Serialization;
     /** Adjusts the stack's worker settings (the benchmark compares them with Kafka's defaults). */
     workerConfig?: (stack: Record<string, string>) => Record<string, string>;
+    /**
+     * Seconds between the sandbox Prometheus's scrapes; default a few, so tests see series soon. The benchmark scrapes
+     * at the stack's PodMonitor interval, as a deployed worker is scraped.
+     */
+    scrapeIntervalSeconds?: number;
     /** Jaeger starts with the sandbox and the stack's tracing section points the worker at it. */
     tracing?: boolean;
 }
@@ -232,6 +237,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
                 writers: lakehouse.writers.map((w) => ({ pipeline: w.pipeline, port: w.healthPort })),
             },
             ruleGroups: prometheusRuleBody(spec).spec.groups,
+            intervalSeconds: opts.scrapeIntervalSeconds,
             log,
         });
         writeSandboxTarget(runDir, {

@@ -29,6 +29,7 @@ import { endOffsets, watchEndOffsets } from "../../sandbox/kafka-admin";
 import { Change, ChangeStream, Dataset, initialDataset, PRIMARY_KEYS } from "../../sandbox/mock-data/change-stream";
 import { SERIALIZATIONS, Serialization } from "../../model/schema-registry";
 import { workerConfig } from "../../plan/connect-cluster";
+import { SCRAPE_INTERVAL_SECONDS } from "../../plan/monitoring";
 import { AVRO_CONVERTER_DIR } from "../../sandbox/avro-converter";
 import { REPO_ROOT } from "../../sandbox/paths";
 import { Sandbox, startSandbox } from "../../sandbox/sandbox";
@@ -311,6 +312,8 @@ async function runVariant(
         name: `bench-${variant}`,
         log,
         serialization: opts.serialization,
+        // Each scrape costs the worker CPU (plan/metrics.ts): scraped as often as the stack's PodMonitor scrapes it.
+        scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS,
         workerConfig: (c) => workerConfigFor(variant, c, opts.set),
     });
     const writers = await SourceWriters.connect(sb.postgresSource.url, sb.mariaDbSource.url);

@@ -46,7 +46,7 @@ sys.path[:0] = [str(ROOT / "lakehouse" / "src"), str(ROOT / "lakehouse" / "tests
 import fastavro  # noqa: E402
 import requests  # noqa: E402
 import yaml  # noqa: E402
-from confluent_kafka import Producer  # noqa: E402
+from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 from deltalake import DeltaTable, write_deltalake  # noqa: E402
 
@@ -350,6 +350,28 @@ def lag_run(fmt: str, ser: str, root: Path, bootstrap: str, registry: str | None
 
 
 # ---- main -------------------------------------------------------------------------------------------
+def raw_read_run(topic: str, bootstrap: str, end_offset: int, changes: int) -> dict:
+    """Third reference, the bound on any writer built on this client: confluent-kafka reading the same records with
+    fetches sized for throughput and nothing per record but taking its value, no wrapper object, no batch limit."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-raw-{time.time_ns()}", "enable.auto.commit": False,
+                         "fetch.max.bytes": 256 << 20, "max.partition.fetch.bytes": 64 << 20, "queued.min.messages": 1_000_000,
+                         "queued.max.messages.kbytes": 1 << 21, "fetch.wait.max.ms": 10})
+    t0 = time.perf_counter()
+    consumer.assign([TopicPartition(topic, 0, 0)])
+    records = 0
+    size = 0
+    while records < end_offset:
+        for m in consumer.consume(100_000, 1.0):
+            v = m.value()
+            size += len(v) if v else 0
+            records += 1
+        if time.perf_counter() - t0 > 600:
+            raise RuntimeError(f"{topic}: read {records} of {end_offset} records in 600 s")
+    seconds = time.perf_counter() - t0
+    consumer.close()
+    return {"seconds": seconds, "events_per_s": changes / seconds, "bytes": size}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--bootstrap", required=True)
@@ -402,14 +424,18 @@ def main() -> int:
                     wr = writer_run(fmt, topic, root, args.bootstrap, registry, end_offset, args.changes)
                     fl = floor_run(fmt, wr, root)
                     co = consume_run(fmt, topic, args.bootstrap, end_offset, args.changes)
+                    raw = raw_read_run(topic, args.bootstrap, end_offset, args.changes)
                     # consume + one-call append: what any writer fed by this topic would at least spend
                     fed = args.changes / (co["seconds"] + fl["seconds"])
                     r = {"format": fmt, "serialization": ser, "rep": rep, "changes": args.changes, "records": end_offset, "bytes_per_record": produced_bytes / end_offset,
                          "writer_s": wr["seconds"], "writer_eps": wr["events_per_s"], "batches": wr["batches"], **{f"{k}_s": v for k, v in wr["spent"].items()},
                          "floor_s": fl["seconds"], "floor_eps": fl["events_per_s"], "ratio": wr["events_per_s"] / fl["events_per_s"],
-                         "consume_s": co["seconds"], "consume_eps": co["events_per_s"], "consume_floor_eps": fed, "ratio_consume_floor": wr["events_per_s"] / fed}
+                         "consume_s": co["seconds"], "consume_eps": co["events_per_s"], "consume_floor_eps": fed, "ratio_consume_floor": wr["events_per_s"] / fed,
+                         # a writer that only read the topic this fast and then appended like the floor reaches this ratio
+                         "raw_read_s": raw["seconds"], "raw_read_eps": raw["events_per_s"], "ratio_bound": fl["seconds"] / (raw["seconds"] + fl["seconds"])}
                     log(f"{name} rep {rep}: writer {r['writer_eps']:.0f} ev/s ({r['writer_s']:.1f} s, {r['batches']} batches), floor {r['floor_eps']:.0f} ev/s ({r['floor_s']:.2f} s), ratio {r['ratio']:.3f}; "
-                        f"consume only {r['consume_eps']:.0f} ev/s ({r['consume_s']:.2f} s), consume + floor {fed:.0f} ev/s, ratio {r['ratio_consume_floor']:.3f}; loop time: " + ", ".join(f"{k} {v:.1f} s" for k, v in wr["spent"].items()))
+                        f"consume only {r['consume_eps']:.0f} ev/s ({r['consume_s']:.2f} s), consume + floor {fed:.0f} ev/s, ratio {r['ratio_consume_floor']:.3f}; "
+                        f"raw read {r['raw_read_eps']:.0f} ev/s ({r['raw_read_s']:.2f} s), bound on writer/floor {r['ratio_bound']:.3f}; loop time: " + ", ".join(f"{k} {v:.1f} s" for k, v in wr["spent"].items()))
                     runs.append(r)
                     if out:
                         out.write(json.dumps(r) + "\n")
@@ -424,7 +450,8 @@ def main() -> int:
                 out.flush()
             med = lambda k: statistics.median(r[k] for r in runs)  # noqa: E731
             summary[name] = {"bytes_per_record": produced_bytes / end_offset, "writer_eps": med("writer_eps"), "floor_eps": med("floor_eps"), "ratio": med("ratio"), "consume_eps": med("consume_eps"),
-                             "consume_floor_eps": med("consume_floor_eps"), "ratio_consume_floor": med("ratio_consume_floor"), **{k: med(k) for k in ("poll_s", "convert_s", "prepare_s", "commit_s")},
+                             "consume_floor_eps": med("consume_floor_eps"), "ratio_consume_floor": med("ratio_consume_floor"),
+                             "raw_read_eps": med("raw_read_eps"), "ratio_bound": med("ratio_bound"), **{k: med(k) for k in ("poll_s", "convert_s", "prepare_s", "commit_s")},
                              "lag_p50_s": lag["p50_s"], "lag_p99_s": lag["p99_s"], "lag_max_s": lag["max_s"]}
     print("SUMMARY " + json.dumps(summary), flush=True)
     return 0
