@@ -62,6 +62,13 @@ describe("schema registry plan", () => {
             });
         });
 
+        it("keeps the sink's schemas by content id for a day, the sources' at the converter's default", () => {
+            for (const side of ["key", "value"]) {
+                expect(sink[`${side}.converter.apicurio.registry.check-period-ms`]).to.equal("86400000");
+                expect(source).not.to.have.property(`${side}.converter.apicurio.registry.check-period-ms`);
+            }
+        });
+
         it("puts every registry credential in as a config-provider reference the Connect Role may read", () => {
             const readable = connectorSecretNames(prod);
             for (const config of [source, sink]) {

@@ -355,7 +355,7 @@ def raw_read_run(topic: str, bootstrap: str, end_offset: int, changes: int) -> d
     fetches sized for throughput and nothing per record but taking its value, no wrapper object, no batch limit."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-raw-{time.time_ns()}", "enable.auto.commit": False,
                          "fetch.max.bytes": 256 << 20, "max.partition.fetch.bytes": 64 << 20, "queued.min.messages": 1_000_000,
-                         "queued.max.messages.kbytes": 1 << 21, "fetch.wait.max.ms": 10})
+                         "queued.max.messages.kbytes": 1 << 20, "fetch.wait.max.ms": 10})
     t0 = time.perf_counter()
     consumer.assign([TopicPartition(topic, 0, 0)])
     records = 0
