@@ -68,7 +68,7 @@ function avroConverterSettings(spec: StackSpec, registry: SchemaRegistrySpec, ro
         // A sink looks schemas up by content id, and an id's content never changes, so its cache need not expire. When
         // an entry expires (every 30 s by default) the converter parses the schema again, and from then on each record's
         // lookup in its Avro-to-Connect schema cache compares the new instance with the old one field by field: a
-        // quarter of a sink task's time in the benchmark's drain, 25 % more throughput without it (bench/RESULTS.md).
+        // quarter of a sink task's CPU samples in the benchmark's drain (bench/RESULTS.md).
         ...(role === "sink" ? { "apicurio.registry.check-period-ms": String(SINK_SCHEMA_CACHE_MS) } : {}),
         ...(registry.authentication === "basic"
             ? {
