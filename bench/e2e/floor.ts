@@ -50,7 +50,11 @@ export function sinkConverters(sink: Record<string, string>, worker: Record<stri
         if (!cls) throw new Error(`neither the sink nor the worker sets ${which}.converter`);
         return {
             class: cls,
-            config: Object.fromEntries(Object.entries(from).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v])),
+            config: Object.fromEntries(
+                Object.entries(from)
+                    .filter(([k]) => k.startsWith(prefix))
+                    .map(([k, v]) => [k.slice(prefix.length), v]),
+            ),
         };
     };
     return { key: side("key"), value: side("value") };
