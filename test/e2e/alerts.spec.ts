@@ -13,17 +13,15 @@ import { dataTopicName } from "../../model/naming";
 import type { PipelineSpec, StackSpec } from "../../model/spec";
 import { isAlert, prometheusRuleBody } from "../../plan/monitoring";
 import { planReconcileRuns } from "../../plan/reconciler-job";
-import { parseStackSpec } from "../../plan/stack-spec";
 import { validateReconcilerConfig } from "../../reconciler/config";
 import { groupPath, pushMetrics } from "../../reconciler/metrics";
 import { runReconciliation } from "../../reconciler/run";
 import { produce } from "../../sandbox/kafka-admin";
 import { streamChanges } from "../../sandbox/stream";
 import type { RunningPrometheus } from "../../sandbox/prometheus";
-import { sandboxStackConfig } from "../../sandbox/stack";
 import { E2E, e2e, expectInSync, START_TIMEOUT_MS, targetQuery, waitFor } from "./fixture";
 import { cdc } from "./ops-run";
-import { reconcileAndPush } from "./reconcile-push";
+import { pushgatewayStack, reconcileAndPush } from "./reconcile-push";
 
 /**
  * Every alert's `for` in the sandbox. Long enough that what passes on its own in the sandbox does not fire (a lakehouse
@@ -111,23 +109,8 @@ describe("sandbox e2e: induced faults fire the right alert and nothing else", fu
         this.timeout(START_TIMEOUT_MS);
         env = await e2e();
         prom = env.sb.prometheus;
-        if (!prom.pushgatewayUrl)
-            throw new Error("the sandbox runs no Pushgateway: apt-get install prometheus-pushgateway (scripts/setup.sh installs it)");
-        pushgatewayUrl = prom.pushgatewayUrl;
-        const raw = sandboxStackConfig({
-            bootstrapServers: env.sb.kafka.bootstrapServers,
-            postgresSource: env.sb.postgresSource,
-            mariaDbSource: env.sb.mariaDbSource,
-            target: env.sb.target,
-            schemaRegistryUrl: env.sb.registry?.url,
-        });
-        // The schema evolution spec's table has no row, so no target table, until that spec runs: the fixture's pairs leave
-        // it out, and so does the reconciliation this spec plans.
-        const pipelines = (raw.pipelines as { source: { tables: { name: string }[] } }[]).map((p) => ({
-            ...p,
-            source: { ...p.source, tables: p.source.tables.filter((t) => t.name !== "public.cdc_schema_evolution_test") },
-        }));
-        spec = parseStackSpec({ ...raw, pipelines, reconciler: { image: "localhost/cdc-sandbox-reconciler:unused", pushgatewayUrl } }).spec;
+        spec = pushgatewayStack(env);
+        pushgatewayUrl = prom.pushgatewayUrl!;
         shop = spec.pipelines.find((p) => p.source.kind === "postgres")!;
         inventory = spec.pipelines.find((p) => p.source.kind === "mariadb")!;
         // Changes flowing from both sources (CdcSourceNoEvents watches for their absence), then every planned table

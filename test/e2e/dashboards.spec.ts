@@ -21,11 +21,9 @@
 import { expect } from "chai";
 import type { StackSpec } from "../../model/spec";
 import { PIPELINE_MATCH, pipelineIdentities, pipelineMatcher, pipelineOverviewDashboard, RATE_INTERVAL } from "../../plan/dashboards";
-import { parseStackSpec } from "../../plan/stack-spec";
 import type { RunningPrometheus, Sample } from "../../sandbox/prometheus";
-import { sandboxStackConfig } from "../../sandbox/stack";
 import { E2E, e2e, START_TIMEOUT_MS, waitFor } from "./fixture";
-import { reconcileAndPush } from "./reconcile-push";
+import { pushgatewayStack, reconcileAndPush } from "./reconcile-push";
 
 /** What Grafana puts for $__rate_interval at its default 1 m panel interval and the sandbox's 3 s scrapes. */
 const GRAFANA_RATE_INTERVAL = "1m";
@@ -42,19 +40,7 @@ describe("sandbox e2e: every dashboard query returns data for every pipeline row
         this.timeout(START_TIMEOUT_MS);
         env = await e2e();
         prom = env.sb.prometheus;
-        if (!prom.pushgatewayUrl)
-            throw new Error("the sandbox runs no Pushgateway: apt-get install prometheus-pushgateway (scripts/setup.sh installs it)");
-        const raw = sandboxStackConfig({
-            bootstrapServers: env.sb.kafka.bootstrapServers,
-            postgresSource: env.sb.postgresSource,
-            mariaDbSource: env.sb.mariaDbSource,
-            target: env.sb.target,
-            schemaRegistryUrl: env.sb.registry?.url,
-        });
-        spec = parseStackSpec({
-            ...raw,
-            reconciler: { image: "localhost/cdc-sandbox-reconciler:unused", pushgatewayUrl: prom.pushgatewayUrl },
-        }).spec;
+        spec = pushgatewayStack(env);
         await reconcileAndPush(env, spec);
         await prom.waitForScrapes();
     });

@@ -15,31 +15,9 @@ import { latestStates, sinkDlqs } from "../../ops/dlq-store";
 import { DEAD_LETTER_SCHEMA_FILE } from "../../plan/schema-registry";
 import { parseStackSpec } from "../../plan/stack-spec";
 import { rawProjectConfig } from "../helpers/stack-files";
+import { deadLetter } from "../helpers/dead-letter-fixture";
 
-const record: DeadLetterRecord = {
-    original_topic: "shop.public.orders",
-    original_partition: 0,
-    original_offset: 10,
-    original_key: Buffer.from("k"),
-    original_value: Buffer.from([0xff, 0xfe]),
-    error_timestamp: Date.UTC(2026, 11, 1, 12, 0, 0),
-    error_class: "org.apache.kafka.connect.errors.DataException",
-    error_message: "bad",
-    error_stack_trace: "trace line",
-    retry_count: 0,
-    resolution_status: "IGNORED",
-    connector_name: "shop-postgres-sink",
-    task_id: 0,
-    error_stage: "VALUE_CONVERTER",
-    error_executing_class: null,
-    original_headers: [],
-    dlq_topic: "dlq-shop-postgres-sink",
-    dlq_partition: 0,
-    dlq_offset: 3,
-    last_replay: null,
-    status_changed_at: 5,
-    status_note: "n",
-};
+const record = deadLetter({ resolution_status: "IGNORED", status_changed_at: 5, status_note: "n" });
 
 /** The bare datum from the schema file itself, not from the module under test. */
 const datum = (r: DeadLetterRecord) =>

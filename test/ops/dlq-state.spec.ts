@@ -3,33 +3,17 @@
  * committed and dead-lettered, and how stored state and newer dead letters combine.
  */
 import { expect } from "chai";
-import type { DeadLetterRecord, ResolutionStatus } from "../../ops/dlq-record";
+import type { ResolutionStatus } from "../../ops/dlq-record";
 import { Action, decide, merged, replayOutcome, settled, withReplaySent, withStatus } from "../../ops/dlq-state";
+import { deadLetter } from "../helpers/dead-letter-fixture";
 
-const base: DeadLetterRecord = {
-    original_topic: "shop.public.orders",
-    original_partition: 0,
-    original_offset: 10,
-    original_key: Buffer.from("k"),
+const base = deadLetter({
     original_value: Buffer.from("v"),
     error_timestamp: 1000,
-    error_class: "org.apache.kafka.connect.errors.DataException",
     error_message: "first failure",
     error_stack_trace: "",
-    retry_count: 0,
-    resolution_status: "PENDING",
-    connector_name: "shop-postgres-sink",
-    task_id: 0,
     error_stage: "TRANSFORMATION",
-    error_executing_class: null,
-    original_headers: [],
-    dlq_topic: "dlq-shop-postgres-sink",
-    dlq_partition: 0,
-    dlq_offset: 3,
-    last_replay: null,
-    status_changed_at: null,
-    status_note: null,
-};
+});
 
 const replay = (includeIgnored = false): Action => ({ kind: "replay", includeIgnored });
 

@@ -11,31 +11,9 @@ import { evidenceFor, latestStates, missingTopics, rawOf, sinkDlqs } from "../..
 import { recordTimestamp, type InRecord } from "../../ops/kafka-client";
 import { parseStackSpec } from "../../plan/stack-spec";
 import { rawProjectConfig } from "../helpers/stack-files";
+import { deadLetter } from "../helpers/dead-letter-fixture";
 
-const record: DeadLetterRecord = {
-    original_topic: "shop.public.orders",
-    original_partition: 0,
-    original_offset: 10,
-    original_key: Buffer.from('{"payload":{"order_id":1}}'),
-    original_value: Buffer.from([0xff, 0xfe]),
-    error_timestamp: Date.UTC(2026, 11, 1, 12, 0, 0),
-    error_class: "org.apache.kafka.connect.errors.DataException",
-    error_message: "bad",
-    error_stack_trace: "trace line",
-    retry_count: 0,
-    resolution_status: "PENDING",
-    connector_name: "shop-postgres-sink",
-    task_id: 0,
-    error_stage: "VALUE_CONVERTER",
-    error_executing_class: null,
-    original_headers: [],
-    dlq_topic: "dlq-shop-postgres-sink",
-    dlq_partition: 0,
-    dlq_offset: 3,
-    last_replay: null,
-    status_changed_at: null,
-    status_note: null,
-};
+const record = deadLetter({ original_key: Buffer.from('{"payload":{"order_id":1}}') });
 
 const stateRecord = (offset: number, key: string, value: DeadLetterRecord | null): InRecord => ({
     topic: "dlq-shop-postgres-sink.state",
