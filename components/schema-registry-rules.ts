@@ -1,14 +1,12 @@
-import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import type { StackSpec } from "../model/spec";
 import type { CompatibilityLevel } from "../model/schema-registry";
 import {
-    DEAD_LETTER_SCHEMA_FILE,
+    deadLetterSchemaText,
     plannedDeadLetterSubjects,
     plannedSubjectRules,
     putCompatibilityRequest,
-    registeredSchemaText,
     registerSchemaRequest,
     RegistryRequest,
     withBasicAuth,
@@ -193,7 +191,7 @@ export class SchemaRegistryRules extends pulumi.ComponentResource {
                     { parent: this, additionalSecretOutputs: ["login"] },
                 ),
         );
-        const deadLetterSchema = registeredSchemaText(fs.readFileSync(DEAD_LETTER_SCHEMA_FILE, "utf8"));
+        const deadLetterSchema = deadLetterSchemaText();
         this.deadLetterSchemas = plannedDeadLetterSubjects(spec).map(
             (d) =>
                 new SubjectSchema(

@@ -5,9 +5,8 @@
  * record was before. Both read back: a bare datum never starts with byte 0, because its first field, original_topic,
  * is a non-empty string whose zigzag-encoded length is at least 2.
  */
-import * as fs from "fs";
 import type { StackSpec } from "../model/spec";
-import { DEAD_LETTER_SCHEMA_FILE, lookupSchemaRequest, registeredSchemaText } from "../plan/schema-registry";
+import { DEAD_LETTER_SCHEMA_FILE, deadLetterSchemaText, lookupSchemaRequest } from "../plan/schema-registry";
 import { valueSubject } from "../model/schema-registry";
 import { UnreachableError } from "./command";
 import { decodeDeadLetter, encodeDeadLetter } from "./dlq-avro";
@@ -87,7 +86,7 @@ export function schemaIdLookupFor(spec: StackSpec, env: NodeJS.ProcessEnv): Sche
     if (spec.serialization !== "avro") return undefined;
     let lookup: SchemaIdLookup | undefined;
     return (subject) => {
-        lookup ??= registrySchemaIds(registryConnection(spec, env), registeredSchemaText(fs.readFileSync(DEAD_LETTER_SCHEMA_FILE, "utf8")));
+        lookup ??= registrySchemaIds(registryConnection(spec, env), deadLetterSchemaText());
         return lookup(subject);
     };
 }

@@ -4,6 +4,7 @@
  * compatibility rule of every subject, as HTTP requests both `pulumi up` (components/schema-registry-rules.ts) and the
  * sandbox send. Plain data; nothing here talks to a registry.
  */
+import * as fs from "fs";
 import * as path from "path";
 import type { StackSpec } from "../model/spec";
 import { dataTopicName, dlqStateTopicName } from "../model/naming";
@@ -171,6 +172,9 @@ export function plannedDeadLetterSubjects(spec: StackSpec): DeadLetterSubject[] 
  * registry see a new schema.
  */
 export const registeredSchemaText = (avsc: string): string => JSON.stringify(JSON.parse(avsc));
+
+/** The DeadLetterRecord schema as the registry holds it: what `pulumi up` and a sandbox register and the ops CLI looks up. */
+export const deadLetterSchemaText = (): string => registeredSchemaText(fs.readFileSync(DEAD_LETTER_SCHEMA_FILE, "utf8"));
 
 const ccompatSubject = (baseUrl: string, subject: string) => `${baseUrl}/apis/ccompat/v7/subjects/${encodeURIComponent(subject)}`;
 

@@ -16,11 +16,10 @@ import { Coordinates, copyArtifact } from "./maven";
 import { CACHE_DIR } from "./paths";
 import type { StackSpec } from "../model/spec";
 import {
-    DEAD_LETTER_SCHEMA_FILE,
+    deadLetterSchemaText,
     plannedDeadLetterSubjects,
     plannedSubjectRules,
     putCompatibilityRequest,
-    registeredSchemaText,
     registerSchemaRequest,
 } from "../plan/schema-registry";
 
@@ -126,7 +125,7 @@ export async function startRegistry(opts: {
         classpath: path.join(home, RUNNER_JAR),
         mainClass: RUNNER_MAIN,
         args: [],
-        heap: { initial: "64m", max: "512m" },
+        memory: { heap: { initial: "64m", max: "512m" } },
         runDir: opts.runDir,
         systemProperties: registryProperties(httpPort, managementPort),
         // What the jar's manifest grants when run with `java -jar`; the launcher here runs it by class name.
@@ -160,7 +159,7 @@ export async function applyCompatibilityRules(spec: StackSpec, registryUrl: stri
 
 /** The DeadLetterRecord schema under every sink's state topic subject, as `pulumi up` registers it; how many. */
 export async function registerDeadLetterSchemas(spec: StackSpec, registryUrl: string): Promise<number> {
-    const schema = registeredSchemaText(fs.readFileSync(DEAD_LETTER_SCHEMA_FILE, "utf8"));
+    const schema = deadLetterSchemaText();
     const subjects = plannedDeadLetterSubjects(spec);
     for (const { subject, sink } of subjects) {
         const request = registerSchemaRequest(registryUrl, subject, schema);
