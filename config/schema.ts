@@ -7,6 +7,7 @@ import { z } from "zod";
 import { ENVIRONMENTS } from "../model/environment";
 import { isIP } from "net";
 import { KAFKA_AUTHENTICATIONS, STRIMZI_KAFKA_VERSIONS, STRIMZI_VERSION } from "../model/strimzi";
+import { MEMORY_QUANTITY } from "../model/quantity";
 import {
     CONNECTOR_STATES,
     DECIMAL_HANDLING_MODES,
@@ -287,9 +288,14 @@ const pipelineSchema = z.strictObject({
     lakehouse: pipelineLakehouseSchema,
 });
 
+/** Checked here because the Connect workers' heap is derived from the limit (plan/connect-jvm.ts). */
+const memoryQuantity = z.string().regex(MEMORY_QUANTITY, {
+    error: "must be a Kubernetes memory quantity such as 2Gi, 512Mi or 2G",
+});
+
 const resourcesSchema = z.strictObject({
-    requests: z.strictObject({ cpu: z.string(), memory: z.string() }),
-    limits: z.strictObject({ cpu: z.string().optional(), memory: z.string() }),
+    requests: z.strictObject({ cpu: z.string(), memory: memoryQuantity }),
+    limits: z.strictObject({ cpu: z.string().optional(), memory: memoryQuantity }),
 });
 
 const kafkaSchema = z.strictObject({

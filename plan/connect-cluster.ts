@@ -10,6 +10,7 @@ import { ConnectorContext, STRIMZI_SECRETS_PROVIDER, strimziSecretRef } from "..
 import { pluginsInUse } from "../connectors/render";
 import { converterBuildPlugins, pluginDiscovery, registrySecretNames, registryTruststoreMount } from "./schema-registry";
 import { withConnectTracing } from "./tracing";
+import { connectJvmOptions } from "./connect-jvm";
 import {
     connectInternalTopics,
     connectKafkaUserName,
@@ -247,6 +248,7 @@ export function kafkaConnectBody(spec: StackSpec): KafkaConnectBody {
                 [`config.providers.${STRIMZI_SECRETS_PROVIDER}.class`]: "io.strimzi.kafka.KubernetesSecretConfigProvider",
             },
             resources: connect.resources,
+            jvmOptions: connectJvmOptions(connect),
             template: {
                 podDisruptionBudget: { maxUnavailable: CONNECT_MAX_UNAVAILABLE },
                 ...connectPodVolumes(spec),

@@ -14,6 +14,8 @@ interface ConnectOptions {
     pluginPath: string;
     /** Folder the file/dir config providers may read; connector credentials live there. */
     secretsDir: string;
+    /** Heap and collector options, as Strimzi's image turns the KafkaConnect's `jvmOptions` into them (plan/connect-jvm.ts). */
+    vmOptions: readonly string[];
     /** Stack-level worker settings (converters, override policy, ...) shared with the cluster. */
     workerConfig: Record<string, string>;
     /** Config/offset/status topic names, as the stack names them. */
@@ -84,7 +86,7 @@ export async function startConnect(opts: ConnectOptions): Promise<RunningConnect
             classpath: [opts.classpath, ...(opts.tracing?.classpath ?? [])].join(path.delimiter),
             mainClass: "org.apache.kafka.connect.cli.ConnectDistributed",
             args: [configFile],
-            heap: { initial: "256m", max: "1g" },
+            memory: { vmOptions: opts.vmOptions },
             runDir: opts.runDir,
             systemProperties: opts.tracing?.systemProperties,
             jvmArgs: [javaAgentOption(opts.metrics.agentJar, metricsPort, metricsConfig)],

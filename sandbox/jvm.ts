@@ -10,7 +10,11 @@ interface JvmOptions {
     classpath: string;
     mainClass: string;
     args: string[];
-    heap: { initial: string; max: string };
+    /**
+     * Heap and collector: `heap` with Kafka's default performance options (kafka-run-class.sh's), or `vmOptions`
+     * exactly, as Strimzi runs a pod whose `jvmOptions` sets them.
+     */
+    memory: { heap: { initial: string; max: string } } | { vmOptions: readonly string[] };
     /** Instance folder: holds `<name>.pid`, `logs/<name>.log` and the log4j2 config. */
     runDir: string;
     systemProperties?: Record<string, string>;
@@ -33,7 +37,13 @@ export interface JvmProcess {
     kill(): Promise<void>;
 }
 
-const GC_OPTS = ["-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:+ExplicitGCInvokesConcurrent", "-Djava.awt.headless=true"];
+const KAFKA_PERFORMANCE_OPTS = [
+    "-XX:+UseG1GC",
+    "-XX:MaxGCPauseMillis=20",
+    "-XX:InitiatingHeapOccupancyPercent=35",
+    "-XX:+ExplicitGCInvokesConcurrent",
+    "-Djava.awt.headless=true",
+];
 const INSTANCE_PROPERTY = "cdc.sandbox.process";
 
 export function logDir(runDir: string): string {
@@ -126,9 +136,9 @@ export function startJvm(opts: JvmOptions): JvmProcess {
     const child: ChildProcess = spawn(
         opts.java ?? "java",
         [
-            `-Xms${opts.heap.initial}`,
-            `-Xmx${opts.heap.max}`,
-            ...GC_OPTS,
+            ...("vmOptions" in opts.memory
+                ? opts.memory.vmOptions
+                : [`-Xms${opts.memory.heap.initial}`, `-Xmx${opts.memory.heap.max}`, ...KAFKA_PERFORMANCE_OPTS]),
             marker,
             ...Object.entries(props).map(([k, v]) => `-D${k}=${v}`),
             ...(opts.jvmArgs ?? []),

@@ -89,7 +89,7 @@ export async function startKafka(opts: KafkaOptions): Promise<RunningKafka> {
             classpath: opts.classpath,
             mainClass: "kafka.Kafka",
             args: [configFile],
-            heap: { initial: "256m", max: "768m" },
+            memory: { heap: { initial: "256m", max: "768m" } },
             runDir: opts.runDir,
         });
         try {

@@ -13,6 +13,7 @@ import * as mysql from "mysql2/promise";
 import type { StackSpec } from "../model/spec";
 import type { ConnectorContext } from "../connectors/context";
 import { workerConfig } from "../plan/connect-cluster";
+import { ConnectJvmOptions, connectJvmOptions, jvmArguments } from "../plan/connect-jvm";
 import { jmxExporterConfig } from "../plan/metrics";
 import { prometheusRuleBody } from "../plan/monitoring";
 import { connectInternalTopics } from "../model/naming";
@@ -50,6 +51,8 @@ export interface SandboxOptions {
     serialization?: Serialization;
     /** Adjusts the stack's worker settings (the benchmark compares them with Kafka's defaults). */
     workerConfig?: (stack: Record<string, string>) => Record<string, string>;
+    /** Adjusts the stack's worker JVM options, as the benchmark's variants do; the worker runs the stack's otherwise. */
+    connectJvm?: (stack: ConnectJvmOptions) => ConnectJvmOptions;
     /**
      * Seconds between the sandbox Prometheus's scrapes; default a few, so tests see series soon. The benchmark scrapes
      * at the stack's PodMonitor interval, as a deployed worker is scraped.
@@ -204,6 +207,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
             pluginPath: PLUGIN_PATH,
             secretsDir,
             workerConfig: (opts.workerConfig ?? ((c) => c))(workerConfig(spec)),
+            vmOptions: jvmArguments((opts.connectJvm ?? ((j) => j))(connectJvmOptions(spec.connect))),
             internalTopics: internal,
             groupId: internal.groupId,
             expectedConnectorClasses: resolved.map((p) => p.connectorClass),

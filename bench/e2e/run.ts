@@ -4,7 +4,7 @@
  *
  *   flock /tmp/cdc-heavy.lock npx ts-node --transpile-only bench/e2e/run.ts [--variants tuned,defaults] [--live 30000]
  *       [--rate 1000] [--backlog 100000] [--floor-batch 3000] [--serialization avro|json]
- *       [--set worker.<key>=<value> (the candidate variant)]...
+ *       [--set worker.<key>=<value> | jvm.<-XX name or Xms/Xmx>=<value> (the candidate variant)]...
  *
  * --serialization defaults to the dev stack's (Pulumi.dev.yaml); with avro the sandbox runs its schema registry, and
  * the floor decodes the backlog with the sink's own AvroConverter before its clock starts.
@@ -39,7 +39,7 @@ import { renderConnectors } from "../../connectors/render";
 import { TablePair, tablePairs } from "../../sandbox/table-pairs";
 import { cpuSeconds, postmasterPid } from "./cpu";
 import { copyTargetTables, FLOOR_MODES, floorDifferences, FloorResult, runFloor, sinkConverters, TopicRange } from "./floor";
-import { connectorsFor, Variant, VARIANTS, workerConfigFor } from "./variants";
+import { connectJvmFor, connectorsFor, Variant, VARIANTS, workerConfigFor } from "./variants";
 
 const SEED = 42;
 const SIZE = { customers: 5000, ordersPerCustomer: 2, products: 1000, transactionsPerProduct: 3 };
@@ -315,6 +315,7 @@ async function runVariant(
         // Each scrape costs the worker CPU (plan/metrics.ts): scraped as often as the stack's PodMonitor scrapes it.
         scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS,
         workerConfig: (c) => workerConfigFor(variant, c, opts.set),
+        connectJvm: (j) => connectJvmFor(variant, j, opts.set),
     });
     const writers = await SourceWriters.connect(sb.postgresSource.url, sb.mariaDbSource.url);
     try {
@@ -398,7 +399,7 @@ async function runVariant(
 
 async function main(): Promise<void> {
     const usage =
-        "npx ts-node --transpile-only bench/e2e/run.ts [--variants tuned,defaults] [--live N] [--rate N] [--backlog N] [--floor-batch N] [--serialization avro|json] [--set sink.key=value]... (--set: the candidate variant's overrides; scope source, sink or worker)";
+        "npx ts-node --transpile-only bench/e2e/run.ts [--variants tuned,defaults] [--live N] [--rate N] [--backlog N] [--floor-batch N] [--serialization avro|json] [--set sink.key=value]... (--set: the candidate variant's overrides; scope source, sink, worker or jvm)";
     const flags = parseFlags(
         process.argv.slice(2),
         {

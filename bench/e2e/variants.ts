@@ -2,9 +2,11 @@
  * The configurations the benchmark compares. "tuned" is exactly what the stack renders; "defaults" removes every
  * throughput setting the stack pins, so Debezium, the JDBC sink and the Connect worker fall back to their own
  * defaults (Debezium max.batch.size 2048, max.queue.size 8192, poll.interval.ms 500; JDBC sink batch.size 500,
- * use.reduction.buffer false; consumer max.poll.records 500).
+ * use.reduction.buffer false; consumer max.poll.records 500), and the worker runs Kafka's default performance options
+ * (G1 at MaxGCPauseMillis=20), as Strimzi runs a KafkaConnect without `-XX` options, on the same heap.
  */
 import type { RenderedConnector } from "../../connectors/render";
+import type { ConnectJvmOptions } from "../../plan/connect-jvm";
 
 /** "candidate": the tuned configs with `--set` overrides, to measure a setting against the shipped ones in one run. */
 export const VARIANTS = ["tuned", "defaults", "candidate"] as const;
@@ -47,14 +49,31 @@ export function workerConfigFor(
     return variant === "tuned" ? stack : { ...stack, ...parseOverrides(overrides).worker };
 }
 
-type Scope = RenderedConnector["role"] | "worker";
+/** kafka-run-class.sh's KAFKA_JVM_PERFORMANCE_OPTS, which a Strimzi pod runs when the KafkaConnect sets no `-XX`. */
+const KAFKA_DEFAULT_XX: Readonly<Record<string, string>> = {
+    UseG1GC: "true",
+    MaxGCPauseMillis: "20",
+    InitiatingHeapOccupancyPercent: "35",
+    ExplicitGCInvokesConcurrent: "true",
+    MaxInlineLevel: "15",
+};
 
-/** `--set source.<key>=<value>`, `sink.<key>=<value>` or `worker.<key>=<value>`, by scope. */
+/** `--set jvm.Xms=<size>`, `jvm.Xmx=<size>`, or `jvm.<name>=<value>` for a `-XX` option. */
+export function connectJvmFor(variant: Variant, stack: ConnectJvmOptions, overrides: readonly string[] = []): ConnectJvmOptions {
+    if (variant === "defaults") return { ...stack, "-XX": { ...KAFKA_DEFAULT_XX } };
+    if (variant === "tuned") return stack;
+    const { Xms, Xmx, ...xx } = parseOverrides(overrides).jvm;
+    return { ...stack, "-Xms": Xms ?? stack["-Xms"], "-Xmx": Xmx ?? stack["-Xmx"], "-XX": { ...stack["-XX"], ...xx } };
+}
+
+type Scope = RenderedConnector["role"] | "worker" | "jvm";
+
+/** `--set <scope>.<key>=<value>`, scope source, sink, worker or jvm. */
 function parseOverrides(overrides: readonly string[]): Record<Scope, Record<string, string>> {
-    const set: Record<Scope, Record<string, string>> = { source: {}, sink: {}, worker: {} };
+    const set: Record<Scope, Record<string, string>> = { source: {}, sink: {}, worker: {}, jvm: {} };
     for (const o of overrides) {
-        const m = /^(source|sink|worker)\.([^=]+)=(.*)$/.exec(o);
-        if (!m) throw new Error(`--set ${o}: expected source.<key>=<value>, sink.<key>=<value> or worker.<key>=<value>`);
+        const m = /^(source|sink|worker|jvm)\.([^=]+)=(.*)$/.exec(o);
+        if (!m) throw new Error(`--set ${o}: expected <scope>.<key>=<value> with scope source, sink, worker or jvm`);
         set[m[1] as Scope][m[2]] = m[3];
     }
     return set;

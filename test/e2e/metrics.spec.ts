@@ -5,9 +5,11 @@
  * healthy sandbox), the seed metrics count what the pipeline did, and the lag they report is the lag a change has.
  */
 import axios from "axios";
+import * as fs from "fs";
 import { expect } from "chai";
 import { Client } from "pg";
 import { isAlert, prometheusRuleBody } from "../../plan/monitoring";
+import { connectHeapBytes, connectJvmOptions, jvmArguments } from "../../plan/connect-jvm";
 import { recordingRules, SEED_METRICS, seedTableName } from "../../plan/recording-rules";
 import type { Sample } from "../../sandbox/prometheus";
 import { E2E, e2e, expectInSync, START_TIMEOUT_MS, targetQuery, waitFor } from "./fixture";
@@ -119,6 +121,7 @@ describe("sandbox e2e: seed metrics and rule selectors on the real Prometheus", 
 
     const query = (expr: string) => env.sb.prometheus.query(expr);
     const shop = () => env.sb.spec.pipelines.find((p) => p.source.kind === "postgres")!;
+    const heapBytes = () => connectHeapBytes(env.sb.spec.connect);
 
     it("runs the exporter with the stack's rules and labels targets as the PodMonitors do", async () => {
         const up = await query('up{namespace="cdc-sandbox"}');
@@ -168,6 +171,16 @@ describe("sandbox e2e: seed metrics and rule selectors on the real Prometheus", 
         }
     });
 
+    it("runs the worker on the JVM options the stack's KafkaConnect renders", async () => {
+        const cmdline = fs.readFileSync(`/proc/${env.sb.connect.jvm.pid}/cmdline`, "utf8").split("\0");
+        const expected = jvmArguments(connectJvmOptions(env.sb.spec.connect));
+        const at = cmdline.indexOf(expected[0]);
+        expect(cmdline.slice(at, at + expected.length)).to.deep.equal(expected);
+        const pod = env.sb.prometheus.targets[0].labels.pod;
+        const max = await query(`jvm_memory_max_bytes{connector="${pod}",area="heap"}`);
+        expect(max.map((s) => s.value)).to.deep.equal([heapBytes()]);
+    });
+
     it("names every seed 000 metric from Connect, and says which one needs the Kafka Exporter", async () => {
         const pod = env.sb.prometheus.targets[0].labels.pod;
         const cpu = await query(`process_cpu_usage{connector="${pod}"}`);
@@ -175,9 +188,7 @@ describe("sandbox e2e: seed metrics and rule selectors on the real Prometheus", 
         expect(cpu[0].value).to.be.within(0, 1);
         const heap = await query(`jvm_memory_used_bytes{connector="${pod}",area="heap"}`);
         expect(heap).to.have.length(1);
-        expect(heap[0].value)
-            .to.be.greaterThan(0)
-            .and.at.most(1024 ** 3);
+        expect(heap[0].value).to.be.greaterThan(0).and.at.most(heapBytes());
         const tasks = await query(`kafka_connect_connector_task_status{namespace="cdc-sandbox",status="running"}`);
         expect(tasks.length).to.be.at.least(env.sb.spec.pipelines.length * 2);
         for (const m of SEED_METRICS.filter((m) => m.seed === "000 §8" && m.source !== "Kafka Exporter (not deployed by this stack)")) {

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import type { RenderedConnector } from "../../connectors/render";
-import { connectorsFor, workerConfigFor } from "../../bench/e2e/variants";
+import { connectJvmFor, connectorsFor, workerConfigFor } from "../../bench/e2e/variants";
+import type { ConnectJvmOptions } from "../../plan/connect-jvm";
 
 const connector = (role: "source" | "sink", config: Record<string, string>): RenderedConnector => ({
     name: `x-${role}`,
@@ -54,9 +55,31 @@ describe("e2e benchmark variants", () => {
         expect(connectorsFor("tuned", [source, sink], set)).to.deep.equal([source, sink]);
     });
 
+    const jvm: ConnectJvmOptions = {
+        "-Xms": "1536m",
+        "-Xmx": "1536m",
+        "-XX": { UseG1GC: "true", MaxGCPauseMillis: "200" },
+        javaSystemProperties: [{ name: "java.awt.headless", value: "true" }],
+    };
+
+    it("runs the worker on the stack's JVM options as 'tuned', on Kafka's performance options and the same heap as 'defaults'", () => {
+        expect(connectJvmFor("tuned", jvm, ["jvm.MaxGCPauseMillis=20"])).to.deep.equal(jvm);
+        const defaults = connectJvmFor("defaults", jvm);
+        expect(defaults["-Xmx"]).to.equal("1536m");
+        expect(defaults["-XX"]).to.include({ UseG1GC: "true", MaxGCPauseMillis: "20", InitiatingHeapOccupancyPercent: "35" });
+    });
+
+    it("sets heap sizes and -XX options from jvm.* overrides for 'candidate'", () => {
+        expect(connectJvmFor("candidate", jvm, ["jvm.Xms=256m", "jvm.MaxGCPauseMillis=20", "sink.batch.size=1"])).to.deep.equal({
+            ...jvm,
+            "-Xms": "256m",
+            "-XX": { UseG1GC: "true", MaxGCPauseMillis: "20" },
+        });
+    });
+
     it("names the accepted forms when an override has no scope", () => {
         expect(() => connectorsFor("candidate", [source, sink], ["batch.size=1"])).to.throw(
-            "--set batch.size=1: expected source.<key>=<value>, sink.<key>=<value> or worker.<key>=<value>",
+            "--set batch.size=1: expected <scope>.<key>=<value> with scope source, sink, worker or jvm",
         );
     });
 });
