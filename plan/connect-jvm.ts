@@ -18,19 +18,23 @@ const HEAP_SHARE_OF_LIMIT = 0.75;
 const MIB = 2 ** 20;
 
 /**
- * G1 at its own pause target instead of Kafka's. Strimzi drops Kafka's default performance options
- * (kafka-run-class.sh's `-XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35
- * -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true`) as soon as `-XX` is set, so this carries all of them
- * but the pause target. Kafka's 20 ms is a broker's: a produce request waits on the pause. A worker's sink tasks
- * are throughput-bound, and the 20 ms target kept G1's young generation small: 46 collections in 10 s of a drain,
- * 818 ms of pauses (bench/RESULTS.md).
+ * kafka-run-class.sh's KAFKA_JVM_PERFORMANCE_OPTS, which a Strimzi pod runs when its `jvmOptions` set no `-XX` (less
+ * `-server` and `-XX:MaxInlineLevel=15`, both the JVM's defaults on 64-bit JDK 14+).
  */
-export const CONNECT_GC_OPTIONS: Readonly<Record<string, string>> = {
+export const KAFKA_DEFAULT_XX: Readonly<Record<string, string>> = {
     UseG1GC: "true",
-    MaxGCPauseMillis: "200",
+    MaxGCPauseMillis: "20",
     InitiatingHeapOccupancyPercent: "35",
     ExplicitGCInvokesConcurrent: "true",
 };
+
+/**
+ * Kafka's options with G1's own pause target instead of Kafka's 20 ms. Strimzi drops all of Kafka's as soon as `-XX`
+ * is set, so this map carries every one the worker runs with. Kafka's 20 ms is a broker's, where a produce request
+ * waits on the pause; a worker's sink tasks are throughput-bound, and the 20 ms target kept G1's young generation
+ * small: 46 collections in 10 s of a drain, 818 ms of pauses (bench/RESULTS.md).
+ */
+export const CONNECT_GC_OPTIONS: Readonly<Record<string, string>> = { ...KAFKA_DEFAULT_XX, MaxGCPauseMillis: "200" };
 
 /**
  * The heap is what Strimzi gives a worker whose `jvmOptions` set none (75 % of the memory limit, initial = maximum,
@@ -59,13 +63,15 @@ export function connectHeapBytes(connect: ConnectSpec): number {
 
 /** The java command-line options Strimzi's image builds from `jvmOptions` (`true` → `-XX:+Name`, `false` → `-XX:-Name`). */
 export function jvmArguments(options: ConnectJvmOptions): string[] {
-    const xx = Object.entries(options["-XX"]).map(([name, value]) =>
-        value === "true" ? `-XX:+${name}` : value === "false" ? `-XX:-${name}` : `-XX:${name}=${value}`,
-    );
     return [
         `-Xms${options["-Xms"]}`,
         `-Xmx${options["-Xmx"]}`,
-        ...xx,
+        ...xxArguments(options["-XX"]),
         ...options.javaSystemProperties.map((p) => `-D${p.name}=${p.value}`),
     ];
 }
+
+export const xxArguments = (xx: Readonly<Record<string, string>>): string[] =>
+    Object.entries(xx).map(([name, value]) =>
+        value === "true" ? `-XX:+${name}` : value === "false" ? `-XX:-${name}` : `-XX:${name}=${value}`,
+    );

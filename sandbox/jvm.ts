@@ -3,6 +3,7 @@ import { waitUntil as waitFor } from "../model/wait";
 import * as fs from "fs";
 import * as path from "path";
 import { track } from "./shutdown";
+import { KAFKA_DEFAULT_XX, xxArguments } from "../plan/connect-jvm";
 
 interface JvmOptions {
     /** Short name: used for the log file, the pid file and messages. */
@@ -37,13 +38,7 @@ export interface JvmProcess {
     kill(): Promise<void>;
 }
 
-const KAFKA_PERFORMANCE_OPTS = [
-    "-XX:+UseG1GC",
-    "-XX:MaxGCPauseMillis=20",
-    "-XX:InitiatingHeapOccupancyPercent=35",
-    "-XX:+ExplicitGCInvokesConcurrent",
-    "-Djava.awt.headless=true",
-];
+const KAFKA_PERFORMANCE_OPTS = [...xxArguments(KAFKA_DEFAULT_XX), "-Djava.awt.headless=true"];
 const INSTANCE_PROPERTY = "cdc.sandbox.process";
 
 export function logDir(runDir: string): string {

@@ -6,7 +6,7 @@
  * (G1 at MaxGCPauseMillis=20), as Strimzi runs a KafkaConnect without `-XX` options, on the same heap.
  */
 import type { RenderedConnector } from "../../connectors/render";
-import type { ConnectJvmOptions } from "../../plan/connect-jvm";
+import { ConnectJvmOptions, KAFKA_DEFAULT_XX } from "../../plan/connect-jvm";
 
 /** "candidate": the tuned configs with `--set` overrides, to measure a setting against the shipped ones in one run. */
 export const VARIANTS = ["tuned", "defaults", "candidate"] as const;
@@ -48,15 +48,6 @@ export function workerConfigFor(
     if (variant === "defaults") return without(stack, WORKER_TUNING_KEYS);
     return variant === "tuned" ? stack : { ...stack, ...parseOverrides(overrides).worker };
 }
-
-/** kafka-run-class.sh's KAFKA_JVM_PERFORMANCE_OPTS, which a Strimzi pod runs when the KafkaConnect sets no `-XX`. */
-const KAFKA_DEFAULT_XX: Readonly<Record<string, string>> = {
-    UseG1GC: "true",
-    MaxGCPauseMillis: "20",
-    InitiatingHeapOccupancyPercent: "35",
-    ExplicitGCInvokesConcurrent: "true",
-    MaxInlineLevel: "15",
-};
 
 /** `--set jvm.Xms=<size>`, `jvm.Xmx=<size>`, or `jvm.<name>=<value>` for a `-XX` option. */
 export function connectJvmFor(variant: Variant, stack: ConnectJvmOptions, overrides: readonly string[] = []): ConnectJvmOptions {
