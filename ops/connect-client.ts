@@ -82,10 +82,13 @@ export class ConnectClient {
      * partition/offset maps the connector itself wrote (Debezium: its server/database partition and the LSN
      * or binlog position), for a sink the consumer group's position per topic partition
      * (`{ kafka_topic, kafka_partition }` → `{ kafka_offset }`). Empty until the first commit.
+     * A partition whose offset was reset can still be listed by Connect with `offset: null` for a while after the
+     * reset (the worker's partition set trails its offsets topic; seen after `DELETE .../offsets` on Kafka 4.3.1):
+     * it has no committed offset, so it is left out.
      */
     async offsets(name: string): Promise<ConnectorOffset[]> {
         const body = await this.call<{ offsets: ConnectorOffset[] }>("GET", `/connectors/${encodeURIComponent(name)}/offsets`);
-        return body.offsets;
+        return body.offsets.filter((o) => o.offset !== null);
     }
 
     /**

@@ -29,6 +29,15 @@ describe("sandbox e2e: cdc restart, pause, resume, stop and offsets (rest mode)"
         inventory = env.sb.spec.pipelines.find((p) => p.name === "inventory")!;
     });
 
+    // A step that fails between stop and resume must not leave a connector stopped for the specs sharing this sandbox.
+    afterEach(async () => {
+        for (const s of await env.sb.client.statuses())
+            if (s.connector.state === "STOPPED" || s.connector.state === "PAUSED") await env.sb.client.resume(s.name);
+        await waitFor("every connector running again", 120_000, async () =>
+            (await env.sb.client.statuses()).every((s) => s.connector.state === "RUNNING"),
+        );
+    });
+
     it("restarts a sink task that failed on a row the target refused, once the target is fixed", async () => {
         const sink = shop.sink.connectorName;
         const orders = `${shop.sink.schema}.orders`;
