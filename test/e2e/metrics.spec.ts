@@ -177,7 +177,7 @@ describe("sandbox e2e: seed metrics and rule selectors on the real Prometheus", 
         const at = cmdline.indexOf(expected[0]);
         expect(cmdline.slice(at, at + expected.length)).to.deep.equal(expected);
         const pod = env.sb.prometheus.targets[0].labels.pod;
-        const max = await query(`jvm_memory_max_bytes{connector="${pod}",area="heap"}`);
+        const max = await query(`jvm_memory_max_bytes{pod="${pod}",area="heap"}`);
         expect(max.map((s) => s.value)).to.deep.equal([heapBytes()]);
     });
 
