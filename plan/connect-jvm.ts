@@ -28,6 +28,9 @@ export const KAFKA_DEFAULT_XX: Readonly<Record<string, string>> = {
     ExplicitGCInvokesConcurrent: "true",
 };
 
+/** The system property kafka-run-class.sh adds to its performance options; kept with them. */
+export const KAFKA_DEFAULT_SYSTEM_PROPERTIES: readonly { name: string; value: string }[] = [{ name: "java.awt.headless", value: "true" }];
+
 /**
  * Kafka's options with G1's own pause target instead of Kafka's 20 ms. Strimzi drops all of Kafka's as soon as `-XX`
  * is set, so this map carries every one the worker runs with. Kafka's 20 ms is a broker's, where a produce request
@@ -46,7 +49,7 @@ export function connectJvmOptions(connect: ConnectSpec): ConnectJvmOptions {
         "-Xms": heap,
         "-Xmx": heap,
         "-XX": { ...CONNECT_GC_OPTIONS },
-        javaSystemProperties: [{ name: "java.awt.headless", value: "true" }],
+        javaSystemProperties: [...KAFKA_DEFAULT_SYSTEM_PROPERTIES],
     };
 }
 
@@ -67,9 +70,12 @@ export function jvmArguments(options: ConnectJvmOptions): string[] {
         `-Xms${options["-Xms"]}`,
         `-Xmx${options["-Xmx"]}`,
         ...xxArguments(options["-XX"]),
-        ...options.javaSystemProperties.map((p) => `-D${p.name}=${p.value}`),
+        ...propertyArguments(options.javaSystemProperties),
     ];
 }
+
+export const propertyArguments = (properties: readonly { name: string; value: string }[]): string[] =>
+    properties.map((p) => `-D${p.name}=${p.value}`);
 
 export const xxArguments = (xx: Readonly<Record<string, string>>): string[] =>
     Object.entries(xx).map(([name, value]) =>

@@ -3,7 +3,7 @@ import { waitUntil as waitFor } from "../model/wait";
 import * as fs from "fs";
 import * as path from "path";
 import { track } from "./shutdown";
-import { KAFKA_DEFAULT_XX, xxArguments } from "../plan/connect-jvm";
+import { KAFKA_DEFAULT_SYSTEM_PROPERTIES, KAFKA_DEFAULT_XX, propertyArguments, xxArguments } from "../plan/connect-jvm";
 
 interface JvmOptions {
     /** Short name: used for the log file, the pid file and messages. */
@@ -38,7 +38,7 @@ export interface JvmProcess {
     kill(): Promise<void>;
 }
 
-const KAFKA_PERFORMANCE_OPTS = [...xxArguments(KAFKA_DEFAULT_XX), "-Djava.awt.headless=true"];
+const KAFKA_PERFORMANCE_OPTS = [...xxArguments(KAFKA_DEFAULT_XX), ...propertyArguments(KAFKA_DEFAULT_SYSTEM_PROPERTIES)];
 const INSTANCE_PROPERTY = "cdc.sandbox.process";
 
 export function logDir(runDir: string): string {
